@@ -1,0 +1,100 @@
+#pragma once
+// authd's configuration: one typed, validated, immutable value built once at start-up from
+// defaults < file (YAML) < environment (AUTHD_<SECTION>_<KEY>) < command-line flags.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authd/core/result.h"
+
+namespace authd::config {
+
+using Millis = std::chrono::milliseconds;
+
+/// A host and port to listen on. IPv6 addresses are written "[::1]:8080".
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+  /// True for 127.0.0.0/8, ::1 and "localhost".
+  bool is_loopback() const;
+};
+
+enum class LogFormat { kJson, kText };
+
+struct GeneralConfig {
+  bool dev = false;             ///< embedded dev mode: SQLite store, generated keys, demo user
+  std::string data_dir;         ///< where dev mode keeps its files
+};
+
+struct ServerConfig {
+  Endpoint listen;
+  std::optional<Endpoint> admin_listen;  ///< unset: admin routes share the public listener (dev)
+  int threads = 0;                       ///< io_context threads; 0 = one per core
+  int worker_threads = 0;                ///< blocking work (hashing, database); 0 = 2 per core
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool behind_tls_proxy = false;  ///< allow plain HTTP on a non-loopback address
+  std::size_t max_connections = 10000;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 16 * 1024;
+  Millis read_timeout{10000};
+  Millis idle_timeout{60000};
+  Millis shutdown_grace{20000};
+  std::vector<std::string> trusted_proxies;  ///< CIDRs whose X-Forwarded-For is believed
+};
+
+struct LogConfig {
+  LogFormat format = LogFormat::kJson;
+  std::string level = "info";
+  bool access_log = true;
+};
+
+/// The whole configuration. Components receive only their own section.
+struct Config {
+  GeneralConfig general;
+  ServerConfig server;
+  LogConfig log;
+};
+
+/// A configuration error: which key, and a message safe to print (never a secret value).
+struct Error {
+  std::string key;      ///< "server.listen", or "" when the error is not about one key
+  std::string message;  ///< names the key and what is wrong
+};
+
+/// Where raw settings come from. Keys are "section.key".
+struct Sources {
+  std::optional<std::string> file;                ///< path of a YAML file
+  std::map<std::string, std::string> env;         ///< the process environment (AUTHD_* used)
+  std::map<std::string, std::string> overrides;   ///< from flags, highest precedence
+};
+
+/// Loads, merges and validates. Never throws.
+Result<Config, Error> load(const Sources& sources);
+
+/// Documentation of one key, for `authd config keys` and the example-file test.
+struct KeyInfo {
+  std::string name;           ///< "server.listen"
+  std::string env;            ///< "AUTHD_SERVER_LISTEN"
+  std::string default_value;  ///< production default ("" = unset)
+  std::string dev_default;    ///< default under --dev when it differs
+  std::string help;
+  bool secret = false;
+};
+const std::vector<KeyInfo>& keys();
+
+/// Reads the process environment into a map (only AUTHD_* variables).
+std::map<std::string, std::string> process_env();
+
+/// Parses "500ms", "10s", "5m", "2h", "7d". Exposed for tests and other modules.
+std::optional<Millis> parse_duration(const std::string& text);
+/// Parses "4096", "16KiB", "1MiB".
+std::optional<std::size_t> parse_size(const std::string& text);
+std::optional<Endpoint> parse_endpoint(const std::string& text);
+
+}  // namespace authd::config

@@ -1,0 +1,59 @@
+#pragma once
+// Transport-free request and response values: handlers see these, never Beast types, so they
+// can be unit-tested without sockets.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace authd::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+struct Request {
+  std::string method;  ///< "GET", "POST", ...
+  std::string target;  ///< raw request-target, "/path?query"
+  std::string path;    ///< target without the query
+  std::string query;   ///< after '?', undecoded
+  std::vector<Header> headers;
+  std::string body;
+  std::string peer_address;  ///< the socket peer's IP address
+  bool tls = false;
+  std::map<std::string, std::string> path_params;  ///< filled by the router ("{id}" segments)
+
+  /// The first header with this name (case-insensitive), or "" when absent.
+  std::string_view header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;
+  std::string body;
+
+  /// Replaces any header of the same name (case-insensitive).
+  Response& set_header(std::string name, std::string value);
+  std::string_view header(std::string_view name) const;
+
+  /// A JSON body with Content-Type application/json.
+  static Response json(int status, std::string body);
+  /// RFC 6749 §5.2 style error body: {"error": code, "error_description": description}.
+  static Response error(int status, std::string_view code, std::string_view description);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+};
+
+/// Per-request facts the transport shares with handlers and the access log.
+struct RequestContext {
+  std::string request_id;
+  std::string route;  ///< the matched pattern ("/sessions/{id}"), or "unmatched"
+  std::chrono::steady_clock::time_point start;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace authd::http

@@ -1,0 +1,57 @@
+#pragma once
+// The HTTP/1.1 server: Beast on Asio, TLS via OpenSSL, limits and timeouts, graceful drain.
+// Beast types stay inside src/http; callers hand in Routers of transport-free handlers.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "authd/config/config.h"
+#include "authd/core/result.h"
+#include "authd/http/router.h"
+
+namespace authd::obs {
+class Registry;
+}
+
+namespace authd::http {
+
+struct ServerOptions {
+  config::ServerConfig config;
+  bool access_log = true;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, obs::Registry& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds a listener. `tls` uses the configured certificate (loaded on the first TLS listener).
+  /// Errors name the address and the reason. Call before run().
+  Result<config::Endpoint, std::string> listen(std::string name, const config::Endpoint& at,
+                                               std::shared_ptr<const Router> router, bool tls);
+
+  /// Runs the I/O threads until a shutdown completes. Blocks.
+  void run();
+
+  /// Begins a graceful shutdown: stop accepting, finish in-flight requests up to
+  /// shutdown_grace, close idle connections, then run() returns. Thread-safe, idempotent.
+  void shutdown();
+  bool draining() const;
+
+  /// Reloads the TLS certificate and key; existing connections keep the old ones.
+  /// On error the previous certificate stays in use.
+  Result<void, std::string> reload_tls();
+
+  /// SIGTERM/SIGINT start shutdown(); SIGHUP calls reload_tls().
+  void handle_signals();
+
+  struct Impl;  // public only so that the transport's internals can name it
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace authd::http

@@ -1,0 +1,446 @@
+#include "authd/config/config.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <thread>
+
+extern char** environ;
+
+namespace authd::config {
+namespace {
+
+struct Raw {
+  std::string value;
+  std::string origin;  // "default", "file F", "env AUTHD_X", "flag"
+};
+
+using Apply = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+struct Field {
+  KeyInfo info;
+  Apply apply;  // returns an error description, or nullopt
+};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string env_name(const std::string& key) {
+  std::string s = "AUTHD_";
+  for (char c : key) s.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return s;
+}
+
+std::optional<bool> parse_bool(const std::string& t) {
+  const auto s = lower(t);
+  if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
+  if (s == "false" || s == "no" || s == "off" || s == "0") return false;
+  return std::nullopt;
+}
+
+std::optional<long long> parse_int(const std::string& t) {
+  long long v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size() || t.empty()) return std::nullopt;
+  return v;
+}
+
+std::vector<std::string> split_list(const std::string& t) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    auto b = cur.find_first_not_of(" \t");
+    auto e = cur.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
+    cur.clear();
+  };
+  for (char c : t) {
+    if (c == ',') flush();
+    else cur.push_back(c);
+  }
+  flush();
+  return out;
+}
+
+bool valid_cidr(const std::string& s) {
+  auto slash = s.find('/');
+  std::string addr = s.substr(0, slash);
+  unsigned char buf[16];
+  int family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (inet_pton(family, addr.c_str(), buf) != 1) return false;
+  if (slash == std::string::npos) return true;
+  auto bits = parse_int(s.substr(slash + 1));
+  return bits && *bits >= 0 && *bits <= (family == AF_INET ? 32 : 128);
+}
+
+// Helpers that build Apply functions for each value type.
+
+template <class Setter>
+Apply boolean(Setter set) {
+  return [set](Config& c, const std::string& v) -> std::optional<std::string> {
+    auto b = parse_bool(v);
+    if (!b) return "must be true or false";
+    set(c, *b);
+    return std::nullopt;
+  };
+}
+
+template <class Setter>
+Apply integer(long long min, long long max, Setter set) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    auto i = parse_int(v);
+    if (!i) return "must be an integer";
+    if (*i < min || *i > max)
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+    set(c, *i);
+    return std::nullopt;
+  };
+}
+
+template <class Setter>
+Apply size(std::size_t min, std::size_t max, Setter set) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    auto s = parse_size(v);
+    if (!s) return "must be a size such as 16384, 16KiB or 1MiB";
+    if (*s < min || *s > max)
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max) + " bytes";
+    set(c, *s);
+    return std::nullopt;
+  };
+}
+
+template <class Setter>
+Apply duration(Millis min, Millis max, Setter set) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    auto d = parse_duration(v);
+    if (!d) return "must be a duration such as 500ms, 10s, 5m, 2h or 7d";
+    if (*d < min || *d > max)
+      return "must be between " + std::to_string(min.count()) + "ms and " +
+             std::to_string(max.count()) + "ms";
+    set(c, *d);
+    return std::nullopt;
+  };
+}
+
+template <class Setter>
+Apply text(Setter set) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    set(c, v);
+    return std::nullopt;
+  };
+}
+
+template <class Setter>
+Apply endpoint(bool optional, Setter set) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (optional && (v.empty() || v == "shared")) return std::nullopt;
+    auto e = parse_endpoint(v);
+    if (!e) return "must be HOST:PORT, e.g. 0.0.0.0:8443 or [::1]:8080";
+    set(c, *e);
+    return std::nullopt;
+  };
+}
+
+const std::vector<Field>& fields() {
+  using M = Millis;
+  static const std::vector<Field> kFields = [] {
+    std::vector<Field> f;
+    auto add = [&](std::string name, std::string def, std::string dev_def, std::string help, Apply a,
+                   bool secret = false) {
+      KeyInfo k{name, env_name(name), def, dev_def, std::move(help), secret};
+      f.push_back(Field{std::move(k), std::move(a)});
+    };
+    add("general.dev", "false", "true",
+        "Embedded dev mode: SQLite store, generated keys, demo user, readable logs.",
+        boolean([](Config& c, bool v) { c.general.dev = v; }));
+    add("general.data_dir", "/var/lib/authd", "./authd-dev-data",
+        "Directory for local files (dev-mode database, generated secrets).",
+        text([](Config& c, const std::string& v) { c.general.data_dir = v; }));
+
+    add("server.listen", "0.0.0.0:8443", "127.0.0.1:8080", "Public listener address.",
+        endpoint(false, [](Config& c, Endpoint e) { c.server.listen = e; }));
+    add("server.admin_listen", "0.0.0.0:9090", "shared",
+        "Admin listener (/healthz, /readyz, /metrics), plain HTTP. 'shared': on the public "
+        "listener.",
+        endpoint(true, [](Config& c, Endpoint e) { c.server.admin_listen = e; }));
+    add("server.threads", "0", "", "I/O threads; 0 means one per CPU core.",
+        integer(0, 256, [](Config& c, long long v) { c.server.threads = static_cast<int>(v); }));
+    add("server.worker_threads", "0", "",
+        "Threads for blocking work (password hashing, database); 0 means two per core.",
+        integer(0, 1024,
+                [](Config& c, long long v) { c.server.worker_threads = static_cast<int>(v); }));
+    add("server.tls_cert_file", "", "", "PEM certificate chain; reloaded on SIGHUP.",
+        text([](Config& c, const std::string& v) { c.server.tls_cert_file = v; }));
+    add("server.tls_key_file", "", "", "PEM private key for the certificate; reloaded on SIGHUP.",
+        text([](Config& c, const std::string& v) { c.server.tls_key_file = v; }));
+    add("server.behind_tls_proxy", "false", "",
+        "Serve plain HTTP on a non-loopback address because a balancer terminates TLS.",
+        boolean([](Config& c, bool v) { c.server.behind_tls_proxy = v; }));
+    add("server.max_connections", "10000", "", "Open connections per listener; more are refused.",
+        integer(1, 1000000, [](Config& c, long long v) {
+          c.server.max_connections = static_cast<std::size_t>(v);
+        }));
+    add("server.max_header_bytes", "8KiB", "", "Largest request head; larger gets 431.",
+        size(1024, 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_header_bytes = v; }));
+    add("server.max_body_bytes", "16KiB", "", "Largest request body; larger gets 413.",
+        size(0, 16 * 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_body_bytes = v; }));
+    add("server.read_timeout", "10s", "",
+        "Time allowed to receive one whole request once it starts (slow clients are cut off).",
+        duration(M(100), M(600000), [](Config& c, M v) { c.server.read_timeout = v; }));
+    add("server.idle_timeout", "60s", "", "Keep-alive connections idle longer are closed.",
+        duration(M(100), M(3600000), [](Config& c, M v) { c.server.idle_timeout = v; }));
+    add("server.shutdown_grace", "20s", "",
+        "On SIGTERM, how long in-flight requests may take to finish before exit.",
+        duration(M(0), M(600000), [](Config& c, M v) { c.server.shutdown_grace = v; }));
+    add("server.trusted_proxies", "", "",
+        "Comma-separated CIDRs of proxies whose X-Forwarded-For/Forwarded is believed.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          c.server.trusted_proxies = split_list(v);
+          for (const auto& p : c.server.trusted_proxies)
+            if (!valid_cidr(p)) return "'" + p + "' is not an IP address or CIDR";
+          return std::nullopt;
+        });
+
+    add("log.format", "json", "text", "json (one object per line) or text (for people).",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          if (v == "json") c.log.format = LogFormat::kJson;
+          else if (v == "text") c.log.format = LogFormat::kText;
+          else return "must be json or text";
+          return std::nullopt;
+        });
+    add("log.level", "info", "", "trace, debug, info, warn, error or off.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+          for (auto* l : kLevels)
+            if (v == l) {
+              c.log.level = v;
+              return std::nullopt;
+            }
+          return "must be one of trace, debug, info, warn, error, off";
+        });
+    add("log.access_log", "true", "", "One log line per request.",
+        boolean([](Config& c, bool v) { c.log.access_log = v; }));
+    return f;
+  }();
+  return kFields;
+}
+
+const Field* find_field(const std::string& name) {
+  for (const auto& f : fields())
+    if (f.info.name == name) return &f;
+  return nullptr;
+}
+
+Error key_error(const std::string& key, const Raw& raw, const std::string& what, bool secret) {
+  std::string msg = "invalid configuration: " + key + " (from " + raw.origin + ")";
+  if (!secret) msg += " = '" + raw.value + "'";
+  msg += ": " + what;
+  return Error{key, msg};
+}
+
+std::optional<Error> read_file(const std::string& path, std::map<std::string, Raw>& raw) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Error{"", "cannot read configuration file " + path};
+  } catch (const YAML::Exception& e) {
+    return Error{"", "configuration file " + path + ": line " + std::to_string(e.mark.line + 1) +
+                         ": " + e.msg};
+  }
+  if (root.IsNull()) return std::nullopt;
+  if (!root.IsMap()) return Error{"", "configuration file " + path + ": top level must be a mapping of sections"};
+  const std::string origin = "file " + path;
+  for (const auto& section : root) {
+    const auto sname = section.first.as<std::string>();
+    if (!section.second.IsMap())
+      return Error{sname, "configuration file " + path + ": section '" + sname + "' must be a mapping"};
+    for (const auto& kv : section.second) {
+      const auto key = sname + "." + kv.first.as<std::string>();
+      if (!find_field(key))
+        return Error{key, "configuration file " + path + ": unknown key " + key};
+      std::string value;
+      if (kv.second.IsSequence()) {
+        for (const auto& item : kv.second) {
+          if (!value.empty()) value += ",";
+          value += item.as<std::string>();
+        }
+      } else if (kv.second.IsScalar()) {
+        value = kv.second.as<std::string>();
+      } else if (!kv.second.IsNull()) {
+        return Error{key, "configuration file " + path + ": " + key + " must be a scalar or a list"};
+      }
+      raw[key] = Raw{value, origin};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string Endpoint::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+bool Endpoint::is_loopback() const {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr a{};
+  if (inet_pton(AF_INET, host.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
+  return false;
+}
+
+std::optional<Millis> parse_duration(const std::string& t) {
+  std::size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0) return std::nullopt;
+  auto n = parse_int(t.substr(0, i));
+  if (!n) return std::nullopt;
+  const auto unit = t.substr(i);
+  long long mult = 0;
+  if (unit == "ms") mult = 1;
+  else if (unit == "s") mult = 1000;
+  else if (unit == "m") mult = 60'000;
+  else if (unit == "h") mult = 3'600'000;
+  else if (unit == "d") mult = 86'400'000;
+  else return std::nullopt;
+  if (*n > (1LL << 40)) return std::nullopt;
+  return Millis(*n * mult);
+}
+
+std::optional<std::size_t> parse_size(const std::string& t) {
+  std::size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0) return std::nullopt;
+  auto n = parse_int(t.substr(0, i));
+  if (!n || *n > (1LL << 40)) return std::nullopt;
+  const auto unit = t.substr(i);
+  std::size_t mult = 0;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "KiB") mult = 1024;
+  else if (unit == "MiB") mult = 1024 * 1024;
+  else return std::nullopt;
+  return static_cast<std::size_t>(*n) * mult;
+}
+
+std::optional<Endpoint> parse_endpoint(const std::string& t) {
+  Endpoint e;
+  std::string port;
+  if (!t.empty() && t[0] == '[') {
+    auto close = t.find(']');
+    if (close == std::string::npos || close + 1 >= t.size() || t[close + 1] != ':') return std::nullopt;
+    e.host = t.substr(1, close - 1);
+    port = t.substr(close + 2);
+    in6_addr a{};
+    if (inet_pton(AF_INET6, e.host.c_str(), &a) != 1) return std::nullopt;
+  } else {
+    auto colon = t.rfind(':');
+    if (colon == std::string::npos || colon == 0) return std::nullopt;
+    e.host = t.substr(0, colon);
+    port = t.substr(colon + 1);
+    if (e.host.find(':') != std::string::npos) return std::nullopt;  // IPv6 needs brackets
+    in_addr a{};
+    if (e.host != "localhost" && inet_pton(AF_INET, e.host.c_str(), &a) != 1) return std::nullopt;
+  }
+  auto p = parse_int(port);
+  if (!p || *p < 0 || *p > 65535) return std::nullopt;
+  e.port = static_cast<std::uint16_t>(*p);
+  return e;
+}
+
+const std::vector<KeyInfo>& keys() {
+  static const std::vector<KeyInfo> kKeys = [] {
+    std::vector<KeyInfo> k;
+    for (const auto& f : fields()) k.push_back(f.info);
+    return k;
+  }();
+  return kKeys;
+}
+
+std::map<std::string, std::string> process_env() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("AUTHD_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+Result<Config, Error> load(const Sources& sources) {
+  std::map<std::string, Raw> raw;
+  if (sources.file) {
+    if (auto err = read_file(*sources.file, raw)) return unexpected(*err);
+  }
+  for (const auto& f : fields()) {
+    auto it = sources.env.find(f.info.env);
+    if (it != sources.env.end()) raw[f.info.name] = Raw{it->second, "env " + f.info.env};
+  }
+  for (const auto& [key, value] : sources.overrides) {
+    if (!find_field(key)) return unexpected(Error{key, "unknown configuration key " + key});
+    raw[key] = Raw{value, "command line"};
+  }
+
+  // Dev mode changes other keys' defaults, so settle it first.
+  bool dev = false;
+  if (auto it = raw.find("general.dev"); it != raw.end()) {
+    auto b = parse_bool(it->second.value);
+    if (!b) return unexpected(key_error("general.dev", it->second, "must be true or false", false));
+    dev = *b;
+  }
+
+  Config cfg;
+  for (const auto& f : fields()) {
+    Raw value;
+    if (auto it = raw.find(f.info.name); it != raw.end()) {
+      value = it->second;
+    } else {
+      value = Raw{dev && !f.info.dev_default.empty() ? f.info.dev_default : f.info.default_value,
+                  "default"};
+    }
+    if (auto err = f.apply(cfg, value.value))
+      return unexpected(key_error(f.info.name, value, *err, f.info.secret));
+  }
+  cfg.general.dev = dev;
+
+  // Cross-key rules.
+  auto& s = cfg.server;
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+    const char* missing = s.tls_cert_file.empty() ? "server.tls_cert_file" : "server.tls_key_file";
+    return unexpected(Error{missing, std::string("invalid configuration: ") + missing +
+                                         " must be set together with its pair"});
+  }
+  for (const auto* file : {&s.tls_cert_file, &s.tls_key_file}) {
+    if (!file->empty() && ::access(file->c_str(), R_OK) != 0) {
+      const char* key = file == &s.tls_cert_file ? "server.tls_cert_file" : "server.tls_key_file";
+      return unexpected(Error{key, std::string("invalid configuration: ") + key + " = '" + *file +
+                                       "': file is not readable"});
+    }
+  }
+  const bool tls = !s.tls_cert_file.empty();
+  if (!tls && !s.behind_tls_proxy && !s.listen.is_loopback()) {
+    return unexpected(Error{
+        "server.listen",
+        "invalid configuration: server.listen = '" + s.listen.to_string() +
+            "' is not a loopback address, so TLS is required: set server.tls_cert_file and "
+            "server.tls_key_file, or server.behind_tls_proxy = true when a balancer terminates TLS"});
+  }
+  if (s.admin_listen && s.admin_listen->port != 0 && s.admin_listen->port == s.listen.port &&
+      s.admin_listen->host == s.listen.host)
+    s.admin_listen.reset();  // same address: one listener serves both
+  if (s.threads == 0) s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (s.worker_threads == 0)
+    s.worker_threads = static_cast<int>(2 * std::max(1u, std::thread::hardware_concurrency()));
+  return cfg;
+}
+
+}  // namespace authd::config

@@ -1,0 +1,88 @@
+#include "authd/http/message.h"
+
+#include <cctype>
+
+namespace authd::http {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return h.value;
+  return {};
+}
+
+bool Request::has_header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return true;
+  return false;
+}
+
+Response& Response::set_header(std::string name, std::string value) {
+  for (auto& h : headers)
+    if (iequals(h.name, name)) {
+      h.value = std::move(value);
+      return *this;
+    }
+  headers.push_back(Header{std::move(name), std::move(value)});
+  return *this;
+}
+
+std::string_view Response::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return h.value;
+  return {};
+}
+
+Response Response::json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.set_header("Content-Type", "application/json");
+  return r;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.set_header("Content-Type", std::move(content_type));
+  return r;
+}
+
+namespace {
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+}  // namespace
+
+Response Response::error(int status, std::string_view code, std::string_view description) {
+  std::string body = "{\"error\":";
+  append_json_string(body, code);
+  body += ",\"error_description\":";
+  append_json_string(body, description);
+  body += "}";
+  return json(status, std::move(body));
+}
+
+}  // namespace authd::http

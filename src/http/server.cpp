@@ -1,0 +1,573 @@
+// Beast/Asio transport. Structure follows Beast's advanced server-flex example: a listener per
+// address, a session per connection (plain or TLS through CRTP), one strand per connection.
+
+#include "authd/http/server.h"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "authd/core/clock.h"
+#include "authd/obs/log.h"
+#include "authd/obs/metrics.h"
+
+namespace authd::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+// Mozilla "intermediate" TLS 1.2 suites: forward secret AEAD only. TLS 1.3 uses OpenSSL's
+// defaults, which are all AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+Result<std::shared_ptr<ssl::context>, std::string> make_tls_context(const std::string& cert,
+                                                                    const std::string& key) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* h = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use | ssl::context::no_compression);
+  SSL_CTX_set_options(h, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1) return unexpected(std::string("no usable TLS 1.2 cipher"));
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(cert, ec);
+  if (ec) return unexpected("cannot load TLS certificate " + cert + ": " + ec.message());
+  ctx->use_private_key_file(key, ssl::context::pem, ec);
+  if (ec) return unexpected("cannot load TLS private key " + key + ": " + ec.message());
+  if (SSL_CTX_check_private_key(h) != 1)
+    return unexpected("TLS private key " + key + " does not match certificate " + cert);
+  return ctx;
+}
+
+std::string make_request_id(std::string_view given) {
+  // Accept a caller's id only if it is short and plain, so it cannot forge log lines.
+  if (!given.empty() && given.size() <= 128) {
+    bool ok = true;
+    for (unsigned char c : given)
+      if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) ok = false;
+    if (ok) return std::string(given);
+  }
+  static thread_local SystemRandom random;
+  unsigned char b[16];
+  random.fill(b, sizeof b);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(32);
+  for (unsigned char c : b) {
+    id.push_back(kHex[c >> 4]);
+    id.push_back(kHex[c & 15]);
+  }
+  return id;
+}
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void drain() = 0;
+};
+
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  explicit Impl(ServerOptions o, obs::Registry& m)
+      : options(std::move(o)),
+        ioc(options.config.threads),
+        workers(static_cast<std::size_t>(options.config.worker_threads)),
+        requests(m.counter("authd_http_requests_total", "HTTP requests by route, method and status.",
+                           {"listener", "route", "method", "status"})),
+        latency(m.histogram("authd_http_request_duration_seconds",
+                            "Time from a complete request to its response being written.",
+                            {"listener", "route"}, obs::latency_buckets())),
+        in_flight(m.gauge("authd_http_requests_in_flight", "Requests being handled now.").get()),
+        connections(m.gauge("authd_http_connections_open", "Open client connections.").get()),
+        rejected(m.counter("authd_http_connections_rejected_total",
+                           "Connections closed at accept because max_connections was reached.")
+                     .get()),
+        protocol_errors(m.counter("authd_http_protocol_errors_total",
+                                  "Connections ended by a malformed or oversized request or a "
+                                  "timeout.",
+                                  {"reason"})) {}
+
+  ServerOptions options;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  std::atomic<bool> is_draining{false};
+  std::atomic<std::size_t> open{0};
+
+  std::mutex tls_mu;
+  std::shared_ptr<ssl::context> tls;
+
+  std::mutex sessions_mu;
+  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
+  std::uint64_t next_session = 0;
+
+  struct Listener {
+    std::shared_ptr<tcp::acceptor> acceptor;
+    bool open_while_draining;  // the admin listener keeps answering probes (503) while draining
+  };
+  std::vector<Listener> listeners;
+  std::optional<asio::signal_set> signals;
+  std::optional<asio::steady_timer> drain_timer;
+
+  obs::Family<obs::Counter>& requests;
+  obs::Family<obs::Histogram>& latency;
+  obs::Gauge& in_flight;
+  obs::Gauge& connections;
+  obs::Counter& rejected;
+  obs::Family<obs::Counter>& protocol_errors;
+
+  std::shared_ptr<ssl::context> current_tls() {
+    std::lock_guard lock(tls_mu);
+    return tls;
+  }
+
+  std::uint64_t register_session(std::weak_ptr<SessionBase> s) {
+    std::lock_guard lock(sessions_mu);
+    auto id = ++next_session;
+    sessions.emplace(id, std::move(s));
+    return id;
+  }
+  void unregister_session(std::uint64_t id) {
+    std::lock_guard lock(sessions_mu);
+    sessions.erase(id);
+  }
+
+  void start_accept(const std::string& name, std::shared_ptr<tcp::acceptor> acc,
+                    std::shared_ptr<const Router> router, bool use_tls);
+  void begin_shutdown();
+  void poll_drain(std::chrono::steady_clock::time_point deadline);
+};
+
+namespace {
+
+using ImplPtr = std::shared_ptr<Server::Impl>;
+
+template <class Derived>
+class Session : public SessionBase {
+ public:
+  Session(ImplPtr server, std::string listener, std::shared_ptr<const Router> router, std::string peer)
+      : server_(std::move(server)), listener_(std::move(listener)), router_(std::move(router)),
+        peer_(std::move(peer)) {
+    server_->open.fetch_add(1);
+    server_->connections.add(1);
+  }
+  ~Session() override {
+    server_->unregister_session(id_);
+    server_->open.fetch_sub(1);
+    server_->connections.add(-1);
+  }
+
+  void drain() override {
+    asio::dispatch(derived().stream().get_executor(), [self = derived().shared_from_this()] {
+      self->close_after_response_ = true;
+      // An idle connection has nothing in flight: end it now rather than at idle timeout.
+      if (self->idle_) beast::get_lowest_layer(self->stream()).cancel();
+    });
+  }
+
+ protected:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+  const config::ServerConfig& cfg() const { return server_->options.config; }
+
+  void after_start(std::uint64_t id) { id_ = id; }
+
+  // Waits for the first byte of the next request under the idle timeout; the whole request
+  // then has read_timeout to arrive, so a client trickling bytes (slowloris) is cut off.
+  void wait_request() {
+    if (close_after_response_) return derived().do_close();
+    if (buffer_.size() > 0) return read_request();
+    idle_ = true;
+    beast::get_lowest_layer(derived().stream()).expires_after(cfg().idle_timeout);
+    derived().stream().async_read_some(
+        buffer_.prepare(4096), [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->idle_ = false;
+          if (ec) return self->derived().do_close();
+          self->buffer_.commit(n);
+          self->read_request();
+        });
+  }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(cfg().max_header_bytes));
+    parser_->body_limit(cfg().max_body_bytes);
+    beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
+    bhttp::async_read(derived().stream(), buffer_, *parser_,
+                      [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_read(ec);
+                      });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) return derived().do_close();
+    if (ec == beast::error::timeout) {
+      server_->protocol_errors.with({"timeout"}).inc();
+      return derived().do_close();
+    }
+    if (ec == bhttp::error::header_limit) return reject(431, "request_header_fields_too_large", "Request headers are too large.", "header_limit");
+    if (ec == bhttp::error::body_limit) return reject(413, "payload_too_large", "Request body is too large.", "body_limit");
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category())  // any other parse error
+      return reject(400, "invalid_request", "Malformed HTTP request.", "malformed");
+    if (ec) return derived().do_close();
+    handle(parser_->release());
+  }
+
+  // Answers a request that could not be read, then closes: the stream position is unknown.
+  void reject(int status, std::string_view code, std::string_view description, const char* reason) {
+    server_->protocol_errors.with({reason}).inc();
+    close_after_response_ = true;
+    RequestContext ctx{make_request_id({}), "unmatched", std::chrono::steady_clock::now()};
+    method_ = "-";
+    send(Response::error(status, code, description), std::move(ctx), 11);
+  }
+
+  void handle(bhttp::request<bhttp::string_body>&& req) {
+    RequestContext ctx;
+    ctx.start = std::chrono::steady_clock::now();
+    Request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.headers.reserve(16);
+    for (const auto& f : req) r.headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
+    r.body = std::move(req.body());
+    r.peer_address = peer_;
+    r.tls = Derived::kTls;
+    ctx.request_id = make_request_id(r.header("X-Request-Id"));
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    method_ = r.method;
+
+    auto m = router_->match(r.method, r.path);
+    if (!m.route) {
+      ctx.route = "unmatched";
+      Response resp = m.path_known ? Response::error(405, "method_not_allowed", "Method not allowed.")
+                                   : Response::error(404, "not_found", "No such route.");
+      if (m.path_known) resp.set_header("Allow", m.allow);
+      return send(std::move(resp), std::move(ctx), version_);
+    }
+    ctx.route = m.route->pattern;
+    r.path_params = std::move(m.params);
+    server_->in_flight.add(1);
+    const bool head = r.method == "HEAD";
+    if (m.route->dispatch == Dispatch::kInline) {
+      Response resp = invoke(*m.route, r, ctx);
+      server_->in_flight.add(-1);
+      if (head) resp.body.clear();
+      return send(std::move(resp), std::move(ctx), version_);
+    }
+    asio::post(server_->workers, [self = derived().shared_from_this(), route = m.route,
+                                  r = std::move(r), ctx = std::move(ctx), head]() mutable {
+      Response resp = invoke(*route, r, ctx);
+      if (head) resp.body.clear();
+      asio::post(self->stream().get_executor(),
+                 [self, resp = std::move(resp), ctx = std::move(ctx)]() mutable {
+                   self->server_->in_flight.add(-1);
+                   self->send(std::move(resp), std::move(ctx), self->version_);
+                 });
+    });
+  }
+
+  static Response invoke(const Route& route, const Request& r, RequestContext& ctx) {
+    try {
+      return route.handler(r, ctx);
+    } catch (const std::exception& e) {
+      log::error("http.handler_exception", {{"request_id", ctx.request_id}, {"route", ctx.route}, {"what", e.what()}});
+    } catch (...) {
+      log::error("http.handler_exception", {{"request_id", ctx.request_id}, {"route", ctx.route}});
+    }
+    return Response::error(500, "server_error", "Internal error.");
+  }
+
+  void send(Response resp, RequestContext ctx, unsigned version) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(version);
+    res->result(static_cast<unsigned>(resp.status));
+    res->set(bhttp::field::server, "authd");
+    bool has_cache_control = false, has_type = false;
+    for (auto& h : resp.headers) {
+      if (iequals(h.name, "Cache-Control")) has_cache_control = true;
+      if (iequals(h.name, "Content-Type")) has_type = true;
+      res->insert(h.name, h.value);
+    }
+    // Token responses must not be cached (RFC 6749 §5.1); handlers opt in to caching.
+    if (!has_cache_control) res->set(bhttp::field::cache_control, "no-store");
+    if (!has_type && !resp.body.empty()) res->set(bhttp::field::content_type, "application/octet-stream");
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set("X-Request-Id", ctx.request_id);
+    res->body() = std::move(resp.body);
+    const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();
+    res->keep_alive(keep);
+    res->prepare_payload();
+    // Counted before the write so a client that has its answer also sees it in /metrics.
+    server_->requests.with({listener_, ctx.route, method_, std::to_string(resp.status)}).inc();
+    beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
+    bhttp::async_write(derived().stream(), *res,
+                       [self = derived().shared_from_this(), res, ctx = std::move(ctx), keep,
+                        status = resp.status](beast::error_code ec, std::size_t bytes) {
+                         self->on_write(ec, bytes, ctx, status, keep);
+                       });
+  }
+
+  void on_write(beast::error_code ec, std::size_t bytes, const RequestContext& ctx, int status, bool keep) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
+    server_->latency.with({listener_, ctx.route}).observe(secs);
+    if (server_->options.access_log)
+      log::info("http.access", {{"request_id", ctx.request_id}, {"listener", listener_},
+                                {"method", method_}, {"route", ctx.route}, {"status", status},
+                                {"latency_ms", secs * 1000.0}, {"bytes", bytes}, {"client", peer_}});
+    if (ec || !keep) return derived().do_close();
+    wait_request();
+  }
+
+  ImplPtr server_;
+  std::string listener_;
+  std::shared_ptr<const Router> router_;
+  std::string peer_;
+  std::uint64_t id_ = 0;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool idle_ = false;
+  bool close_after_response_ = false;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  std::string method_;
+};
+
+class PlainSession : public Session<PlainSession>, public std::enable_shared_from_this<PlainSession> {
+ public:
+  static constexpr bool kTls = false;
+  PlainSession(tcp::socket&& s, ImplPtr server, std::string listener, std::shared_ptr<const Router> router,
+               std::string peer)
+      : Session(std::move(server), std::move(listener), std::move(router), std::move(peer)),
+        stream_(std::move(s)) {}
+  beast::tcp_stream& stream() { return stream_; }
+  void start() {
+    after_start(server_->register_session(weak_from_this()));
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_request(); });
+  }
+  void do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+ private:
+  beast::tcp_stream stream_;
+};
+
+class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {
+ public:
+  static constexpr bool kTls = true;
+  TlsSession(tcp::socket&& s, std::shared_ptr<ssl::context> ctx, ImplPtr server, std::string listener,
+             std::shared_ptr<const Router> router, std::string peer)
+      : Session(std::move(server), std::move(listener), std::move(router), std::move(peer)),
+        ctx_(std::move(ctx)), stream_(std::move(s), *ctx_) {}
+  beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+  void start() {
+    after_start(server_->register_session(weak_from_this()));
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->stream_).expires_after(self->cfg().read_timeout);
+      self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) {
+          self->server_->protocol_errors.with({"tls_handshake"}).inc();
+          log::debug("http.tls_handshake_failed", {{"client", self->peer_}, {"reason", ec.message()}});
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->stream_).socket().close(ignored);
+          return;
+        }
+        self->wait_request();
+      });
+    });
+  }
+  void do_close() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().close(ignored);
+    });
+  }
+
+ private:
+  std::shared_ptr<ssl::context> ctx_;  // keeps a reloaded-away context alive for this connection
+  beast::ssl_stream<beast::tcp_stream> stream_;
+};
+
+}  // namespace
+
+void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::acceptor> acc,
+                                std::shared_ptr<const Router> router, bool use_tls) {
+  auto self = shared_from_this();
+  acc->async_accept(asio::make_strand(ioc), [self, name, acc, router, use_tls](beast::error_code ec,
+                                                                                tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acc->is_open()) return;
+    if (ec) {
+      // Typically EMFILE: back off briefly instead of spinning.
+      log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
+      auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
+      t->async_wait([self, name, acc, router, use_tls, t](beast::error_code) {
+        self->start_accept(name, acc, router, use_tls);
+      });
+      return;
+    }
+    const bool admin = name == "admin";
+    if (self->open.load() >= self->options.config.max_connections ||
+        (self->is_draining.load() && !admin)) {
+      self->rejected.inc();
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      beast::error_code pec;
+      auto ep = socket.remote_endpoint(pec);
+      std::string peer = pec ? "" : ep.address().to_string();
+      if (use_tls) {
+        std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, router, peer)->start();
+      } else {
+        std::make_shared<PlainSession>(std::move(socket), self, name, router, peer)->start();
+      }
+    }
+    self->start_accept(name, acc, router, use_tls);
+  });
+}
+
+void Server::Impl::begin_shutdown() {
+  if (is_draining.exchange(true)) return;
+  log::info("server.draining", {{"grace_ms", options.config.shutdown_grace.count()}});
+  asio::post(ioc, [self = shared_from_this()] {
+    for (auto& l : self->listeners) {
+      if (l.open_while_draining) continue;
+      beast::error_code ignored;
+      l.acceptor->close(ignored);
+    }
+    std::vector<std::shared_ptr<SessionBase>> live;
+    {
+      std::lock_guard lock(self->sessions_mu);
+      for (auto& [id, w] : self->sessions)
+        if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) s->drain();
+    self->poll_drain(std::chrono::steady_clock::now() + self->options.config.shutdown_grace);
+  });
+}
+
+void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
+  if (open.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    for (auto& l : listeners) {
+      beast::error_code ignored;
+      l.acceptor->close(ignored);
+    }
+    if (open.load() != 0)
+      log::warn("server.drain_deadline", {{"connections_left", open.load()}});
+    if (signals) {
+      beast::error_code ignored;
+      signals->cancel(ignored);
+    }
+    ioc.stop();
+    return;
+  }
+  drain_timer.emplace(ioc, std::chrono::milliseconds(20));
+  drain_timer->async_wait([self = shared_from_this(), deadline](beast::error_code) { self->poll_drain(deadline); });
+}
+
+Server::Server(ServerOptions options, obs::Registry& metrics)
+    : impl_(std::make_shared<Impl>(std::move(options), metrics)) {}
+
+Server::~Server() {
+  impl_->ioc.stop();
+  impl_->workers.join();
+}
+
+Result<config::Endpoint, std::string> Server::listen(std::string name, const config::Endpoint& at,
+                                                     std::shared_ptr<const Router> router, bool tls) {
+  if (tls && !impl_->current_tls()) {
+    const auto& c = impl_->options.config;
+    auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file);
+    if (!ctx) return unexpected(ctx.error());
+    std::lock_guard lock(impl_->tls_mu);
+    impl_->tls = *ctx;
+  }
+  beast::error_code ec;
+  auto host = at.host == "localhost" ? std::string("127.0.0.1") : at.host;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return unexpected("cannot listen on " + at.to_string() + ": bad address");
+  tcp::endpoint ep(addr, at.port);
+  auto acc = std::make_shared<tcp::acceptor>(impl_->ioc);
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return unexpected("cannot listen on " + at.to_string() + ": " + ec.message());
+  auto bound = acc->local_endpoint();
+  config::Endpoint actual{at.host, bound.port()};
+  impl_->listeners.push_back(Impl::Listener{acc, name == "admin"});
+  impl_->start_accept(name, acc, std::move(router), tls);
+  log::info("server.listening", {{"listener", name}, {"address", actual.to_string()}, {"tls", tls}});
+  return actual;
+}
+
+void Server::run() {
+  const int n = std::max(1, impl_->options.config.threads);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::shutdown() { impl_->begin_shutdown(); }
+
+bool Server::draining() const { return impl_->is_draining.load(); }
+
+Result<void, std::string> Server::reload_tls() {
+  const auto& c = impl_->options.config;
+  if (c.tls_cert_file.empty()) return {};
+  auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file);
+  if (!ctx) {
+    log::error("tls.reload_failed", {{"reason", ctx.error()}});
+    return unexpected(ctx.error());
+  }
+  {
+    std::lock_guard lock(impl_->tls_mu);
+    impl_->tls = *ctx;
+  }
+  log::info("tls.reloaded", {{"cert_file", c.tls_cert_file}});
+  return {};
+}
+
+void Server::handle_signals() {
+  impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT, SIGHUP);
+  struct Waiter {
+    Server* server;
+    void operator()(beast::error_code ec, int sig) const {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        (void)server->reload_tls();
+      } else {
+        log::info("server.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        server->shutdown();
+      }
+      if (!server->impl_->is_draining.load() || sig == SIGHUP) server->impl_->signals->async_wait(*this);
+    }
+  };
+  impl_->signals->async_wait(Waiter{this});
+}
+
+}  // namespace authd::http

@@ -1,0 +1,88 @@
+// Configuration as the daemon sees it: precedence across file, env and flags, and exit code 2
+// with a message naming the key for every kind of bad configuration.
+
+#include <gtest/gtest.h>
+
+#include "support/http_client.h"
+#include "support/process.h"
+
+namespace authd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Process;
+using testing::TempDir;
+
+TEST(DaemonConfigTest, FileEnvAndFlagPrecedence) {
+  TempDir dir;
+  // The file asks for text logs and a port that would fail; env wins on format, flag on listen.
+  dir.write("authd.yaml", "server:\n  listen: 127.0.0.1:1\nlog:\n  format: text\n  level: info\n");
+  Process p(testing::authd_binary(),
+            {"--dev", "--config", dir.file("authd.yaml"), "--listen", "127.0.0.1:0", "--data", dir.path()},
+            {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_SERVER_LISTEN", "127.0.0.1:2"}});
+  auto port = p.wait_for_port("public");
+  ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
+  EXPECT_NE(*port, 1);
+  EXPECT_NE(*port, 2);
+  EXPECT_EQ(p.stdout_text().rfind("{\"ts\":", 0), 0u) << "env should have switched logs to JSON";
+  EXPECT_EQ(testing::http_get(*port, "/healthz")->status, 200);
+}
+
+struct BadStart {
+  const char* name;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::string file;
+  std::string expect;
+};
+
+void PrintTo(const BadStart& c, std::ostream* os) { *os << c.name; }
+
+class DaemonBadConfigTest : public ::testing::TestWithParam<BadStart> {};
+
+TEST_P(DaemonBadConfigTest, ExitsTwoNamingTheProblem) {
+  const auto& c = GetParam();
+  TempDir dir;
+  std::vector<std::string> args = c.args;
+  if (!c.file.empty()) {
+    dir.write("authd.yaml", c.file);
+    args.push_back("--config");
+    args.push_back(dir.file("authd.yaml"));
+  }
+  args.push_back("--data");
+  args.push_back(dir.path());
+  Process p(testing::authd_binary(), args, c.env);
+  EXPECT_EQ(p.wait(5s), 2);
+  EXPECT_NE(p.stderr_text().find(c.expect), std::string::npos) << p.stderr_text();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, DaemonBadConfigTest,
+    ::testing::Values(
+        BadStart{"BadEnvDuration", {"--dev"}, {{"AUTHD_SERVER_READ_TIMEOUT", "soon"}}, "",
+                 "server.read_timeout (from env AUTHD_SERVER_READ_TIMEOUT) = 'soon': must be a duration"},
+        BadStart{"BadFlagAddress", {"--dev", "--listen", "nowhere"}, {}, "", "server.listen (from command line)"},
+        BadStart{"UnknownFlag", {"--dev", "--frobnicate"}, {}, "", "unknown option '--frobnicate'"},
+        BadStart{"UnknownFileKey", {"--dev"}, {}, "server:\n  lisen: 1\n", "unknown key server.lisen"},
+        BadStart{"MalformedFile", {"--dev"}, {}, "server: [\n", "line"},
+        BadStart{"PlainHttpOnPublicAddress", {"--dev", "--listen", "0.0.0.0:0"}, {}, "",
+                 "TLS is required"},
+        BadStart{"MissingTlsKey", {"--dev"}, {{"AUTHD_SERVER_TLS_CERT_FILE", "/etc/hostname"}}, "",
+                 "server.tls_key_file"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(DaemonConfigTest, ListenFailureExitsOneWithReason) {
+  TempDir dir;
+  Process first(testing::authd_binary(), {"--dev", "--listen", "127.0.0.1:0", "--data", dir.path()},
+                {{"AUTHD_LOG_FORMAT", "json"}});
+  auto port = first.wait_for_port("public");
+  ASSERT_TRUE(port);
+  Process second(testing::authd_binary(),
+                 {"--dev", "--listen", "127.0.0.1:" + std::to_string(*port), "--data", dir.path()},
+                 {{"AUTHD_LOG_FORMAT", "json"}});
+  EXPECT_EQ(second.wait(5s), 1);
+  EXPECT_NE(second.stdout_text().find("server.listen_failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace authd

@@ -1,0 +1,254 @@
+// The HTTP core through real sockets against the real authd binary.
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/process.h"
+
+namespace authd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Connection;
+using testing::Process;
+using testing::TempDir;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  // Starts authd --dev on an ephemeral port with short timeouts so tests run fast.
+  void start(std::map<std::string, std::string> env = {}, std::vector<std::string> extra = {}) {
+    std::map<std::string, std::string> e{{"AUTHD_SERVER_READ_TIMEOUT", "800ms"},
+                                         {"AUTHD_SERVER_IDLE_TIMEOUT", "1500ms"},
+                                         {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"},
+                                         {"AUTHD_LOG_FORMAT", "json"}};
+    for (auto& [k, v] : env) e[k] = v;
+    std::vector<std::string> args{"--dev", "--listen", "127.0.0.1:0", "--data", dir_.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<Process>(testing::authd_binary(), args, e);
+    auto p = proc_->wait_for_port("public");
+    ASSERT_TRUE(p) << proc_->stdout_text() << proc_->stderr_text();
+    port_ = *p;
+  }
+
+  void expect_still_serving() {
+    auto r = testing::http_get(port_, "/healthz");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> proc_;
+  int port_ = 0;
+};
+
+TEST_F(ServerTest, HealthJwksAndMetricsInDevMode) {
+  start();
+  auto h = testing::http_get(port_, "/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(h->header("content-type"), "application/json");
+  auto j = testing::http_get(port_, "/.well-known/jwks.json");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->status, 200);
+  EXPECT_NE(j->body.find("\"keys\""), std::string::npos);
+  EXPECT_NE(j->header("cache-control").find("max-age="), std::string::npos);
+  auto m = testing::http_get(port_, "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("authd_http_requests_total{listener=\"public\",route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
+            std::string::npos)
+      << m->body;
+  EXPECT_NE(m->body.find("process_resident_memory_bytes"), std::string::npos);
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  start();
+  Connection c(port_);
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 5; ++i) {
+    auto r = c.request("GET", "/healthz");
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_NE(r->header("connection"), "close");
+  }
+}
+
+TEST_F(ServerTest, PipelinedRequestsAnsweredInOrder) {
+  start();
+  Connection c(port_);
+  ASSERT_TRUE(c.send_raw("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto a = c.read_response();
+  auto b = c.read_response();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->status, 200);
+  EXPECT_EQ(b->status, 404);
+}
+
+TEST_F(ServerTest, RequestIdIsEchoedOrGenerated) {
+  start();
+  Connection c(port_);
+  auto r = c.request("GET", "/healthz", "", {{"X-Request-Id", "abc-123"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("x-request-id"), "abc-123");
+  // An id that could forge log lines is replaced.
+  r = c.request("GET", "/healthz", "", {{"X-Request-Id", "a b\"c"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("x-request-id").size(), 32u);
+  EXPECT_TRUE(proc_->wait_for_output("\"request_id\":\"abc-123\"", 2s));
+}
+
+TEST_F(ServerTest, UnknownRouteIs404AndWrongMethodIs405WithJsonError) {
+  start();
+  Connection c(port_);
+  auto r = c.request("GET", "/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, R"({"error":"not_found","error_description":"No such route."})");
+  r = c.request("POST", "/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->header("allow"), "GET");
+}
+
+TEST_F(ServerTest, OversizedBodyGets413AndServerKeepsServing) {
+  start({{"AUTHD_SERVER_MAX_BODY_BYTES", "4KiB"}});
+  Connection c(port_);
+  auto r = c.request("POST", "/login", std::string(5000, 'x'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("\"error\""), std::string::npos);
+  EXPECT_TRUE(c.wait_closed(2s));
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, DeclaredHugeBodyRejectedBeforeItArrives) {
+  start({{"AUTHD_SERVER_MAX_BODY_BYTES", "4KiB"}});
+  Connection c(port_);
+  ASSERT_TRUE(c.send_raw("POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 100000000\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, OversizedHeadersGet431) {
+  start({{"AUTHD_SERVER_MAX_HEADER_BYTES", "2KiB"}});
+  Connection c(port_);
+  auto r = c.request("GET", "/healthz", "", {{"X-Big", std::string(4000, 'a')}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, MalformedRequestsGet400AndServerKeepsServing) {
+  start();
+  const char* bad[] = {"GARBAGE\r\n\r\n", "GET /healthz HTTP/9.9\r\n\r\n",
+                       "GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n",
+                       "POST /login HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+                       "POST /login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"};
+  for (const char* raw : bad) {
+    Connection c(port_);
+    ASSERT_TRUE(c.send_raw(raw));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << raw;
+    EXPECT_EQ(r->status, 400) << raw;
+    EXPECT_NE(r->body.find("invalid_request"), std::string::npos);
+  }
+  expect_still_serving();
+  auto m = testing::http_get(port_, "/metrics");
+  EXPECT_NE(m->body.find("authd_http_protocol_errors_total{reason=\"malformed\"} 5"), std::string::npos);
+}
+
+TEST_F(ServerTest, SlowClientIsCutOffAtReadTimeout) {
+  start();  // read_timeout 800ms
+  Connection c(port_, std::nullopt, 10s);
+  ASSERT_TRUE(c.send_raw("GET /healthz HTTP/1.1\r\nHost: a\r\n"));
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  // Trickle one header byte every 100 ms, as slowloris does: each byte must not reset the clock.
+  for (int i = 0; i < 40 && !closed; ++i) {
+    if (!c.send_raw("X")) break;
+    closed = c.wait_closed(100ms);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(closed || !c.send_raw("X"));
+  EXPECT_LT(elapsed, 3s) << "connection held for too long";
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  start();  // idle_timeout 1500ms
+  Connection c(port_);
+  ASSERT_TRUE(c.request("GET", "/healthz"));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.wait_closed(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST_F(ServerTest, ConnectionsBeyondCapAreClosed) {
+  start({{"AUTHD_SERVER_MAX_CONNECTIONS", "2"}});
+  Connection a(port_), b(port_);
+  ASSERT_TRUE(a.request("GET", "/healthz"));
+  ASSERT_TRUE(b.request("GET", "/healthz"));
+  Connection c(port_);
+  EXPECT_TRUE(c.wait_closed(2s));
+  EXPECT_TRUE(a.request("GET", "/healthz"));  // the admitted ones still work
+}
+
+TEST_F(ServerTest, SigtermDrainsInFlightRequestThenExitsZero) {
+  start({}, {"--admin-listen", "127.0.0.1:0"});
+  auto admin = proc_->wait_for_port("admin");
+  ASSERT_TRUE(admin);
+  Connection idle(port_);
+  ASSERT_TRUE(idle.request("GET", "/.well-known/jwks.json"));
+  // An in-flight request: headers sent, body still arriving when SIGTERM lands.
+  Connection busy(port_, std::nullopt, 10s);
+  ASSERT_TRUE(busy.send_raw("GET /.well-known/jwks.json HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345"));
+  std::this_thread::sleep_for(100ms);
+  proc_->signal(SIGTERM);
+  ASSERT_TRUE(proc_->wait_for_output("server.draining", 2s));
+  auto ready = testing::http_get(*admin, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_TRUE(idle.wait_closed(2s)) << "idle keep-alive connections are closed at once";
+  Connection late(port_);
+  EXPECT_FALSE(late.ok() && late.request("GET", "/.well-known/jwks.json")) << "no new public requests";
+  ASSERT_TRUE(busy.send_raw("67890"));
+  auto r = busy.read_response();
+  ASSERT_TRUE(r) << "in-flight request was dropped";
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_EQ(proc_->wait(5s), 0);
+}
+
+TEST_F(ServerTest, DrainGivesUpAtGraceAndStillExitsZero) {
+  start({{"AUTHD_SERVER_SHUTDOWN_GRACE", "300ms"}, {"AUTHD_SERVER_READ_TIMEOUT", "30s"}});
+  Connection stuck(port_, std::nullopt, 10s);
+  ASSERT_TRUE(stuck.send_raw("GET /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1"));
+  std::this_thread::sleep_for(100ms);
+  proc_->signal(SIGTERM);
+  EXPECT_EQ(proc_->wait(3s), 0);
+  EXPECT_NE(proc_->stdout_text().find("server.drain_deadline"), std::string::npos);
+}
+
+TEST_F(ServerTest, MetricsPassPromtool) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
+  start();
+  testing::http_get(port_, "/healthz");
+  testing::http_get(port_, "/nope");
+  auto m = testing::http_get(port_, "/metrics");
+  ASSERT_TRUE(m);
+  const std::string file = dir_.file("metrics.txt");
+  std::ofstream(file) << m->body;
+  EXPECT_EQ(std::system(("promtool check metrics < " + file + " > " + file + ".out 2>&1").c_str()), 0)
+      << [&] { std::ifstream f(file + ".out"); return std::string(std::istreambuf_iterator<char>(f), {}); }();
+}
+
+}  // namespace
+}  // namespace authd

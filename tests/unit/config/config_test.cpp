@@ -1,0 +1,247 @@
+#include "authd/config/config.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "support/process.h"
+
+namespace authd::config {
+namespace {
+
+using testing::TempDir;
+
+Sources dev_sources() {
+  Sources s;
+  s.overrides["general.dev"] = "true";
+  return s;
+}
+
+TEST(ConfigTest, DevDefaultsServeOnLoopbackWithSharedAdmin) {
+  auto cfg = load(dev_sources());
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_TRUE(cfg->general.dev);
+  EXPECT_EQ(cfg->server.listen.to_string(), "127.0.0.1:8080");
+  EXPECT_FALSE(cfg->server.admin_listen.has_value());
+  EXPECT_EQ(cfg->general.data_dir, "./authd-dev-data");
+  EXPECT_EQ(cfg->log.format, LogFormat::kText);
+  EXPECT_GT(cfg->server.threads, 0);
+}
+
+TEST(ConfigTest, ProductionDefaultsRequireTls) {
+  auto cfg = load(Sources{});
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().key, "server.listen");
+  EXPECT_NE(cfg.error().message.find("TLS is required"), std::string::npos);
+}
+
+TEST(ConfigTest, BehindTlsProxyAllowsPlainHttp) {
+  Sources s;
+  s.overrides["server.behind_tls_proxy"] = "true";
+  auto cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->server.listen.to_string(), "0.0.0.0:8443");
+  ASSERT_TRUE(cfg->server.admin_listen);
+  EXPECT_EQ(cfg->server.admin_listen->to_string(), "0.0.0.0:9090");
+  EXPECT_EQ(cfg->log.format, LogFormat::kJson);
+}
+
+TEST(ConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
+  TempDir dir;
+  dir.write("authd.yaml",
+            "general:\n  dev: true\n"
+            "server:\n  max_body_bytes: 1KiB\n  idle_timeout: 5s\n  read_timeout: 3s\n"
+            "log:\n  level: debug\n");
+  Sources s;
+  s.file = dir.file("authd.yaml");
+  s.env["AUTHD_SERVER_IDLE_TIMEOUT"] = "7s";
+  s.env["AUTHD_LOG_LEVEL"] = "warn";
+  s.overrides["log.level"] = "error";
+  auto cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->server.max_body_bytes, 1024u);                 // file
+  EXPECT_EQ(cfg->server.read_timeout, Millis(3000));           // file
+  EXPECT_EQ(cfg->server.idle_timeout, Millis(7000));           // env over file
+  EXPECT_EQ(cfg->log.level, "error");                          // flag over env and file
+  EXPECT_EQ(cfg->server.max_header_bytes, 8192u);              // default
+}
+
+TEST(ConfigTest, ListsAcceptYamlSequencesAndCommaStrings) {
+  TempDir dir;
+  dir.write("a.yaml", "server:\n  trusted_proxies: [10.0.0.0/8, \"::1\"]\n");
+  Sources s = dev_sources();
+  s.file = dir.file("a.yaml");
+  auto cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->server.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  s.env["AUTHD_SERVER_TRUSTED_PROXIES"] = "192.168.0.0/16, 127.0.0.1";
+  cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->server.trusted_proxies, (std::vector<std::string>{"192.168.0.0/16", "127.0.0.1"}));
+}
+
+struct BadCase {
+  const char* name;
+  const char* key;
+  const char* value;
+  const char* expect_in_message;
+};
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name << "=" << c.value; }
+
+class ConfigBadValueTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigBadValueTest, NamesKeyAndProblem) {
+  const auto& c = GetParam();
+  Sources s = std::string(c.key) == "general.dev" ? Sources{} : dev_sources();
+  s.env[std::string("AUTHD_") + c.name] = c.value;
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg) << c.key;
+  EXPECT_EQ(cfg.error().key, c.key);
+  EXPECT_NE(cfg.error().message.find(c.key), std::string::npos) << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find(std::string("AUTHD_") + c.name), std::string::npos)
+      << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find(c.expect_in_message), std::string::npos) << cfg.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllKinds, ConfigBadValueTest,
+    ::testing::Values(
+        BadCase{"SERVER_LISTEN", "server.listen", "localhost", "HOST:PORT"},
+        BadCase{"SERVER_LISTEN", "server.listen", "127.0.0.1:70000", "HOST:PORT"},
+        BadCase{"SERVER_LISTEN", "server.listen", "::1:80", "HOST:PORT"},
+        BadCase{"SERVER_READ_TIMEOUT", "server.read_timeout", "soon", "duration"},
+        BadCase{"SERVER_READ_TIMEOUT", "server.read_timeout", "10", "duration"},
+        BadCase{"SERVER_READ_TIMEOUT", "server.read_timeout", "20m", "between"},
+        BadCase{"SERVER_MAX_BODY_BYTES", "server.max_body_bytes", "lots", "size"},
+        BadCase{"SERVER_MAX_BODY_BYTES", "server.max_body_bytes", "1024MiB", "between"},
+        BadCase{"SERVER_THREADS", "server.threads", "-1", "between"},
+        BadCase{"SERVER_THREADS", "server.threads", "two", "integer"},
+        BadCase{"SERVER_BEHIND_TLS_PROXY", "server.behind_tls_proxy", "maybe", "true or false"},
+        BadCase{"LOG_FORMAT", "log.format", "xml", "json or text"},
+        BadCase{"LOG_LEVEL", "log.level", "loud", "one of"},
+        BadCase{"SERVER_TRUSTED_PROXIES", "server.trusted_proxies", "10.0.0.0/33", "CIDR"},
+        BadCase{"GENERAL_DEV", "general.dev", "perhaps", "true or false"}),
+    [](const auto& info) { return std::string(info.param.name) + "_" + std::to_string(info.index); });
+
+TEST(ConfigTest, UnknownFileKeyIsAnError) {
+  TempDir dir;
+  dir.write("a.yaml", "server:\n  listen_port: 8080\n");
+  Sources s = dev_sources();
+  s.file = dir.file("a.yaml");
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().key, "server.listen_port");
+  EXPECT_NE(cfg.error().message.find("unknown key server.listen_port"), std::string::npos);
+}
+
+TEST(ConfigTest, MalformedYamlReportsLine) {
+  TempDir dir;
+  dir.write("a.yaml", "server:\n  listen: [unclosed\n  x: 1\n");
+  Sources s = dev_sources();
+  s.file = dir.file("a.yaml");
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("line "), std::string::npos) << cfg.error().message;
+}
+
+TEST(ConfigTest, MissingFileIsAnError) {
+  Sources s = dev_sources();
+  s.file = "/nonexistent/authd.yaml";
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("cannot read configuration file /nonexistent/authd.yaml"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, UnknownOverrideKeyIsAnError) {
+  Sources s = dev_sources();
+  s.overrides["server.colour"] = "blue";
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().key, "server.colour");
+}
+
+TEST(ConfigTest, TlsCertNeedsKey) {
+  TempDir dir;
+  dir.write("cert.pem", "x");
+  Sources s = dev_sources();
+  s.overrides["server.tls_cert_file"] = dir.file("cert.pem");
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().key, "server.tls_key_file");
+}
+
+TEST(ConfigTest, UnreadableTlsFileIsAnError) {
+  Sources s = dev_sources();
+  s.overrides["server.tls_cert_file"] = "/nonexistent/cert.pem";
+  s.overrides["server.tls_key_file"] = "/nonexistent/key.pem";
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().key, "server.tls_cert_file");
+  EXPECT_NE(cfg.error().message.find("not readable"), std::string::npos);
+}
+
+TEST(ConfigTest, SharedAdminListenerWhenSameAddress) {
+  Sources s = dev_sources();
+  s.overrides["server.admin_listen"] = "127.0.0.1:8080";
+  auto cfg = load(s);
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->server.admin_listen);
+  s.overrides["server.admin_listen"] = "127.0.0.1:9091";
+  cfg = load(s);
+  ASSERT_TRUE(cfg);
+  ASSERT_TRUE(cfg->server.admin_listen);
+  EXPECT_EQ(cfg->server.admin_listen->port, 9091);
+}
+
+TEST(ConfigTest, ParsesDurationsSizesEndpoints) {
+  EXPECT_EQ(parse_duration("500ms"), Millis(500));
+  EXPECT_EQ(parse_duration("2h"), Millis(7'200'000));
+  EXPECT_FALSE(parse_duration("1.5s"));
+  EXPECT_EQ(parse_size("16KiB"), 16384u);
+  EXPECT_FALSE(parse_size("16kb"));
+  auto e = parse_endpoint("[::1]:8080");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->host, "::1");
+  EXPECT_TRUE(e->is_loopback());
+  EXPECT_EQ(e->to_string(), "[::1]:8080");
+  EXPECT_FALSE(parse_endpoint("[::1]8080"));
+  EXPECT_TRUE(parse_endpoint("127.9.9.9:1")->is_loopback());
+  EXPECT_FALSE(parse_endpoint("10.0.0.1:1")->is_loopback());
+}
+
+// The documented example must list every key, with the real default, and load cleanly.
+TEST(ConfigExampleTest, DocumentsEveryKeyWithItsDefault) {
+  const std::string path = std::string(AUTHD_SOURCE_DIR) + "/config/authd.example.yaml";
+  YAML::Node root = YAML::LoadFile(path);
+  std::set<std::string> documented;
+  for (const auto& section : root)
+    for (const auto& kv : section.second) {
+      const auto name = section.first.as<std::string>() + "." + kv.first.as<std::string>();
+      documented.insert(name);
+      for (const auto& k : keys()) {
+        if (k.name != name) continue;
+        std::string value;
+        if (kv.second.IsSequence()) {
+          for (const auto& i : kv.second) value += (value.empty() ? "" : ",") + i.as<std::string>();
+        } else if (!kv.second.IsNull()) {
+          value = kv.second.as<std::string>();
+        }
+        EXPECT_EQ(value, k.default_value) << name << " in the example differs from its default";
+      }
+    }
+  std::set<std::string> known;
+  for (const auto& k : keys()) known.insert(k.name);
+  EXPECT_EQ(documented, known);
+
+  Sources s;
+  s.file = path;
+  s.overrides["server.behind_tls_proxy"] = "true";
+  auto cfg = load(s);
+  EXPECT_TRUE(cfg) << cfg.error().message;
+}
+
+}  // namespace
+}  // namespace authd::config
