@@ -52,14 +52,18 @@ Result<CommandLine, std::string> parse_command_line(const std::vector<std::strin
       cl.command = "help";
     } else if (flag == "--version") {
       cl.command = "version";
-    } else if (flag == "--config" || flag == "--listen" || flag == "--admin-listen" || flag == "--data" ||
-               flag == "--set") {
+    } else if (flag == "--config" || flag == "--listen" || flag == "--admin-listen" ||
+               flag == "--data" || flag == "--set") {
       auto v = take();
       if (!v) return unexpected(v.error());
-      if (flag == "--config") cl.sources.file = *v;
-      else if (flag == "--listen") o["server.listen"] = *v;
-      else if (flag == "--admin-listen") o["server.admin_listen"] = *v;
-      else if (flag == "--data") o["general.data_dir"] = *v;
+      if (flag == "--config")
+        cl.sources.file = *v;
+      else if (flag == "--listen")
+        o["server.listen"] = *v;
+      else if (flag == "--admin-listen")
+        o["server.admin_listen"] = *v;
+      else if (flag == "--data")
+        o["general.data_dir"] = *v;
       else {
         auto eq = v->find('=');
         if (eq == std::string::npos) return unexpected("--set needs SECTION.KEY=VALUE");

@@ -1,79 +1,293 @@
 #include "app/daemon.h"
 
-#include <sys/stat.h>
-
-#include <filesystem>
+#include <condition_variable>
 #include <iostream>
+#include <thread>
 
+#include "app/components.h"
+#include "authd/auth/service.h"
+#include "authd/core/clock.h"
+#include "authd/crypto/password.h"
+#include "authd/http/auth_routes.h"
 #include "authd/http/server.h"
+#include "authd/keys/key_ring.h"
+#include "authd/keys/key_ring_service.h"
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
 
 namespace authd::app {
 namespace {
 
-/// Admin routes: liveness, readiness and metrics. Transport-free so tests can call them.
-void add_admin_routes(http::Router& router, http::Server& server, obs::Registry& metrics) {
+constexpr const char* kDemoEmail = "demo@example.com";
+constexpr const char* kDemoPassword = "demo-password";
+
+/// auth::TokenKeys over the key ring.
+class RingKeys final : public auth::TokenKeys {
+ public:
+  explicit RingKeys(keys::KeyRing& ring) : ring_(ring) {}
+  Result<std::string, std::string> sign(const nlohmann::json& claims) override {
+    auto t = ring_.sign(claims);
+    if (!t) return unexpected(t.error().message);
+    return std::move(*t);
+  }
+  jose::KeyPtr find(std::string_view kid) override { return ring_.find(kid); }
+
+ private:
+  keys::KeyRing& ring_;
+};
+
+/// Security events: counted for /metrics and alerts, logged as audit lines (no secrets).
+class MetricsEvents final : public auth::Events {
+ public:
+  explicit MetricsEvents(obs::Registry& m)
+      : logins_(m.counter("authd_logins_total", "Login attempts by result.", {"result"})),
+        refreshes_(m.counter("authd_refresh_total", "Refresh-token presentations by outcome.",
+                             {"outcome"})),
+        reuse_(m.counter("authd_refresh_reuse_detected_total",
+                         "Refresh-token reuse detections; each revoked a whole session.")
+                   .get()),
+        revocations_(m.counter("authd_sessions_revoked_total", "Sessions revoked.").get()) {}
+
+  void login(bool ok) override { logins_.with({ok ? "success" : "failure"}).inc(); }
+  void refresh(auth::RotateOutcome o) override {
+    static const char* kNames[] = {"rotated", "grace_replay", "reuse_detected",
+                                   "unknown", "revoked",      "expired"};
+    refreshes_.with({kNames[static_cast<int>(o)]}).inc();
+  }
+  void reuse_detected(const auth::Session& s) override {
+    reuse_.inc();
+    log::warn("auth.refresh_reuse", {{"session_id", s.id},
+                                     {"user_id", s.user_id},
+                                     {"client_id", s.client_id},
+                                     {"generation", s.generation},
+                                     {"action", "family_revoked"}});
+  }
+  void revoked(const std::string& session_id, std::int64_t) override {
+    revocations_.inc();
+    log::info("auth.session_revoked", {{"session_id", session_id}});
+  }
+
+ private:
+  obs::Family<obs::Counter>& logins_;
+  obs::Family<obs::Counter>& refreshes_;
+  obs::Counter& reuse_;
+  obs::Counter& revocations_;
+};
+
+/// Deletes long-dead sessions in the background.
+class Janitor {
+ public:
+  Janitor(auth::SessionStore& sessions, const Clock& clock) : sessions_(sessions), clock_(clock) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Janitor() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::minutes(5), [this] { return stop_; })) {
+      lock.unlock();
+      // Keep revoked/expired families a day for audit and for reuse answers, then delete.
+      auto n = sessions_.purge(clock_.now_unix() - 86400, 1000);
+      if (n && *n > 0) log::info("sessions.purged", {{"count", *n}});
+      if (!n) log::warn("sessions.purge_failed", {{"reason", n.error().message}});
+      lock.lock();
+    }
+  }
+  auth::SessionStore& sessions_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+bool etag_matches(std::string_view header, const std::string& etag) {
+  if (header == "*") return true;
+  // A comma-separated list; weak comparison (RFC 9110 §13.1.2) ignores a W/ prefix.
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    auto item = header.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
+    if (item == etag) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void add_jwks_route(http::Router& router, keys::KeyRing& ring) {
+  router.add("GET", "/.well-known/jwks.json",
+             [&ring](const http::Request& req, http::RequestContext&) {
+               auto doc = ring.jwks();
+               http::Response r;
+               r.set_header("ETag", doc->etag);
+               r.set_header("Cache-Control", doc->cache_control);
+               r.set_header("Access-Control-Allow-Origin", "*");
+               if (etag_matches(req.header("If-None-Match"), doc->etag)) {
+                 r.status = 304;
+                 return r;
+               }
+               r.status = 200;
+               r.set_header("Content-Type", "application/json");
+               r.body = *doc->body;
+               return r;
+             });
+}
+
+void add_admin_routes(http::Router& router, http::Server& server, obs::Registry& metrics,
+                      store::Database& db, keys::KeyRing& ring) {
   router.add("GET", "/healthz", [](const http::Request&, http::RequestContext&) {
     return http::Response::json(200, R"({"status":"ok"})");
   });
-  router.add("GET", "/readyz", [&server](const http::Request&, http::RequestContext&) {
-    if (server.draining())
-      return http::Response::json(503, R"({"status":"draining"})");
-    return http::Response::json(200, R"({"status":"ready"})");
-  });
+  router.add(
+      "GET", "/readyz",
+      [&server, &db, &ring](const http::Request&, http::RequestContext&) {
+        if (server.draining()) return http::Response::json(503, R"({"status":"draining"})");
+        if (!ring.ready()) return http::Response::json(503, R"({"status":"no_signing_key"})");
+        if (auto p = db.ping(); !p)
+          return http::Response::json(503, R"({"status":"store_unavailable"})");
+        return http::Response::json(200, R"({"status":"ready"})");
+      },
+      http::Dispatch::kWorker);  // pings the store: never on an I/O thread
   router.add("GET", "/metrics", [&metrics](const http::Request&, http::RequestContext&) {
     return http::Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 
-void add_public_routes(http::Router& router) {
-  router.add("GET", "/.well-known/jwks.json", [](const http::Request&, http::RequestContext&) {
-    auto r = http::Response::json(200, R"({"keys":[]})");
-    r.set_header("Cache-Control", "public, max-age=300, stale-while-revalidate=60");
-    return r;
-  });
-}
-
-int prepare_data_dir(const config::Config& cfg) {
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.general.data_dir, ec);
-  if (ec) {
-    log::error("authd.data_dir", {{"path", cfg.general.data_dir}, {"reason", ec.message()}});
-    return 1;
-  }
-  ::chmod(cfg.general.data_dir.c_str(), 0700);
-  return 0;
+void ensure_demo_user(auth::UserStore& users, const crypto::PasswordParams& params,
+                      const Clock& clock, Random& random) {
+  auto existing = users.find_by_email(kDemoEmail);
+  if (!existing || existing->has_value()) return;
+  auto hash = crypto::hash_password(kDemoPassword, params);
+  if (!hash) return;
+  auth::User u;
+  u.id = make_uuid_v4(random);
+  u.email = kDemoEmail;
+  u.password_hash = *hash;
+  u.roles = {"user"};
+  u.created_at = u.updated_at = clock.now_unix();
+  if (users.create(u)) log::info("dev.demo_user_created", {{"email", kDemoEmail}});
 }
 
 }  // namespace
 
 int run_daemon(const config::Config& cfg, const std::string& command) {
+  auto db = open_database(cfg);
+  if (!db) {
+    log::error("authd.store", {{"reason", db.error().message}});
+    return db.error().exit_code;
+  }
   if (command == "migrate") {
-    log::error("authd.migrate", {{"reason", "no database store is configured in this build yet"}});
+    auto v = (*db)->migrate();
+    if (!v) {
+      log::error("authd.migrate_failed", {{"reason", v.error().message}});
+      return 1;
+    }
+    log::info("authd.migrated", {{"schema_version", *v}});
+    return 0;
+  }
+  auto version = prepare_schema(**db, cfg);
+  if (!version) {
+    log::error("authd.schema", {{"reason", version.error().message}});
+    return version.error().exit_code;
+  }
+  auto pepper = load_pepper(cfg);
+  if (!pepper) {
+    log::error("authd.secrets", {{"reason", pepper.error().message}});
+    return pepper.error().exit_code;
+  }
+  auto kek = load_kek(cfg);
+  if (!kek) {
+    log::error("authd.secrets", {{"reason", kek.error().message}});
+    return kek.error().exit_code;
+  }
+
+  SystemClock clock;
+  SystemRandom random;
+  obs::Registry metrics;
+  keys::KeyRing ring((*db)->keys(), std::move(*kek), clock, key_settings(cfg));
+  if (auto loaded = ring.load(); !loaded) {
+    log::error("keys.load_failed", {{"reason", loaded.error().message}});
     return 1;
   }
-  if (cfg.general.dev && prepare_data_dir(cfg) != 0) return 1;
+  if (!ring.ready()) {  // first start: create the first key (only one replica wins the lock)
+    if (auto r = ring.rotate(false); !r) {
+      log::error("keys.bootstrap_failed", {{"reason", r.error().message}});
+      return 1;
+    }
+    (void)ring.load();
+  }
+  auto& key_reloads =
+      metrics.counter("authd_key_ring_errors_total", "Failed key-ring reloads or rotation checks.")
+          .get();
+  auto& key_rotations =
+      metrics.counter("authd_key_rotations_total", "Key rotations performed by this replica.")
+          .get();
+  keys::ServiceOptions kopt;
+  kopt.poll_interval = cfg.keys.poll_interval;
+  kopt.on_error = [&key_reloads](const keys::Error& e) {
+    key_reloads.inc();
+    log::warn("keys.refresh_failed", {{"reason", e.message}});
+  };
+  kopt.on_rotated = [&key_rotations](const keys::RotateResult& r) {
+    key_rotations.inc();
+    log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
+  };
+  keys::KeyRingService key_service(ring, clock, kopt);
+  key_service.start();
 
-  obs::Registry metrics;
+  const auto params = password_params(cfg);
+  if (cfg.auth.demo_user) ensure_demo_user((*db)->users(), params, clock, random);
+  (void)crypto::dummy_hash(params);  // the first unknown-email login must not pay for it
+
   http::Server server(http::ServerOptions{cfg.server, cfg.log.access_log}, metrics);
+  const bool tls = !cfg.server.tls_cert_file.empty();
+
+  auth::Settings as;
+  as.issuer = cfg.auth.issuer;
+  as.audience = cfg.auth.audience;
+  as.access_ttl_s = cfg.auth.access_ttl.count() / 1000;
+  as.session_absolute_s = cfg.auth.session_absolute.count() / 1000;
+  as.session_idle_s = cfg.auth.session_idle.count() / 1000;
+  as.leeway_s = cfg.auth.leeway.count() / 1000;
+  as.password = params;
+  RingKeys ring_keys(ring);
+  MetricsEvents events(metrics);
+  auth::AuthService::Deps deps{
+      (*db)->users(), (*db)->sessions(), (*db)->clients(), ring_keys, clock,
+      random,         *pepper,           &events};
 
   auto public_router = std::make_shared<http::Router>();
-  add_public_routes(*public_router);
-  const bool tls = !cfg.server.tls_cert_file.empty();
   std::shared_ptr<http::Router> admin_router;
-  if (cfg.server.admin_listen) {
-    admin_router = std::make_shared<http::Router>();
-    add_admin_routes(*admin_router, server, metrics);
-  } else {
-    add_admin_routes(*public_router, server, metrics);
-  }
+  if (cfg.server.admin_listen) admin_router = std::make_shared<http::Router>();
 
+  // Bind first: the issuer defaults to the public URL, which needs the bound port.
+  // Routes are added before run(), so no request sees a half-built router.
   auto pub = server.listen("public", cfg.server.listen, public_router, tls);
   if (!pub) {
     log::error("server.listen_failed", {{"listener", "public"}, {"reason", pub.error()}});
     return 1;
   }
+  const std::string base = std::string(tls ? "https://" : "http://") + pub->to_string();
+  if (as.issuer.empty()) as.issuer = base;
+  auth::AuthService service(deps, as);
+  http::AuthRoutesOptions ro;
+  ro.allowed_origins = cfg.auth.cookie_origins;
+  if (cfg.general.dev) ro.allowed_origins.push_back(base);
+  http::add_auth_routes(*public_router, service, ro);
+  add_jwks_route(*public_router, ring);
+  add_admin_routes(admin_router ? *admin_router : *public_router, server, metrics, **db, ring);
+
   std::optional<config::Endpoint> admin;
   if (admin_router) {
     auto a = server.listen("admin", *cfg.server.admin_listen, admin_router, false);
@@ -84,20 +298,30 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     admin = *a;
   }
   server.handle_signals();
+  Janitor janitor((*db)->sessions(), clock);
 
-  const std::string scheme = tls ? "https://" : "http://";
-  const std::string base = scheme + pub->to_string();
-  log::info("authd.started", {{"version", AUTHD_VERSION}, {"dev", cfg.general.dev},
-                              {"public", base}, {"admin", admin ? "http://" + admin->to_string() : base},
-                              {"io_threads", cfg.server.threads}, {"worker_threads", cfg.server.worker_threads}});
+  const std::string admin_base = admin ? "http://" + admin->to_string() : base;
+  log::info("authd.started", {{"version", AUTHD_VERSION},
+                              {"dev", cfg.general.dev},
+                              {"public", base},
+                              {"admin", admin_base},
+                              {"schema_version", *version},
+                              {"io_threads", cfg.server.threads},
+                              {"worker_threads", cfg.server.worker_threads}});
   if (cfg.general.dev) {
     std::cerr << "\nauthd dev mode — data in " << cfg.general.data_dir << "\n"
-              << "  JWKS     " << base << "/.well-known/jwks.json\n"
-              << "  health   " << (admin ? "http://" + admin->to_string() : base) << "/healthz\n"
-              << "  metrics  " << (admin ? "http://" + admin->to_string() : base) << "/metrics\n"
+              << "  demo user  " << kDemoEmail << " / " << kDemoPassword << "\n"
+              << "  log in     curl -s " << base
+              << "/login -H 'Content-Type: application/json' \\\n"
+              << "               -d '{\"email\":\"" << kDemoEmail << "\",\"password\":\""
+              << kDemoPassword << "\"}'\n"
+              << "  JWKS       " << base << "/.well-known/jwks.json\n"
+              << "  health     " << admin_base << "/healthz   metrics " << admin_base
+              << "/metrics\n"
               << "  stop with Ctrl-C\n\n";
   }
   server.run();
+  key_service.stop();
   log::info("authd.stopped");
   return 0;
 }

@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   if (cl->command == "config-keys") {
     for (const auto& k : config::keys())
       std::cout << k.name << "\t" << k.env << "\tdefault=" << k.default_value
-                << (k.dev_default.empty() ? "" : "\tdev=" + k.dev_default) << "\t" << k.help << "\n";
+                << (k.dev_default.empty() ? "" : "\tdev=" + k.dev_default) << "\t" << k.help
+                << "\n";
     return kExitOk;
   }
   cl->sources.env = config::process_env();

@@ -34,7 +34,8 @@ std::string lower(std::string s) {
 
 std::string env_name(const std::string& key) {
   std::string s = "AUTHD_";
-  for (char c : key) s.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : key)
+    s.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return s;
 }
 
@@ -62,8 +63,10 @@ std::vector<std::string> split_list(const std::string& t) {
     cur.clear();
   };
   for (char c : t) {
-    if (c == ',') flush();
-    else cur.push_back(c);
+    if (c == ',')
+      flush();
+    else
+      cur.push_back(c);
   }
   flush();
   return out;
@@ -152,8 +155,8 @@ const std::vector<Field>& fields() {
   using M = Millis;
   static const std::vector<Field> kFields = [] {
     std::vector<Field> f;
-    auto add = [&](std::string name, std::string def, std::string dev_def, std::string help, Apply a,
-                   bool secret = false) {
+    auto add = [&](std::string name, std::string def, std::string dev_def, std::string help,
+                   Apply a, bool secret = false) {
       KeyInfo k{name, env_name(name), def, dev_def, std::move(help), secret};
       f.push_back(Field{std::move(k), std::move(a)});
     };
@@ -210,9 +213,12 @@ const std::vector<Field>& fields() {
 
     add("log.format", "json", "text", "json (one object per line) or text (for people).",
         [](Config& c, const std::string& v) -> std::optional<std::string> {
-          if (v == "json") c.log.format = LogFormat::kJson;
-          else if (v == "text") c.log.format = LogFormat::kText;
-          else return "must be json or text";
+          if (v == "json")
+            c.log.format = LogFormat::kJson;
+          else if (v == "text")
+            c.log.format = LogFormat::kText;
+          else
+            return "must be json or text";
           return std::nullopt;
         });
     add("log.level", "info", "", "trace, debug, info, warn, error or off.",
@@ -227,6 +233,96 @@ const std::vector<Field>& fields() {
         });
     add("log.access_log", "true", "", "One log line per request.",
         boolean([](Config& c, bool v) { c.log.access_log = v; }));
+
+    add("store.driver", "postgres", "sqlite", "postgres (production) or sqlite (embedded, dev).",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          if (v == "postgres")
+            c.store.driver = StoreDriver::kPostgres;
+          else if (v == "sqlite")
+            c.store.driver = StoreDriver::kSqlite;
+          else
+            return "must be postgres or sqlite";
+          return std::nullopt;
+        });
+    add("store.url", "", "",
+        "libpq connection string or URL, e.g. 'host=db1,db2 dbname=authd user=authd "
+        "target_session_attrs=read-write'. Put the password in password_file, not here.",
+        text([](Config& c, const std::string& v) { c.store.url = v; }), true);
+    add("store.password_file", "", "", "File holding the database password.",
+        text([](Config& c, const std::string& v) { c.store.password_file = v; }));
+    add("store.password", "", "", "Database password (prefer password_file; env only).",
+        text([](Config& c, const std::string& v) { c.store.password = v; }), true);
+    add("store.pool_size", "16", "4", "Database connections per replica.",
+        integer(1, 1000, [](Config& c, long long v) { c.store.pool_size = static_cast<int>(v); }));
+    add("store.connect_timeout", "3s", "", "Time allowed to open one database connection.",
+        duration(M(100), M(60000), [](Config& c, M v) { c.store.connect_timeout = v; }));
+    add("store.statement_timeout", "5s", "", "Server-side limit on one statement.",
+        duration(M(100), M(600000), [](Config& c, M v) { c.store.statement_timeout = v; }));
+    add("store.sqlite_path", "", "", "SQLite file; empty means <data_dir>/authd.db.",
+        text([](Config& c, const std::string& v) { c.store.sqlite_path = v; }));
+    add("store.auto_migrate", "false", "true",
+        "Apply database migrations at start-up. In production run `authd migrate` instead.",
+        boolean([](Config& c, bool v) { c.store.auto_migrate = v; }));
+
+    add("auth.issuer", "", "", "The `iss` of tokens; empty means the public listener's URL.",
+        text([](Config& c, const std::string& v) { c.auth.issuer = v; }));
+    add("auth.audience", "authd", "", "The `aud` of access tokens.",
+        text([](Config& c, const std::string& v) { c.auth.audience = v; }));
+    add("auth.access_ttl", "10m", "", "Access-token lifetime.",
+        duration(M(10000), M(86400000), [](Config& c, M v) { c.auth.access_ttl = v; }));
+    add("auth.session_absolute", "30d", "",
+        "A session (refresh-token family) ends this long after login.",
+        duration(M(60000), M(366LL * 86400000),
+                 [](Config& c, M v) { c.auth.session_absolute = v; }));
+    add("auth.session_idle", "7d", "", "A session unused this long ends.",
+        duration(M(60000), M(366LL * 86400000), [](Config& c, M v) { c.auth.session_idle = v; }));
+    add("auth.leeway", "30s", "", "Clock skew tolerated when checking exp/nbf/iat.",
+        duration(M(0), M(300000), [](Config& c, M v) { c.auth.leeway = v; }));
+    add("auth.argon2_ops", "2", "", "Argon2id passes (t). OWASP minimum: 2 with 19 MiB.",
+        integer(1, 100,
+                [](Config& c, long long v) { c.auth.argon2_ops = static_cast<std::uint64_t>(v); }));
+    add("auth.argon2_memory", "19MiB", "",
+        "Argon2id memory (m). Hashes made with weaker "
+        "parameters are upgraded at the next login.",
+        size(8 * 1024, 4096ULL * 1024 * 1024,
+             [](Config& c, std::size_t v) { c.auth.argon2_memory = v; }));
+    add("auth.pepper_file", "", "",
+        "Secret key for refresh-token hashes (base64, >= 32 bytes, "
+        "mode 0600). Dev: generated in data_dir.",
+        text([](Config& c, const std::string& v) { c.auth.pepper_file = v; }));
+    add("auth.cookie_origins", "", "",
+        "Origins allowed to use refresh-token cookies, "
+        "e.g. https://app.example.com.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          c.auth.cookie_origins = split_list(v);
+          return std::nullopt;
+        });
+    add("auth.demo_user", "false", "true",
+        "Create demo@example.com / demo-password on first start.",
+        boolean([](Config& c, bool v) { c.auth.demo_user = v; }));
+
+    add("keys.kek_file", "", "",
+        "Key-encryption key for signing keys at rest (base64 of 32 "
+        "bytes, mode 0600; a Kubernetes Secret mount). Dev: generated in data_dir.",
+        text([](Config& c, const std::string& v) { c.keys.kek_file = v; }));
+    add("keys.algorithm", "ES256", "", "Signing algorithm of new keys: ES256, RS256 or EdDSA.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          if (v != "ES256" && v != "RS256" && v != "EdDSA") return "must be ES256, RS256 or EdDSA";
+          c.keys.algorithm = v;
+          return std::nullopt;
+        });
+    add("keys.rotation_period", "30d", "", "How long a key signs before the next one takes over.",
+        duration(M(60000), M(3650LL * 86400000),
+                 [](Config& c, M v) { c.keys.rotation_period = v; }));
+    add("keys.jwks_max_age", "5m", "",
+        "JWKS Cache-Control max-age; new keys are published this "
+        "long (plus stale_while_revalidate) before they sign.",
+        duration(M(0), M(86400000), [](Config& c, M v) { c.keys.jwks_max_age = v; }));
+    add("keys.jwks_stale_while_revalidate", "1m", "", "JWKS Cache-Control stale-while-revalidate.",
+        duration(M(0), M(86400000),
+                 [](Config& c, M v) { c.keys.jwks_stale_while_revalidate = v; }));
+    add("keys.poll_interval", "30s", "", "How often each replica re-reads the key ring.",
+        duration(M(50), M(3600000), [](Config& c, M v) { c.keys.poll_interval = v; }));
     return f;
   }();
   return kFields;
@@ -256,12 +352,14 @@ std::optional<Error> read_file(const std::string& path, std::map<std::string, Ra
                          ": " + e.msg};
   }
   if (root.IsNull()) return std::nullopt;
-  if (!root.IsMap()) return Error{"", "configuration file " + path + ": top level must be a mapping of sections"};
+  if (!root.IsMap())
+    return Error{"", "configuration file " + path + ": top level must be a mapping of sections"};
   const std::string origin = "file " + path;
   for (const auto& section : root) {
     const auto sname = section.first.as<std::string>();
     if (!section.second.IsMap())
-      return Error{sname, "configuration file " + path + ": section '" + sname + "' must be a mapping"};
+      return Error{sname,
+                   "configuration file " + path + ": section '" + sname + "' must be a mapping"};
     for (const auto& kv : section.second) {
       const auto key = sname + "." + kv.first.as<std::string>();
       if (!find_field(key))
@@ -275,7 +373,8 @@ std::optional<Error> read_file(const std::string& path, std::map<std::string, Ra
       } else if (kv.second.IsScalar()) {
         value = kv.second.as<std::string>();
       } else if (!kv.second.IsNull()) {
-        return Error{key, "configuration file " + path + ": " + key + " must be a scalar or a list"};
+        return Error{key,
+                     "configuration file " + path + ": " + key + " must be a scalar or a list"};
       }
       raw[key] = Raw{value, origin};
     }
@@ -305,12 +404,18 @@ std::optional<Millis> parse_duration(const std::string& t) {
   if (!n) return std::nullopt;
   const auto unit = t.substr(i);
   long long mult = 0;
-  if (unit == "ms") mult = 1;
-  else if (unit == "s") mult = 1000;
-  else if (unit == "m") mult = 60'000;
-  else if (unit == "h") mult = 3'600'000;
-  else if (unit == "d") mult = 86'400'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    mult = 1;
+  else if (unit == "s")
+    mult = 1000;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else if (unit == "d")
+    mult = 86'400'000;
+  else
+    return std::nullopt;
   if (*n > (1LL << 40)) return std::nullopt;
   return Millis(*n * mult);
 }
@@ -323,10 +428,14 @@ std::optional<std::size_t> parse_size(const std::string& t) {
   if (!n || *n > (1LL << 40)) return std::nullopt;
   const auto unit = t.substr(i);
   std::size_t mult = 0;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1024;
-  else if (unit == "MiB") mult = 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = 1024;
+  else if (unit == "MiB")
+    mult = 1024 * 1024;
+  else
+    return std::nullopt;
   return static_cast<std::size_t>(*n) * mult;
 }
 
@@ -335,7 +444,8 @@ std::optional<Endpoint> parse_endpoint(const std::string& t) {
   std::string port;
   if (!t.empty() && t[0] == '[') {
     auto close = t.find(']');
-    if (close == std::string::npos || close + 1 >= t.size() || t[close + 1] != ':') return std::nullopt;
+    if (close == std::string::npos || close + 1 >= t.size() || t[close + 1] != ':')
+      return std::nullopt;
     e.host = t.substr(1, close - 1);
     port = t.substr(close + 2);
     in6_addr a{};
@@ -428,16 +538,36 @@ Result<Config, Error> load(const Sources& sources) {
   }
   const bool tls = !s.tls_cert_file.empty();
   if (!tls && !s.behind_tls_proxy && !s.listen.is_loopback()) {
-    return unexpected(Error{
-        "server.listen",
-        "invalid configuration: server.listen = '" + s.listen.to_string() +
-            "' is not a loopback address, so TLS is required: set server.tls_cert_file and "
-            "server.tls_key_file, or server.behind_tls_proxy = true when a balancer terminates TLS"});
+    return unexpected(
+        Error{"server.listen",
+              "invalid configuration: server.listen = '" + s.listen.to_string() +
+                  "' is not a loopback address, so TLS is required: set server.tls_cert_file and "
+                  "server.tls_key_file, or server.behind_tls_proxy = true when a balancer "
+                  "terminates TLS"});
   }
   if (s.admin_listen && s.admin_listen->port != 0 && s.admin_listen->port == s.listen.port &&
       s.admin_listen->host == s.listen.host)
     s.admin_listen.reset();  // same address: one listener serves both
-  if (s.threads == 0) s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto& st = cfg.store;
+  if (st.driver == StoreDriver::kPostgres && st.url.empty())
+    return unexpected(Error{"store.url",
+                            "invalid configuration: store.url is required when "
+                            "store.driver = postgres (or use --dev)"});
+  if (st.sqlite_path.empty()) st.sqlite_path = cfg.general.data_dir + "/authd.db";
+  if (dev) {
+    if (cfg.auth.pepper_file.empty()) cfg.auth.pepper_file = cfg.general.data_dir + "/pepper";
+    if (cfg.keys.kek_file.empty()) cfg.keys.kek_file = cfg.general.data_dir + "/kek";
+  } else {
+    if (cfg.auth.pepper_file.empty())
+      return unexpected(
+          Error{"auth.pepper_file", "invalid configuration: auth.pepper_file is required"});
+    if (cfg.keys.kek_file.empty())
+      return unexpected(Error{"keys.kek_file", "invalid configuration: keys.kek_file is required"});
+  }
+  if (cfg.auth.session_idle > cfg.auth.session_absolute)
+    cfg.auth.session_idle = cfg.auth.session_absolute;
+  if (s.threads == 0)
+    s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (s.worker_threads == 0)
     s.worker_threads = static_cast<int>(2 * std::max(1u, std::thread::hardware_concurrency()));
   return cfg;

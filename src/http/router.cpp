@@ -10,7 +10,8 @@ std::vector<std::string_view> segments(std::string_view path) {
   std::size_t pos = 1;
   while (true) {
     auto next = path.find('/', pos);
-    out.push_back(path.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    out.push_back(
+        path.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
     if (next == std::string_view::npos) break;
     pos = next + 1;
   }

@@ -45,7 +45,8 @@ Result<std::shared_ptr<ssl::context>, std::string> make_tls_context(const std::s
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::single_dh_use | ssl::context::no_compression);
   SSL_CTX_set_options(h, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1) return unexpected(std::string("no usable TLS 1.2 cipher"));
+  if (SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1)
+    return unexpected(std::string("no usable TLS 1.2 cipher"));
   beast::error_code ec;
   ctx->use_certificate_chain_file(cert, ec);
   if (ec) return unexpected("cannot load TLS certificate " + cert + ": " + ec.message());
@@ -90,7 +91,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       : options(std::move(o)),
         ioc(options.config.threads),
         workers(static_cast<std::size_t>(options.config.worker_threads)),
-        requests(m.counter("authd_http_requests_total", "HTTP requests by route, method and status.",
+        requests(m.counter("authd_http_requests_total",
+                           "HTTP requests by route, method and status.",
                            {"listener", "route", "method", "status"})),
         latency(m.histogram("authd_http_request_duration_seconds",
                             "Time from a complete request to its response being written.",
@@ -162,8 +164,11 @@ using ImplPtr = std::shared_ptr<Server::Impl>;
 template <class Derived>
 class Session : public SessionBase {
  public:
-  Session(ImplPtr server, std::string listener, std::shared_ptr<const Router> router, std::string peer)
-      : server_(std::move(server)), listener_(std::move(listener)), router_(std::move(router)),
+  Session(ImplPtr server, std::string listener, std::shared_ptr<const Router> router,
+          std::string peer)
+      : server_(std::move(server)),
+        listener_(std::move(listener)),
+        router_(std::move(router)),
         peer_(std::move(peer)) {
     server_->open.fetch_add(1);
     server_->connections.add(1);
@@ -196,7 +201,8 @@ class Session : public SessionBase {
     idle_ = true;
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().idle_timeout);
     derived().stream().async_read_some(
-        buffer_.prepare(4096), [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
+        buffer_.prepare(4096),
+        [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
           self->idle_ = false;
           if (ec) return self->derived().do_close();
           self->buffer_.commit(n);
@@ -221,9 +227,13 @@ class Session : public SessionBase {
       server_->protocol_errors.with({"timeout"}).inc();
       return derived().do_close();
     }
-    if (ec == bhttp::error::header_limit) return reject(431, "request_header_fields_too_large", "Request headers are too large.", "header_limit");
-    if (ec == bhttp::error::body_limit) return reject(413, "payload_too_large", "Request body is too large.", "body_limit");
-    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category())  // any other parse error
+    if (ec == bhttp::error::header_limit)
+      return reject(431, "request_header_fields_too_large", "Request headers are too large.",
+                    "header_limit");
+    if (ec == bhttp::error::body_limit)
+      return reject(413, "payload_too_large", "Request body is too large.", "body_limit");
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream)
+                                   .category())  // any other parse error
       return reject(400, "invalid_request", "Malformed HTTP request.", "malformed");
     if (ec) return derived().do_close();
     handle(parser_->release());
@@ -248,7 +258,8 @@ class Session : public SessionBase {
     r.path = r.target.substr(0, q);
     if (q != std::string::npos) r.query = r.target.substr(q + 1);
     r.headers.reserve(16);
-    for (const auto& f : req) r.headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
+    for (const auto& f : req)
+      r.headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
     r.body = std::move(req.body());
     r.peer_address = peer_;
     r.tls = Derived::kTls;
@@ -260,8 +271,9 @@ class Session : public SessionBase {
     auto m = router_->match(r.method, r.path);
     if (!m.route) {
       ctx.route = "unmatched";
-      Response resp = m.path_known ? Response::error(405, "method_not_allowed", "Method not allowed.")
-                                   : Response::error(404, "not_found", "No such route.");
+      Response resp = m.path_known
+                          ? Response::error(405, "method_not_allowed", "Method not allowed.")
+                          : Response::error(404, "not_found", "No such route.");
       if (m.path_known) resp.set_header("Allow", m.allow);
       return send(std::move(resp), std::move(ctx), version_);
     }
@@ -291,7 +303,8 @@ class Session : public SessionBase {
     try {
       return route.handler(r, ctx);
     } catch (const std::exception& e) {
-      log::error("http.handler_exception", {{"request_id", ctx.request_id}, {"route", ctx.route}, {"what", e.what()}});
+      log::error("http.handler_exception",
+                 {{"request_id", ctx.request_id}, {"route", ctx.route}, {"what", e.what()}});
     } catch (...) {
       log::error("http.handler_exception", {{"request_id", ctx.request_id}, {"route", ctx.route}});
     }
@@ -311,7 +324,8 @@ class Session : public SessionBase {
     }
     // Token responses must not be cached (RFC 6749 §5.1); handlers opt in to caching.
     if (!has_cache_control) res->set(bhttp::field::cache_control, "no-store");
-    if (!has_type && !resp.body.empty()) res->set(bhttp::field::content_type, "application/octet-stream");
+    if (!has_type && !resp.body.empty())
+      res->set(bhttp::field::content_type, "application/octet-stream");
     res->set("X-Content-Type-Options", "nosniff");
     res->set("X-Request-Id", ctx.request_id);
     res->body() = std::move(resp.body);
@@ -328,13 +342,20 @@ class Session : public SessionBase {
                        });
   }
 
-  void on_write(beast::error_code ec, std::size_t bytes, const RequestContext& ctx, int status, bool keep) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
+  void on_write(beast::error_code ec, std::size_t bytes, const RequestContext& ctx, int status,
+                bool keep) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
     server_->latency.with({listener_, ctx.route}).observe(secs);
     if (server_->options.access_log)
-      log::info("http.access", {{"request_id", ctx.request_id}, {"listener", listener_},
-                                {"method", method_}, {"route", ctx.route}, {"status", status},
-                                {"latency_ms", secs * 1000.0}, {"bytes", bytes}, {"client", peer_}});
+      log::info("http.access", {{"request_id", ctx.request_id},
+                                {"listener", listener_},
+                                {"method", method_},
+                                {"route", ctx.route},
+                                {"status", status},
+                                {"latency_ms", secs * 1000.0},
+                                {"bytes", bytes},
+                                {"client", peer_}});
     if (ec || !keep) return derived().do_close();
     wait_request();
   }
@@ -353,11 +374,12 @@ class Session : public SessionBase {
   std::string method_;
 };
 
-class PlainSession : public Session<PlainSession>, public std::enable_shared_from_this<PlainSession> {
+class PlainSession : public Session<PlainSession>,
+                     public std::enable_shared_from_this<PlainSession> {
  public:
   static constexpr bool kTls = false;
-  PlainSession(tcp::socket&& s, ImplPtr server, std::string listener, std::shared_ptr<const Router> router,
-               std::string peer)
+  PlainSession(tcp::socket&& s, ImplPtr server, std::string listener,
+               std::shared_ptr<const Router> router, std::string peer)
       : Session(std::move(server), std::move(listener), std::move(router), std::move(peer)),
         stream_(std::move(s)) {}
   beast::tcp_stream& stream() { return stream_; }
@@ -378,10 +400,11 @@ class PlainSession : public Session<PlainSession>, public std::enable_shared_fro
 class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {
  public:
   static constexpr bool kTls = true;
-  TlsSession(tcp::socket&& s, std::shared_ptr<ssl::context> ctx, ImplPtr server, std::string listener,
-             std::shared_ptr<const Router> router, std::string peer)
+  TlsSession(tcp::socket&& s, std::shared_ptr<ssl::context> ctx, ImplPtr server,
+             std::string listener, std::shared_ptr<const Router> router, std::string peer)
       : Session(std::move(server), std::move(listener), std::move(router), std::move(peer)),
-        ctx_(std::move(ctx)), stream_(std::move(s), *ctx_) {}
+        ctx_(std::move(ctx)),
+        stream_(std::move(s), *ctx_) {}
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
   void start() {
     after_start(server_->register_session(weak_from_this()));
@@ -390,7 +413,8 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
       self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
         if (ec) {
           self->server_->protocol_errors.with({"tls_handshake"}).inc();
-          log::debug("http.tls_handshake_failed", {{"client", self->peer_}, {"reason", ec.message()}});
+          log::debug("http.tls_handshake_failed",
+                     {{"client", self->peer_}, {"reason", ec.message()}});
           beast::error_code ignored;
           beast::get_lowest_layer(self->stream_).socket().close(ignored);
           return;
@@ -418,7 +442,7 @@ void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::ac
                                 std::shared_ptr<const Router> router, bool use_tls) {
   auto self = shared_from_this();
   acc->async_accept(asio::make_strand(ioc), [self, name, acc, router, use_tls](beast::error_code ec,
-                                                                                tcp::socket socket) {
+                                                                               tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acc->is_open()) return;
     if (ec) {
       // Typically EMFILE: back off briefly instead of spinning.
@@ -440,7 +464,9 @@ void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::ac
       auto ep = socket.remote_endpoint(pec);
       std::string peer = pec ? "" : ep.address().to_string();
       if (use_tls) {
-        std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, router, peer)->start();
+        std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, router,
+                                     peer)
+            ->start();
       } else {
         std::make_shared<PlainSession>(std::move(socket), self, name, router, peer)->start();
       }
@@ -475,8 +501,7 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
       beast::error_code ignored;
       l.acceptor->close(ignored);
     }
-    if (open.load() != 0)
-      log::warn("server.drain_deadline", {{"connections_left", open.load()}});
+    if (open.load() != 0) log::warn("server.drain_deadline", {{"connections_left", open.load()}});
     if (signals) {
       beast::error_code ignored;
       signals->cancel(ignored);
@@ -485,7 +510,8 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
     return;
   }
   drain_timer.emplace(ioc, std::chrono::milliseconds(20));
-  drain_timer->async_wait([self = shared_from_this(), deadline](beast::error_code) { self->poll_drain(deadline); });
+  drain_timer->async_wait(
+      [self = shared_from_this(), deadline](beast::error_code) { self->poll_drain(deadline); });
 }
 
 Server::Server(ServerOptions options, obs::Registry& metrics)
@@ -497,7 +523,8 @@ Server::~Server() {
 }
 
 Result<config::Endpoint, std::string> Server::listen(std::string name, const config::Endpoint& at,
-                                                     std::shared_ptr<const Router> router, bool tls) {
+                                                     std::shared_ptr<const Router> router,
+                                                     bool tls) {
   if (tls && !impl_->current_tls()) {
     const auto& c = impl_->options.config;
     auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file);
@@ -520,7 +547,8 @@ Result<config::Endpoint, std::string> Server::listen(std::string name, const con
   config::Endpoint actual{at.host, bound.port()};
   impl_->listeners.push_back(Impl::Listener{acc, name == "admin"});
   impl_->start_accept(name, acc, std::move(router), tls);
-  log::info("server.listening", {{"listener", name}, {"address", actual.to_string()}, {"tls", tls}});
+  log::info("server.listening",
+            {{"listener", name}, {"address", actual.to_string()}, {"tls", tls}});
   return actual;
 }
 
@@ -564,7 +592,8 @@ void Server::handle_signals() {
         log::info("server.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         server->shutdown();
       }
-      if (!server->impl_->is_draining.load() || sig == SIGHUP) server->impl_->signals->async_wait(*this);
+      if (!server->impl_->is_draining.load() || sig == SIGHUP)
+        server->impl_->signals->async_wait(*this);
     }
   };
   impl_->signals->async_wait(Waiter{this});

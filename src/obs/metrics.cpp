@@ -27,8 +27,8 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
-std::string labels_text(const std::vector<std::string>& names, const std::vector<std::string>& values,
-                        const std::string& extra = {}) {
+std::string labels_text(const std::vector<std::string>& names,
+                        const std::vector<std::string>& values, const std::string& extra = {}) {
   if (names.empty() && extra.empty()) return "";
   std::string s = "{";
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -53,13 +53,15 @@ std::string number(double v) {
 }
 
 void process_metrics(std::string& out) {
-  // /proc/self/stat fields 14 (utime) and 15 (stime) in clock ticks, 22 (starttime), 24 (rss pages).
+  // /proc/self/stat fields 14 (utime) and 15 (stime) in clock ticks, 22 (starttime), 24 (rss
+  // pages).
   std::ifstream f("/proc/self/stat");
   std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto rparen = stat.rfind(')');
   if (rparen == std::string::npos) return;
   std::istringstream in(stat.substr(rparen + 2));
-  std::vector<std::string> v((std::istream_iterator<std::string>(in)), std::istream_iterator<std::string>());
+  std::vector<std::string> v((std::istream_iterator<std::string>(in)),
+                             std::istream_iterator<std::string>());
   if (v.size() < 22) return;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double cpu = (std::stod(v[11]) + std::stod(v[12])) / ticks;
@@ -76,16 +78,26 @@ void process_metrics(std::string& out) {
     closedir(d);
     fds -= 3;  // ".", ".." and the directory handle itself
   }
-  out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-         "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total " + number(cpu) + "\n";
-  out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-         "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes " + number(rss) + "\n";
-  out += "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-         "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes " + number(vsize) + "\n";
-  out += "# HELP process_open_fds Number of open file descriptors.\n"
-         "# TYPE process_open_fds gauge\nprocess_open_fds " + std::to_string(fds) + "\n";
-  out += "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-         "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds " + number(start) + "\n";
+  out +=
+      "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+      "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total " +
+      number(cpu) + "\n";
+  out +=
+      "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes " +
+      number(rss) + "\n";
+  out +=
+      "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+      "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes " +
+      number(vsize) + "\n";
+  out +=
+      "# HELP process_open_fds Number of open file descriptors.\n"
+      "# TYPE process_open_fds gauge\nprocess_open_fds " +
+      std::to_string(fds) + "\n";
+  out +=
+      "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+      "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds " +
+      number(start) + "\n";
 }
 
 }  // namespace
@@ -114,20 +126,25 @@ void Histogram::snapshot(std::vector<std::uint64_t>& cumulative, std::uint64_t& 
   sum = static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
 }
 
-Family<Counter>& Registry::counter(std::string name, std::string help, std::vector<std::string> labels) {
+Family<Counter>& Registry::counter(std::string name, std::string help,
+                                   std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  counters_.push_back(std::make_unique<Family<Counter>>(std::move(name), std::move(help), std::move(labels)));
+  counters_.push_back(
+      std::make_unique<Family<Counter>>(std::move(name), std::move(help), std::move(labels)));
   return *counters_.back();
 }
 
-Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<std::string> labels) {
+Family<Gauge>& Registry::gauge(std::string name, std::string help,
+                               std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  gauges_.push_back(std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
+  gauges_.push_back(
+      std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
   return *gauges_.back();
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help,
-                                       std::vector<std::string> labels, std::vector<double> bounds) {
+                                       std::vector<std::string> labels,
+                                       std::vector<double> bounds) {
   std::lock_guard lock(mu_);
   histograms_.push_back(std::make_unique<Family<Histogram>>(std::move(name), std::move(help),
                                                             std::move(labels), std::move(bounds)));
@@ -164,7 +181,8 @@ std::string Registry::render() const {
       out += f->name() + "_bucket" + labels_text(f->labels(), values, "le=\"+Inf\"") + " " +
              std::to_string(count) + "\n";
       out += f->name() + "_sum" + labels_text(f->labels(), values) + " " + number(sum) + "\n";
-      out += f->name() + "_count" + labels_text(f->labels(), values) + " " + std::to_string(count) + "\n";
+      out += f->name() + "_count" + labels_text(f->labels(), values) + " " + std::to_string(count) +
+             "\n";
     });
   }
   process_metrics(out);

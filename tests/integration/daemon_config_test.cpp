@@ -18,7 +18,8 @@ TEST(DaemonConfigTest, FileEnvAndFlagPrecedence) {
   // The file asks for text logs and a port that would fail; env wins on format, flag on listen.
   dir.write("authd.yaml", "server:\n  listen: 127.0.0.1:1\nlog:\n  format: text\n  level: info\n");
   Process p(testing::authd_binary(),
-            {"--dev", "--config", dir.file("authd.yaml"), "--listen", "127.0.0.1:0", "--data", dir.path()},
+            {"--dev", "--config", dir.file("authd.yaml"), "--listen", "127.0.0.1:0", "--data",
+             dir.path()},
             {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_SERVER_LISTEN", "127.0.0.1:2"}});
   auto port = p.wait_for_port("public");
   ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
@@ -59,15 +60,30 @@ TEST_P(DaemonBadConfigTest, ExitsTwoNamingTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Kinds, DaemonBadConfigTest,
     ::testing::Values(
-        BadStart{"BadEnvDuration", {"--dev"}, {{"AUTHD_SERVER_READ_TIMEOUT", "soon"}}, "",
-                 "server.read_timeout (from env AUTHD_SERVER_READ_TIMEOUT) = 'soon': must be a duration"},
-        BadStart{"BadFlagAddress", {"--dev", "--listen", "nowhere"}, {}, "", "server.listen (from command line)"},
+        BadStart{"BadEnvDuration",
+                 {"--dev"},
+                 {{"AUTHD_SERVER_READ_TIMEOUT", "soon"}},
+                 "",
+                 "server.read_timeout (from env AUTHD_SERVER_READ_TIMEOUT) = 'soon': must be a "
+                 "duration"},
+        BadStart{"BadFlagAddress",
+                 {"--dev", "--listen", "nowhere"},
+                 {},
+                 "",
+                 "server.listen (from command line)"},
         BadStart{"UnknownFlag", {"--dev", "--frobnicate"}, {}, "", "unknown option '--frobnicate'"},
-        BadStart{"UnknownFileKey", {"--dev"}, {}, "server:\n  lisen: 1\n", "unknown key server.lisen"},
+        BadStart{
+            "UnknownFileKey", {"--dev"}, {}, "server:\n  lisen: 1\n", "unknown key server.lisen"},
         BadStart{"MalformedFile", {"--dev"}, {}, "server: [\n", "line"},
-        BadStart{"PlainHttpOnPublicAddress", {"--dev", "--listen", "0.0.0.0:0"}, {}, "",
+        BadStart{"PlainHttpOnPublicAddress",
+                 {"--dev", "--listen", "0.0.0.0:0"},
+                 {},
+                 "",
                  "TLS is required"},
-        BadStart{"MissingTlsKey", {"--dev"}, {{"AUTHD_SERVER_TLS_CERT_FILE", "/etc/hostname"}}, "",
+        BadStart{"MissingTlsKey",
+                 {"--dev"},
+                 {{"AUTHD_SERVER_TLS_CERT_FILE", "/etc/hostname"}},
+                 "",
                  "server.tls_key_file"}),
     [](const auto& info) { return std::string(info.param.name); });
 

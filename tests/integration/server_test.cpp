@@ -1,8 +1,7 @@
 // The HTTP core through real sockets against the real authd binary.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -61,7 +60,8 @@ TEST_F(ServerTest, HealthJwksAndMetricsInDevMode) {
   auto m = testing::http_get(port_, "/metrics");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
-  EXPECT_NE(m->body.find("authd_http_requests_total{listener=\"public\",route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
+  EXPECT_NE(m->body.find("authd_http_requests_total{listener=\"public\",route=\"/"
+                         "healthz\",method=\"GET\",status=\"200\"} 1"),
             std::string::npos)
       << m->body;
   EXPECT_NE(m->body.find("process_resident_memory_bytes"), std::string::npos);
@@ -82,7 +82,8 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
 TEST_F(ServerTest, PipelinedRequestsAnsweredInOrder) {
   start();
   Connection c(port_);
-  ASSERT_TRUE(c.send_raw("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send_raw("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n"));
   auto a = c.read_response();
   auto b = c.read_response();
   ASSERT_TRUE(a && b);
@@ -162,7 +163,8 @@ TEST_F(ServerTest, MalformedRequestsGet400AndServerKeepsServing) {
   }
   expect_still_serving();
   auto m = testing::http_get(port_, "/metrics");
-  EXPECT_NE(m->body.find("authd_http_protocol_errors_total{reason=\"malformed\"} 5"), std::string::npos);
+  EXPECT_NE(m->body.find("authd_http_protocol_errors_total{reason=\"malformed\"} 5"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, SlowClientIsCutOffAtReadTimeout) {
@@ -209,7 +211,8 @@ TEST_F(ServerTest, SigtermDrainsInFlightRequestThenExitsZero) {
   ASSERT_TRUE(idle.request("GET", "/.well-known/jwks.json"));
   // An in-flight request: headers sent, body still arriving when SIGTERM lands.
   Connection busy(port_, std::nullopt, 10s);
-  ASSERT_TRUE(busy.send_raw("GET /.well-known/jwks.json HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345"));
+  ASSERT_TRUE(busy.send_raw(
+      "GET /.well-known/jwks.json HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345"));
   std::this_thread::sleep_for(100ms);
   proc_->signal(SIGTERM);
   ASSERT_TRUE(proc_->wait_for_output("server.draining", 2s));
@@ -218,7 +221,8 @@ TEST_F(ServerTest, SigtermDrainsInFlightRequestThenExitsZero) {
   EXPECT_EQ(ready->status, 503);
   EXPECT_TRUE(idle.wait_closed(2s)) << "idle keep-alive connections are closed at once";
   Connection late(port_);
-  EXPECT_FALSE(late.ok() && late.request("GET", "/.well-known/jwks.json")) << "no new public requests";
+  EXPECT_FALSE(late.ok() && late.request("GET", "/.well-known/jwks.json"))
+      << "no new public requests";
   ASSERT_TRUE(busy.send_raw("67890"));
   auto r = busy.read_response();
   ASSERT_TRUE(r) << "in-flight request was dropped";
@@ -238,7 +242,8 @@ TEST_F(ServerTest, DrainGivesUpAtGraceAndStillExitsZero) {
 }
 
 TEST_F(ServerTest, MetricsPassPromtool) {
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "promtool not installed";
   start();
   testing::http_get(port_, "/healthz");
   testing::http_get(port_, "/nope");
@@ -246,8 +251,12 @@ TEST_F(ServerTest, MetricsPassPromtool) {
   ASSERT_TRUE(m);
   const std::string file = dir_.file("metrics.txt");
   std::ofstream(file) << m->body;
-  EXPECT_EQ(std::system(("promtool check metrics < " + file + " > " + file + ".out 2>&1").c_str()), 0)
-      << [&] { std::ifstream f(file + ".out"); return std::string(std::istreambuf_iterator<char>(f), {}); }();
+  EXPECT_EQ(std::system(("promtool check metrics < " + file + " > " + file + ".out 2>&1").c_str()),
+            0)
+      << [&] {
+           std::ifstream f(file + ".out");
+           return std::string(std::istreambuf_iterator<char>(f), {});
+         }();
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
 // TLS through real sockets: modern versions only, certificate reload on SIGHUP.
 
+#include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <signal.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <thread>
@@ -22,10 +21,11 @@ using testing::TlsOptions;
 
 // A self-signed P-256 certificate for "localhost", made with the openssl CLI.
 void make_cert(const TempDir& dir, const std::string& name) {
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-                          "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
-                          "-keyout " + dir.file(name + ".key") + " -out " + dir.file(name + ".crt") +
-                          " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+      "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
+      "-keyout " +
+      dir.file(name + ".key") + " -out " + dir.file(name + ".crt") + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
 }
 
@@ -33,8 +33,9 @@ class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     make_cert(dir_, "a");
-    std::system(("cp " + dir_.file("a.crt") + " " + dir_.file("server.crt") + " && cp " + dir_.file("a.key") +
-                 " " + dir_.file("server.key")).c_str());
+    std::system(("cp " + dir_.file("a.crt") + " " + dir_.file("server.crt") + " && cp " +
+                 dir_.file("a.key") + " " + dir_.file("server.key"))
+                    .c_str());
     proc_ = std::make_unique<Process>(
         testing::authd_binary(),
         std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", dir_.path()},
@@ -87,7 +88,9 @@ TEST_F(TlsTest, SighupReloadsCertificateWithoutDroppingConnections) {
   const auto before = old_conn.peer_fingerprint();
   make_cert(dir_, "b");
   ASSERT_EQ(std::system(("cp " + dir_.file("b.crt") + " " + dir_.file("server.crt") + " && cp " +
-                         dir_.file("b.key") + " " + dir_.file("server.key")).c_str()), 0);
+                         dir_.file("b.key") + " " + dir_.file("server.key"))
+                            .c_str()),
+            0);
   proc_->signal(SIGHUP);
   ASSERT_TRUE(proc_->wait_for_output("tls.reloaded", 3s));
   Connection new_conn(port_, TlsOptions{0, 0, dir_.file("b.crt")});

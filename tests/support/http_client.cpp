@@ -15,7 +15,8 @@ namespace authd::testing {
 
 Connection::Connection(int port, std::optional<TlsOptions> tls, std::chrono::milliseconds timeout) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   sockaddr_in addr{};
@@ -57,8 +58,9 @@ Connection::~Connection() {
 bool Connection::send_raw(const std::string& bytes) {
   std::size_t off = 0;
   while (off < bytes.size()) {
-    int n = ssl_ ? SSL_write(ssl_, bytes.data() + off, static_cast<int>(bytes.size() - off))
-                 : static_cast<int>(::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL));
+    int n =
+        ssl_ ? SSL_write(ssl_, bytes.data() + off, static_cast<int>(bytes.size() - off))
+             : static_cast<int>(::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL));
     if (n <= 0) return false;
     off += static_cast<std::size_t>(n);
   }
@@ -66,7 +68,8 @@ bool Connection::send_raw(const std::string& bytes) {
 }
 
 int Connection::read_some(char* buf, int n) {
-  return ssl_ ? SSL_read(ssl_, buf, n) : static_cast<int>(::recv(fd_, buf, static_cast<std::size_t>(n), 0));
+  return ssl_ ? SSL_read(ssl_, buf, n)
+              : static_cast<int>(::recv(fd_, buf, static_cast<std::size_t>(n), 0));
 }
 
 std::optional<HttpResponse> Connection::read_response() {
@@ -94,7 +97,8 @@ std::optional<HttpResponse> Connection::read_response() {
     auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       r.headers[name] = value;
@@ -116,22 +120,25 @@ bool Connection::wait_closed(std::chrono::milliseconds timeout) {
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd_, POLLIN, 0};
     int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  deadline - std::chrono::steady_clock::now()).count());
+                                  deadline - std::chrono::steady_clock::now())
+                                  .count());
     if (poll(&p, 1, std::max(ms, 1)) <= 0) continue;
     char buf[4096];
-    int n = ssl_ ? SSL_read(ssl_, buf, sizeof buf) : static_cast<int>(::recv(fd_, buf, sizeof buf, 0));
+    int n =
+        ssl_ ? SSL_read(ssl_, buf, sizeof buf) : static_cast<int>(::recv(fd_, buf, sizeof buf, 0));
     if (n <= 0) return true;
     buffer_.append(buf, static_cast<std::size_t>(n));
   }
   return false;
 }
 
-std::optional<HttpResponse> Connection::request(const std::string& method, const std::string& target,
-                                                const std::string& body,
+std::optional<HttpResponse> Connection::request(const std::string& method,
+                                                const std::string& target, const std::string& body,
                                                 const std::map<std::string, std::string>& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   if (!send_raw(req)) return std::nullopt;
   return read_response();

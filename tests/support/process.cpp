@@ -47,8 +47,10 @@ Process::Process(std::string binary, std::vector<std::string> args,
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     for (const auto& [k, v] : env) {
-      if (v.empty()) unsetenv(k.c_str());
-      else setenv(k.c_str(), v.c_str(), 1);
+      if (v.empty())
+        unsetenv(k.c_str());
+      else
+        setenv(k.c_str(), v.c_str(), 1);
     }
     std::vector<char*> argv;
     argv.push_back(binary.data());
@@ -108,7 +110,8 @@ bool Process::wait_for_output(const std::string& needle, std::chrono::millisecon
   return false;
 }
 
-std::optional<int> Process::wait_for_port(const std::string& listener, std::chrono::milliseconds timeout) {
+std::optional<int> Process::wait_for_port(const std::string& listener,
+                                          std::chrono::milliseconds timeout) {
   // Matches both log formats: JSON ("listener":"public","address":"127.0.0.1:1234") and text.
   const std::regex json("\"event\":\"server.listening\",\"listener\":\"" + listener +
                         "\",\"address\":\"[^\"]*:([0-9]+)\"");

@@ -27,8 +27,8 @@ struct Endpoint {
 enum class LogFormat { kJson, kText };
 
 struct GeneralConfig {
-  bool dev = false;             ///< embedded dev mode: SQLite store, generated keys, demo user
-  std::string data_dir;         ///< where dev mode keeps its files
+  bool dev = false;      ///< embedded dev mode: SQLite store, generated keys, demo user
+  std::string data_dir;  ///< where dev mode keeps its files
 };
 
 struct ServerConfig {
@@ -54,11 +54,51 @@ struct LogConfig {
   bool access_log = true;
 };
 
+enum class StoreDriver { kPostgres, kSqlite };
+
+struct StoreConfig {
+  StoreDriver driver = StoreDriver::kPostgres;
+  std::string url;            ///< libpq conninfo or URL; may list several hosts
+  std::string password_file;  ///< database password, read at start-up (secret)
+  std::string password;       ///< from AUTHD_STORE_PASSWORD (secret; never logged)
+  int pool_size = 16;
+  Millis connect_timeout{3000};
+  Millis statement_timeout{5000};
+  std::string sqlite_path;    ///< dev store file; default <data_dir>/authd.db
+  bool auto_migrate = false;  ///< apply migrations at start-up (dev); else `authd migrate`
+};
+
+struct AuthConfig {
+  std::string issuer;  ///< "" = derived from the public listener
+  std::string audience = "authd";
+  Millis access_ttl{600000};
+  Millis session_absolute{30LL * 86400 * 1000};
+  Millis session_idle{7LL * 86400 * 1000};
+  Millis leeway{30000};
+  std::uint64_t argon2_ops = 2;
+  std::size_t argon2_memory = 19 * 1024 * 1024;
+  std::string pepper_file;  ///< keyed-hash pepper for refresh tokens (secret); dev: generated
+  std::vector<std::string> cookie_origins;
+  bool demo_user = false;  ///< create demo@example.com on first start (dev)
+};
+
+struct KeysConfig {
+  std::string kek_file;  ///< key-encryption key (secret); dev: generated in data_dir
+  std::string algorithm = "ES256";
+  Millis rotation_period{30LL * 86400 * 1000};
+  Millis jwks_max_age{300000};
+  Millis jwks_stale_while_revalidate{60000};
+  Millis poll_interval{30000};
+};
+
 /// The whole configuration. Components receive only their own section.
 struct Config {
   GeneralConfig general;
   ServerConfig server;
   LogConfig log;
+  StoreConfig store;
+  AuthConfig auth;
+  KeysConfig keys;
 };
 
 /// A configuration error: which key, and a message safe to print (never a secret value).
@@ -69,9 +109,9 @@ struct Error {
 
 /// Where raw settings come from. Keys are "section.key".
 struct Sources {
-  std::optional<std::string> file;                ///< path of a YAML file
-  std::map<std::string, std::string> env;         ///< the process environment (AUTHD_* used)
-  std::map<std::string, std::string> overrides;   ///< from flags, highest precedence
+  std::optional<std::string> file;               ///< path of a YAML file
+  std::map<std::string, std::string> env;        ///< the process environment (AUTHD_* used)
+  std::map<std::string, std::string> overrides;  ///< from flags, highest precedence
 };
 
 /// Loads, merges and validates. Never throws.

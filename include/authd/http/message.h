@@ -44,7 +44,8 @@ struct Response {
   static Response json(int status, std::string body);
   /// RFC 6749 §5.2 style error body: {"error": code, "error_description": description}.
   static Response error(int status, std::string_view code, std::string_view description);
-  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
 };
 
 /// Per-request facts the transport shares with handlers and the access log.

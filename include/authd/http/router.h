@@ -30,9 +30,9 @@ class Router {
               Dispatch dispatch = Dispatch::kInline);
 
   struct Match {
-    const Route* route = nullptr;           ///< null when nothing matched
-    bool path_known = false;                ///< the path exists under another method (405)
-    std::string allow;                      ///< methods for the Allow header on 405
+    const Route* route = nullptr;  ///< null when nothing matched
+    bool path_known = false;       ///< the path exists under another method (405)
+    std::string allow;             ///< methods for the Allow header on 405
     std::map<std::string, std::string> params;
   };
   Match match(std::string_view method, std::string_view path) const;

@@ -39,9 +39,17 @@ bool enabled(Level level);
 /// Writes one event. Thread-safe.
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
-inline void info(std::string_view event, std::initializer_list<Field> f = {}) { write(Level::kInfo, event, f); }
-inline void warn(std::string_view event, std::initializer_list<Field> f = {}) { write(Level::kWarn, event, f); }
-inline void error(std::string_view event, std::initializer_list<Field> f = {}) { write(Level::kError, event, f); }
-inline void debug(std::string_view event, std::initializer_list<Field> f = {}) { write(Level::kDebug, event, f); }
+inline void info(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kInfo, event, f);
+}
+inline void warn(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kWarn, event, f);
+}
+inline void error(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kError, event, f);
+}
+inline void debug(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kDebug, event, f);
+}
 
 }  // namespace authd::log

@@ -61,15 +61,19 @@ class Family {
  public:
   Family(std::string name, std::string help, std::vector<std::string> labels,
          std::vector<double> bounds = {})
-      : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        labels_(std::move(labels)),
         bounds_(std::move(bounds)) {}
   /// Returns the child for these label values (same order as the label names).
   M& with(const std::vector<std::string>& values) {
     std::lock_guard lock(mu_);
     auto& slot = children_[values];
     if (!slot) {
-      if constexpr (std::is_same_v<M, Histogram>) slot = std::make_unique<M>(bounds_);
-      else slot = std::make_unique<M>();
+      if constexpr (std::is_same_v<M, Histogram>)
+        slot = std::make_unique<M>(bounds_);
+      else
+        slot = std::make_unique<M>();
     }
     return *slot;
   }
@@ -94,7 +98,8 @@ class Family {
 /// Owns metric families and renders the Prometheus text exposition format (version 0.0.4).
 class Registry {
  public:
-  Family<Counter>& counter(std::string name, std::string help, std::vector<std::string> labels = {});
+  Family<Counter>& counter(std::string name, std::string help,
+                           std::vector<std::string> labels = {});
   Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>& histogram(std::string name, std::string help, std::vector<std::string> labels,
                                std::vector<double> bounds);

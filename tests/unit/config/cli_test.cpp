@@ -6,9 +6,9 @@ namespace authd::app {
 namespace {
 
 TEST(CommandLineTest, CommonFlagsBecomeOverrides) {
-  auto cl = parse_command_line({"--dev", "--listen", "127.0.0.1:9000", "--admin-listen=127.0.0.1:9001",
-                                "--data", "/tmp/x", "--config", "/etc/authd.yaml",
-                                "--set", "log.level=debug"});
+  auto cl = parse_command_line({"--dev", "--listen", "127.0.0.1:9000",
+                                "--admin-listen=127.0.0.1:9001", "--data", "/tmp/x", "--config",
+                                "/etc/authd.yaml", "--set", "log.level=debug"});
   ASSERT_TRUE(cl) << cl.error();
   EXPECT_EQ(cl->command, "serve");
   auto& o = cl->sources.overrides;

@@ -36,9 +36,49 @@ TEST(ConfigTest, ProductionDefaultsRequireTls) {
   EXPECT_NE(cfg.error().message.find("TLS is required"), std::string::npos);
 }
 
-TEST(ConfigTest, BehindTlsProxyAllowsPlainHttp) {
+Sources production_sources() {
   Sources s;
   s.overrides["server.behind_tls_proxy"] = "true";
+  s.overrides["store.url"] = "host=db dbname=authd";
+  s.overrides["auth.pepper_file"] = "/run/secrets/pepper";
+  s.overrides["keys.kek_file"] = "/run/secrets/kek";
+  return s;
+}
+
+TEST(ConfigTest, ProductionNeedsStoreUrlPepperAndKek) {
+  for (const char* key : {"store.url", "auth.pepper_file", "keys.kek_file"}) {
+    Sources s = production_sources();
+    s.overrides.erase(key);
+    auto cfg = load(s);
+    ASSERT_FALSE(cfg) << key;
+    EXPECT_EQ(cfg.error().key, key);
+  }
+}
+
+TEST(ConfigTest, DevPutsSecretsAndDatabaseInDataDir) {
+  Sources s = dev_sources();
+  s.overrides["general.data_dir"] = "/tmp/x";
+  auto cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->store.driver, StoreDriver::kSqlite);
+  EXPECT_EQ(cfg->store.sqlite_path, "/tmp/x/authd.db");
+  EXPECT_EQ(cfg->auth.pepper_file, "/tmp/x/pepper");
+  EXPECT_EQ(cfg->keys.kek_file, "/tmp/x/kek");
+  EXPECT_TRUE(cfg->store.auto_migrate);
+  EXPECT_TRUE(cfg->auth.demo_user);
+}
+
+TEST(ConfigTest, SecretValuesNeverAppearInErrors) {
+  Sources s = production_sources();
+  s.env["AUTHD_STORE_POOL_SIZE"] = "many";
+  s.env["AUTHD_STORE_PASSWORD"] = "hunter2-secret";
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().message.find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigTest, BehindTlsProxyAllowsPlainHttp) {
+  Sources s = production_sources();
   auto cfg = load(s);
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_EQ(cfg->server.listen.to_string(), "0.0.0.0:8443");
@@ -60,11 +100,11 @@ TEST(ConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
   s.overrides["log.level"] = "error";
   auto cfg = load(s);
   ASSERT_TRUE(cfg) << cfg.error().message;
-  EXPECT_EQ(cfg->server.max_body_bytes, 1024u);                 // file
-  EXPECT_EQ(cfg->server.read_timeout, Millis(3000));           // file
-  EXPECT_EQ(cfg->server.idle_timeout, Millis(7000));           // env over file
-  EXPECT_EQ(cfg->log.level, "error");                          // flag over env and file
-  EXPECT_EQ(cfg->server.max_header_bytes, 8192u);              // default
+  EXPECT_EQ(cfg->server.max_body_bytes, 1024u);       // file
+  EXPECT_EQ(cfg->server.read_timeout, Millis(3000));  // file
+  EXPECT_EQ(cfg->server.idle_timeout, Millis(7000));  // env over file
+  EXPECT_EQ(cfg->log.level, "error");                 // flag over env and file
+  EXPECT_EQ(cfg->server.max_header_bytes, 8192u);     // default
 }
 
 TEST(ConfigTest, ListsAcceptYamlSequencesAndCommaStrings) {
@@ -102,7 +142,8 @@ TEST_P(ConfigBadValueTest, NamesKeyAndProblem) {
   EXPECT_NE(cfg.error().message.find(c.key), std::string::npos) << cfg.error().message;
   EXPECT_NE(cfg.error().message.find(std::string("AUTHD_") + c.name), std::string::npos)
       << cfg.error().message;
-  EXPECT_NE(cfg.error().message.find(c.expect_in_message), std::string::npos) << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find(c.expect_in_message), std::string::npos)
+      << cfg.error().message;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -123,7 +164,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"LOG_LEVEL", "log.level", "loud", "one of"},
         BadCase{"SERVER_TRUSTED_PROXIES", "server.trusted_proxies", "10.0.0.0/33", "CIDR"},
         BadCase{"GENERAL_DEV", "general.dev", "perhaps", "true or false"}),
-    [](const auto& info) { return std::string(info.param.name) + "_" + std::to_string(info.index); });
+    [](const auto& info) {
+      return std::string(info.param.name) + "_" + std::to_string(info.index);
+    });
 
 TEST(ConfigTest, UnknownFileKeyIsAnError) {
   TempDir dir;
@@ -236,9 +279,8 @@ TEST(ConfigExampleTest, DocumentsEveryKeyWithItsDefault) {
   for (const auto& k : keys()) known.insert(k.name);
   EXPECT_EQ(documented, known);
 
-  Sources s;
+  Sources s = production_sources();
   s.file = path;
-  s.overrides["server.behind_tls_proxy"] = "true";
   auto cfg = load(s);
   EXPECT_TRUE(cfg) << cfg.error().message;
 }

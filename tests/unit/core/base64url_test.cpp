@@ -30,12 +30,15 @@ TEST(Base64UrlTest, RejectsStandardAlphabet) {
   EXPECT_TRUE(base64url::decode("a-b_").has_value());
 }
 
-TEST(Base64UrlTest, RejectsImpossibleLength) { EXPECT_FALSE(base64url::decode("abcde").has_value()); }
+TEST(Base64UrlTest, RejectsImpossibleLength) {
+  EXPECT_FALSE(base64url::decode("abcde").has_value());
+}
 
 TEST(Base64UrlTest, RejectsNonCanonicalTrailingBits) {
   EXPECT_TRUE(base64url::decode("YQ").has_value());   // "a"
   EXPECT_FALSE(base64url::decode("YR").has_value());  // same byte, stray low bits
-  EXPECT_FALSE(base64url::decode("YWJ").has_value() && base64url::decode("YWJ") != std::string("ab"));
+  EXPECT_FALSE(base64url::decode("YWJ").has_value() &&
+               base64url::decode("YWJ") != std::string("ab"));
   EXPECT_FALSE(base64url::decode("YWK").has_value());
 }
 

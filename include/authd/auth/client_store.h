@@ -1,0 +1,31 @@
+#pragma once
+// OAuth clients (RFC 6749 §2). A default public client "authd" exists after migration.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authd/store/errc.h"
+
+namespace authd::auth {
+
+struct Client {
+  std::string id;
+  std::string secret_hash;               ///< Argon2id of the client secret; "" for public clients
+  std::vector<std::string> grant_types;  ///< "password", "refresh_token", "client_credentials"
+  std::vector<std::string> scopes;
+  std::vector<std::string> allowed_origins;  ///< for cookie-mode CSRF checks
+  std::int64_t refresh_grace_seconds = 10;   ///< 0..60
+  std::int64_t created_at = 0;
+};
+
+class ClientStore {
+ public:
+  virtual ~ClientStore() = default;
+  virtual store::StoreResult<void> upsert(const Client& client) = 0;
+  virtual store::StoreResult<std::optional<Client>> find(const std::string& id) = 0;
+  virtual store::StoreResult<std::vector<Client>> list() = 0;
+};
+
+}  // namespace authd::auth

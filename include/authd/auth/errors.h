@@ -1,0 +1,43 @@
+#pragma once
+// Outcomes of auth operations, mapped to HTTP once, in src/http (RFC 6749 §5.2 names).
+
+#include <string>
+#include <string_view>
+
+#include "authd/core/result.h"
+
+namespace authd::auth {
+
+enum class Errc {
+  kInvalidRequest,      ///< 400 malformed or missing fields
+  kInvalidClient,       ///< 401 unknown client or bad client secret
+  kUnauthorizedClient,  ///< 400 client may not use this grant
+  kUnsupportedGrant,    ///< 400
+  kInvalidGrant,        ///< 400/401 bad credentials, unknown/expired/revoked/reused refresh token
+  kInvalidToken,        ///< 401 bad, expired or revoked bearer access token
+  kAccessDenied,        ///< 403 disabled account
+  kNotFound,            ///< 404
+  kCsrf,                ///< 403 cookie request without Origin/CSRF header
+  kRateLimited,         ///< 429
+  kUnavailable,         ///< 503 store or dependency down; retry
+  kInternal,            ///< 500
+};
+
+std::string_view to_string(Errc e);
+
+/// An auth failure. `description` is safe to show the client; it never says whether an
+/// account exists, and never contains secrets.
+struct Error {
+  Errc code = Errc::kInternal;
+  std::string description;
+  long retry_after_s = 0;  ///< for kRateLimited
+};
+
+template <class T>
+using AuthResult = Result<T, Error>;
+
+inline Unexpected<Error> fail(Errc code, std::string description) {
+  return {Error{code, std::move(description), 0}};
+}
+
+}  // namespace authd::auth

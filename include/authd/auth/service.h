@@ -1,0 +1,133 @@
+#pragma once
+// The auth domain: login, refresh-token rotation with reuse detection, logout, sessions and
+// bearer authentication. No transport, no SQL: stores, keys and clock come in as interfaces.
+// All methods are thread-safe and may block (password hashing, store I/O): call them from the
+// worker pool, never from an I/O thread.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authd/auth/client_store.h"
+#include "authd/auth/errors.h"
+#include "authd/auth/session_store.h"
+#include "authd/auth/token_keys.h"
+#include "authd/auth/user_store.h"
+#include "authd/core/clock.h"
+#include "authd/crypto/keyed_hash.h"
+#include "authd/crypto/password.h"
+
+namespace authd::auth {
+
+struct Settings {
+  std::string issuer = "http://127.0.0.1:8080";
+  std::string audience = "authd";
+  std::int64_t access_ttl_s = 600;
+  std::int64_t session_absolute_s = 30 * 86400;
+  std::int64_t session_idle_s = 7 * 86400;
+  std::int64_t leeway_s = 30;
+  crypto::PasswordParams password;
+  std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
+};
+
+struct LoginRequest {
+  std::string email;
+  std::string password;
+  std::string client_id;  ///< "" = the default public client "authd"
+  std::string user_agent;
+  std::string ip;
+};
+
+struct RefreshRequest {
+  std::string refresh_token;
+  std::string client_id;  ///< "" = "authd"
+};
+
+struct TokenPair {
+  std::string access_token;
+  std::int64_t expires_in = 0;
+  std::string refresh_token;
+  std::int64_t refresh_expires_in = 0;
+  std::string session_id;
+  std::string user_id;
+  std::string scope;
+};
+
+/// The identity behind a verified bearer access token.
+struct Principal {
+  std::string user_id;
+  std::string session_id;
+  std::string client_id;
+  std::string jti;
+  std::int64_t expires_at = 0;
+  std::vector<std::string> roles;
+};
+
+/// Counts of security-relevant outcomes; read by /metrics.
+struct Events {
+  virtual ~Events() = default;
+  virtual void login(bool ok) = 0;
+  virtual void refresh(RotateOutcome outcome) = 0;
+  virtual void reuse_detected(const Session& family) = 0;  ///< audit: family revoked
+  virtual void revoked(const std::string& session_id, std::int64_t until) = 0;  ///< for caches
+};
+
+class AuthService {
+ public:
+  struct Deps {
+    UserStore& users;
+    SessionStore& sessions;
+    ClientStore& clients;
+    TokenKeys& keys;
+    const Clock& clock;
+    Random& random;
+    crypto::KeyedHasher& token_hasher;  ///< keyed with the server pepper
+    Events* events = nullptr;           ///< optional
+  };
+  AuthService(Deps deps, Settings settings);
+
+  /// Email + password → tokens. Unknown email and wrong password give the same error after
+  /// the same amount of hashing work. Disabled accounts get kAccessDenied only after a
+  /// correct password, so the flag does not reveal which emails exist.
+  AuthResult<TokenPair> login(const LoginRequest& req);
+
+  /// Rotates a refresh token (see SessionStore::rotate). Reuse revokes the family.
+  AuthResult<TokenPair> refresh(const RefreshRequest& req);
+
+  /// Verifies a bearer access token strictly and checks its family is not revoked.
+  AuthResult<Principal> authenticate(std::string_view bearer_token);
+
+  /// Revokes the family of a refresh token (logout from a cookie or body token).
+  AuthResult<void> logout_refresh_token(const std::string& refresh_token);
+  /// Revokes one family of the principal.
+  AuthResult<void> logout(const Principal& who);
+  /// Revokes every family of the principal's user; returns how many.
+  AuthResult<std::size_t> logout_all(const Principal& who);
+  AuthResult<std::vector<Session>> list_sessions(const Principal& who);
+  /// Revokes a session of the principal's user; kNotFound for someone else's session.
+  AuthResult<void> delete_session(const Principal& who, const std::string& session_id);
+
+  /// Looks up a client ("" = default) for transport-level checks (cookie origins).
+  AuthResult<Client> client(const std::string& client_id);
+
+  const Settings& settings() const { return settings_; }
+
+  /// Refresh tokens are 256 random bits, base64url (43 characters).
+  static bool looks_like_refresh_token(std::string_view token);
+
+ private:
+  AuthResult<TokenPair> issue(const User& user, const Session& session, const std::string& refresh,
+                              std::int64_t now);
+  std::string token_hash(std::string_view token) const;
+  std::string successor_of(std::string_view token) const;
+
+  Deps d_;
+  Settings settings_;
+};
+
+/// Lower-cases and trims an email address; nullopt if it is not plausibly one.
+std::optional<std::string> normalize_email(std::string_view email);
+
+}  // namespace authd::auth

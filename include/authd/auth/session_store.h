@@ -1,0 +1,91 @@
+#pragma once
+// Sessions (= refresh-token families) and their refresh tokens. Rotation is one atomic call so
+// that no read-then-write race can fork a family.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authd/store/errc.h"
+
+namespace authd::auth {
+
+struct Session {
+  std::string id;  ///< UUID; the access token's `sid`
+  std::string user_id;
+  std::string client_id;
+  std::int64_t created_at = 0;
+  std::int64_t last_used_at = 0;
+  std::int64_t absolute_expires_at = 0;  ///< never extended
+  std::int64_t idle_expires_at = 0;      ///< pushed forward by each rotation
+  std::optional<std::int64_t> revoked_at;
+  std::string revoked_reason;  ///< "logout", "logout_all", "reuse_detected", "admin", ...
+  std::string user_agent;
+  std::string ip;
+  std::int64_t generation = 0;  ///< generation of the newest refresh token
+};
+
+/// A refresh token as stored: only its keyed hash, never the token itself.
+struct NewRefreshToken {
+  std::string hash;  ///< raw 32-byte keyed BLAKE2b of the token
+  std::int64_t issued_at = 0;
+};
+
+struct RotateRequest {
+  std::string presented_hash;  ///< hash of the token the client sent
+  std::string successor_hash;  ///< hash of the successor, derived deterministically from it
+  std::int64_t now = 0;
+  std::int64_t grace_seconds = 10;        ///< replay window for the legitimate concurrent case
+  std::int64_t idle_timeout_seconds = 0;  ///< new idle expiry = now + this (capped at absolute)
+};
+
+enum class RotateOutcome {
+  kRotated,        ///< presented token was live: it is now used, successor is live
+  kGraceReplay,    ///< presented token was rotated < grace ago to this same successor, which is
+                   ///< still live: answer with the same successor again (no new branch)
+  kReuseDetected,  ///< presented token was already used outside the grace rules: the whole
+                   ///< family is now revoked (reason "reuse_detected")
+  kUnknown,        ///< no such token
+  kRevoked,        ///< family already revoked
+  kExpired,        ///< family past its absolute or idle expiry
+};
+
+struct RotateResult {
+  RotateOutcome outcome = RotateOutcome::kUnknown;
+  std::optional<Session> session;  ///< the family after the call (absent for kUnknown)
+  std::int64_t generation = 0;     ///< generation of the successor (kRotated, kGraceReplay)
+};
+
+/// Thread-safe; every call may block on I/O (run on the worker pool).
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  /// Creates a family with its first refresh token (generation 1).
+  virtual store::StoreResult<void> create(const Session& session, const NewRefreshToken& first) = 0;
+  /// Atomically rotates, replays within grace, or detects reuse (see RotateOutcome).
+  /// Concurrent calls with the same presented hash yield exactly one kRotated; the rest see
+  /// kGraceReplay (inside grace) — the family never has two live tokens.
+  virtual store::StoreResult<RotateResult> rotate(const RotateRequest& request) = 0;
+  virtual store::StoreResult<std::optional<Session>> find(const std::string& session_id) = 0;
+  /// Finds the family a refresh token belongs to (used or not), for logout by refresh token.
+  virtual store::StoreResult<std::optional<Session>> find_by_token(
+      const std::string& token_hash) = 0;
+  /// Live (not revoked, not expired at `now`) sessions of a user, newest first.
+  virtual store::StoreResult<std::vector<Session>> list_active(const std::string& user_id,
+                                                               std::int64_t now) = 0;
+  /// Revokes one family. Returns false if it was already revoked; kNotFound if absent.
+  virtual store::StoreResult<bool> revoke(const std::string& session_id, const std::string& reason,
+                                          std::int64_t now) = 0;
+  /// Revokes every live family of a user; returns their ids.
+  virtual store::StoreResult<std::vector<std::string>> revoke_all(const std::string& user_id,
+                                                                  const std::string& reason,
+                                                                  std::int64_t now) = 0;
+  /// Ids of families revoked at or after `since` (for re-syncing revocation caches).
+  virtual store::StoreResult<std::vector<std::string>> revoked_since(std::int64_t since) = 0;
+  /// Deletes families (and their tokens) that expired or were revoked before `cutoff`.
+  /// Returns how many families were deleted; at most `limit` per call.
+  virtual store::StoreResult<std::size_t> purge(std::int64_t cutoff, std::size_t limit) = 0;
+};
+
+}  // namespace authd::auth

@@ -1,0 +1,141 @@
+#pragma once
+// KeyRing: the signing keys of this replica, loaded from the KeyStore into an immutable
+// snapshot. Signing, verification lookups and the JWKS read only the snapshot and the clock,
+// so they never wait on the store, and replicas that loaded the same rows switch keys at the
+// same instant without talking to each other.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "authd/core/clock.h"
+#include "authd/core/result.h"
+#include "authd/crypto/secret.h"
+#include "authd/jose/jws.h"
+#include "authd/jose/key.h"
+#include "authd/keys/errc.h"
+#include "authd/keys/key_store.h"
+#include "authd/keys/rotation.h"
+#include "authd/keys/settings.h"
+
+namespace authd::keys {
+
+/// The JWKS response, encoded once per published set and shared by every request.
+struct JwksDocument {
+  /// `{"keys":[...]}`: public JWKs of every published key, ordered by activate_at.
+  std::shared_ptr<const std::string> body;
+  /// Strong ETag, quoted: base64url(SHA-256(body)). Equal bodies give equal ETags on every
+  /// replica, so a load balancer switching replicas does not defeat If-None-Match.
+  std::string etag;
+  /// "public, max-age=<jwks_max_age_s>, stale-while-revalidate=<swr>", or "no-store" while
+  /// the set is empty (an empty set must not be cached: the first key signs immediately).
+  std::string cache_control;
+};
+using JwksDocumentPtr = std::shared_ptr<const JwksDocument>;
+
+/// One key as `authctl keys list` shows it.
+struct KeyInfo {
+  std::string kid;
+  std::string alg;
+  KeyState state = KeyState::kNext;
+  bool signing = false;  ///< the key signing() would pick now
+  std::int64_t created_at = 0;
+  std::int64_t activate_at = 0;
+  std::int64_t retire_at = 0;  ///< kForever while no successor is scheduled
+  std::int64_t remove_at = 0;  ///< kForever while no successor is scheduled
+};
+
+/// What rotate() did.
+struct RotateResult {
+  /// False when another replica held the rotation lock: nothing was planned or written here.
+  bool ran = false;
+  RotationOutcome outcome = RotationOutcome::kNothingDue;
+  /// The key created or promoted, if any.
+  std::string kid;
+  /// How many removed keys were deleted.
+  std::size_t deleted = 0;
+};
+
+/// The signing-key ring.
+///
+/// Thread-safety: every member function may be called concurrently. Readers (signing_key,
+/// sign, find, lookup, jwks, describe, loaded) copy one shared_ptr under a mutex held for
+/// that copy only. load() calls are serialised among themselves.
+class KeyRing {
+ public:
+  /// @param store  must outlive the ring.
+  /// @param kek    the key-encryption key (32 bytes; see load_kek()).
+  /// @param clock  must outlive the ring; decides key states at each call.
+  /// @param settings  assumed valid (validate()).
+  KeyRing(KeyStore& store, crypto::Secret kek, const Clock& clock, Settings settings);
+  ~KeyRing();
+  KeyRing(const KeyRing&) = delete;
+  KeyRing& operator=(const KeyRing&) = delete;
+
+  /// Reads every stored key, opens and parses each one (a key already held with the same
+  /// sealed bytes is reused, not re-parsed), and swaps in the new snapshot.
+  /// On any error the previous snapshot stays in place: a bad reload never takes keys away.
+  /// @return Errc::kStore, Errc::kWrongKek ("the key-encryption key cannot decrypt signing key
+  ///         <kid>; wrong KEK file?"), Errc::kCorruptKey.
+  Result<void, Error> load();
+
+  /// Runs plan_rotation() under the store's rotation lock with keys from settings.alg sealed
+  /// under the KEK, then reload()s if the plan ran. Before planning, every stored key that is
+  /// still published is test-decrypted, so a replica with the wrong KEK never adds a key the
+  /// others cannot open.
+  /// @return ran = false when another replica holds the lock; errors: Errc::kStore,
+  ///         Errc::kWrongKek, Errc::kKeyGeneration, and load()'s errors (the rotation itself
+  ///         was then committed; the message says so).
+  Result<RotateResult, Error> rotate(bool force);
+
+  /// The key signing at clock.now(): the newest activate_at with activate_at <= now <
+  /// retire_at. Decided per call, so every replica switches exactly at activate_at.
+  /// @return Errc::kNotLoaded before the first successful load(), Errc::kNoActiveKey.
+  Result<jose::KeyPtr, Error> signing_key() const;
+
+  /// Signs `claims` with signing_key() as an RFC 9068 access token (typ "at+jwt").
+  /// @return signing_key()'s errors, Errc::kSignFailed.
+  Result<std::string, Error> sign(const nlohmann::json& claims) const;
+
+  /// A published key (remove_at > now) by kid, or nullptr. An empty kid matches nothing:
+  /// our tokens always carry one, and with several keys we never guess.
+  jose::KeyPtr find(std::string_view kid) const;
+
+  /// find() as a jose::KeyLookup for jose::verify(). The ring must outlive the lookup.
+  jose::KeyLookup lookup() const;
+
+  /// The JWKS of the keys published at clock.now(). Built when a snapshot is loaded, one
+  /// document per distinct published set over time, so that a key passing its remove_at
+  /// drops out without a reload; each call is a lookup and a pointer copy. Never null: before
+  /// the first load it is the empty, "no-store" document.
+  JwksDocumentPtr jwks() const;
+
+  /// Every key of the snapshot (removed ones included until deleted), ordered by activate_at.
+  std::vector<KeyInfo> describe() const;
+
+  /// True once a load() has succeeded (for /readyz, together with ready()).
+  bool loaded() const;
+  /// True when loaded() and a key is active now: the replica can issue tokens.
+  bool ready() const;
+
+  const Settings& settings() const noexcept { return settings_; }
+
+ private:
+  struct Snapshot;
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  KeyStore& store_;
+  const crypto::Secret kek_;
+  const Clock& clock_;
+  const Settings settings_;
+  std::mutex load_mutex_;              // serialises load(): an older read never wins
+  mutable std::mutex snapshot_mutex_;  // guards snapshot_ (pointer copy only)
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+}  // namespace authd::keys

@@ -1,0 +1,55 @@
+#pragma once
+// Key-ring settings and the windows derived from them. All durations are in seconds.
+
+#include <cstdint>
+
+#include "authd/core/result.h"
+#include "authd/jose/alg.h"
+#include "authd/keys/errc.h"
+
+namespace authd::keys {
+
+/// "No successor scheduled": retire_at and remove_at of a key that signs indefinitely.
+inline constexpr std::int64_t kForever = INT64_MAX;
+
+/// How the ring generates, publishes, rotates and retires keys.
+struct Settings {
+  /// Algorithm of newly generated keys (existing keys keep theirs).
+  jose::Alg alg = jose::Alg::ES256;
+  /// Lifetime of the access tokens the ring signs (auth.access_ttl).
+  std::int64_t access_ttl_s = 600;
+  /// JWKS Cache-Control max-age.
+  std::int64_t jwks_max_age_s = 300;
+  /// JWKS Cache-Control stale-while-revalidate.
+  std::int64_t jwks_stale_while_revalidate_s = 60;
+  /// How long each key signs before its successor takes over.
+  std::int64_t rotation_period_s = 30LL * 86400;
+  /// Clock skew tolerated by verifiers on exp (auth.leeway).
+  std::int64_t leeway_s = 30;
+  /// Extra publish-ahead for replicas that have not yet reloaded the ring when a new key is
+  /// written: a JWKS served by a lagging replica lacks the new key. 0 matches the documented
+  /// max-age + stale-while-revalidate rule; set it to the poll interval if Redis pub/sub
+  /// (notify) may be unavailable.
+  std::int64_t replica_lag_s = 0;
+};
+
+/// How long before it signs a new key is published: every JWKS a resource server may still
+/// use from cache (max-age + stale-while-revalidate), plus replica_lag_s.
+inline std::int64_t publish_ahead(const Settings& s) noexcept {
+  return s.jwks_max_age_s + s.jwks_stale_while_revalidate_s + s.replica_lag_s;
+}
+
+/// How long a key stays published after it stops signing: until every token it signed has
+/// expired (access_ttl + leeway), plus the JWKS cache lifetime.
+inline std::int64_t retention_after_retire(const Settings& s) noexcept {
+  return s.access_ttl_s + s.leeway_s + publish_ahead(s);
+}
+
+/// Checks ranges: access_ttl_s and rotation_period_s > 0; the others >= 0; every duration
+/// below ten years (so sums cannot overflow); rotation_period_s >= publish_ahead() (a key must
+/// sign at least as long as it was announced, which also bounds the published set to a few
+/// keys).
+/// @return Errc::kInvalidSettings naming the offending field.
+Result<void, Error> validate(const Settings& s);
+
+}  // namespace authd::keys

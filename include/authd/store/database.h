@@ -1,0 +1,33 @@
+#pragma once
+// A storage backend: owns its connections, applies migrations, and hands out one store per
+// aggregate. Implementations: store/postgres (production) and store/sqlite (dev mode).
+
+#include <memory>
+
+#include "authd/auth/client_store.h"
+#include "authd/auth/session_store.h"
+#include "authd/auth/user_store.h"
+#include "authd/keys/key_store.h"
+#include "authd/store/errc.h"
+
+namespace authd::store {
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  /// Applies pending migrations under a cluster-wide lock; idempotent. Returns the version.
+  virtual StoreResult<int> migrate() = 0;
+  /// The schema version recorded in schema_migrations (0 for an empty database).
+  virtual StoreResult<int> schema_version() = 0;
+  /// kSchema unless the schema is exactly the version this build was written for.
+  virtual StoreResult<void> check_schema() = 0;
+  /// Cheap round trip for /readyz.
+  virtual StoreResult<void> ping() = 0;
+
+  virtual auth::UserStore& users() = 0;
+  virtual auth::SessionStore& sessions() = 0;
+  virtual auth::ClientStore& clients() = 0;
+  virtual keys::KeyStore& keys() = 0;
+};
+
+}  // namespace authd::store

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS signing_keys;
+DROP TABLE IF EXISTS clients;
+DROP TABLE IF EXISTS users;

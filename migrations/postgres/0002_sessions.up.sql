@@ -1,0 +1,141 @@
+-- Sessions (= refresh-token families), their refresh tokens, and the rotation function.
+
+CREATE TABLE sessions (
+  id                  uuid   PRIMARY KEY,
+  user_id             uuid   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  client_id           text   NOT NULL,
+  created_at          bigint NOT NULL,
+  last_used_at        bigint NOT NULL,
+  absolute_expires_at bigint NOT NULL,
+  idle_expires_at     bigint NOT NULL,
+  revoked_at          bigint,
+  revoked_reason      text   NOT NULL DEFAULT '',
+  user_agent          text   NOT NULL DEFAULT '',
+  ip                  text   NOT NULL DEFAULT '',
+  generation          bigint NOT NULL DEFAULT 1,
+  -- The store caps idle expiry at the absolute one (on create and on every rotation), so
+  -- "expired before T" is just idle_expires_at < T and purge needs one index, not two.
+  CONSTRAINT sessions_idle_within_absolute CHECK (idle_expires_at <= absolute_expires_at)
+);
+CREATE INDEX sessions_user_id_idx ON sessions (user_id, created_at DESC);
+CREATE INDEX sessions_revoked_at_idx ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX sessions_idle_expires_at_idx ON sessions (idle_expires_at);
+
+CREATE TABLE refresh_tokens (
+  hash           bytea  PRIMARY KEY,
+  session_id     uuid   NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  generation     bigint NOT NULL,
+  issued_at      bigint NOT NULL,
+  used_at        bigint,
+  successor_hash bytea,
+  CONSTRAINT refresh_tokens_used_has_successor CHECK ((used_at IS NULL) = (successor_hash IS NULL))
+);
+-- Serves lookups by session and guarantees a family never forks into two tokens of one
+-- generation.
+CREATE UNIQUE INDEX refresh_tokens_session_generation_key ON refresh_tokens (session_id, generation);
+-- A family never has two live tokens, whatever the code that writes it does.
+CREATE UNIQUE INDEX refresh_tokens_one_live_key ON refresh_tokens (session_id) WHERE used_at IS NULL;
+
+-- Rotates a refresh token in one statement (one round trip from authd). Outcomes:
+--   unknown         no such token
+--   revoked         the family is revoked
+--   expired         now >= absolute or idle expiry
+--   rotated         the token was live: now used, p_successor inserted as the live token
+--   grace_replay    the token was rotated to this same p_successor at most p_grace seconds
+--                   ago and that successor is still live: nothing changes but last_used_at
+--   reuse_detected  any other replay of a used token: the family is revoked
+-- Locks are taken session first, then token. revoke and purge lock the session (purge's
+-- cascade then locks its tokens), so all writers agree on the order and never deadlock; the
+-- session lock also serialises every rotation within a family, so concurrent presentations
+-- of one token see each other's commits (READ COMMITTED takes a new snapshot per statement).
+-- p_idle <= 0 means "no idle timeout": the idle expiry becomes the absolute one.
+CREATE FUNCTION authd_rotate_refresh(p_hash bytea, p_successor bytea, p_now bigint,
+                                     p_grace bigint, p_idle bigint)
+RETURNS TABLE (o_outcome text, o_generation bigint,
+               o_id uuid, o_user_id uuid, o_client_id text, o_created_at bigint,
+               o_last_used_at bigint, o_absolute_expires_at bigint, o_idle_expires_at bigint,
+               o_revoked_at bigint, o_revoked_reason text, o_user_agent text, o_ip text,
+               o_session_generation bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_session_id uuid;
+  v_tok refresh_tokens%ROWTYPE;
+  v_ses sessions%ROWTYPE;
+BEGIN
+  o_generation := 0;
+
+  -- Find the family without locking, then lock session and token in the agreed order and
+  -- re-read the token under the lock.
+  SELECT t.session_id INTO v_session_id FROM refresh_tokens t WHERE t.hash = p_hash;
+  IF NOT FOUND THEN
+    o_outcome := 'unknown';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  SELECT * INTO v_ses FROM sessions s WHERE s.id = v_session_id FOR UPDATE;
+  IF NOT FOUND THEN  -- purged in between
+    o_outcome := 'unknown';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  SELECT * INTO v_tok FROM refresh_tokens t WHERE t.hash = p_hash FOR UPDATE;
+  IF NOT FOUND THEN
+    o_outcome := 'unknown';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+
+  IF v_ses.revoked_at IS NOT NULL THEN
+    o_outcome := 'revoked';
+  ELSIF p_now >= v_ses.absolute_expires_at OR p_now >= v_ses.idle_expires_at THEN
+    o_outcome := 'expired';
+  ELSIF v_tok.used_at IS NULL THEN
+    -- Mark first, insert second: the partial unique index allows one live token at a time.
+    UPDATE refresh_tokens t SET used_at = p_now, successor_hash = p_successor
+     WHERE t.hash = p_hash;
+    INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)
+    VALUES (p_successor, v_ses.id, v_tok.generation + 1, p_now);
+    UPDATE sessions s
+       SET generation = v_tok.generation + 1,
+           last_used_at = p_now,
+           idle_expires_at = CASE
+             WHEN p_idle <= 0 OR p_idle >= s.absolute_expires_at - p_now THEN s.absolute_expires_at
+             ELSE p_now + p_idle END
+     WHERE s.id = v_ses.id
+    RETURNING * INTO v_ses;
+    o_outcome := 'rotated';
+    o_generation := v_tok.generation + 1;
+  ELSIF p_now - v_tok.used_at <= p_grace
+        AND v_tok.successor_hash = p_successor
+        AND EXISTS (SELECT 1 FROM refresh_tokens t
+                     WHERE t.hash = p_successor AND t.used_at IS NULL) THEN
+    UPDATE sessions s SET last_used_at = GREATEST(s.last_used_at, p_now)
+     WHERE s.id = v_ses.id
+    RETURNING * INTO v_ses;
+    o_outcome := 'grace_replay';
+    o_generation := v_tok.generation + 1;
+  ELSE
+    -- Also when the successor has itself been rotated: the family moved on, so a replay of
+    -- its ancestor is reuse even inside the grace window.
+    UPDATE sessions s SET revoked_at = p_now, revoked_reason = 'reuse_detected'
+     WHERE s.id = v_ses.id
+    RETURNING * INTO v_ses;
+    o_outcome := 'reuse_detected';
+  END IF;
+
+  o_id := v_ses.id;
+  o_user_id := v_ses.user_id;
+  o_client_id := v_ses.client_id;
+  o_created_at := v_ses.created_at;
+  o_last_used_at := v_ses.last_used_at;
+  o_absolute_expires_at := v_ses.absolute_expires_at;
+  o_idle_expires_at := v_ses.idle_expires_at;
+  o_revoked_at := v_ses.revoked_at;
+  o_revoked_reason := v_ses.revoked_reason;
+  o_user_agent := v_ses.user_agent;
+  o_ip := v_ses.ip;
+  o_session_generation := v_ses.generation;
+  RETURN NEXT;
+END
+$$;

@@ -1,0 +1,268 @@
+// authctl: administration of users, keys, sessions and the schema. Talks to the store directly,
+// with the same configuration (file, AUTHD_* env, flags) as authd. Passwords are read from
+// stdin, never from argv (which other users can see in ps).
+
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/components.h"
+#include "authd/auth/service.h"
+#include "authd/config/config.h"
+#include "authd/core/clock.h"
+#include "authd/crypto/password.h"
+#include "authd/keys/key_ring.h"
+
+namespace {
+
+using namespace authd;
+
+constexpr const char* kUsage =
+    "usage: authctl [--config FILE] [--dev] [--data DIR] [--set SECTION.KEY=VALUE] COMMAND\n"
+    "commands:\n"
+    "  user add EMAIL [--roles R1,R2] [--tenant T]   password read from stdin\n"
+    "  user list\n"
+    "  user disable EMAIL | user enable EMAIL          disable also revokes every session\n"
+    "  user set-password EMAIL                         password read from stdin\n"
+    "  user roles EMAIL R1,R2\n"
+    "  keys list | keys rotate\n"
+    "  sessions list EMAIL | sessions revoke SESSION_ID\n"
+    "  migrate\n";
+
+std::string iso(std::int64_t t) {
+  if (t == INT64_MAX) return "-";
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::string read_password() {
+  if (isatty(0)) std::cerr << "password: " << std::flush;
+  std::string pw;
+  std::getline(std::cin, pw);
+  if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+  return pw;
+}
+
+int fail(const std::string& msg, int code = 1) {
+  std::cerr << "authctl: " << msg << "\n";
+  return code;
+}
+
+struct Ctx {
+  config::Config cfg;
+  std::unique_ptr<store::Database> db;
+  SystemClock clock;
+  SystemRandom random;
+};
+
+Result<auth::User, std::string> find_user(Ctx& c, const std::string& email) {
+  auto norm = auth::normalize_email(email);
+  if (!norm) return unexpected("'" + email + "' is not an email address");
+  auto u = c.db->users().find_by_email(*norm);
+  if (!u) return unexpected(u.error().message);
+  if (!u->has_value()) return unexpected("no user " + *norm);
+  return **u;
+}
+
+int user_cmd(Ctx& c, std::vector<std::string> a) {
+  if (a.empty()) return fail(kUsage, 2);
+  const auto now = c.clock.now_unix();
+  const auto params = app::password_params(c.cfg);
+  auto& users = c.db->users();
+  if (a[0] == "list") {
+    auto list = users.list(10000, 0);
+    if (!list) return fail(list.error().message);
+    std::cout << "ID\tEMAIL\tROLES\tTENANT\tDISABLED\tCREATED\n";
+    for (const auto& u : *list) {
+      std::string roles;
+      for (const auto& r : u.roles) roles += (roles.empty() ? "" : ",") + r;
+      std::cout << u.id << "\t" << u.email << "\t" << roles << "\t" << u.tenant_id << "\t"
+                << (u.disabled ? "yes" : "no") << "\t" << iso(u.created_at) << "\n";
+    }
+    return 0;
+  }
+  if (a.size() < 2) return fail(kUsage, 2);
+  if (a[0] == "add") {
+    auto email = auth::normalize_email(a[1]);
+    if (!email) return fail("'" + a[1] + "' is not an email address", 2);
+    auth::User u;
+    for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
+      if (a[i] == "--roles")
+        u.roles = split(a[i + 1]);
+      else if (a[i] == "--tenant")
+        u.tenant_id = a[i + 1];
+      else
+        return fail("unknown option " + a[i], 2);
+    }
+    const auto pw = read_password();
+    if (pw.size() < 8) return fail("password must be at least 8 characters", 2);
+    auto hash = crypto::hash_password(pw, params);
+    if (!hash) return fail("hashing failed");
+    u.id = make_uuid_v4(c.random);
+    u.email = *email;
+    u.password_hash = *hash;
+    u.created_at = u.updated_at = now;
+    auto r = users.create(u);
+    if (!r)
+      return fail(r.error().code == store::Errc::kConflict ? "a user with this email exists"
+                                                           : r.error().message);
+    std::cout << u.id << "\n";
+    return 0;
+  }
+  auto user = find_user(c, a[1]);
+  if (!user) return fail(user.error());
+  if (a[0] == "disable" || a[0] == "enable") {
+    const bool disable = a[0] == "disable";
+    if (auto r = users.set_disabled(user->id, disable, now); !r) return fail(r.error().message);
+    if (disable) {
+      auto ids = c.db->sessions().revoke_all(user->id, "account_disabled", now);
+      if (!ids) return fail(ids.error().message);
+      std::cout << "disabled " << user->email << "; revoked " << ids->size() << " session(s)\n";
+    } else {
+      std::cout << "enabled " << user->email << "\n";
+    }
+    return 0;
+  }
+  if (a[0] == "set-password") {
+    const auto pw = read_password();
+    if (pw.size() < 8) return fail("password must be at least 8 characters", 2);
+    auto hash = crypto::hash_password(pw, params);
+    if (!hash) return fail("hashing failed");
+    if (auto r = users.set_password_hash(user->id, *hash, now); !r) return fail(r.error().message);
+    std::cout << "password changed for " << user->email << "\n";
+    return 0;
+  }
+  if (a[0] == "roles") {
+    if (a.size() < 3) return fail(kUsage, 2);
+    if (auto r = users.set_roles(user->id, split(a[2]), now); !r) return fail(r.error().message);
+    std::cout << "roles of " << user->email << ": " << a[2] << "\n";
+    return 0;
+  }
+  return fail(kUsage, 2);
+}
+
+int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
+  if (a.empty()) return fail(kUsage, 2);
+  auto kek = app::load_kek(c.cfg);
+  if (!kek) return fail(kek.error().message);
+  keys::KeyRing ring(c.db->keys(), std::move(*kek), c.clock, app::key_settings(c.cfg));
+  if (auto l = ring.load(); !l) return fail(l.error().message);
+  if (a[0] == "rotate") {
+    auto r = ring.rotate(/*force=*/true);  // on demand: a new key now, published ahead as usual
+    if (!r) return fail(r.error().message);
+    if (!r->ran) return fail("another replica holds the rotation lock; try again");
+    std::cout << "rotation: "
+              << (r->kid.empty() ? "nothing to do (a next key is already pending)"
+                                 : "new key " + r->kid)
+              << "\n";
+  } else if (a[0] != "list") {
+    return fail(kUsage, 2);
+  }
+  static const char* kStates[] = {"next", "active", "retiring", "removed"};
+  std::cout << "KID\tALG\tSTATE\tSIGNING\tCREATED\tACTIVATES\tRETIRES\tREMOVED\n";
+  for (const auto& k : ring.describe())
+    std::cout << k.kid << "\t" << k.alg << "\t" << kStates[static_cast<int>(k.state)] << "\t"
+              << (k.signing ? "yes" : "") << "\t" << iso(k.created_at) << "\t" << iso(k.activate_at)
+              << "\t" << iso(k.retire_at) << "\t" << iso(k.remove_at) << "\n";
+  return 0;
+}
+
+int sessions_cmd(Ctx& c, const std::vector<std::string>& a) {
+  if (a.size() < 2) return fail(kUsage, 2);
+  const auto now = c.clock.now_unix();
+  if (a[0] == "list") {
+    auto user = find_user(c, a[1]);
+    if (!user) return fail(user.error());
+    auto list = c.db->sessions().list_active(user->id, now);
+    if (!list) return fail(list.error().message);
+    std::cout << "ID\tCLIENT\tCREATED\tLAST_USED\tIP\tUSER_AGENT\n";
+    for (const auto& s : *list)
+      std::cout << s.id << "\t" << s.client_id << "\t" << iso(s.created_at) << "\t"
+                << iso(s.last_used_at) << "\t" << s.ip << "\t" << s.user_agent << "\n";
+    return 0;
+  }
+  if (a[0] == "revoke") {
+    auto r = c.db->sessions().revoke(a[1], "admin", now);
+    if (!r) return fail(r.error().message);
+    std::cout << (*r ? "revoked " : "already revoked ") << a[1] << "\n";
+    return 0;
+  }
+  return fail(kUsage, 2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  config::Sources sources;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& x = args[i];
+    auto next = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : std::string(); };
+    if (x == "--config")
+      sources.file = next();
+    else if (x == "--dev")
+      sources.overrides["general.dev"] = "true";
+    else if (x == "--data")
+      sources.overrides["general.data_dir"] = next();
+    else if (x == "--set") {
+      auto kv = next();
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) return fail("--set needs SECTION.KEY=VALUE", 2);
+      sources.overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (x == "-h" || x == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      rest.push_back(x);
+    }
+  }
+  if (rest.empty()) return fail(kUsage, 2);
+  sources.env = config::process_env();
+  // authctl needs no listener; do not let a production listen address demand TLS files here.
+  sources.overrides.emplace("server.behind_tls_proxy", "true");
+  auto cfg = config::load(sources);
+  if (!cfg) return fail(cfg.error().message, 2);
+  Ctx c;
+  c.cfg = *cfg;
+  auto db = app::open_database(c.cfg);
+  if (!db) return fail(db.error().message, db.error().exit_code);
+  c.db = std::move(*db);
+  const std::string group = rest[0];
+  std::vector<std::string> sub(rest.begin() + 1, rest.end());
+  if (group == "migrate") {
+    auto v = c.db->migrate();
+    if (!v) return fail(v.error().message);
+    std::cout << "schema at version " << *v << "\n";
+    return 0;
+  }
+  auto schema = app::prepare_schema(*c.db, c.cfg);
+  if (!schema) return fail(schema.error().message, schema.error().exit_code);
+  if (group == "user") return user_cmd(c, sub);
+  if (group == "keys") return keys_cmd(c, sub);
+  if (group == "sessions") return sessions_cmd(c, sub);
+  return fail(kUsage, 2);
+}

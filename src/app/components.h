@@ -1,0 +1,39 @@
+#pragma once
+// Shared construction for authd and authctl: opening the store and reading secrets.
+// Failures come back as a message for the operator and an exit code.
+
+#include <memory>
+#include <string>
+
+#include "authd/config/config.h"
+#include "authd/crypto/keyed_hash.h"
+#include "authd/crypto/password.h"
+#include "authd/crypto/secret.h"
+#include "authd/keys/settings.h"
+#include "authd/store/database.h"
+
+namespace authd::app {
+
+struct Failure {
+  int exit_code = 1;
+  std::string message;
+};
+
+template <class T>
+using AppResult = Result<T, Failure>;
+
+/// Opens Postgres or SQLite as configured (creating the data dir in dev mode).
+AppResult<std::unique_ptr<store::Database>> open_database(const config::Config& cfg);
+
+/// Applies migrations when configured (dev), else checks the schema is the one this build knows.
+AppResult<int> prepare_schema(store::Database& db, const config::Config& cfg);
+
+/// The refresh-token pepper (created in dev mode).
+AppResult<crypto::KeyedHasher> load_pepper(const config::Config& cfg);
+/// The key-encryption key (created in dev mode).
+AppResult<crypto::Secret> load_kek(const config::Config& cfg);
+
+keys::Settings key_settings(const config::Config& cfg);
+crypto::PasswordParams password_params(const config::Config& cfg);
+
+}  // namespace authd::app

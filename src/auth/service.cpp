@@ -1,0 +1,320 @@
+#include "authd/auth/service.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "authd/core/base64url.h"
+#include "authd/jose/jws.h"
+
+namespace authd::auth {
+namespace {
+
+constexpr std::string_view kDefaultClient = "authd";
+// Domain separation: the stored hash and the successor derivation never collide.
+constexpr std::string_view kHashContext = "authd.refresh_token.hash.v1";
+constexpr std::string_view kSuccessorContext = "authd.refresh_token.successor.v1";
+constexpr std::size_t kRefreshTokenBytes = 32;
+
+Error store_error(const store::Error& e) {
+  if (e.code == store::Errc::kUnavailable)
+    return Error{Errc::kUnavailable, "The service is temporarily unavailable; retry.", 1};
+  return Error{Errc::kInternal, "Internal error.", 0};
+}
+
+bool has(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+std::string_view to_string(Errc e) {
+  switch (e) {
+    case Errc::kInvalidRequest:
+      return "invalid_request";
+    case Errc::kInvalidClient:
+      return "invalid_client";
+    case Errc::kUnauthorizedClient:
+      return "unauthorized_client";
+    case Errc::kUnsupportedGrant:
+      return "unsupported_grant_type";
+    case Errc::kInvalidGrant:
+      return "invalid_grant";
+    case Errc::kInvalidToken:
+      return "invalid_token";
+    case Errc::kAccessDenied:
+      return "access_denied";
+    case Errc::kNotFound:
+      return "not_found";
+    case Errc::kCsrf:
+      return "csrf_check_failed";
+    case Errc::kRateLimited:
+      return "rate_limited";
+    case Errc::kUnavailable:
+      return "temporarily_unavailable";
+    case Errc::kInternal:
+      return "server_error";
+  }
+  return "server_error";
+}
+
+std::optional<std::string> normalize_email(std::string_view email) {
+  auto b = email.find_first_not_of(" \t\r\n");
+  auto e = email.find_last_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return std::nullopt;
+  std::string s(email.substr(b, e - b + 1));
+  if (s.size() > 254) return std::nullopt;
+  auto at = s.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= s.size() ||
+      s.find('@', at + 1) != std::string::npos)
+    return std::nullopt;
+  for (unsigned char c : s)
+    if (c < 0x21 || c == 0x7f) return std::nullopt;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+AuthService::AuthService(Deps deps, Settings settings) : d_(deps), settings_(std::move(settings)) {}
+
+bool AuthService::looks_like_refresh_token(std::string_view token) {
+  if (token.size() != 43) return false;
+  auto raw = base64url::decode(token);
+  return raw && raw->size() == kRefreshTokenBytes;
+}
+
+std::string AuthService::token_hash(std::string_view token) const {
+  return d_.token_hasher.derive(kHashContext, token);
+}
+
+std::string AuthService::successor_of(std::string_view token) const {
+  // Deterministic, so a replay inside the grace window (or a retry after a lost connection)
+  // gets the very same successor without storing any token in clear.
+  return base64url::encode(d_.token_hasher.derive(kSuccessorContext, token));
+}
+
+AuthResult<Client> AuthService::client(const std::string& client_id) {
+  const std::string id = client_id.empty() ? std::string(kDefaultClient) : client_id;
+  if (id.size() > 128) return fail(Errc::kInvalidClient, "Unknown client.");
+  auto c = d_.clients.find(id);
+  if (!c) return unexpected(store_error(c.error()));
+  if (!c->has_value()) return fail(Errc::kInvalidClient, "Unknown client.");
+  return std::move(**c);
+}
+
+AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
+  if (req.email.empty() || req.password.empty())
+    return fail(Errc::kInvalidRequest, "email and password are required.");
+  if (req.password.size() > settings_.max_password_bytes)
+    return fail(Errc::kInvalidRequest, "password is too long.");
+  auto client = this->client(req.client_id);
+  if (!client) return unexpected(client.error());
+  if (!has(client->grant_types, "password"))
+    return fail(Errc::kUnauthorizedClient, "This client may not log in with a password.");
+
+  const auto email = normalize_email(req.email);
+  std::optional<User> user;
+  if (email) {
+    auto found = d_.users.find_by_email(*email);
+    if (!found) return unexpected(store_error(found.error()));
+    user = std::move(*found);
+  }
+  // Same work whether or not the account exists: verify against a dummy hash.
+  bool ok = false;
+  if (user) {
+    ok = crypto::verify_password(user->password_hash, req.password);
+  } else {
+    auto dummy = crypto::dummy_hash(settings_.password);
+    if (dummy) (void)crypto::verify_password(*dummy, req.password);
+  }
+  if (d_.events) d_.events->login(ok);
+  if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
+  if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
+
+  const auto now = d_.clock.now_unix();
+  if (crypto::needs_rehash(user->password_hash, settings_.password)) {
+    if (auto h = crypto::hash_password(req.password, settings_.password)) {
+      (void)d_.users.set_password_hash(user->id, *h, now);  // best effort; login still succeeds
+    }
+  }
+
+  Session s;
+  s.id = make_uuid_v4(d_.random);
+  s.user_id = user->id;
+  s.client_id = client->id;
+  s.created_at = s.last_used_at = now;
+  s.absolute_expires_at = now + settings_.session_absolute_s;
+  s.idle_expires_at = std::min(now + settings_.session_idle_s, s.absolute_expires_at);
+  s.user_agent = req.user_agent.substr(0, 256);
+  s.ip = req.ip.substr(0, 64);
+  s.generation = 1;
+  const std::string refresh = base64url::encode(d_.random.bytes(kRefreshTokenBytes));
+  if (auto r = d_.sessions.create(s, NewRefreshToken{token_hash(refresh), now}); !r)
+    return unexpected(store_error(r.error()));
+  return issue(*user, s, refresh, now);
+}
+
+AuthResult<TokenPair> AuthService::issue(const User& user, const Session& session,
+                                         const std::string& refresh, std::int64_t now) {
+  nlohmann::json claims = {
+      {"iss", settings_.issuer},
+      {"sub", user.id},
+      {"aud", settings_.audience},
+      {"iat", now},
+      {"nbf", now},
+      {"exp", now + settings_.access_ttl_s},
+      {"jti", make_uuid_v4(d_.random)},
+      {"client_id", session.client_id},
+      {"sid", session.id},
+      {"scope", "openid offline_access"},
+  };
+  if (!user.roles.empty()) claims["roles"] = user.roles;
+  if (!user.tenant_id.empty()) claims["tenant_id"] = user.tenant_id;
+  auto token = d_.keys.sign(claims);
+  if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
+  TokenPair p;
+  p.access_token = std::move(*token);
+  p.expires_in = settings_.access_ttl_s;
+  p.refresh_token = refresh;
+  p.refresh_expires_in = std::max<std::int64_t>(
+      0, std::min(session.idle_expires_at, session.absolute_expires_at) - now);
+  p.session_id = session.id;
+  p.user_id = user.id;
+  p.scope = "openid offline_access";
+  return p;
+}
+
+AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
+  if (req.refresh_token.empty()) return fail(Errc::kInvalidRequest, "refresh_token is required.");
+  if (!looks_like_refresh_token(req.refresh_token))
+    return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+  auto client = this->client(req.client_id);
+  if (!client) return unexpected(client.error());
+  if (!has(client->grant_types, "refresh_token"))
+    return fail(Errc::kUnauthorizedClient, "This client may not use refresh tokens.");
+
+  const auto now = d_.clock.now_unix();
+  const std::string successor = successor_of(req.refresh_token);
+  RotateRequest rr;
+  rr.presented_hash = token_hash(req.refresh_token);
+  rr.successor_hash = token_hash(successor);
+  rr.now = now;
+  rr.grace_seconds = std::clamp<std::int64_t>(client->refresh_grace_seconds, 0, 60);
+  rr.idle_timeout_seconds = settings_.session_idle_s;
+  auto rotated = d_.sessions.rotate(rr);
+  if (!rotated) return unexpected(store_error(rotated.error()));
+  if (d_.events) d_.events->refresh(rotated->outcome);
+  const auto invalid = [] {
+    return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+  };
+  switch (rotated->outcome) {
+    case RotateOutcome::kRotated:
+    case RotateOutcome::kGraceReplay:
+      break;
+    case RotateOutcome::kReuseDetected:
+      if (d_.events && rotated->session) {
+        d_.events->reuse_detected(*rotated->session);
+        d_.events->revoked(rotated->session->id, now + settings_.access_ttl_s + settings_.leeway_s);
+      }
+      return invalid();
+    default:
+      return invalid();
+  }
+  const Session& s = *rotated->session;
+  if (s.client_id != client->id) {
+    // A token presented by another client than the one it was issued to: treat as theft.
+    (void)d_.sessions.revoke(s.id, "client_mismatch", now);
+    if (d_.events) d_.events->revoked(s.id, now + settings_.access_ttl_s + settings_.leeway_s);
+    return invalid();
+  }
+  auto user = d_.users.find_by_id(s.user_id);
+  if (!user) return unexpected(store_error(user.error()));
+  if (!user->has_value() || (*user)->disabled) {
+    (void)d_.sessions.revoke(s.id, "account_disabled", now);
+    return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+  }
+  return issue(**user, s, successor, now);
+}
+
+AuthResult<Principal> AuthService::authenticate(std::string_view bearer) {
+  const auto invalid = [] {
+    return fail(Errc::kInvalidToken, "The access token is invalid, expired or revoked.");
+  };
+  const auto now = d_.clock.now_unix();
+  jose::VerifyOptions opts;
+  opts.issuer = settings_.issuer;
+  opts.audience = settings_.audience;
+  opts.leeway_s = settings_.leeway_s;
+  auto v = jose::verify(
+      bearer, [this](std::string_view kid) { return d_.keys.find(kid); }, now, opts);
+  if (!v) return invalid();
+  const auto& c = v->claims;
+  Principal p;
+  if (!c.contains("sub") || !c["sub"].is_string() || !c.contains("sid") || !c["sid"].is_string())
+    return invalid();
+  p.user_id = c["sub"].get<std::string>();
+  p.session_id = c["sid"].get<std::string>();
+  if (c.contains("client_id") && c["client_id"].is_string())
+    p.client_id = c["client_id"].get<std::string>();
+  if (c.contains("jti") && c["jti"].is_string()) p.jti = c["jti"].get<std::string>();
+  p.expires_at = c["exp"].get<std::int64_t>();
+  if (c.contains("roles") && c["roles"].is_array())
+    for (const auto& r : c["roles"])
+      if (r.is_string()) p.roles.push_back(r.get<std::string>());
+  // The family must still be live: logout takes effect at once, not at token expiry.
+  auto s = d_.sessions.find(p.session_id);
+  if (!s) return unexpected(store_error(s.error()));
+  if (!s->has_value() || (*s)->revoked_at || (*s)->user_id != p.user_id) return invalid();
+  return p;
+}
+
+AuthResult<void> AuthService::logout_refresh_token(const std::string& refresh_token) {
+  if (!looks_like_refresh_token(refresh_token)) return {};  // nothing to revoke (RFC 7009 §2.2)
+  auto s = d_.sessions.find_by_token(token_hash(refresh_token));
+  if (!s) return unexpected(store_error(s.error()));
+  if (!s->has_value()) return {};
+  const auto now = d_.clock.now_unix();
+  auto r = d_.sessions.revoke((*s)->id, "logout", now);
+  if (!r && r.error().code != store::Errc::kNotFound) return unexpected(store_error(r.error()));
+  if (d_.events) d_.events->revoked((*s)->id, now + settings_.access_ttl_s + settings_.leeway_s);
+  return {};
+}
+
+AuthResult<void> AuthService::logout(const Principal& who) {
+  const auto now = d_.clock.now_unix();
+  auto r = d_.sessions.revoke(who.session_id, "logout", now);
+  if (!r && r.error().code != store::Errc::kNotFound) return unexpected(store_error(r.error()));
+  if (d_.events)
+    d_.events->revoked(who.session_id, now + settings_.access_ttl_s + settings_.leeway_s);
+  return {};
+}
+
+AuthResult<std::size_t> AuthService::logout_all(const Principal& who) {
+  const auto now = d_.clock.now_unix();
+  auto ids = d_.sessions.revoke_all(who.user_id, "logout_all", now);
+  if (!ids) return unexpected(store_error(ids.error()));
+  (void)d_.users.bump_session_version(who.user_id, now);
+  if (d_.events)
+    for (const auto& id : *ids)
+      d_.events->revoked(id, now + settings_.access_ttl_s + settings_.leeway_s);
+  return ids->size();
+}
+
+AuthResult<std::vector<Session>> AuthService::list_sessions(const Principal& who) {
+  auto list = d_.sessions.list_active(who.user_id, d_.clock.now_unix());
+  if (!list) return unexpected(store_error(list.error()));
+  return std::move(*list);
+}
+
+AuthResult<void> AuthService::delete_session(const Principal& who, const std::string& session_id) {
+  auto s = d_.sessions.find(session_id);
+  if (!s) return unexpected(store_error(s.error()));
+  // Someone else's session looks exactly like a missing one.
+  if (!s->has_value() || (*s)->user_id != who.user_id)
+    return fail(Errc::kNotFound, "No such session.");
+  const auto now = d_.clock.now_unix();
+  auto r = d_.sessions.revoke(session_id, "user_deleted", now);
+  if (!r) return unexpected(store_error(r.error()));
+  if (d_.events) d_.events->revoked(session_id, now + settings_.access_ttl_s + settings_.leeway_s);
+  return {};
+}
+
+}  // namespace authd::auth

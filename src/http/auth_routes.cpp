@@ -1,0 +1,286 @@
+#include "authd/http/auth_routes.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace authd::http {
+namespace {
+
+using nlohmann::json;
+
+int status_of(auth::Errc c, bool token_endpoint) {
+  switch (c) {
+    case auth::Errc::kInvalidRequest:
+      return 400;
+    case auth::Errc::kInvalidClient:
+      return 401;
+    case auth::Errc::kUnauthorizedClient:
+      return 400;
+    case auth::Errc::kUnsupportedGrant:
+      return 400;
+    case auth::Errc::kInvalidGrant:
+      return token_endpoint ? 400 : 401;  // RFC 6749 §5.2 for /oauth2/token
+    case auth::Errc::kInvalidToken:
+      return 401;
+    case auth::Errc::kAccessDenied:
+      return 403;
+    case auth::Errc::kNotFound:
+      return 404;
+    case auth::Errc::kCsrf:
+      return 403;
+    case auth::Errc::kRateLimited:
+      return 429;
+    case auth::Errc::kUnavailable:
+      return 503;
+    case auth::Errc::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+/// Parses a JSON object body; nullopt for anything else.
+std::optional<json> json_body(const Request& req) {
+  auto j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+/// A string member: nullopt if present but not a string; "" if absent.
+std::optional<std::string> str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+Response bad_request(std::string_view description) {
+  return auth_error_response(auth::Error{auth::Errc::kInvalidRequest, std::string(description), 0});
+}
+
+std::string cookie_value(const Request& req, const std::string& name) {
+  std::string_view all = req.header("Cookie");
+  while (!all.empty()) {
+    auto semi = all.find(';');
+    auto part = all.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+    if (semi == std::string_view::npos) break;
+    all.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+std::optional<std::string> bearer(const Request& req) {
+  std::string_view h = req.header("Authorization");
+  if (h.size() < 8 || !iequals(h.substr(0, 7), "Bearer ")) return std::nullopt;
+  h.remove_prefix(7);
+  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
+  if (h.empty()) return std::nullopt;
+  return std::string(h);
+}
+
+Response token_response(const auth::TokenPair& t, bool include_refresh) {
+  json j = {{"access_token", t.access_token},
+            {"token_type", "Bearer"},
+            {"expires_in", t.expires_in},
+            {"refresh_expires_in", t.refresh_expires_in},
+            {"scope", t.scope}};
+  if (include_refresh) j["refresh_token"] = t.refresh_token;
+  auto r = Response::json(200, j.dump());
+  r.set_header("Pragma", "no-cache");
+  return r;
+}
+
+class AuthRoutes {
+ public:
+  AuthRoutes(auth::AuthService& s, AuthRoutesOptions o) : service_(s), opt_(std::move(o)) {}
+
+  std::string set_cookie(const std::string& token, std::int64_t max_age) const {
+    return opt_.cookie_name + "=" + token + "; Path=" + opt_.cookie_path +
+           "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; Secure; SameSite=Strict";
+  }
+
+  Response login(const Request& req) {
+    auto j = json_body(req);
+    if (!j) return bad_request("The body must be a JSON object.");
+    auto email = str(*j, "email"), password = str(*j, "password"), client_id = str(*j, "client_id");
+    if (!email || !password || !client_id)
+      return bad_request("email, password and client_id must be strings.");
+    if (email->empty() || password->empty()) return bad_request("email and password are required.");
+    bool cookie = false;
+    if (auto it = j->find("cookie"); it != j->end()) {
+      if (!it->is_boolean()) return bad_request("cookie must be true or false.");
+      cookie = it->get<bool>();
+    }
+    auth::LoginRequest lr{*email, *password, *client_id, std::string(req.header("User-Agent")),
+                          req.peer_address};
+    auto r = service_.login(lr);
+    if (!r) return auth_error_response(r.error());
+    auto resp = token_response(*r, !cookie);
+    if (cookie) resp.set_header("Set-Cookie", set_cookie(r->refresh_token, r->refresh_expires_in));
+    return resp;
+  }
+
+  // Cookie requests must come from an allowed Origin and carry the CSRF header.
+  std::optional<auth::Error> csrf_check(const Request& req, const std::string& client_id) {
+    if (!req.has_header(opt_.csrf_header))
+      return auth::Error{auth::Errc::kCsrf,
+                         "Cookie requests need the " + opt_.csrf_header + " header.", 0};
+    const std::string origin(req.header("Origin"));
+    if (origin.empty())
+      return auth::Error{auth::Errc::kCsrf, "Cookie requests need an Origin header.", 0};
+    auto allowed = [&](const std::vector<std::string>& list) {
+      return std::find(list.begin(), list.end(), origin) != list.end();
+    };
+    if (allowed(opt_.allowed_origins)) return std::nullopt;
+    auto c = service_.client(client_id);
+    if (c && allowed(c->allowed_origins)) return std::nullopt;
+    return auth::Error{auth::Errc::kCsrf, "Origin not allowed.", 0};
+  }
+
+  Response refresh(const Request& req) {
+    std::string token, client_id;
+    if (!req.body.empty()) {
+      auto j = json_body(req);
+      if (!j) return bad_request("The body must be a JSON object.");
+      auto t = str(*j, "refresh_token"), c = str(*j, "client_id");
+      if (!t || !c) return bad_request("refresh_token and client_id must be strings.");
+      token = *t;
+      client_id = *c;
+    }
+    const bool from_cookie = token.empty();
+    if (from_cookie) {
+      token = cookie_value(req, opt_.cookie_name);
+      if (token.empty()) return bad_request("refresh_token is required.");
+      if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
+    }
+    auto r = service_.refresh(auth::RefreshRequest{token, client_id});
+    if (!r) {
+      auto resp = auth_error_response(r.error());
+      if (from_cookie && r.error().code == auth::Errc::kInvalidGrant)
+        resp.set_header("Set-Cookie", set_cookie("", 0));
+      return resp;
+    }
+    auto resp = token_response(*r, !from_cookie);
+    if (from_cookie)
+      resp.set_header("Set-Cookie", set_cookie(r->refresh_token, r->refresh_expires_in));
+    return resp;
+  }
+
+  /// Authenticates the bearer token or answers 401 with WWW-Authenticate.
+  std::optional<Response> require_bearer(const Request& req, auth::Principal& out) {
+    auto token = bearer(req);
+    if (!token) {
+      auto r = Response::error(401, "invalid_request", "A bearer access token is required.");
+      r.set_header("WWW-Authenticate", "Bearer realm=\"authd\"");
+      return r;
+    }
+    auto p = service_.authenticate(*token);
+    if (!p) return auth_error_response(p.error());
+    out = std::move(*p);
+    return std::nullopt;
+  }
+
+  Response logout(const Request& req) {
+    // A refresh token (body or cookie) identifies the family without an access token.
+    std::string token;
+    if (!req.body.empty()) {
+      auto j = json_body(req);
+      if (!j) return bad_request("The body must be a JSON object.");
+      auto t = str(*j, "refresh_token");
+      if (!t) return bad_request("refresh_token must be a string.");
+      token = *t;
+    }
+    if (token.empty() && !req.has_header("Authorization")) {
+      token = cookie_value(req, opt_.cookie_name);
+      if (!token.empty())
+        if (auto e = csrf_check(req, "")) return auth_error_response(*e);
+    }
+    Response ok = Response::json(200, R"({"status":"logged_out"})");
+    ok.set_header("Set-Cookie", set_cookie("", 0));
+    if (!token.empty()) {
+      auto r = service_.logout_refresh_token(token);
+      return r ? ok : auth_error_response(r.error());
+    }
+    auth::Principal p;
+    if (auto denied = require_bearer(req, p)) return *denied;
+    auto r = service_.logout(p);
+    return r ? ok : auth_error_response(r.error());
+  }
+
+  Response logout_all(const Request& req) {
+    auth::Principal p;
+    if (auto denied = require_bearer(req, p)) return *denied;
+    auto r = service_.logout_all(p);
+    if (!r) return auth_error_response(r.error());
+    auto resp =
+        Response::json(200, json{{"status", "logged_out"}, {"sessions_revoked", *r}}.dump());
+    resp.set_header("Set-Cookie", set_cookie("", 0));
+    return resp;
+  }
+
+  Response sessions(const Request& req) {
+    auth::Principal p;
+    if (auto denied = require_bearer(req, p)) return *denied;
+    auto r = service_.list_sessions(p);
+    if (!r) return auth_error_response(r.error());
+    json list = json::array();
+    for (const auto& s : *r)
+      list.push_back({{"id", s.id},
+                      {"client_id", s.client_id},
+                      {"created_at", s.created_at},
+                      {"last_used_at", s.last_used_at},
+                      {"expires_at", std::min(s.idle_expires_at, s.absolute_expires_at)},
+                      {"user_agent", s.user_agent},
+                      {"ip", s.ip},
+                      {"current", s.id == p.session_id}});
+    return Response::json(200, json{{"sessions", list}}.dump());
+  }
+
+  Response delete_session(const Request& req) {
+    auth::Principal p;
+    if (auto denied = require_bearer(req, p)) return *denied;
+    auto it = req.path_params.find("id");
+    if (it == req.path_params.end() || it->second.size() > 64)
+      return bad_request("Bad session id.");
+    auto r = service_.delete_session(p, it->second);
+    if (!r) return auth_error_response(r.error());
+    Response resp;
+    resp.status = 204;
+    return resp;
+  }
+
+ private:
+  auth::AuthService& service_;
+  AuthRoutesOptions opt_;
+};
+
+}  // namespace
+
+Response auth_error_response(const auth::Error& e, bool token_endpoint) {
+  auto r =
+      Response::error(status_of(e.code, token_endpoint), auth::to_string(e.code), e.description);
+  if (e.code == auth::Errc::kInvalidToken)
+    r.set_header("WWW-Authenticate", "Bearer realm=\"authd\", error=\"invalid_token\"");
+  if ((e.code == auth::Errc::kRateLimited || e.code == auth::Errc::kUnavailable) &&
+      e.retry_after_s > 0)
+    r.set_header("Retry-After", std::to_string(e.retry_after_s));
+  return r;
+}
+
+void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options) {
+  auto routes = std::make_shared<AuthRoutes>(service, std::move(options));
+  auto bind = [routes](Response (AuthRoutes::*fn)(const Request&)) {
+    return [routes, fn](const Request& req, RequestContext&) { return ((*routes).*fn)(req); };
+  };
+  router.add("POST", "/login", bind(&AuthRoutes::login), Dispatch::kWorker);
+  router.add("POST", "/refresh", bind(&AuthRoutes::refresh), Dispatch::kWorker);
+  router.add("POST", "/logout", bind(&AuthRoutes::logout), Dispatch::kWorker);
+  router.add("POST", "/logout/all", bind(&AuthRoutes::logout_all), Dispatch::kWorker);
+  router.add("GET", "/sessions", bind(&AuthRoutes::sessions), Dispatch::kWorker);
+  router.add("DELETE", "/sessions/{id}", bind(&AuthRoutes::delete_session), Dispatch::kWorker);
+}
+
+}  // namespace authd::http

@@ -1,0 +1,329 @@
+// JWS compact signing and the strict verifier.
+
+#include "authd/jose/jws.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "authd/core/base64url.h"
+#include "jose/ecdsa_der.h"
+#include "jose/key_native.h"
+#include "jose/openssl_util.h"
+#include "jose/strict_json.h"
+
+namespace authd::jose {
+namespace {
+
+using json = nlohmann::json;
+using detail::EcdsaSigPtr;
+using detail::ErrorQueueGuard;
+using detail::EvpMdCtxPtr;
+using detail::kMaxEcdsaDer;
+using detail::kP256ScalarBytes;
+
+const unsigned char* bytes_of(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// DER ECDSA-Sig-Value (what OpenSSL produces) -> raw R||S (what JWS puts on the wire).
+Result<std::string, Errc> ecdsa_der_to_raw(const unsigned char* der, std::size_t len) {
+  const unsigned char* p = der;
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
+  if (!sig) return unexpected(Errc::SignFailed);
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  std::string raw(2 * kP256ScalarBytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(r, out, kP256ScalarBytes) != static_cast<int>(kP256ScalarBytes) ||
+      BN_bn2binpad(s, out + kP256ScalarBytes, kP256ScalarBytes) !=
+          static_cast<int>(kP256ScalarBytes)) {
+    return unexpected(Errc::SignFailed);
+  }
+  return raw;
+}
+
+// ASCII only, on purpose: std::tolower follows the process locale.
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// RFC 7515 §4.1.9: "application/" may be omitted when no other '/' appears; compare
+// case-insensitively (RFC 2045 media types).
+std::string normalize_typ(std::string_view typ) {
+  std::string t = ascii_lower(typ);
+  constexpr std::string_view kPrefix = "application/";
+  if (t.starts_with(kPrefix) && t.find('/', kPrefix.size()) == std::string::npos) {
+    t.erase(0, kPrefix.size());
+  }
+  return t;
+}
+
+// Checks the protected header's policy members and returns the algorithm it names.
+Result<Alg, Errc> check_header(const json& header, const VerifyOptions& opts) {
+  const auto alg_it = header.find("alg");
+  if (alg_it == header.end() || !alg_it->is_string()) return unexpected(Errc::AlgNotAllowed);
+  const auto& alg_name = alg_it->get_ref<const std::string&>();
+  const auto alg = alg_from_string(alg_name);
+  if (!alg) {
+    return unexpected(ascii_lower(alg_name) == "none" ? Errc::AlgNone : Errc::AlgNotAllowed);
+  }
+  // We implement no extension, so any "crit" names one we do not understand (RFC 7515
+  // §4.1.11 requires rejection); this also covers {"b64":false,"crit":["b64"]}.
+  if (header.contains("crit")) return unexpected(Errc::CritUnsupported);
+  if (const auto b64 = header.find("b64"); b64 != header.end()) {
+    if (!b64->is_boolean()) return unexpected(Errc::BadHeaderJson);
+    if (!b64->get<bool>()) return unexpected(Errc::B64False);
+  }
+  if (opts.typ) {
+    const auto typ = header.find("typ");
+    if (typ == header.end() || !typ->is_string() ||
+        normalize_typ(typ->get_ref<const std::string&>()) != normalize_typ(*opts.typ)) {
+      return unexpected(Errc::TypMismatch);
+    }
+  }
+  return *alg;
+}
+
+// The header's kid: "" when absent; otherwise a bounded, non-empty string.
+Result<std::string_view, Errc> header_kid(const json& header) {
+  const auto kid = header.find("kid");
+  if (kid == header.end()) return std::string_view();
+  if (!kid->is_string() || kid->get_ref<const std::string&>().empty()) {
+    return unexpected(Errc::KidInvalid);
+  }
+  if (kid->get_ref<const std::string&>().size() > kMaxKidLength) {
+    return unexpected(Errc::KidTooLong);
+  }
+  return std::string_view(kid->get_ref<const std::string&>());
+}
+
+// A NumericDate claim (RFC 7519 §2): absent -> nullopt, present but not a number ->
+// InvalidClaim. Integers and fractions are both allowed.
+Result<std::optional<double>, Errc> numeric_date(const json& claims, const char* name) {
+  const auto it = claims.find(name);
+  if (it == claims.end()) return std::optional<double>();
+  if (!it->is_number()) return unexpected(Errc::InvalidClaim);
+  return std::optional<double>(it->get<double>());
+}
+
+Result<void, Errc> check_claims(const json& claims, std::int64_t now_s, const VerifyOptions& opts) {
+  // Doubles hold every plausible Unix time exactly and make mixed int/float dates simple.
+  const double now = static_cast<double>(now_s);
+  const double leeway = static_cast<double>(std::max<std::int64_t>(opts.leeway_s, 0));
+
+  auto exp = numeric_date(claims, "exp");
+  if (!exp) return unexpected(exp.error());
+  auto nbf = numeric_date(claims, "nbf");
+  if (!nbf) return unexpected(nbf.error());
+  auto iat = numeric_date(claims, "iat");
+  if (!iat) return unexpected(iat.error());
+  if (!exp->has_value() && opts.require_exp) return unexpected(Errc::MissingClaim);
+  if (exp->has_value() && now >= **exp + leeway) return unexpected(Errc::Expired);
+  if (nbf->has_value() && now + leeway < **nbf) return unexpected(Errc::NotYetValid);
+  if (iat->has_value() && now + leeway < **iat) return unexpected(Errc::IssuedInFuture);
+
+  if (opts.issuer) {
+    const auto iss = claims.find("iss");
+    if (iss == claims.end()) return unexpected(Errc::MissingClaim);
+    if (!iss->is_string()) return unexpected(Errc::InvalidClaim);
+    if (iss->get_ref<const std::string&>() != *opts.issuer) {
+      return unexpected(Errc::IssuerMismatch);
+    }
+  }
+  if (opts.audience) {
+    const auto aud = claims.find("aud");
+    if (aud == claims.end()) return unexpected(Errc::MissingClaim);
+    bool found = false;
+    if (aud->is_string()) {
+      found = aud->get_ref<const std::string&>() == *opts.audience;
+    } else if (aud->is_array()) {
+      for (const auto& a : *aud) {
+        if (!a.is_string()) return unexpected(Errc::InvalidClaim);
+        found = found || a.get_ref<const std::string&>() == *opts.audience;
+      }
+    } else {
+      return unexpected(Errc::InvalidClaim);
+    }
+    if (!found) return unexpected(Errc::AudienceMismatch);
+  }
+  return {};
+}
+
+// base64url(header) '.' base64url(payload) '.' base64url(signature).
+Result<std::string, Errc> assemble(const Key& key, std::string_view header_text,
+                                   std::string_view payload) {
+  std::string token = base64url::encode(header_text);
+  token += '.';
+  token += base64url::encode(payload);
+  auto sig = sign_bytes(key, token);
+  if (!sig) return unexpected(sig.error());
+  token += '.';
+  token += base64url::encode(*sig);
+  return token;
+}
+
+Result<VerifiedJws, Errc> verify_jws_impl(std::string_view token, const KeyLookup& keys,
+                                          const VerifyOptions& opts) {
+  if (token.size() > opts.max_token_bytes) return unexpected(Errc::TokenTooLarge);
+  const std::size_t dot1 = token.find('.');
+  const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return unexpected(Errc::Malformed);
+  }
+  const std::string_view header_b64 = token.substr(0, dot1);
+  const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  const std::string_view sig_b64 = token.substr(dot2 + 1);
+  if (header_b64.empty() || payload_b64.empty()) return unexpected(Errc::Malformed);
+  if (header_b64.size() > kMaxHeaderSegment) return unexpected(Errc::HeaderTooLarge);
+
+  auto header_text = base64url::decode(header_b64);
+  auto payload = base64url::decode(payload_b64);
+  auto signature = base64url::decode(sig_b64);
+  if (!header_text || !payload || !signature) return unexpected(Errc::BadBase64);
+
+  auto header = detail::parse_strict_json(*header_text, Errc::BadHeaderJson);
+  if (!header) return unexpected(header.error());
+  if (!header->is_object()) return unexpected(Errc::BadHeaderJson);
+  auto alg = check_header(*header, opts);
+  if (!alg) return unexpected(alg.error());
+  auto kid = header_kid(*header);
+  if (!kid) return unexpected(kid.error());
+
+  KeyPtr key = keys ? keys(*kid) : nullptr;
+  if (!key) return unexpected(Errc::UnknownKid);
+  // The key decides the algorithm; the header may only agree with it.
+  if (key->alg() != *alg) return unexpected(Errc::AlgKeyMismatch);
+
+  const std::string_view signing_input = token.substr(0, dot2);
+  if (auto ok = verify_bytes(*key, signing_input, *signature); !ok) {
+    return unexpected(ok.error());
+  }
+  return VerifiedJws{std::move(*header), std::move(*payload), std::move(key)};
+}
+
+}  // namespace
+
+Result<std::string, Errc> sign_bytes(const Key& key, std::string_view signing_input) {
+  if (!key.has_private()) return unexpected(Errc::NoPrivateKey);
+  const detail::KeyNative& native = key.native();
+  const ErrorQueueGuard guard;
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), native.sign_template.get()) != 1) {
+    return unexpected(Errc::Internal);
+  }
+  // Upper bound: modulus size (RSA), largest DER signature (ECDSA), 64 (Ed25519).
+  std::size_t len = static_cast<std::size_t>(EVP_PKEY_get_size(native.pkey.get()));
+  std::string sig(len, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(sig.data());
+  if (EVP_DigestSign(ctx.get(), out, &len, bytes_of(signing_input), signing_input.size()) != 1) {
+    return unexpected(Errc::SignFailed);
+  }
+  if (key.alg() == Alg::ES256) return ecdsa_der_to_raw(out, len);
+  sig.resize(len);
+  if (sig.size() != key.signature_size()) return unexpected(Errc::SignFailed);
+  return sig;
+}
+
+Result<void, Errc> verify_bytes(const Key& key, std::string_view signing_input,
+                                std::string_view signature) {
+  // Exact length before any crypto: also keeps oversize input away from OpenSSL.
+  if (signature.size() != key.signature_size()) return unexpected(Errc::BadSignatureLength);
+  std::array<unsigned char, kMaxEcdsaDer> der{};
+  const unsigned char* sig = bytes_of(signature);
+  std::size_t sig_len = signature.size();
+  if (key.alg() == Alg::ES256) {
+    // CVE-2022-21449 ("psychic signatures"): r = s = 0 verified in some libraries. OpenSSL is
+    // not affected, but the check is cheap and keeps us safe whatever the backend.
+    if (!detail::p256_scalar_in_range(sig) ||
+        !detail::p256_scalar_in_range(sig + kP256ScalarBytes)) {
+      return unexpected(Errc::EcdsaRangeInvalid);
+    }
+    sig_len = detail::ecdsa_raw_to_der(sig, der);
+    sig = der.data();
+  }
+  const ErrorQueueGuard guard;
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), key.native().verify_template.get()) != 1) {
+    return unexpected(Errc::Internal);
+  }
+  // Anything but exactly 1 (0 = bad signature, negative = error) is a rejection.
+  if (EVP_DigestVerify(ctx.get(), sig, sig_len, bytes_of(signing_input), signing_input.size()) !=
+      1) {
+    return unexpected(Errc::SignatureInvalid);
+  }
+  return {};
+}
+
+Result<std::string, Errc> sign_jws(const Key& key, std::string_view payload,
+                                   const nlohmann::json& header) {
+  if (!header.is_object()) return unexpected(Errc::BadHeaderJson);
+  if (!key.has_private()) return unexpected(Errc::NoPrivateKey);
+  json protected_header = header;
+  const std::string alg(to_string(key.alg()));
+  if (const auto it = protected_header.find("alg"); it != protected_header.end()) {
+    if (*it != alg) return unexpected(Errc::AlgKeyMismatch);
+  }
+  protected_header["alg"] = alg;
+  std::string header_text;
+  try {
+    header_text = protected_header.dump();
+  } catch (const json::exception&) {
+    return unexpected(Errc::BadHeaderJson);  // invalid UTF-8 in a header string
+  }
+  return assemble(key, header_text, payload);
+}
+
+Result<std::string, Errc> sign(const Key& key, const nlohmann::json& claims, std::string_view typ) {
+  if (!claims.is_object()) return unexpected(Errc::BadClaims);
+  if (!key.has_private()) return unexpected(Errc::NoPrivateKey);
+  json header = {{"alg", to_string(key.alg())}, {"kid", key.kid()}};
+  if (!typ.empty()) header["typ"] = typ;
+  std::string header_text;
+  std::string payload;
+  try {
+    header_text = header.dump();
+    payload = claims.dump();
+  } catch (const json::exception&) {
+    return unexpected(Errc::BadClaims);  // dump() throws on invalid UTF-8
+  }
+  return assemble(key, header_text, payload);
+}
+
+Result<VerifiedJws, Errc> verify_jws(std::string_view token, const KeyLookup& keys,
+                                     const VerifyOptions& opts) {
+  try {
+    return verify_jws_impl(token, keys, opts);
+  } catch (const std::exception&) {
+    return unexpected(Errc::Internal);  // allocation failure, or a throwing KeyLookup
+  }
+}
+
+Result<Verified, Errc> verify(std::string_view token, const KeyLookup& keys, std::int64_t now,
+                              const VerifyOptions& opts) {
+  try {
+    auto jws = verify_jws_impl(token, keys, opts);
+    if (!jws) return unexpected(jws.error());
+    // Claims are parsed only now that the signature has proven who wrote them.
+    auto claims = detail::parse_strict_json(jws->payload, Errc::BadClaimsJson);
+    if (!claims) return unexpected(claims.error());
+    if (!claims->is_object()) return unexpected(Errc::BadClaimsJson);
+    if (auto ok = check_claims(*claims, now, opts); !ok) return unexpected(ok.error());
+    return Verified{std::move(jws->header), std::move(*claims), std::move(jws->key)};
+  } catch (const std::exception&) {
+    return unexpected(Errc::Internal);
+  }
+}
+
+Result<Verified, Errc> verify(std::string_view token, const Jwks& keys, std::int64_t now,
+                              const VerifyOptions& opts) {
+  return verify(
+      token, [&keys](std::string_view kid) { return keys.find(kid); }, now, opts);
+}
+
+}  // namespace authd::jose

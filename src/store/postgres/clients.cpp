@@ -1,0 +1,81 @@
+#include "store/postgres/stores.h"
+
+namespace authd::store::postgres {
+namespace {
+
+// SQL is laid out by hand.
+// clang-format off
+#define AUTHD_CLIENT_COLUMNS \
+  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at"
+
+// created_at records when the client was first registered, so an update keeps it.
+constexpr Statement kUpsert{
+    "authd_clients_upsert",
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
+    " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint)"
+    " ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,"
+    "   grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,"
+    "   allowed_origins = EXCLUDED.allowed_origins,"
+    "   refresh_grace_seconds = EXCLUDED.refresh_grace_seconds"};
+constexpr Statement kFind{"authd_clients_find",
+                          "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = $1::text"};
+constexpr Statement kList{"authd_clients_list",
+                          "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients ORDER BY id COLLATE \"C\""};
+
+#undef AUTHD_CLIENT_COLUMNS
+// clang-format on
+
+StoreResult<auth::Client> read_client(const PGresult* result, int row_index) {
+  Row row(result, row_index);
+  auth::Client c;
+  c.id = row.text(0);
+  c.secret_hash = row.text(1);
+  c.grant_types = row.text_array(2);
+  c.scopes = row.text_array(3);
+  c.allowed_origins = row.text_array(4);
+  c.refresh_grace_seconds = row.int64(5);
+  c.created_at = row.int64(6);
+  if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed clients row");
+  return c;
+}
+
+}  // namespace
+
+StoreResult<void> PgClientStore::upsert(const auth::Client& client) {
+  Params p;
+  p.text(client.id)
+      .text(client.secret_hash)
+      .text_array(client.grant_types)
+      .text_array(client.scopes)
+      .text_array(client.allowed_origins)
+      .int64(client.refresh_grace_seconds)
+      .int64(client.created_at);
+  auto r = run(pool_, kUpsert, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  return {};
+}
+
+StoreResult<std::optional<auth::Client>> PgClientStore::find(const std::string& id) {
+  Params p;
+  p.text(id);
+  auto r = run(pool_, kFind, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  if (PQntuples(r->get()) == 0) return std::optional<auth::Client>();
+  auto c = read_client(r->get(), 0);
+  if (!c) return unexpected(std::move(c).error());
+  return std::optional<auth::Client>(std::move(c).value());
+}
+
+StoreResult<std::vector<auth::Client>> PgClientStore::list() {
+  auto r = run(pool_, kList, Params{}, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  std::vector<auth::Client> out;
+  for (int i = 0; i < PQntuples(r->get()); ++i) {
+    auto c = read_client(r->get(), i);
+    if (!c) return unexpected(std::move(c).error());
+    out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+}  // namespace authd::store::postgres

@@ -1,0 +1,134 @@
+#pragma once
+// libpq handles with RAII, statement parameters, error classification, and one connection
+// that prepares its statements lazily. Private to the Postgres backend.
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "authd/store/errc.h"
+
+namespace authd::store::postgres {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+struct ConnDeleter {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+
+/// A statement prepared once per connection under `name` (names are unique per backend).
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+/// Statements sent to a server by this process so far (each PQexec*/PQprepare call is one
+/// round trip). Lets a test prove that a rotation costs one round trip on a warm connection.
+std::uint64_t round_trips();
+
+/// Maps a SQLSTATE to an Errc. The one place that knows Postgres error codes.
+Errc classify_sqlstate(std::string_view sqlstate);
+
+/// Parameters for one statement. Integers and text go in text format; bytes in binary format,
+/// so hashes and sealed keys are sent as they are, with no escaping.
+class Params {
+ public:
+  Params& text(std::string value);
+  Params& int64(std::int64_t value);
+  Params& boolean(bool value);
+  Params& bytes(std::string value);
+  /// A text[] value, as an array literal.
+  Params& text_array(const std::vector<std::string>& value);
+  Params& null();
+
+  int size() const { return static_cast<int>(values_.size()); }
+  /// Pointer arrays for libpq; valid until the next change to this object.
+  const char* const* values() const;
+  const int* lengths() const;
+  const int* formats() const { return formats_.data(); }
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<bool> is_null_;
+  std::vector<int> formats_;
+  mutable std::vector<const char*> pointers_;
+  mutable std::vector<int> lengths_;
+};
+
+/// Reads the columns of one result row. Parsing failures are remembered instead of thrown;
+/// check ok() after reading a row (a failure means a corrupt row or a schema mismatch).
+class Row {
+ public:
+  Row(const PGresult* result, int row) : result_(result), row_(row) {}
+  bool is_null(int col) const { return PQgetisnull(result_, row_, col) != 0; }
+  std::string text(int col) const;
+  std::int64_t int64(int col);
+  std::optional<std::int64_t> optional_int64(int col);
+  bool boolean(int col);
+  /// A bytea column (text result format, hex-escaped by the server).
+  std::string bytes(int col);
+  /// A text[] column.
+  std::vector<std::string> text_array(int col);
+  bool ok() const { return ok_; }
+
+ private:
+  const PGresult* result_;
+  int row_;
+  bool ok_ = true;
+};
+
+/// Settings every connection is opened with.
+struct ConnectSettings {
+  std::vector<std::string> keywords;
+  std::vector<std::string> values;
+};
+
+/// One server connection. Not thread-safe: the pool hands it to one caller at a time.
+class Connection {
+ public:
+  /// Connects (blocking, bounded by connect_timeout). kUnavailable with libpq's reason on
+  /// failure; the reason never contains the password.
+  static StoreResult<std::unique_ptr<Connection>> open(const ConnectSettings& settings);
+
+  /// Executes a prepared statement, preparing it first if this connection has not yet.
+  StoreResult<ResultPtr> exec(const Statement& statement, const Params& params = {});
+  /// Executes parameterless SQL, possibly several statements (BEGIN, migrations).
+  StoreResult<ResultPtr> exec_script(const std::string& sql);
+  /// Executes one unprepared statement with parameters (for one-off statements).
+  StoreResult<ResultPtr> exec_once(const char* sql, const Params& params = {});
+
+  /// True once an error said this connection should not be reused.
+  bool broken() const { return broken_; }
+  /// True when the last failure was about this connection or its server rather than the
+  /// statement: the socket died, the server is shutting down (57P01-57P03), or it is read-only
+  /// (25006, a demoted primary). A new connection may then succeed where this one failed; after
+  /// a statement timeout (57014) or a resource error (53xxx) it would not.
+  bool stale() const { return stale_; }
+  /// True when libpq itself has lost the server (then every idle connection is suspect).
+  bool lost() const { return PQstatus(conn_.get()) == CONNECTION_BAD; }
+  /// True when no transaction is open on the server.
+  bool idle() const { return PQtransactionStatus(conn_.get()) == PQTRANS_IDLE; }
+  /// Best-effort ROLLBACK; marks the connection broken when even that fails.
+  void rollback() noexcept;
+
+ private:
+  explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
+  /// Checks a result, classifies a failure, and marks the connection broken when needed.
+  StoreResult<ResultPtr> check(ResultPtr result, std::string_view what);
+
+  ConnPtr conn_;
+  std::unordered_set<std::string> prepared_;
+  bool broken_ = false;
+  bool stale_ = false;
+};
+
+}  // namespace authd::store::postgres

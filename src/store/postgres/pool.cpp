@@ -1,0 +1,79 @@
+#include "store/postgres/pool.h"
+
+#include <string>
+
+namespace authd::store::postgres {
+
+Lease::~Lease() {
+  if (conn_) pool_->release(std::move(conn_));
+}
+
+Pool::~Pool() {
+  // Leases never outlive the Database that owns the pool (calls are synchronous), so only idle
+  // connections are left here.
+  idle_.clear();
+}
+
+StoreResult<Lease> Pool::acquire(bool fresh) {
+  const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+  std::unique_ptr<Connection> discard;  // closed outside the lock: PQfinish does I/O
+  {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (!fresh && !conn->lost()) return Lease(this, std::move(conn), true);
+        // Give its slot to a new connection instead.
+        discard = std::move(conn);
+        break;
+      }
+      if (open_ < size_) {
+        ++open_;
+        break;
+      }
+      if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && open_ >= size_ &&
+          idle_.empty()) {
+        return fail(Errc::kUnavailable, "postgres: no free connection within " +
+                                            std::to_string(acquire_timeout_.count()) +
+                                            " ms (pool size " + std::to_string(size_) + ")");
+      }
+    }
+  }
+  discard.reset();
+  auto conn = Connection::open(settings_);
+  if (!conn) {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    freed_.notify_one();
+    return unexpected(std::move(conn).error());
+  }
+  return Lease(this, std::move(conn).value(), false);
+}
+
+void Pool::release(std::unique_ptr<Connection> conn) {
+  std::vector<std::unique_ptr<Connection>> discard;
+  {
+    std::lock_guard lock(mutex_);
+    if (conn->broken() || conn->lost() || !conn->idle()) {
+      // A broken connection means the server went away (crash, failover, network) or was
+      // demoted to read-only: every idle connection to it is as useless, so drop them now
+      // rather than fail one caller per connection. A connection merely left inside a
+      // transaction says nothing about the others.
+      if (conn->broken() || conn->lost()) {
+        open_ -= idle_.size();
+        discard = std::move(idle_);
+        idle_.clear();
+      }
+      discard.push_back(std::move(conn));
+      --open_;
+    } else {
+      idle_.push_back(std::move(conn));
+    }
+  }
+  freed_.notify_all();
+}
+
+}  // namespace authd::store::postgres

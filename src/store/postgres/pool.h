@@ -1,0 +1,68 @@
+#pragma once
+// A bounded, thread-safe pool of Postgres connections. Private to the Postgres backend.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "store/postgres/connection.h"
+
+namespace authd::store::postgres {
+
+class Pool;
+
+/// A connection borrowed from the pool; returns it on destruction, or discards it if it broke
+/// or was left inside a transaction.
+class Lease {
+ public:
+  Lease(Pool* pool, std::unique_ptr<Connection> conn, bool reused)
+      : pool_(pool), conn_(std::move(conn)), reused_(reused) {}
+  Lease(Lease&& other) noexcept = default;
+  Lease& operator=(Lease&&) = delete;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+
+  Connection& operator*() { return *conn_; }
+  Connection* operator->() { return conn_.get(); }
+  /// True when the connection was idle in the pool before (so it may have died there unseen);
+  /// false when it was opened for this lease.
+  bool reused() const { return reused_; }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+  bool reused_;
+};
+
+class Pool {
+ public:
+  Pool(ConnectSettings settings, std::size_t size, std::chrono::milliseconds acquire_timeout)
+      : settings_(std::move(settings)), size_(size), acquire_timeout_(acquire_timeout) {}
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Borrows a connection, opening one if none is idle and the pool is not full, else waiting
+  /// up to the acquire timeout (then kUnavailable). With `fresh`, never reuses an idle
+  /// connection: used to retry after a connection broke, when the idle ones may be dead too.
+  StoreResult<Lease> acquire(bool fresh = false);
+
+ private:
+  friend class Lease;
+  void release(std::unique_ptr<Connection> conn);
+
+  const ConnectSettings settings_;
+  const std::size_t size_;
+  const std::chrono::milliseconds acquire_timeout_;
+
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // most recently returned last
+  std::size_t open_ = 0;                           // idle + leased + being opened
+};
+
+}  // namespace authd::store::postgres

@@ -1,0 +1,294 @@
+#include <charconv>
+
+#include "store/postgres/stores.h"
+#include "store/util.h"
+
+namespace authd::store::postgres {
+namespace {
+
+// SQL is laid out by hand.
+// clang-format off
+#define AUTHD_SESSION_COLUMNS                                                          \
+  "id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, " \
+  "revoked_at, revoked_reason, user_agent, ip, generation"
+
+// Family and first token in one statement (one round trip, atomic). The idle expiry is capped
+// at the absolute one: the table's CHECK relies on it, and purge relies on the CHECK.
+constexpr Statement kCreate{
+    "authd_sessions_create",
+    "WITH s AS ("
+    " INSERT INTO sessions (" AUTHD_SESSION_COLUMNS ")"
+    " VALUES ($1::uuid, $2::uuid, $3::text, $4::bigint, $5::bigint, $6::bigint,"
+    "         LEAST($7::bigint, $6::bigint), NULL, '', $8::text, $9::text, 1)"
+    " RETURNING id)"
+    " INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)"
+    " SELECT $10::bytea, s.id, 1, $11::bigint FROM s"};
+// The whole rotation is this one call; see migrations/postgres/0002_sessions.up.sql.
+constexpr Statement kRotate{
+    "authd_sessions_rotate",
+    "SELECT o_outcome, o_generation, o_id, o_user_id, o_client_id, o_created_at,"
+    " o_last_used_at, o_absolute_expires_at, o_idle_expires_at, o_revoked_at, o_revoked_reason,"
+    " o_user_agent, o_ip, o_session_generation"
+    " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint)"};
+constexpr Statement kFind{"authd_sessions_find",
+                          "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions WHERE id = $1::uuid"};
+constexpr Statement kFindByToken{
+    "authd_sessions_find_by_token",
+    "SELECT s.id, s.user_id, s.client_id, s.created_at, s.last_used_at, s.absolute_expires_at,"
+    " s.idle_expires_at, s.revoked_at, s.revoked_reason, s.user_agent, s.ip, s.generation"
+    " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = $1::bytea"};
+constexpr Statement kListActive{
+    "authd_sessions_list_active",
+    "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions"
+    " WHERE user_id = $1::uuid AND revoked_at IS NULL"
+    "   AND absolute_expires_at > $2::bigint AND idle_expires_at > $2::bigint"
+    " ORDER BY created_at DESC, id DESC"};
+// One round trip: the outer SELECT reads the statement's snapshot, in which the row exists if
+// the UPDATE could have seen it.
+constexpr Statement kRevoke{
+    "authd_sessions_revoke",
+    "WITH u AS (UPDATE sessions SET revoked_at = $3::bigint, revoked_reason = $2::text"
+    "           WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM sessions WHERE id = $1::uuid)"};
+constexpr Statement kRevokeAll{
+    "authd_sessions_revoke_all",
+    "UPDATE sessions SET revoked_at = $3::bigint, revoked_reason = $2::text"
+    " WHERE user_id = $1::uuid AND revoked_at IS NULL"
+    "   AND absolute_expires_at > $3::bigint AND idle_expires_at > $3::bigint"
+    " RETURNING id"};
+constexpr Statement kRevokedSince{
+    "authd_sessions_revoked_since",
+    "SELECT id FROM sessions WHERE revoked_at >= $1::bigint ORDER BY revoked_at, id"};
+// idle_expires_at <= absolute_expires_at (CHECK), so "expired before the cutoff" is the idle
+// test alone. SKIP LOCKED leaves families being rotated right now for the next run; tokens go
+// by ON DELETE CASCADE.
+constexpr Statement kPurge{
+    "authd_sessions_purge",
+    "WITH doomed AS (SELECT id FROM sessions"
+    "                WHERE revoked_at < $1::bigint OR idle_expires_at < $1::bigint"
+    "                LIMIT $2::bigint FOR UPDATE SKIP LOCKED)"
+    " DELETE FROM sessions s USING doomed d WHERE s.id = d.id"};
+
+#undef AUTHD_SESSION_COLUMNS
+// clang-format on
+
+// Reads the 12 session columns starting at `first`.
+bool read_session(Row& row, int first, auth::Session& s) {
+  s.id = row.text(first + 0);
+  s.user_id = row.text(first + 1);
+  s.client_id = row.text(first + 2);
+  s.created_at = row.int64(first + 3);
+  s.last_used_at = row.int64(first + 4);
+  s.absolute_expires_at = row.int64(first + 5);
+  s.idle_expires_at = row.int64(first + 6);
+  s.revoked_at = row.optional_int64(first + 7);
+  s.revoked_reason = row.text(first + 8);
+  s.user_agent = row.text(first + 9);
+  s.ip = row.text(first + 10);
+  s.generation = row.int64(first + 11);
+  return row.ok();
+}
+
+StoreResult<std::vector<auth::Session>> read_sessions(const PGresult* result) {
+  std::vector<auth::Session> out;
+  const int n = PQntuples(result);
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    Row row(result, i);
+    auth::Session s;
+    if (!read_session(row, 0, s)) return fail(Errc::kInternal, "postgres: malformed sessions row");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+StoreResult<std::optional<auth::Session>> read_optional_session(const PGresult* result) {
+  auto sessions = read_sessions(result);
+  if (!sessions) return unexpected(std::move(sessions).error());
+  if (sessions->empty()) return std::optional<auth::Session>();
+  return std::optional<auth::Session>(std::move(sessions->front()));
+}
+
+std::vector<std::string> read_ids(const PGresult* result) {
+  std::vector<std::string> ids;
+  const int n = PQntuples(result);
+  ids.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ids.push_back(Row(result, i).text(0));
+  return ids;
+}
+
+std::optional<auth::RotateOutcome> parse_outcome(std::string_view s) {
+  using auth::RotateOutcome;
+  if (s == "rotated") return RotateOutcome::kRotated;
+  if (s == "grace_replay") return RotateOutcome::kGraceReplay;
+  if (s == "reuse_detected") return RotateOutcome::kReuseDetected;
+  if (s == "unknown") return RotateOutcome::kUnknown;
+  if (s == "revoked") return RotateOutcome::kRevoked;
+  if (s == "expired") return RotateOutcome::kExpired;
+  return std::nullopt;
+}
+
+}  // namespace
+
+StoreResult<ResultPtr> run(Pool& pool, const Statement& statement, const Params& params,
+                           bool retry_safe) {
+  auto lease = pool.acquire();
+  if (!lease) return unexpected(std::move(lease).error());
+  auto r = (*lease)->exec(statement, params);
+  if (r || !retry_safe || !lease->reused() || !(*lease)->stale()) return r;
+  // The pooled connection died while idle, or its server was demoted (the pool has now dropped
+  // every idle connection): the statement never ran or is safe to repeat, so try once more on
+  // a new connection, which libpq opens on the current primary.
+  {
+    Lease broken = std::move(lease).value();  // returned (and closed) first: frees its slot
+  }
+  auto fresh = pool.acquire(/*fresh=*/true);
+  if (!fresh) return unexpected(std::move(fresh).error());
+  return (*fresh)->exec(statement, params);
+}
+
+StoreResult<void> PgSessionStore::create(const auth::Session& session,
+                                         const auth::NewRefreshToken& first) {
+  if (!is_uuid(session.id)) return fail(Errc::kInternal, "session id is not a UUID");
+  if (!is_uuid(session.user_id)) return fail(Errc::kInternal, "user id is not a UUID");
+  Params p;
+  p.text(session.id)
+      .text(session.user_id)
+      .text(session.client_id)
+      .int64(session.created_at)
+      .int64(session.last_used_at)
+      .int64(session.absolute_expires_at)
+      .int64(session.idle_expires_at)
+      .text(session.user_agent)
+      .text(session.ip)
+      .bytes(first.hash)
+      .int64(first.issued_at);
+  auto r = run(pool_, kCreate, p, /*retry_safe=*/false);
+  if (!r) return unexpected(std::move(r).error());
+  return {};
+}
+
+StoreResult<auth::RotateResult> PgSessionStore::rotate(const auth::RotateRequest& request) {
+  bool connection_failed = false;
+  auto result = rotate_once(request, /*fresh=*/false, connection_failed);
+  if (result || !connection_failed) return result;
+  // The connection broke while the rotation was in flight (or the server turned out to be a
+  // demoted, read-only primary), so whether it committed is unknown. Retrying once on a new
+  // connection is safe because the request is deterministic: same presented hash, same successor
+  // hash, same `now`. If the first attempt committed, the retry finds the token used 0 s before (by
+  // this same `now`) with this same successor still live, and answers kGraceReplay with the same
+  // generation; if it did not, the retry rotates. Either way the family gains exactly one
+  // successor.
+  return rotate_once(request, /*fresh=*/true, connection_failed);
+}
+
+StoreResult<auth::RotateResult> PgSessionStore::rotate_once(const auth::RotateRequest& request,
+                                                            bool fresh, bool& connection_failed) {
+  connection_failed = false;
+  auto lease = pool_.acquire(fresh);
+  if (!lease) return unexpected(std::move(lease).error());
+  Params p;
+  p.bytes(request.presented_hash)
+      .bytes(request.successor_hash)
+      .int64(request.now)
+      .int64(request.grace_seconds)
+      .int64(request.idle_timeout_seconds);
+  // One round trip: a single prepared statement that runs authd_rotate_refresh() in its own
+  // implicit transaction (the first use on a connection also prepares it).
+  auto r = (*lease)->exec(kRotate, p);
+  if (!r) {
+    connection_failed = (*lease)->stale();
+    return unexpected(std::move(r).error());
+  }
+  const PGresult* res = r->get();
+  if (PQntuples(res) != 1) return fail(Errc::kInternal, "postgres: rotation returned no row");
+  Row row(res, 0);
+  auto outcome = parse_outcome(row.text(0));
+  if (!outcome) return fail(Errc::kInternal, "postgres: unknown rotation outcome");
+  auth::RotateResult out;
+  out.outcome = *outcome;
+  out.generation = row.int64(1);
+  if (*outcome != auth::RotateOutcome::kUnknown) {
+    auth::Session s;
+    read_session(row, 2, s);
+    out.session = std::move(s);
+  }
+  if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed rotation row");
+  return out;
+}
+
+StoreResult<std::optional<auth::Session>> PgSessionStore::find(const std::string& session_id) {
+  if (!is_uuid(session_id)) return std::optional<auth::Session>();
+  Params p;
+  p.text(session_id);
+  auto r = run(pool_, kFind, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  return read_optional_session(r->get());
+}
+
+StoreResult<std::optional<auth::Session>> PgSessionStore::find_by_token(
+    const std::string& token_hash) {
+  Params p;
+  p.bytes(token_hash);
+  auto r = run(pool_, kFindByToken, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  return read_optional_session(r->get());
+}
+
+StoreResult<std::vector<auth::Session>> PgSessionStore::list_active(const std::string& user_id,
+                                                                    std::int64_t now) {
+  if (!is_uuid(user_id)) return std::vector<auth::Session>();
+  Params p;
+  p.text(user_id).int64(now);
+  auto r = run(pool_, kListActive, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  return read_sessions(r->get());
+}
+
+StoreResult<bool> PgSessionStore::revoke(const std::string& session_id, const std::string& reason,
+                                         std::int64_t now) {
+  if (!is_uuid(session_id)) return fail(Errc::kNotFound, "no such session");
+  Params p;
+  p.text(session_id).text(reason).int64(now);
+  // Not retried: a retry of a committed revoke would answer "already revoked".
+  auto r = run(pool_, kRevoke, p, /*retry_safe=*/false);
+  if (!r) return unexpected(std::move(r).error());
+  Row row(r->get(), 0);
+  const bool revoked = row.boolean(0);
+  const bool exists = row.boolean(1);
+  if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed revoke row");
+  if (!exists) return fail(Errc::kNotFound, "no such session");
+  return revoked;
+}
+
+StoreResult<std::vector<std::string>> PgSessionStore::revoke_all(const std::string& user_id,
+                                                                 const std::string& reason,
+                                                                 std::int64_t now) {
+  if (!is_uuid(user_id)) return std::vector<std::string>();
+  Params p;
+  p.text(user_id).text(reason).int64(now);
+  auto r = run(pool_, kRevokeAll, p, /*retry_safe=*/false);
+  if (!r) return unexpected(std::move(r).error());
+  return read_ids(r->get());
+}
+
+StoreResult<std::vector<std::string>> PgSessionStore::revoked_since(std::int64_t since) {
+  Params p;
+  p.int64(since);
+  auto r = run(pool_, kRevokedSince, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  return read_ids(r->get());
+}
+
+StoreResult<std::size_t> PgSessionStore::purge(std::int64_t cutoff, std::size_t limit) {
+  Params p;
+  p.int64(cutoff).int64(clamp_count(limit));
+  auto r = run(pool_, kPurge, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  const std::string_view count = PQcmdTuples(r->get());
+  std::size_t deleted = 0;
+  std::from_chars(count.data(), count.data() + count.size(), deleted);
+  return deleted;
+}
+
+}  // namespace authd::store::postgres

@@ -1,0 +1,94 @@
+#include "store/sqlite/json_list.h"
+#include "store/sqlite/stores.h"
+
+namespace authd::store::sqlite {
+namespace {
+
+// SQL is laid out by hand.
+// clang-format off
+#define AUTHD_CLIENT_COLUMNS \
+  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at"
+
+// created_at records when the client was first registered, so an update keeps it.
+constexpr const char* kUpsert =
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    " ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash,"
+    "   grant_types = excluded.grant_types, scopes = excluded.scopes,"
+    "   allowed_origins = excluded.allowed_origins,"
+    "   refresh_grace_seconds = excluded.refresh_grace_seconds";
+constexpr const char* kFind = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = ?1";
+constexpr const char* kList = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients ORDER BY id";
+
+#undef AUTHD_CLIENT_COLUMNS
+// clang-format on
+
+StoreResult<auth::Client> read_client(const Query& q) {
+  auth::Client c;
+  c.id = q.text_at(0);
+  c.secret_hash = q.text_at(1);
+  auto grant_types = from_json_list(q.text_at(2));
+  auto scopes = from_json_list(q.text_at(3));
+  auto origins = from_json_list(q.text_at(4));
+  if (!grant_types || !scopes || !origins)
+    return fail(Errc::kInternal, "sqlite: malformed clients row");
+  c.grant_types = std::move(*grant_types);
+  c.scopes = std::move(*scopes);
+  c.allowed_origins = std::move(*origins);
+  c.refresh_grace_seconds = q.int64_at(5);
+  c.created_at = q.int64_at(6);
+  return c;
+}
+
+StoreResult<std::vector<auth::Client>> read_clients(Query& q) {
+  std::vector<auth::Client> out;
+  while (true) {
+    auto row = q.step();
+    if (!row) return unexpected(std::move(row).error());
+    if (!*row) return out;
+    auto c = read_client(q);
+    if (!c) return unexpected(std::move(c).error());
+    out.push_back(std::move(c).value());
+  }
+}
+
+}  // namespace
+
+StoreResult<void> SqliteClientStore::upsert(const auth::Client& client) {
+  auto grant_types = to_json_list(client.grant_types);
+  auto scopes = to_json_list(client.scopes);
+  auto origins = to_json_list(client.allowed_origins);
+  if (!grant_types || !scopes || !origins) {
+    return fail(Errc::kInternal, "sqlite: a client list entry is not valid UTF-8");
+  }
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kUpsert);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(client.id)
+      .text(client.secret_hash)
+      .text(*grant_types)
+      .text(*scopes)
+      .text(*origins)
+      .int64(client.refresh_grace_seconds)
+      .int64(client.created_at);
+  return q->run();
+}
+
+StoreResult<std::optional<auth::Client>> SqliteClientStore::find(const std::string& id) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kFind);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(id);
+  auto clients = read_clients(*q);
+  if (!clients) return unexpected(std::move(clients).error());
+  if (clients->empty()) return std::optional<auth::Client>();
+  return std::optional<auth::Client>(std::move(clients->front()));
+}
+
+StoreResult<std::vector<auth::Client>> SqliteClientStore::list() {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kList);
+  if (!q) return unexpected(std::move(q).error());
+  return read_clients(*q);
+}
+
+}  // namespace authd::store::sqlite

@@ -1,0 +1,105 @@
+// ClientStore contract. Runs against every backend.
+
+#include <string>
+#include <vector>
+
+#include "contract/backend.h"
+
+namespace authd::contract {
+namespace {
+
+using auth::Client;
+
+class ClientStoreContract : public ContractTest {
+ protected:
+  void SetUp() override {
+    ContractTest::SetUp();
+    if (HasFatalFailure()) return;
+    migrate();
+  }
+  auth::ClientStore& clients() { return db().clients(); }
+};
+
+Client make_client(const std::string& id) {
+  Client c;
+  c.id = id;
+  c.secret_hash = "$argon2id$secret";
+  c.grant_types = {"client_credentials"};
+  c.scopes = {"read", "write:all"};
+  c.allowed_origins = {"https://app.example.com", "https://admin.example.com"};
+  c.refresh_grace_seconds = 30;
+  c.created_at = kT0;
+  return c;
+}
+
+void expect_same(const Client& a, const Client& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.secret_hash, b.secret_hash);
+  EXPECT_EQ(a.grant_types, b.grant_types);
+  EXPECT_EQ(a.scopes, b.scopes);
+  EXPECT_EQ(a.allowed_origins, b.allowed_origins);
+  EXPECT_EQ(a.refresh_grace_seconds, b.refresh_grace_seconds);
+  EXPECT_EQ(a.created_at, b.created_at);
+}
+
+// The migrations install the public client that /login and /refresh use.
+TEST_P(ClientStoreContract, DefaultClientExistsAfterMigrate) {
+  auto r = clients().find("authd");
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r->has_value());
+  const Client& c = **r;
+  EXPECT_EQ(c.secret_hash, "");
+  EXPECT_EQ(c.grant_types, (std::vector<std::string>{"password", "refresh_token"}));
+  EXPECT_TRUE(c.scopes.empty());
+  EXPECT_TRUE(c.allowed_origins.empty());
+  EXPECT_EQ(c.refresh_grace_seconds, 10);
+  EXPECT_GT(c.created_at, 0);
+}
+
+// Upsert inserts, then replaces everything but created_at (when the client was registered).
+TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
+  Client c = make_client("svc-reports");
+  ASSERT_TRUE(clients().upsert(c));
+  auto inserted = clients().find("svc-reports");
+  ASSERT_TRUE(inserted) << inserted.error();
+  ASSERT_TRUE(inserted->has_value());
+  expect_same(**inserted, c);
+
+  Client changed = c;
+  changed.secret_hash = "$argon2id$rotated";
+  changed.grant_types = {"client_credentials", "refresh_token"};
+  changed.scopes = {};
+  changed.allowed_origins = {"https://new.example.com"};
+  changed.refresh_grace_seconds = 0;
+  changed.created_at = kT0 + 999;
+  auto r = clients().upsert(changed);
+  ASSERT_TRUE(r) << r.error();
+  auto updated = clients().find("svc-reports");
+  ASSERT_TRUE(updated) << updated.error();
+  ASSERT_TRUE(updated->has_value());
+  Client expected = changed;
+  expected.created_at = kT0;
+  expect_same(**updated, expected);
+}
+
+TEST_P(ClientStoreContract, FindUnknownIsEmpty) {
+  auto r = clients().find("no-such-client");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_P(ClientStoreContract, ListIsOrderedById) {
+  ASSERT_TRUE(clients().upsert(make_client("zeta")));
+  ASSERT_TRUE(clients().upsert(make_client("alpha")));
+  ASSERT_TRUE(clients().upsert(make_client("Beta")));
+  auto r = clients().list();
+  ASSERT_TRUE(r) << r.error();
+  std::vector<std::string> ids;
+  for (const auto& c : *r) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"Beta", "alpha", "authd", "zeta"}));  // byte order
+}
+
+AUTHD_INSTANTIATE_CONTRACT(ClientStoreContract);
+
+}  // namespace
+}  // namespace authd::contract

@@ -1,0 +1,507 @@
+// Postgres-only behaviour: SQLSTATE classification, connection failures, multi-host failover
+// strings, the read-only standby, pool limits, statement timeouts, and rotation while
+// connections are being killed.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contract/backend.h"
+#include "store/postgres/connection.h"
+
+namespace authd::contract {
+namespace {
+
+using auth::RotateOutcome;
+using auth::RotateRequest;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+using store::Errc;
+
+// A loopback port that refuses connections: bound, never listened on, for the test's life.
+class ClosedPort {
+ public:
+  ClosedPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~ClosedPort() { ::close(fd_); }
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  std::string port() const { return std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+long long elapsed_ms(steady_clock::time_point since) {
+  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - since).count();
+}
+
+TEST(PostgresClassifyTest, SqlstatesMapToErrc) {
+  using store::postgres::classify_sqlstate;
+  for (const char* s : {"23505", "40001", "40P01"})
+    EXPECT_EQ(classify_sqlstate(s), Errc::kConflict) << s;
+  for (const char* s :
+       {"08000", "08006", "08001", "53300", "53100", "57P01", "57P02", "57P03", "57014", "25006"}) {
+    EXPECT_EQ(classify_sqlstate(s), Errc::kUnavailable) << s;
+  }
+  for (const char* s : {"42P01", "42703", "42883"})
+    EXPECT_EQ(classify_sqlstate(s), Errc::kSchema) << s;
+  for (const char* s : {"22P02", "23503", "23514", "25001", "42601", "XX000", ""}) {
+    EXPECT_EQ(classify_sqlstate(s), Errc::kInternal) << s;
+  }
+}
+
+// A malformed conninfo is refused at open, and the message does not echo the string (it may
+// hold a password).
+TEST(PostgresOpenTest, InvalidConninfoIsRejectedWithoutEchoingIt) {
+  store::PostgresOptions o;
+  o.conninfo = "postgresql://authd:s3cret-pw@localhost/authd?no_such_option=1";
+  auto db = store::open_postgres(o);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, Errc::kInternal);
+  EXPECT_EQ(db.error().message.find("s3cret"), std::string::npos) << db.error();
+}
+
+TEST(PostgresOpenTest, ZeroPoolSizeIsRejected) {
+  store::PostgresOptions o;
+  o.conninfo = "host=127.0.0.1";
+  o.pool_size = 0;
+  EXPECT_FALSE(store::open_postgres(o));
+}
+
+// Nothing listens on the port: calls fail fast with kUnavailable, and a failed connect does
+// not leak a pool slot (every later call fails the same way, not with a pool timeout).
+TEST(PostgresOpenTest, RefusedPortIsUnavailableQuickly) {
+  ClosedPort closed;
+  store::PostgresOptions o;
+  o.conninfo = "host=127.0.0.1 port=" + closed.port() + " dbname=authd user=authd";
+  o.pool_size = 1;
+  o.connect_timeout_ms = 2000;
+  o.acquire_timeout_ms = 100;
+  auto db = store::open_postgres(o);
+  ASSERT_TRUE(db) << db.error();
+  for (int i = 0; i < 3; ++i) {
+    const auto start = steady_clock::now();
+    auto ping = (*db)->ping();
+    ASSERT_FALSE(ping);
+    EXPECT_EQ(ping.error().code, Errc::kUnavailable);
+    EXPECT_NE(ping.error().message.find("connect"), std::string::npos) << ping.error();
+    EXPECT_LT(elapsed_ms(start), 2000);
+  }
+}
+
+class PostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    pg_ = PgTestDatabase::create(&error);
+    ASSERT_TRUE(pg_) << error;
+  }
+  void TearDown() override { pg_.reset(); }
+
+  DatabasePtr open(const store::PostgresOptions& o) {
+    auto db = store::open_postgres(o);
+    EXPECT_TRUE(db) << db.error();
+    return db ? std::move(db).value() : nullptr;
+  }
+  DatabasePtr open_migrated(const store::PostgresOptions& o) {
+    DatabasePtr db = open(o);
+    if (!db) return db;
+    auto v = db->migrate();
+    EXPECT_TRUE(v) << v.error();
+    return db;
+  }
+
+  // Options for a key=value conninfo built from the test URL, with the password passed apart.
+  store::PostgresOptions options_for(const std::string& hosts, const std::string& ports,
+                                     const std::string& extra = "") {
+    store::PostgresOptions o = pg_->options();
+    o.conninfo = pg_->conninfo_for(hosts, ports, extra);
+    o.password = pg_->param("password");
+    return o;
+  }
+
+  // A superuser connection (AUTHD_TEST_PG_ADMIN_URL) for terminating backends.
+  PgConnPtr superuser() {
+    const std::string url = env("AUTHD_TEST_PG_ADMIN_URL");
+    EXPECT_FALSE(url.empty()) << "AUTHD_TEST_PG_ADMIN_URL is not set: run scripts/test";
+    PgConnPtr c(PQconnectdb(url.c_str()));
+    EXPECT_EQ(PQstatus(c.get()), CONNECTION_OK) << PQerrorMessage(c.get());
+    return c;
+  }
+
+  static int terminate(PGconn* su, const std::string& application_name) {
+    const std::string sql =
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
+        application_name + "' AND pid <> pg_backend_pid()";
+    PGresult* r = PQexec(su, sql.c_str());
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return n;
+  }
+
+  std::string new_user(store::Database& db) {
+    auth::User u;
+    u.id = new_uuid();
+    u.email = u.id + "@example.com";
+    u.password_hash = "h";
+    u.created_at = u.updated_at = kT0;
+    auto r = db.users().create(u);
+    EXPECT_TRUE(r) << r.error();
+    return u.id;
+  }
+
+  std::string new_family(store::Database& db, const std::string& first_hash) {
+    auth::Session s;
+    s.id = new_uuid();
+    s.user_id = new_user(db);
+    s.client_id = "authd";
+    s.created_at = s.last_used_at = kT0;
+    s.absolute_expires_at = s.idle_expires_at = kT0 + 86400;
+    auto r = db.sessions().create(s, {first_hash, kT0});
+    EXPECT_TRUE(r) << r.error();
+    return s.id;
+  }
+
+  std::unique_ptr<PgTestDatabase> pg_;
+};
+
+TEST_F(PostgresTest, UniqueViolationIsConflict) {
+  DatabasePtr db = open_migrated(pg_->options());
+  ASSERT_TRUE(db);
+  auth::User u;
+  u.id = new_uuid();
+  u.email = "x@example.com";
+  u.password_hash = "h";
+  ASSERT_TRUE(db->users().create(u));
+  u.id = new_uuid();
+  auto dup = db->users().create(u);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::kConflict);
+  EXPECT_NE(dup.error().message.find("23505"), std::string::npos) << dup.error();
+  // DETAIL ("Key (lower(email))=(x@example.com) already exists") is never passed on.
+  EXPECT_EQ(dup.error().message.find("x@example.com"), std::string::npos) << dup.error();
+}
+
+TEST_F(PostgresTest, MissingTableIsSchemaError) {
+  DatabasePtr db = open(pg_->options());
+  ASSERT_TRUE(db);
+  auto r = db->sessions().find(new_uuid());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kSchema) << r.error();
+  EXPECT_NE(r.error().message.find("42P01"), std::string::npos) << r.error();
+}
+
+// The password travels as its own libpq parameter, not inside the conninfo; a wrong one is
+// kUnavailable and is never echoed.
+TEST_F(PostgresTest, PasswordIsPassedSeparatelyAndNeverEchoed) {
+  store::PostgresOptions o = options_for(pg_->param("host"), pg_->param("port"));
+  ASSERT_EQ(o.conninfo.find(o.password), std::string::npos);
+  DatabasePtr db = open(o);
+  ASSERT_TRUE(db);
+  auto ok = db->ping();
+  EXPECT_TRUE(ok) << ok.error();
+
+  o.password = "wrong-Pa55word-xyz";
+  DatabasePtr bad = open(o);
+  ASSERT_TRUE(bad);
+  auto refused = bad->ping();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kUnavailable);
+  EXPECT_EQ(refused.error().message.find("wrong-Pa55word"), std::string::npos) << refused.error();
+}
+
+// libpq tries the hosts in order: a refused first host is skipped.
+TEST_F(PostgresTest, MultiHostConninfoSkipsDeadHost) {
+  ClosedPort closed;
+  store::PostgresOptions o =
+      options_for("127.0.0.1,127.0.0.1", closed.port() + "," + pg_->param("port"),
+                  "target_session_attrs=read-write");
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  const std::string user = new_user(*db);
+  auto found = db->users().find_by_id(user);
+  ASSERT_TRUE(found) << found.error();
+  EXPECT_TRUE(found->has_value());
+}
+
+// With the synchronous standby listed first, target_session_attrs=read-write lands on the
+// primary, so writes work.
+TEST_F(PostgresTest, MultiHostConninfoSkipsStandby) {
+  const std::string replica = env("AUTHD_TEST_PG_REPLICA_PORT");
+  ASSERT_FALSE(replica.empty()) << "AUTHD_TEST_PG_REPLICA_PORT is not set: run scripts/test";
+  store::PostgresOptions o = options_for("127.0.0.1,127.0.0.1", replica + "," + pg_->param("port"),
+                                         "target_session_attrs=read-write");
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  new_user(*db);
+}
+
+// Writing through a read-only server (a standby, or a demoted primary) is kUnavailable, so the
+// caller retries and a fresh connection finds the new primary.
+TEST_F(PostgresTest, WriteOnStandbyIsUnavailable) {
+  const std::string replica = env("AUTHD_TEST_PG_REPLICA_PORT");
+  ASSERT_FALSE(replica.empty()) << "AUTHD_TEST_PG_REPLICA_PORT is not set: run scripts/test";
+  DatabasePtr primary = open_migrated(pg_->options());
+  ASSERT_TRUE(primary);
+  DatabasePtr standby = open(options_for("127.0.0.1", replica));
+  ASSERT_TRUE(standby);
+  // synchronous_commit=on guarantees the standby flushed the migration, not that it applied it.
+  bool visible = false;
+  for (int i = 0; i < 100 && !visible; ++i) {
+    visible = static_cast<bool>(standby->check_schema());
+    if (!visible) std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_TRUE(visible) << "the standby never saw the migrated schema";
+  auth::User u;
+  u.id = new_uuid();
+  u.email = "standby@example.com";
+  u.password_hash = "h";
+  auto r = standby->users().create(u);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+  EXPECT_NE(r.error().message.find("25006"), std::string::npos) << r.error();
+}
+
+// A call blocked past statement_timeout is cancelled (57014) and reported as kUnavailable,
+// and the pool recovers once the blocker is gone.
+TEST_F(PostgresTest, StatementTimeoutBoundsABlockedCall) {
+  store::PostgresOptions o = pg_->options();
+  o.statement_timeout_ms = 300;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  ASSERT_EQ(pg_->exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"), "");
+  const auto start = steady_clock::now();
+  auto r = db->users().find_by_email("a@example.com");
+  const auto took = elapsed_ms(start);
+  ASSERT_EQ(pg_->exec("ROLLBACK"), "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable) << r.error();
+  EXPECT_NE(r.error().message.find("57014"), std::string::npos) << r.error();
+  EXPECT_LT(took, 3000);
+  auto again = db->users().find_by_email("a@example.com");
+  EXPECT_TRUE(again) << again.error();
+}
+
+// Every connection busy: a call waits acquire_timeout, then fails with kUnavailable.
+TEST_F(PostgresTest, ExhaustedPoolTimesOut) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 1;
+  o.acquire_timeout_ms = 200;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  std::atomic<bool> in_plan{false};
+  std::thread holder([&] {
+    auto r = db->keys().rotate_exclusive([&](const std::vector<keys::StoredKey>&) {
+      in_plan = true;
+      std::this_thread::sleep_for(milliseconds(1000));
+      return keys::KeyChanges{};
+    });
+    EXPECT_TRUE(r) << r.error();
+  });
+  while (!in_plan) std::this_thread::sleep_for(milliseconds(5));
+  const auto start = steady_clock::now();
+  auto ping = db->ping();
+  const auto took = elapsed_ms(start);
+  holder.join();
+  ASSERT_FALSE(ping);
+  EXPECT_EQ(ping.error().code, Errc::kUnavailable);
+  EXPECT_NE(ping.error().message.find("no free connection"), std::string::npos) << ping.error();
+  EXPECT_GE(took, 150);
+  EXPECT_LT(took, 900);
+  auto after = db->ping();
+  EXPECT_TRUE(after) << after.error();
+}
+
+// Every pooled connection killed by the server (restart, failover, pg_terminate_backend): the
+// next calls reconnect by themselves instead of failing.
+TEST_F(PostgresTest, ReconnectsAfterConnectionsAreTerminated) {
+  DatabasePtr db = open_migrated(pg_->options());
+  ASSERT_TRUE(db);
+  const std::string first = new_hash();
+  new_family(*db, first);
+  PgConnPtr su = superuser();
+  ASSERT_GT(terminate(su.get(), pg_->options().application_name), 0);
+
+  auto ping = db->ping();
+  EXPECT_TRUE(ping) << ping.error();
+  ASSERT_GT(terminate(su.get(), pg_->options().application_name), 0);
+  auto rotated = db->sessions().rotate({first, new_hash(), kT0 + 1, 10, 3600});
+  ASSERT_TRUE(rotated) << rotated.error();
+  EXPECT_EQ(rotated->outcome, RotateOutcome::kRotated);
+}
+
+// A rotation is one round trip on a warm connection: one prepared statement running
+// authd_rotate_refresh(), whatever the outcome. (The first use on a connection also prepares
+// it: one more round trip per connection lifetime.)
+TEST_F(PostgresTest, RotationIsOneRoundTrip) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 1;  // every call reuses the same, already-prepared connection
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  std::string current = new_hash();
+  new_family(*db, current);
+  const std::string warm = new_hash();
+  ASSERT_TRUE(db->sessions().rotate({current, warm, kT0 + 1, 10, 3600}));
+  current = warm;
+
+  const std::uint64_t before = store::postgres::round_trips();
+  constexpr int kRotations = 20;
+  for (int i = 0; i < kRotations; ++i) {
+    const std::string next = new_hash();
+    auto r = db->sessions().rotate({current, next, kT0 + 2 + i, 10, 3600});
+    ASSERT_TRUE(r) << r.error();
+    ASSERT_EQ(r->outcome, RotateOutcome::kRotated);
+    auto replay = db->sessions().rotate({current, next, kT0 + 2 + i, 10, 3600});
+    ASSERT_TRUE(replay) << replay.error();
+    ASSERT_EQ(replay->outcome, RotateOutcome::kGraceReplay);
+    current = next;
+  }
+  EXPECT_EQ(store::postgres::round_trips() - before, 2u * kRotations);
+}
+
+// One thread rotates a chain as fast as it can while another kills the store's connections
+// every ~20 ms. Whatever the timing, every rotation reported as done is in the chain, no token
+// has two successors (or two predecessors), the family has exactly one live token, and the
+// store keeps working without help.
+TEST_F(PostgresTest, ConnectionKilledMidRotation) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 4;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  const std::string first = new_hash();
+  const std::string session_id = new_family(*db, first);
+  PgConnPtr su = superuser();
+  ASSERT_EQ(PQstatus(su.get()), CONNECTION_OK);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> kills{0};
+  std::thread killer([&] {
+    while (!stop) {
+      kills += terminate(su.get(), o.application_name);
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  });
+
+  struct Done {
+    std::string presented, successor;
+    RotateOutcome outcome;
+  };
+  std::vector<Done> done;
+  int unavailable = 0;
+  std::string unexpected;
+  std::string current = first;
+  const auto deadline = steady_clock::now() + std::chrono::seconds(3);
+  std::string successor = new_hash();
+  while (steady_clock::now() < deadline && unexpected.empty()) {
+    // A client retrying after an error presents the same token, and the server derives the
+    // same successor from it: the successor hash only changes once a rotation succeeded.
+    auto r = db->sessions().rotate({current, successor, kT0 + 1, 10, 3600});
+    if (!r) {
+      if (r.error().code == Errc::kUnavailable) {
+        ++unavailable;
+        continue;
+      }
+      unexpected = "error: " + r.error().message;
+      break;
+    }
+    if (r->outcome != RotateOutcome::kRotated && r->outcome != RotateOutcome::kGraceReplay) {
+      std::ostringstream os;
+      os << "outcome " << r->outcome;
+      unexpected = os.str();
+      break;
+    }
+    done.push_back({current, successor, r->outcome});
+    current = successor;
+    successor = new_hash();
+  }
+  stop = true;
+  killer.join();
+  ASSERT_EQ(unexpected, "");
+
+  // The store recovers by itself once the killing stops. The loop may have ended on an
+  // attempt whose outcome was unknown (kUnavailable after the retry); if it had committed,
+  // repeating it now is a grace replay.
+  auto last = db->sessions().rotate({current, successor, kT0 + 1, 10, 3600});
+  ASSERT_TRUE(last) << last.error();
+  EXPECT_TRUE(last->outcome == RotateOutcome::kRotated ||
+              last->outcome == RotateOutcome::kGraceReplay)
+      << last->outcome;
+  done.push_back({current, successor, last->outcome});
+  current = successor;
+  auto next = db->sessions().rotate({current, new_hash(), kT0 + 2, 10, 3600});
+  ASSERT_TRUE(next) << next.error();
+  EXPECT_EQ(next->outcome, RotateOutcome::kRotated);
+  done.push_back({current, "", RotateOutcome::kRotated});
+
+  std::map<std::string, std::string> successor_of;  // hex hash -> hex successor ("" if live)
+  std::set<std::string> generations;
+  int live = 0;
+  for (const auto& row : pg_->rows("SELECT encode(hash, 'hex'), coalesce(encode(successor_hash, "
+                                   "'hex'), ''), generation FROM refresh_tokens WHERE "
+                                   "session_id = '" +
+                                   session_id + "'")) {
+    successor_of[row[0]] = row[1];
+    EXPECT_TRUE(generations.insert(row[2]).second) << "two tokens of generation " << row[2];
+    if (row[1].empty()) ++live;
+  }
+  EXPECT_EQ(live, 1);
+  std::set<std::string> successors;
+  for (const auto& [hash, next] : successor_of) {
+    if (!next.empty()) {
+      EXPECT_TRUE(successors.insert(next).second) << "two predecessors";
+    }
+  }
+  for (const Done& d : done) {
+    auto it = successor_of.find(to_hex(d.presented));
+    ASSERT_NE(it, successor_of.end()) << "a rotated token is missing";
+    if (d.successor.empty()) continue;  // the last one, checked by its outcome
+    EXPECT_EQ(it->second, to_hex(d.successor)) << "a reported rotation is not in the chain";
+  }
+  // The chain is one line from the first token to the live one, with nothing else in it.
+  std::size_t length = 1;
+  for (std::string h = to_hex(first); !successor_of[h].empty(); h = successor_of[h]) ++length;
+  EXPECT_EQ(length, successor_of.size());
+  EXPECT_EQ(successor_of.size(), done.size() + 1);
+
+  auto session = db->sessions().find(session_id);
+  ASSERT_TRUE(session) << session.error();
+  ASSERT_TRUE(session->has_value());
+  EXPECT_FALSE((*session)->revoked_at.has_value());
+  EXPECT_EQ((*session)->generation, static_cast<std::int64_t>(done.size()) + 1);
+
+  std::printf("[ stats    ] %zu rotations, %d connections killed, %d kUnavailable seen\n",
+              done.size(), kills.load(), unavailable);
+  EXPECT_GT(kills.load(), 10);
+  EXPECT_GT(done.size(), 20u);
+}
+
+}  // namespace
+}  // namespace authd::contract

@@ -1,0 +1,198 @@
+// Key rotation across replicas: two authd processes on one Postgres, rotations by authctl,
+// and a resource-server verifier that caches the JWKS exactly as Cache-Control allows.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "authd/crypto/password.h"
+#include "authd/jose/jwks.h"
+#include "authd/jose/jws.h"
+#include "support/backends.h"
+#include "support/http_client.h"
+#include "support/process.h"
+
+namespace authd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Process;
+using testing::TempDir;
+
+std::string authctl_binary() {
+  auto b = testing::authd_binary();
+  return b.substr(0, b.rfind('/')) + "/authctl";
+}
+
+class KeyRotationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<testing::TestDatabase>(testing::Backend::kPostgres);
+    ASSERT_TRUE(db_->ok()) << db_->error();
+    ASSERT_EQ(
+        std::system(("head -c32 /dev/urandom | base64 > " + dir_.file("kek") + " && chmod 600 " +
+                     dir_.file("kek") + " && head -c32 /dev/urandom | base64 > " +
+                     dir_.file("pepper") + " && chmod 600 " + dir_.file("pepper"))
+                        .c_str()),
+        0);
+    auth::User u;
+    u.id = "00000000-0000-4000-8000-000000000001";
+    u.email = "rot@example.com";
+    u.password_hash = *crypto::hash_password("rotation-pw", crypto::PasswordParams{1, 8 * 1024});
+    ASSERT_TRUE(db_->db().users().create(u));
+  }
+
+  std::map<std::string, std::string> env(const std::string& kek = "") const {
+    return {{"AUTHD_STORE_URL", db_->location()},
+            {"AUTHD_AUTH_PEPPER_FILE", dir_.file("pepper")},
+            {"AUTHD_KEYS_KEK_FILE", kek.empty() ? dir_.file("kek") : kek},
+            {"AUTHD_KEYS_JWKS_MAX_AGE", "1s"},
+            {"AUTHD_KEYS_JWKS_STALE_WHILE_REVALIDATE", "0s"},
+            {"AUTHD_KEYS_POLL_INTERVAL", "200ms"},
+            {"AUTHD_AUTH_ISSUER", "https://auth.test"},
+            {"AUTHD_LOG_FORMAT", "json"},
+            {"AUTHD_LOG_ACCESS_LOG", "false"}};
+  }
+
+  std::unique_ptr<Process> start_replica() {
+    auto p = std::make_unique<Process>(
+        testing::authd_binary(),
+        std::vector<std::string>{"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"},
+        env());
+    return p;
+  }
+
+  int rotate() {
+    Process ctl(authctl_binary(), {"keys", "rotate"}, env());
+    auto rc = ctl.wait(20s);
+    EXPECT_EQ(rc, 0) << ctl.stdout_text() << ctl.stderr_text();
+    return rc.value_or(-1);
+  }
+
+  std::string login(int port) {
+    testing::Connection c(port);
+    auto r = c.request("POST", "/login", R"({"email":"rot@example.com","password":"rotation-pw"})",
+                       {{"Content-Type", "application/json"}});
+    if (!r || r->status != 200) return "";
+    return nlohmann::json::parse(r->body)["access_token"].get<std::string>();
+  }
+
+  static std::string kid_of(const std::string& token) {
+    auto dot = token.find('.');
+    auto header = nlohmann::json::parse(*base64url_decode(token.substr(0, dot)));
+    return header["kid"].get<std::string>();
+  }
+  static std::optional<std::string> base64url_decode(const std::string& s);
+
+  TempDir dir_;
+  std::unique_ptr<testing::TestDatabase> db_;
+};
+
+std::optional<std::string> KeyRotationTest::base64url_decode(const std::string& s) {
+  std::string b = s;
+  for (auto& c : b) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (b.size() % 4) b += '=';
+  static const std::string kChars =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (char c : b) {
+    if (c == '=') break;
+    auto pos = kChars.find(c);
+    if (pos == std::string::npos) return std::nullopt;
+    val = (val << 6) + static_cast<int>(pos);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+TEST_F(KeyRotationTest, ReplicasConvergeAndCachingVerifierNeverMeetsUnknownKid) {
+  auto a = start_replica();
+  auto b = start_replica();
+  auto pa = a->wait_for_port("public"), pb = b->wait_for_port("public");
+  ASSERT_TRUE(pa && pb) << a->stdout_text() << b->stdout_text();
+  const std::string first_kid = kid_of(login(*pa));
+  EXPECT_EQ(kid_of(login(*pb)), first_kid) << "both replicas sign with the one bootstrapped key";
+
+  // The verifier: fetches the JWKS from alternating replicas, keeps it for max-age seconds.
+  std::optional<jose::Jwks> cached;
+  auto cached_at = std::chrono::steady_clock::now();
+  int max_age = 0, fetches = 0, verified = 0, unknown_kid = 0, other_failures = 0;
+  std::set<std::string> kids_seen;
+  auto verify = [&](const std::string& token, int jwks_port) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!cached || now - cached_at >= std::chrono::seconds(max_age)) {
+      auto r = testing::http_get(jwks_port, "/.well-known/jwks.json");
+      ASSERT_TRUE(r && r->status == 200);
+      std::smatch m;
+      const auto cc = r->header("cache-control");
+      ASSERT_TRUE(std::regex_search(cc, m, std::regex("max-age=([0-9]+)"))) << cc;
+      max_age = std::stoi(m[1]);
+      cached = *jose::Jwks::parse(r->body);
+      cached_at = now;
+      ++fetches;
+    }
+    jose::VerifyOptions opts;
+    opts.issuer = "https://auth.test";
+    auto v = jose::verify(token, *cached, std::time(nullptr), opts);
+    if (v)
+      ++verified;
+    else if (v.error() == jose::Errc::UnknownKid)
+      ++unknown_kid;
+    else
+      ++other_failures;
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  int rotations = 0, i = 0;
+  auto next_rotation = t0 + 1s;
+  while (rotations < 3 || std::chrono::steady_clock::now() < next_rotation + 2500ms) {
+    const int issuer_port = (i % 2) ? *pa : *pb;
+    const int jwks_port = (i % 2) ? *pb : *pa;
+    ++i;
+    auto token = login(issuer_port);
+    ASSERT_FALSE(token.empty());
+    kids_seen.insert(kid_of(token));
+    verify(token, jwks_port);
+    if (rotations < 3 && std::chrono::steady_clock::now() >= next_rotation) {
+      ASSERT_EQ(rotate(), 0);
+      ++rotations;
+      next_rotation = std::chrono::steady_clock::now() + 2500ms;
+    }
+    std::this_thread::sleep_for(20ms);
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, 60s);
+  }
+  EXPECT_EQ(unknown_kid, 0);
+  EXPECT_EQ(other_failures, 0);
+  EXPECT_GT(verified, 50);
+  EXPECT_GT(fetches, 3);
+  EXPECT_EQ(kids_seen.size(), 4u) << "three rotations: four signing keys in turn";
+  // Both replicas now sign with the same, newest key.
+  EXPECT_EQ(kid_of(login(*pa)), kid_of(login(*pb)));
+  EXPECT_NE(kid_of(login(*pa)), first_kid);
+}
+
+TEST_F(KeyRotationTest, WrongKekRefusesToStart) {
+  auto a = start_replica();
+  ASSERT_TRUE(a->wait_for_port("public")) << a->stdout_text();  // the first key now exists
+  ASSERT_EQ(std::system(("head -c32 /dev/urandom | base64 > " + dir_.file("kek2") +
+                         " && chmod 600 " + dir_.file("kek2"))
+                            .c_str()),
+            0);
+  Process wrong(testing::authd_binary(),
+                {"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"},
+                env(dir_.file("kek2")));
+  EXPECT_EQ(wrong.wait(15s), 1);
+  EXPECT_NE(wrong.stdout_text().find("wrong KEK"), std::string::npos) << wrong.stdout_text();
+}
+
+}  // namespace
+}  // namespace authd
