@@ -35,8 +35,9 @@ void TempDir::write(const std::string& name, const std::string& content, int mod
 }
 
 Process::Process(std::string binary, std::vector<std::string> args,
-                 std::map<std::string, std::string> env) {
-  const std::string out = dir_.file("stdout"), err = dir_.file("stderr");
+                 std::map<std::string, std::string> env, const std::string& stdin_text) {
+  const std::string out = dir_.file("stdout"), err = dir_.file("stderr"), in = dir_.file("stdin");
+  dir_.write("stdin", stdin_text, 0600);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -44,8 +45,8 @@ Process::Process(std::string binary, std::vector<std::string> args,
     int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(o, 1);
     dup2(e, 2);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
+    int input = open(in.c_str(), O_RDONLY);
+    dup2(input, 0);
     for (const auto& [k, v] : env) {
       if (v.empty())
         unsetenv(k.c_str());

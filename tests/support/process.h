@@ -31,7 +31,7 @@ class Process {
  public:
   /// Starts `binary args...` with the current environment plus `env` (an empty value unsets).
   Process(std::string binary, std::vector<std::string> args,
-          std::map<std::string, std::string> env = {});
+          std::map<std::string, std::string> env = {}, const std::string& stdin_text = "");
   ~Process();  // SIGKILLs a child still running
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

@@ -1,0 +1,264 @@
+// The auth routes through real sockets against the real authd binary in dev mode, and authctl.
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/process.h"
+
+namespace authd {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::Connection;
+using testing::HttpResponse;
+using testing::Process;
+using testing::TempDir;
+
+std::string authctl_binary() {
+  auto b = testing::authd_binary();
+  return b.substr(0, b.rfind('/')) + "/authctl";
+}
+
+const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
+const std::map<std::string, std::string> kJson{{"Content-Type", "application/json"}};
+
+class AuthHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    proc_ = std::make_unique<Process>(
+        testing::authd_binary(), std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", dir_.path()},
+        std::map<std::string, std::string>{{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"}});
+    auto p = proc_->wait_for_port("public");
+    ASSERT_TRUE(p) << proc_->stdout_text() << proc_->stderr_text();
+    port_ = *p;
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
+  }
+
+  std::optional<HttpResponse> post(const std::string& path, const std::string& body,
+                                   std::map<std::string, std::string> headers = kJson) {
+    Connection c(port_);
+    return c.request("POST", path, body, headers);
+  }
+
+  json login_ok(const std::string& body = kDemoLogin) {
+    auto r = post("/login", body);
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    return r ? json::parse(r->body) : json::object();
+  }
+
+  int authctl(std::vector<std::string> args, const std::string& stdin_text = "", std::string* out = nullptr) {
+    std::vector<std::string> a{"--dev", "--data", dir_.path()};
+    a.insert(a.end(), args.begin(), args.end());
+    Process p(authctl_binary(), a, {}, stdin_text);
+    auto rc = p.wait(30s);
+    if (out) *out = p.stdout_text() + p.stderr_text();
+    return rc.value_or(-1);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> proc_;
+  int port_ = 0;
+  std::string base_;
+};
+
+TEST_F(AuthHttpTest, LoginReturnsTokensAsRfc6749) {
+  auto r = post("/login", kDemoLogin);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->header("cache-control"), "no-store");
+  auto j = json::parse(r->body);
+  EXPECT_EQ(j["token_type"], "Bearer");
+  EXPECT_EQ(j["expires_in"], 600);
+  EXPECT_TRUE(j["access_token"].is_string());
+  EXPECT_EQ(j["refresh_token"].get<std::string>().size(), 43u);
+  EXPECT_GT(j["refresh_expires_in"].get<int>(), 0);
+  EXPECT_EQ(proc_->stdout_text().find(j["refresh_token"].get<std::string>()), std::string::npos)
+      << "a refresh token reached the log";
+  EXPECT_EQ(proc_->stdout_text().find("demo-password"), std::string::npos);
+}
+
+TEST_F(AuthHttpTest, WrongPasswordAndUnknownUserLookTheSame) {
+  auto wrong = post("/login", R"({"email":"demo@example.com","password":"nope"})");
+  auto unknown = post("/login", R"({"email":"nobody@example.com","password":"nope"})");
+  ASSERT_TRUE(wrong && unknown);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(unknown->status, wrong->status);
+  EXPECT_EQ(unknown->body, wrong->body);
+  EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_grant");
+}
+
+TEST_F(AuthHttpTest, MalformedBodiesGet400) {
+  for (const char* body : {"{", "[]", R"({"email":1,"password":"x"})", R"({"email":"demo@example.com"})", ""}) {
+    auto r = post("/login", body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_EQ(json::parse(r->body)["error"], "invalid_request") << body;
+  }
+}
+
+TEST_F(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
+  auto t = login_ok();
+  auto r1 = post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump());
+  ASSERT_TRUE(r1 && r1->status == 200);
+  const auto t1 = json::parse(r1->body);
+  EXPECT_NE(t1["refresh_token"], t["refresh_token"]);
+  // Inside the grace window the old token returns the same successor (two tabs).
+  auto again = post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump());
+  ASSERT_TRUE(again && again->status == 200);
+  EXPECT_EQ(json::parse(again->body)["refresh_token"], t1["refresh_token"]);
+  // Rotate the successor, then replay the original: its successor is no longer live -> reuse.
+  auto r2 = post("/refresh", json{{"refresh_token", t1["refresh_token"]}}.dump());
+  ASSERT_TRUE(r2 && r2->status == 200);
+  auto reuse = post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump());
+  ASSERT_TRUE(reuse);
+  EXPECT_EQ(reuse->status, 401);
+  auto newest = post("/refresh", json{{"refresh_token", json::parse(r2->body)["refresh_token"]}}.dump());
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->status, 401) << "the whole family is revoked";
+  EXPECT_TRUE(proc_->wait_for_output("auth.refresh_reuse", 2s));
+  auto m = testing::http_get(port_, "/metrics");
+  EXPECT_NE(m->body.find("authd_refresh_reuse_detected_total 1"), std::string::npos);
+}
+
+TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
+  auto r = post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_FALSE(json::parse(r->body).contains("refresh_token")) << "cookie mode keeps the token out of JS";
+  const auto cookie = r->header("set-cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("Path=/refresh"), std::string::npos);
+  const auto pair = cookie.substr(0, cookie.find(';'));
+
+  auto no_header = post("/refresh", "", {{"Cookie", pair}, {"Origin", base_}});
+  ASSERT_TRUE(no_header);
+  EXPECT_EQ(no_header->status, 403);
+  EXPECT_EQ(json::parse(no_header->body)["error"], "csrf_check_failed");
+  auto bad_origin = post("/refresh", "", {{"Cookie", pair}, {"Origin", "https://evil.example"}, {"X-Authd-CSRF", "1"}});
+  ASSERT_TRUE(bad_origin);
+  EXPECT_EQ(bad_origin->status, 403);
+  auto no_origin = post("/refresh", "", {{"Cookie", pair}, {"X-Authd-CSRF", "1"}});
+  ASSERT_TRUE(no_origin);
+  EXPECT_EQ(no_origin->status, 403);
+  auto ok = post("/refresh", "", {{"Cookie", pair}, {"Origin", base_}, {"X-Authd-CSRF", "1"}});
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_FALSE(json::parse(ok->body).contains("refresh_token"));
+  EXPECT_NE(ok->header("set-cookie").substr(0, ok->header("set-cookie").find(';')), pair) << "cookie rotated";
+}
+
+TEST_F(AuthHttpTest, BearerRoutesSessionsAndLogout) {
+  auto none = testing::http_get(port_, "/sessions");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_NE(none->header("www-authenticate").find("Bearer"), std::string::npos);
+
+  auto a = login_ok(), b = login_ok();
+  const std::map<std::string, std::string> auth_a{{"Authorization", "Bearer " + a["access_token"].get<std::string>()}};
+  Connection c(port_);
+  auto list = c.request("GET", "/sessions", "", auth_a);
+  ASSERT_TRUE(list && list->status == 200);
+  auto sessions = json::parse(list->body)["sessions"];
+  ASSERT_EQ(sessions.size(), 2u);
+  std::string other_id;
+  for (const auto& s : sessions)
+    if (!s["current"].get<bool>()) other_id = s["id"];
+  ASSERT_FALSE(other_id.empty());
+  auto del = c.request("DELETE", "/sessions/" + other_id, "", auth_a);
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 204);
+  auto b_refresh = post("/refresh", json{{"refresh_token", b["refresh_token"]}}.dump());
+  EXPECT_EQ(b_refresh->status, 401) << "deleted session's refresh token is dead";
+
+  auto out = c.request("POST", "/logout", "", auth_a);
+  ASSERT_TRUE(out && out->status == 200);
+  auto after = c.request("GET", "/sessions", "", auth_a);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401) << "logout rejects the access token at once";
+  EXPECT_NE(after->header("www-authenticate").find("invalid_token"), std::string::npos);
+}
+
+TEST_F(AuthHttpTest, LogoutAllEndsEverySession) {
+  auto a = login_ok(), b = login_ok();
+  auto r = post("/logout/all", "", {{"Authorization", "Bearer " + a["access_token"].get<std::string>()}});
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_EQ(json::parse(r->body)["sessions_revoked"], 2);
+  EXPECT_EQ(post("/refresh", json{{"refresh_token", b["refresh_token"]}}.dump())->status, 401);
+}
+
+TEST_F(AuthHttpTest, JwksHasETagAnd304) {
+  auto r = testing::http_get(port_, "/.well-known/jwks.json");
+  ASSERT_TRUE(r && r->status == 200);
+  const auto etag = r->header("etag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_NE(r->header("cache-control").find("max-age=300"), std::string::npos);
+  EXPECT_EQ(json::parse(r->body)["keys"].size(), 1u);
+  Connection c(port_);
+  auto again = c.request("GET", "/.well-known/jwks.json", "", {{"If-None-Match", etag}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  auto other = c.request("GET", "/.well-known/jwks.json", "", {{"If-None-Match", "\"other\""}});
+  EXPECT_EQ(other->status, 200);
+}
+
+TEST_F(AuthHttpTest, AuthctlManagesUsers) {
+  std::string out;
+  ASSERT_EQ(authctl({"user", "add", "Frank@Example.com", "--roles", "admin,user", "--tenant", "t1"},
+                    "frank-password-1\n", &out),
+            0)
+      << out;
+  EXPECT_EQ(out.find("frank-password-1"), std::string::npos);
+  auto t = login_ok(R"({"email":"frank@example.com","password":"frank-password-1"})");
+  ASSERT_TRUE(authctl({"user", "list"}, "", &out) == 0);
+  EXPECT_NE(out.find("frank@example.com\tadmin,user\tt1\tno"), std::string::npos) << out;
+  EXPECT_EQ(authctl({"user", "add", "frank@example.com"}, "another-password\n", &out), 1) << "duplicate";
+
+  ASSERT_EQ(authctl({"user", "disable", "frank@example.com"}, "", &out), 0) << out;
+  EXPECT_NE(out.find("revoked 1 session"), std::string::npos) << out;
+  auto disabled = post("/login", R"({"email":"frank@example.com","password":"frank-password-1"})");
+  EXPECT_EQ(disabled->status, 403);
+  EXPECT_EQ(post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump())->status, 401);
+  ASSERT_EQ(authctl({"user", "enable", "frank@example.com"}), 0);
+  ASSERT_EQ(authctl({"user", "set-password", "frank@example.com"}, "new-password-2\n"), 0);
+  EXPECT_EQ(post("/login", R"({"email":"frank@example.com","password":"frank-password-1"})")->status, 401);
+  login_ok(R"({"email":"frank@example.com","password":"new-password-2"})");
+  ASSERT_EQ(authctl({"user", "roles", "frank@example.com", "auditor"}), 0);
+}
+
+TEST_F(AuthHttpTest, AuthctlListsAndRotatesKeys) {
+  std::string out;
+  ASSERT_EQ(authctl({"keys", "list"}, "", &out), 0) << out;
+  EXPECT_NE(out.find("\tES256\tactive\tyes"), std::string::npos) << out;
+  ASSERT_EQ(authctl({"keys", "rotate"}, "", &out), 0) << out;
+  EXPECT_NE(out.find("new key"), std::string::npos) << out;
+  EXPECT_NE(out.find("\tnext\t"), std::string::npos) << out;
+  ASSERT_EQ(authctl({"keys", "rotate"}, "", &out), 0) << out;
+  EXPECT_NE(out.find("already pending"), std::string::npos) << out;
+}
+
+TEST_F(AuthHttpTest, SigtermFinishesInFlightLogin) {
+  Connection c(port_, std::nullopt, 10s);
+  // Headers and half the body first, so the request is in flight when SIGTERM arrives.
+  const std::string body = kDemoLogin;
+  ASSERT_TRUE(c.send_raw("POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
+  std::this_thread::sleep_for(100ms);
+  proc_->signal(SIGTERM);
+  ASSERT_TRUE(proc_->wait_for_output("server.draining", 2s));
+  ASSERT_TRUE(c.send_raw(body.substr(10)));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(proc_->wait(5s), 0);
+}
+
+}  // namespace
+}  // namespace authd

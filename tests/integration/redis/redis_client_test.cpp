@@ -1,0 +1,281 @@
+// RedisClient against real redis-server processes: commands, errors, timeouts, scripts,
+// AUTH/SELECT, pub/sub and resubscription, and many threads at once.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "authd/cache/redis_client.h"
+#include "redis_server.h"
+
+namespace authd::cache {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::connect_or_fail;
+using testing::eventually;
+using testing::RedisServer;
+using testing::shared_redis_options;
+using Ms = std::chrono::milliseconds;
+
+std::string unique(const std::string& base) {
+  static std::atomic<int> n{0};
+  return "authd:test:" + base + ":" + std::to_string(::getpid()) + ":" + std::to_string(++n);
+}
+
+Ms since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - t0);
+}
+
+TEST(RedisClientTest, CommandsRoundTripBinarySafe) {
+  auto client = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(client);
+  auto pong = client->command({"PING"});
+  ASSERT_TRUE(pong) << pong.error().message;
+  EXPECT_EQ(pong->type, Reply::Type::kStatus);
+  EXPECT_EQ(pong->str, "PONG");
+
+  const std::string key = unique("bin");
+  const std::string value("a\0b\r\n$3\xff", 8);
+  auto set = client->command({"SET", key, value, "PX", "10000"});
+  ASSERT_TRUE(set);
+  auto get = client->command({"GET", key});
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->type, Reply::Type::kString);
+  EXPECT_EQ(get->str, value);
+  auto missing = client->command({"GET", key + ":none"});
+  ASSERT_TRUE(missing);
+  EXPECT_TRUE(missing->is_nil());
+  auto arr = client->command({"MGET", key, key + ":none"});
+  ASSERT_TRUE(arr);
+  ASSERT_EQ(arr->elements.size(), 2u);
+  EXPECT_EQ(arr->elements[0].str, value);
+  EXPECT_TRUE(arr->elements[1].is_nil());
+  EXPECT_NE(client->endpoint(), "");
+}
+
+TEST(RedisClientTest, ErrorReplyIsReplyErrorAndConnectionStaysUsable) {
+  auto client = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(client);
+  const std::string key = unique("str");
+  ASSERT_TRUE(client->command({"SET", key, "not a number", "PX", "10000"}));
+  auto r = client->command({"INCR", key});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kReplyError);
+  EXPECT_NE(r.error().message.find("not an integer"), std::string::npos);
+  EXPECT_TRUE(client->command({"PING"}));
+  EXPECT_TRUE(client->available());
+}
+
+TEST(RedisClientTest, TimeoutIsBoundedAndTheClientRecovers) {
+  authd::testing::TempDir dir;
+  RedisServer server(dir.path(), "slow", {});
+  ASSERT_TRUE(server.start());
+  auto client = connect_or_fail(server.options());
+  ASSERT_TRUE(client);
+  std::thread sleeper([&] { server.cli({"DEBUG", "SLEEP", "0.3"}); });
+  std::this_thread::sleep_for(50ms);  // the server is now asleep
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = client->command({"PING"}, 50ms);
+  const auto took = since(t0);
+  sleeper.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kTimeout);
+  EXPECT_GE(took, 50ms);
+  EXPECT_LT(took, 80ms);
+  // The late PONG is discarded; the next caller gets its own reply.
+  auto r2 = client->command({"ECHO", "after"});
+  ASSERT_TRUE(r2) << r2.error().message;
+  EXPECT_EQ(r2->str, "after");
+  EXPECT_EQ(client->stats().timeouts, 1u);
+}
+
+TEST(RedisClientTest, EvalLoadsTheScriptOnNoScript) {
+  auto client = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(client);
+  // A script unique to this run, so it cannot be cached already.
+  RedisScript script("return {KEYS[1], ARGV[1], " + std::to_string(::getpid()) + "}");
+  auto r = client->eval(script, {"k"}, {"v"});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->elements.size(), 3u);
+  EXPECT_EQ(r->elements[0].str, "k");
+  EXPECT_EQ(r->elements[1].str, "v");
+  EXPECT_EQ(r->elements[2].integer, ::getpid());
+  EXPECT_EQ(client->stats().noscript_reloads, 1u);
+  ASSERT_TRUE(client->eval(script, {"k"}, {"v"}));
+  EXPECT_EQ(client->stats().noscript_reloads, 1u);  // cached now: EVALSHA hit
+
+  RedisScript broken("return redis.call('NOSUCHCOMMAND')");
+  auto e = client->eval(broken, {}, {});
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().code, Errc::kReplyError);
+}
+
+TEST(RedisClientTest, AuthWithPasswordAndTheWrongPassword) {
+  authd::testing::TempDir dir;
+  RedisServer::Config config;
+  config.password = "correct-horse";
+  RedisServer server(dir.path(), "auth", config);
+  ASSERT_TRUE(server.start());
+  auto good = connect_or_fail(server.options());
+  ASSERT_TRUE(good);
+  EXPECT_TRUE(good->command({"SET", "k", "v"}));
+
+  RedisOptions wrong = server.options();
+  wrong.password = "battery-staple";
+  auto bad = RedisClient::create(wrong);
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE((*bad)->wait_until_available(300ms));
+  const std::string err = (*bad)->last_error();
+  EXPECT_NE(err.find("AUTH failed"), std::string::npos) << err;
+  EXPECT_EQ(err.find("battery-staple"), std::string::npos) << err;
+
+  RedisOptions none = server.options();
+  none.password.clear();
+  auto anon = RedisClient::create(none);
+  ASSERT_TRUE(anon);
+  EXPECT_FALSE((*anon)->wait_until_available(300ms));  // PING → NOAUTH: never "up"
+}
+
+TEST(RedisClientTest, SelectsTheDatabaseOfTheUrl) {
+  RedisOptions o3 = shared_redis_options();
+  o3.db = 3;
+  auto db3 = connect_or_fail(o3);
+  auto db0 = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(db3 && db0);
+  const std::string key = unique("db");
+  ASSERT_TRUE(db3->command({"SET", key, "three", "PX", "10000"}));
+  auto in0 = db0->command({"GET", key});
+  ASSERT_TRUE(in0);
+  EXPECT_TRUE(in0->is_nil());
+  auto again3 = connect_or_fail(o3);
+  auto in3 = again3->command({"GET", key});
+  ASSERT_TRUE(in3);
+  EXPECT_EQ(in3->str, "three");
+}
+
+TEST(RedisClientTest, ManyThreadsShareOneConnection) {
+  auto client = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(client);
+  const std::string key = unique("counter");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        if (!client->command({"INCR", key}, 2s)) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto total = client->command({"GET", key});
+  ASSERT_TRUE(total);
+  EXPECT_EQ(total->str, "4000");
+  EXPECT_TRUE(client->command({"DEL", key}));
+}
+
+TEST(RedisClientTest, PubSubDeliversToAnotherClientQuickly) {
+  auto publisher = connect_or_fail(shared_redis_options());
+  auto subscriber = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(publisher && subscriber);
+  const std::string channel = unique("chan");
+  std::atomic<bool> subscribed{false};
+  auto resub = subscriber->on_resubscribed([&] { subscribed = true; });
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> got;
+  auto sub = subscriber->subscribe(channel, [&](const std::string& msg) {
+    std::lock_guard lock(m);
+    got.emplace_back(msg, std::chrono::steady_clock::now());
+    cv.notify_all();
+  });
+  ASSERT_TRUE(eventually([&] { return subscribed.load(); }, 2s));
+
+  std::vector<double> latencies_ms;
+  for (int i = 0; i < 20; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto n = publisher->publish(channel, "m" + std::to_string(i));
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 1);
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 1s, [&] { return got.size() == static_cast<size_t>(i + 1); }));
+    EXPECT_EQ(got.back().first, "m" + std::to_string(i));
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(got.back().second - t0).count());
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::cout << "[ MEASURE  ] pub/sub publish→callback: median " << latencies_ms[10]
+            << " ms, max " << latencies_ms.back() << " ms (20 messages)\n";
+  EXPECT_LT(latencies_ms.back(), 100.0);
+  EXPECT_GE(subscriber->stats().messages, 20u);
+
+  // After the handle goes, nothing more is delivered to it.
+  sub.reset();
+  ASSERT_TRUE(publisher->publish(channel, "late"));
+  std::this_thread::sleep_for(50ms);
+  std::lock_guard lock(m);
+  EXPECT_EQ(got.size(), 20u);
+}
+
+TEST(RedisClientTest, SubscriberResubscribesAfterItsConnectionIsKilled) {
+  authd::testing::TempDir dir;
+  RedisServer server(dir.path(), "pubsub", {});
+  ASSERT_TRUE(server.start());
+  auto publisher = connect_or_fail(server.options());
+  auto subscriber = connect_or_fail(server.options());
+  ASSERT_TRUE(publisher && subscriber);
+  std::atomic<int> resubscribed{0};
+  std::atomic<int> received{0};
+  auto resub = subscriber->on_resubscribed([&] { ++resubscribed; });
+  auto sub = subscriber->subscribe("events", [&](const std::string&) { ++received; });
+  ASSERT_TRUE(eventually([&] { return resubscribed.load() == 1; }, 2s));
+  ASSERT_TRUE(publisher->publish("events", "one"));
+  ASSERT_TRUE(eventually([&] { return received.load() == 1; }, 1s));
+
+  auto killed = server.cli({"CLIENT", "KILL", "TYPE", "pubsub"});
+  ASSERT_TRUE(killed);
+  EXPECT_EQ(*killed, "1");
+  ASSERT_TRUE(eventually([&] { return resubscribed.load() == 2; }, 2s));
+  ASSERT_TRUE(publisher->publish("events", "two"));
+  EXPECT_TRUE(eventually([&] { return received.load() == 2; }, 1s));
+  EXPECT_TRUE(publisher->available());  // the command connection was not touched
+}
+
+TEST(RedisClientTest, ChannelsAddedLaterAreSubscribedToo) {
+  auto publisher = connect_or_fail(shared_redis_options());
+  auto subscriber = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(publisher && subscriber);
+  const std::string a = unique("a");
+  const std::string b = unique("b");
+  std::atomic<int> got_a{0}, got_b{0};
+  auto sa = subscriber->subscribe(a, [&](const std::string&) { ++got_a; });
+  ASSERT_TRUE(eventually([&] { return testing::receivers(publisher->publish(a, "x")) == 1; }, 2s));
+  auto sb = subscriber->subscribe(b, [&](const std::string&) { ++got_b; });
+  ASSERT_TRUE(eventually([&] { return testing::receivers(publisher->publish(b, "y")) == 1; }, 2s));
+  EXPECT_TRUE(eventually([&] { return got_a.load() >= 1 && got_b.load() >= 1; }, 1s));
+}
+
+TEST(RedisClientTest, BlockingCallFromTheIoThreadIsRefusedNotDeadlocked) {
+  auto client = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(client);
+  const std::string channel = unique("io");
+  std::atomic<int> code{-1};
+  std::atomic<bool> async_ok{false};
+  auto sub = client->subscribe(channel, [&](const std::string&) {
+    auto r = client->command({"PING"});
+    code = r ? 0 : static_cast<int>(r.error().code);
+    client->command_async({"PING"}, [&](CacheResult<Reply> a) { async_ok = a.has_value(); });
+  });
+  ASSERT_TRUE(eventually([&] { return testing::receivers(client->publish(channel, "x")) == 1; }, 2s));
+  ASSERT_TRUE(eventually([&] { return code.load() != -1; }, 1s));
+  EXPECT_EQ(code.load(), static_cast<int>(Errc::kInternal));
+  EXPECT_TRUE(eventually([&] { return async_ok.load(); }, 1s));
+}
+
+}  // namespace
+}  // namespace authd::cache
