@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   cl->sources.env = config::process_env();
+  // `migrate` opens no listener: a production listen address must not demand TLS files here.
+  if (cl->command == "migrate") cl->sources.overrides.emplace("server.behind_tls_proxy", "true");
   auto cfg = config::load(cl->sources);
   if (!cfg) {
     std::cerr << "authd: " << cfg.error().message << "\n";

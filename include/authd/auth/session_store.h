@@ -42,7 +42,7 @@ struct RotateRequest {
 
 enum class RotateOutcome {
   kRotated,        ///< presented token was live: it is now used, successor is live
-  kGraceReplay,    ///< presented token was rotated < grace ago to this same successor, which is
+  kGraceReplay,    ///< presented token was rotated <= grace ago to this same successor, which is
                    ///< still live: answer with the same successor again (no new branch)
   kReuseDetected,  ///< presented token was already used outside the grace rules: the whole
                    ///< family is now revoked (reason "reuse_detected")
@@ -51,10 +51,19 @@ enum class RotateOutcome {
   kExpired,        ///< family past its absolute or idle expiry
 };
 
+/// What a refresh needs of the family's user to mint the next access token, read in the same
+/// call as the rotation so that /refresh costs one database round trip.
+struct FamilyUser {
+  bool disabled = false;
+  std::vector<std::string> roles;
+  std::string tenant_id;
+};
+
 struct RotateResult {
   RotateOutcome outcome = RotateOutcome::kUnknown;
   std::optional<Session> session;  ///< the family after the call (absent for kUnknown)
   std::int64_t generation = 0;     ///< generation of the successor (kRotated, kGraceReplay)
+  std::optional<FamilyUser> user;  ///< the family's user, present whenever session is
 };
 
 /// Thread-safe; every call may block on I/O (run on the worker pool).

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# /login and /refresh on Postgres, each next to a reference measured in the same run:
+#   /refresh  vs pgbench running the same rotation function with as many DB connections
+#   /login    vs the Argon2id hash rate of this machine (authd_hashrate_bench)
+# Usage: bench/auth/run.sh [BUILD_DIR] [DURATION_S]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BUILD=${1:-build}; DUR=${2:-10}
+command -v wrk >/dev/null && command -v pgbench >/dev/null 2>&1 || scripts/deps all
+PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
+cmake --build "$BUILD" --target authd authctl authd_hashrate_bench >/dev/null
+
+work=$(mktemp -d /tmp/authd-bench-auth.XXXXXX)
+chmod 755 "$work"
+authd_pid=""
+cleanup() {
+  [ -n "$authd_pid" ] && kill "$authd_pid" 2>/dev/null || true
+  "$ROOT/scripts/services" down "$work/svc" >/dev/null 2>&1 || true
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+AUTHD_SERVICES_REPLICA=${AUTHD_SERVICES_REPLICA:-1} "$ROOT/scripts/services" up "$work/svc" 2>/dev/null
+. "$work/svc/env"
+
+POOL=16; CONNS=64; THREADS=$(nproc)
+head -c32 /dev/urandom | base64 > "$work/kek"; head -c32 /dev/urandom | base64 > "$work/pepper"
+chmod 600 "$work/kek" "$work/pepper"
+export AUTHD_STORE_URL="$AUTHD_TEST_PG_URL" AUTHD_STORE_POOL_SIZE=$POOL \
+  AUTHD_KEYS_KEK_FILE="$work/kek" AUTHD_AUTH_PEPPER_FILE="$work/pepper" \
+  AUTHD_LOG_LEVEL=warn AUTHD_LOG_ACCESS_LOG=false AUTHD_SERVER_ADMIN_LISTEN=127.0.0.1:0
+"$BUILD/authd" migrate >/dev/null
+echo "bench-password-1" | "$BUILD/authctl" user add bench@example.com >/dev/null
+PORT=$(( 24000 + RANDOM % 4000 ))
+"$BUILD/authd" --listen "127.0.0.1:$PORT" > "$work/authd.log" 2>&1 &
+authd_pid=$!
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/.well-known/jwks.json" && break; sleep 0.1; done
+URL="http://127.0.0.1:$PORT"
+
+wrk_stats() {  # file -> "rps p50_ms p99_ms errors"
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } sub(/s$/,"",v); return v*1000 }
+    /Requests\/sec/ { rps=$2 } $1=="50%" { p50=ms($2) } $1=="99%" { p99=ms($2) }
+    /Non-2xx/ { err+=$NF } /Socket errors/ { err+=1 }
+    END { printf "%s %.2f %.2f %d\n", rps, p50, p99, err }' "$1"
+}
+
+# --- /login vs Argon2id hash rate (both cores) ---
+wrk -t2 -c16 -d2s -s bench/auth/login.lua "$URL/login" >/dev/null 2>&1
+wrk -t2 -c16 -d"${DUR}s" --latency -s bench/auth/login.lua "$URL/login" > "$work/login.out" 2>&1
+read -r l_rps l_p50 l_p99 l_err <<<"$(wrk_stats "$work/login.out")"
+"$BUILD/bench/crypto/authd_hashrate_bench" "$DUR" "$THREADS" > "$work/hash.out"
+h_rate=$(awk -v t="$THREADS" '$1=="verify" && $2==t {print $3}' "$work/hash.out")
+
+# --- /refresh vs pgbench on the same rotation function ---
+: > "$work/tokens"
+# wrk builds one request per connection that it then throws away, so each chain needs a spare.
+for _ in $(seq 1 $((CONNS * 2))); do
+  curl -s "$URL/login" -H 'Content-Type: application/json' \
+    -d '{"email":"bench@example.com","password":"bench-password-1"}' |
+    grep -o '"refresh_token":"[^"]*"' | cut -d'"' -f4 >> "$work/tokens"
+done
+WRK_THREADS=2 TOKENS_FILE="$work/tokens" wrk -t2 -c$CONNS -d"${DUR}s" --latency -s bench/auth/refresh.lua \
+  "$URL/refresh" > "$work/refresh.out" 2>&1
+read -r r_rps r_p50 r_p99 r_err <<<"$(wrk_stats "$work/refresh.out")"
+
+# pgbench chains: one session per client, first token sha256('c:1').
+psql "$AUTHD_TEST_PG_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at)
+SELECT gen_random_uuid(), (SELECT id FROM users LIMIT 1), 'authd', 0, 0, 4000000000, 4000000000
+FROM generate_series(0, $POOL - 1);
+INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)
+SELECT sha256(convert_to(n || ':1', 'UTF8')), id, 1, 0
+FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sessions WHERE created_at = 0) s;
+SQL
+"$PGBENCH" -n -c $POOL -j 2 -T "$DUR" -D g=1 -f bench/auth/pgbench_rotate.sql -r "$AUTHD_TEST_PG_URL" > "$work/pgbench.out" 2>&1
+p_tps=$(awk '/^tps/ {print $3; exit}' "$work/pgbench.out")
+p_lat=$(awk '/latency average/ {print $4}' "$work/pgbench.out")
+p_fail=$(awk '/number of failed transactions/ {print $5}' "$work/pgbench.out")
+
+printf '\nPostgres 15 on loopback (sync standby attached), %s cores, authd pool %s, worker threads %s\n' \
+  "$(nproc)" "$POOL" "$((2 * THREADS))"
+printf '| benchmark | authd | reference (same run) | ratio |\n|---|---|---|---|\n'
+printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | Argon2id verify, %d threads: %.0f/s | %.2f |\n' \
+  "$l_rps" "$l_p50" "$l_p99" "$l_err" "$THREADS" "$h_rate" "$(awk -v a="$l_rps" -v b="$h_rate" 'BEGIN{print a/b}')"
+printf '| /refresh (wrk -c%s) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | pgbench -c%s rotation fn: %.0f tps, avg %s ms, failed %s | %.2f |\n' \
+  "$CONNS" "$r_rps" "$r_p50" "$r_p99" "$r_err" "$POOL" "$p_tps" "$p_lat" "${p_fail:-0}" \
+  "$(awk -v a="$r_rps" -v b="$p_tps" 'BEGIN{print a/b}')"
