@@ -44,6 +44,8 @@ CREATE UNIQUE INDEX refresh_tokens_one_live_key ON refresh_tokens (session_id) W
 --   grace_replay    the token was rotated to this same p_successor at most p_grace seconds
 --                   ago and that successor is still live: nothing changes but last_used_at
 --   reuse_detected  any other replay of a used token: the family is revoked
+-- Every outcome but unknown returns the family after the call and its user's disabled flag,
+-- roles and tenant (o_user_*), so that a refresh needs nothing else from the database.
 -- Locks are taken session first, then token. revoke and purge lock the session (purge's
 -- cascade then locks its tokens), so all writers agree on the order and never deadlock; the
 -- session lock also serialises every rotation within a family, so concurrent presentations
@@ -55,7 +57,8 @@ RETURNS TABLE (o_outcome text, o_generation bigint,
                o_id uuid, o_user_id uuid, o_client_id text, o_created_at bigint,
                o_last_used_at bigint, o_absolute_expires_at bigint, o_idle_expires_at bigint,
                o_revoked_at bigint, o_revoked_reason text, o_user_agent text, o_ip text,
-               o_session_generation bigint)
+               o_session_generation bigint,
+               o_user_disabled boolean, o_user_roles text[], o_user_tenant text)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -136,6 +139,12 @@ BEGIN
   o_user_agent := v_ses.user_agent;
   o_ip := v_ses.ip;
   o_session_generation := v_ses.generation;
+  -- What the caller needs of the family's user to mint the next access token, read here so
+  -- that a refresh stays one round trip. The row exists: deleting a user cascades to its
+  -- sessions, which waits for the session lock held here.
+  SELECT u.disabled, u.roles, u.tenant_id
+    INTO o_user_disabled, o_user_roles, o_user_tenant
+    FROM users u WHERE u.id = v_ses.user_id;
   RETURN NEXT;
 END
 $$;

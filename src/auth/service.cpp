@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include "authd/core/base64url.h"
 #include "authd/jose/jws.h"
@@ -73,7 +74,18 @@ std::optional<std::string> normalize_email(std::string_view email) {
   return s;
 }
 
-AuthService::AuthService(Deps deps, Settings settings) : d_(deps), settings_(std::move(settings)) {}
+AuthService::AuthService(Deps deps, Settings settings) : d_(deps), settings_(std::move(settings)) {
+  unsigned slots = settings_.max_concurrent_hashes;
+  if (slots == 0) slots = std::max(1u, std::thread::hardware_concurrency());
+  hash_slots_ = std::make_unique<std::counting_semaphore<>>(static_cast<std::ptrdiff_t>(slots));
+}
+
+bool AuthService::verify_password_limited(std::string_view hash, std::string_view password) {
+  hash_slots_->acquire();
+  const bool ok = crypto::verify_password(hash, password);
+  hash_slots_->release();
+  return ok;
+}
 
 bool AuthService::looks_like_refresh_token(std::string_view token) {
   if (token.size() != 43) return false;
@@ -94,9 +106,18 @@ std::string AuthService::successor_of(std::string_view token) const {
 AuthResult<Client> AuthService::client(const std::string& client_id) {
   const std::string id = client_id.empty() ? std::string(kDefaultClient) : client_id;
   if (id.size() > 128) return fail(Errc::kInvalidClient, "Unknown client.");
+  const auto now = d_.clock.now_unix();
+  {
+    std::lock_guard lock(clients_mu_);
+    if (auto it = clients_.find(id); it != clients_.end() && it->second.expires_at > now)
+      return it->second.client;
+  }
   auto c = d_.clients.find(id);
   if (!c) return unexpected(store_error(c.error()));
   if (!c->has_value()) return fail(Errc::kInvalidClient, "Unknown client.");
+  std::lock_guard lock(clients_mu_);
+  if (clients_.size() > 1000) clients_.clear();  // unknown ids are not cached; this bounds the rest
+  clients_[id] = CachedClient{**c, now + settings_.client_cache_s};
   return std::move(**c);
 }
 
@@ -120,10 +141,10 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
   // Same work whether or not the account exists: verify against a dummy hash.
   bool ok = false;
   if (user) {
-    ok = crypto::verify_password(user->password_hash, req.password);
+    ok = verify_password_limited(user->password_hash, req.password);
   } else {
     auto dummy = crypto::dummy_hash(settings_.password);
-    if (dummy) (void)crypto::verify_password(*dummy, req.password);
+    if (dummy) (void)verify_password_limited(*dummy, req.password);
   }
   if (d_.events) d_.events->login(ok);
   if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
@@ -131,7 +152,10 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
 
   const auto now = d_.clock.now_unix();
   if (crypto::needs_rehash(user->password_hash, settings_.password)) {
-    if (auto h = crypto::hash_password(req.password, settings_.password)) {
+    hash_slots_->acquire();
+    auto h = crypto::hash_password(req.password, settings_.password);
+    hash_slots_->release();
+    if (h) {
       (void)d_.users.set_password_hash(user->id, *h, now);  // best effort; login still succeeds
     }
   }
@@ -225,13 +249,25 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
     if (d_.events) d_.events->revoked(s.id, now + settings_.access_ttl_s + settings_.leeway_s);
     return invalid();
   }
-  auto user = d_.users.find_by_id(s.user_id);
-  if (!user) return unexpected(store_error(user.error()));
-  if (!user->has_value() || (*user)->disabled) {
-    (void)d_.sessions.revoke(s.id, "account_disabled", now);
-    return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+  // The rotation returned the user's current state: no second round trip.
+  User user;
+  user.id = s.user_id;
+  if (rotated->user) {
+    user.disabled = rotated->user->disabled;
+    user.roles = rotated->user->roles;
+    user.tenant_id = rotated->user->tenant_id;
+  } else {
+    auto found = d_.users.find_by_id(s.user_id);
+    if (!found) return unexpected(store_error(found.error()));
+    if (!found->has_value()) return invalid();
+    user = std::move(**found);
   }
-  return issue(**user, s, successor, now);
+  if (user.disabled) {
+    (void)d_.sessions.revoke(s.id, "account_disabled", now);
+    if (d_.events) d_.events->revoked(s.id, now + settings_.access_ttl_s + settings_.leeway_s);
+    return invalid();
+  }
+  return issue(user, s, successor, now);
 }
 
 AuthResult<Principal> AuthService::authenticate(std::string_view bearer) {

@@ -89,7 +89,7 @@ class SessionBase {
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   explicit Impl(ServerOptions o, obs::Registry& m)
       : options(std::move(o)),
-        ioc(options.config.threads),
+        ioc(1),
         workers(static_cast<std::size_t>(options.config.worker_threads)),
         requests(m.counter("authd_http_requests_total",
                            "HTTP requests by route, method and status.",
@@ -108,7 +108,24 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                   {"reason"})) {}
 
   ServerOptions options;
+  // One event loop per I/O thread (as nginx workers): a connection lives on one loop, so its
+  // handlers need no strand and threads never contend on a shared scheduler. `ioc` (loop 0)
+  // also runs the acceptors, signals and the drain timer.
   asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> extra_loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::atomic<std::size_t> next_loop{0};
+
+  asio::io_context& pick_loop() {
+    const std::size_t n = extra_loops.size() + 1;
+    const std::size_t i = next_loop.fetch_add(1, std::memory_order_relaxed) % n;
+    return i == 0 ? ioc : *extra_loops[i - 1];
+  }
+  void stop_loops() {
+    for (auto& g : keep_running) g.reset();
+    ioc.stop();
+    for (auto& l : extra_loops) l->stop();
+  }
   asio::thread_pool workers;
   std::atomic<bool> is_draining{false};
   std::atomic<std::size_t> open{0};
@@ -441,7 +458,7 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::acceptor> acc,
                                 std::shared_ptr<const Router> router, bool use_tls) {
   auto self = shared_from_this();
-  acc->async_accept(asio::make_strand(ioc), [self, name, acc, router, use_tls](beast::error_code ec,
+  acc->async_accept(pick_loop(), [self, name, acc, router, use_tls](beast::error_code ec,
                                                                                tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acc->is_open()) return;
     if (ec) {
@@ -506,7 +523,7 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
       beast::error_code ignored;
       signals->cancel(ignored);
     }
-    ioc.stop();
+    stop_loops();
     return;
   }
   drain_timer.emplace(ioc, std::chrono::milliseconds(20));
@@ -515,10 +532,15 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
 }
 
 Server::Server(ServerOptions options, obs::Registry& metrics)
-    : impl_(std::make_shared<Impl>(std::move(options), metrics)) {}
+    : impl_(std::make_shared<Impl>(std::move(options), metrics)) {
+  for (int i = 1; i < std::max(1, impl_->options.config.threads); ++i) {
+    impl_->extra_loops.push_back(std::make_unique<asio::io_context>(1));
+    impl_->keep_running.push_back(asio::make_work_guard(*impl_->extra_loops.back()));
+  }
+}
 
 Server::~Server() {
-  impl_->ioc.stop();
+  impl_->stop_loops();
   impl_->workers.join();
 }
 
@@ -553,9 +575,8 @@ Result<config::Endpoint, std::string> Server::listen(std::string name, const con
 }
 
 void Server::run() {
-  const int n = std::max(1, impl_->options.config.threads);
   std::vector<std::thread> threads;
-  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& loop : impl_->extra_loops) threads.emplace_back([&l = *loop] { l.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
 }

@@ -275,6 +275,58 @@ TEST_P(SessionStoreContract, ReplayAfterGraceIsReuse) {
   EXPECT_EQ(rotate(t1, new_hash(), kT0 + 120).outcome, RotateOutcome::kRevoked);
 }
 
+// Every outcome with a session also carries the family's user (disabled, roles, tenant), read
+// in the same call, so a refresh needs no second query; and it is read fresh each time.
+TEST_P(SessionStoreContract, RotationCarriesTheFamilysUser) {
+  auth::User u;
+  u.id = new_uuid();
+  u.email = u.id + "@example.com";
+  u.password_hash = "h";
+  u.roles = {"admin", "user"};
+  u.tenant_id = "t1";
+  u.created_at = u.updated_at = kT0;
+  ASSERT_TRUE(db().users().create(u));
+  const std::vector<std::string> roles{"admin", "user"};
+  auto expect_user = [&](const RotateResult& r, bool disabled, const char* what) {
+    ASSERT_TRUE(r.session.has_value()) << what;
+    ASSERT_TRUE(r.user.has_value()) << what;
+    EXPECT_EQ(r.user->disabled, disabled) << what;
+    EXPECT_EQ(r.user->roles, roles) << what;
+    EXPECT_EQ(r.user->tenant_id, "t1") << what;
+  };
+
+  Family f = new_family(kT0, kT0 + 30 * kDay, kT0 + kIdle, u.id);
+  const std::string t1 = new_hash(), t2 = new_hash();
+  RotateResult rotated = rotate(f.first_hash, t1, kT0 + 100);
+  ASSERT_EQ(rotated.outcome, RotateOutcome::kRotated);
+  expect_user(rotated, false, "rotated");
+
+  auto disabled = db().users().set_disabled(u.id, true, kT0 + 101);
+  ASSERT_TRUE(disabled) << disabled.error();
+  RotateResult replay = rotate(f.first_hash, t1, kT0 + 102);
+  ASSERT_EQ(replay.outcome, RotateOutcome::kGraceReplay);
+  expect_user(replay, true, "grace replay");
+  RotateResult next = rotate(t1, t2, kT0 + 103);
+  ASSERT_EQ(next.outcome, RotateOutcome::kRotated);
+  expect_user(next, true, "next rotation");
+
+  RotateResult reuse = rotate(f.first_hash, t1, kT0 + 104);  // t1 has moved on
+  ASSERT_EQ(reuse.outcome, RotateOutcome::kReuseDetected);
+  expect_user(reuse, true, "reuse detected");
+  RotateResult revoked = rotate(t2, new_hash(), kT0 + 105);
+  ASSERT_EQ(revoked.outcome, RotateOutcome::kRevoked);
+  expect_user(revoked, true, "revoked");
+
+  Family expired = new_family(kT0, kT0 + 10, kT0 + 10, u.id);
+  RotateResult late = rotate(expired.first_hash, new_hash(), kT0 + 11);
+  ASSERT_EQ(late.outcome, RotateOutcome::kExpired);
+  expect_user(late, true, "expired");
+
+  RotateResult unknown = rotate(new_hash(), new_hash(), kT0 + 106);
+  EXPECT_EQ(unknown.outcome, RotateOutcome::kUnknown);
+  EXPECT_FALSE(unknown.user.has_value());
+}
+
 // 50 concurrent presentations of one token with the same successor: exactly one rotates, the
 // other 49 are grace replays of the same generation, and the family has one live token.
 TEST_P(SessionStoreContract, FiftyConcurrentRotationsOfOneToken) {

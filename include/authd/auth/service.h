@@ -5,8 +5,11 @@
 // worker pool, never from an I/O thread.
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,11 @@ struct Settings {
   std::int64_t leeway_s = 30;
   crypto::PasswordParams password;
   std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
+  /// Clients change rarely; a looked-up client is reused this long before it is read again.
+  std::int64_t client_cache_s = 30;
+  /// Password hashes allowed to run at once; 0 = one per core. More than the cores only adds
+  /// context switches and memory traffic (each Argon2id call touches argon2_memory bytes).
+  unsigned max_concurrent_hashes = 0;
 };
 
 struct LoginRequest {
@@ -123,8 +131,17 @@ class AuthService {
   std::string token_hash(std::string_view token) const;
   std::string successor_of(std::string_view token) const;
 
+  bool verify_password_limited(std::string_view hash, std::string_view password);
+
   Deps d_;
   Settings settings_;
+  std::unique_ptr<std::counting_semaphore<>> hash_slots_;
+  struct CachedClient {
+    Client client;
+    std::int64_t expires_at;
+  };
+  std::mutex clients_mu_;
+  std::map<std::string, CachedClient, std::less<>> clients_;
 };
 
 /// Lower-cases and trims an email address; nullopt if it is not plausibly one.

@@ -28,7 +28,7 @@ constexpr Statement kRotate{
     "authd_sessions_rotate",
     "SELECT o_outcome, o_generation, o_id, o_user_id, o_client_id, o_created_at,"
     " o_last_used_at, o_absolute_expires_at, o_idle_expires_at, o_revoked_at, o_revoked_reason,"
-    " o_user_agent, o_ip, o_session_generation"
+    " o_user_agent, o_ip, o_session_generation, o_user_disabled, o_user_roles, o_user_tenant"
     " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint)"};
 constexpr Statement kFind{"authd_sessions_find",
                           "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions WHERE id = $1::uuid"};
@@ -212,6 +212,13 @@ StoreResult<auth::RotateResult> PgSessionStore::rotate_once(const auth::RotateRe
     auth::Session s;
     read_session(row, 2, s);
     out.session = std::move(s);
+    // Read in the same call: a refresh needs nothing else from the database. NULLs (no user
+    // row) fail boolean()/text_array() and so row.ok() below.
+    auth::FamilyUser u;
+    u.disabled = row.boolean(14);
+    u.roles = row.text_array(15);
+    u.tenant_id = row.text(16);
+    out.user = std::move(u);
   }
   if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed rotation row");
   return out;

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "store/sqlite/json_list.h"
 #include "store/sqlite/stores.h"
 #include "store/util.h"
 
@@ -57,6 +58,7 @@ constexpr const char* kTouch =
     "UPDATE sessions SET last_used_at = max(last_used_at, ?2) WHERE id = ?1";
 constexpr const char* kRevokeReuse =
     "UPDATE sessions SET revoked_at = ?2, revoked_reason = 'reuse_detected' WHERE id = ?1";
+constexpr const char* kFamilyUser = "SELECT disabled, roles, tenant_id FROM users WHERE id = ?1";
 
 #undef AUTHD_SESSION_COLUMNS
 // clang-format on
@@ -106,6 +108,23 @@ StoreResult<std::optional<auth::Session>> find_session(Connection& conn, const s
   if (!sessions) return unexpected(std::move(sessions).error());
   if (sessions->empty()) return std::optional<auth::Session>();
   return std::optional<auth::Session>(std::move(sessions->front()));
+}
+
+// What a refresh needs of the family's user, read inside the rotation's transaction.
+StoreResult<auth::FamilyUser> find_family_user(Connection& conn, const std::string& user_id) {
+  auto q = conn.query(kFamilyUser);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(user_id);
+  auto row = q->step();
+  if (!row) return unexpected(std::move(row).error());
+  if (!*row) return fail(Errc::kInternal, "sqlite: session without user");
+  auth::FamilyUser u;
+  u.disabled = q->int64_at(0) != 0;
+  auto roles = from_json_list(q->text_at(1));
+  if (!roles) return fail(Errc::kInternal, "sqlite: malformed users.roles");
+  u.roles = std::move(*roles);
+  u.tenant_id = q->text_at(2);
+  return u;
 }
 
 // Runs one statement whose parameters `bind` adds.
@@ -167,7 +186,7 @@ StoreResult<auth::RotateResult> SqliteSessionStore::rotate(const auth::RotateReq
     q->blob(request.presented_hash);
     auto row = q->step();
     if (!row) return unexpected(std::move(row).error());
-    if (!*row) return auth::RotateResult{RotateOutcome::kUnknown, std::nullopt, 0};
+    if (!*row) return auth::RotateResult{};  // kUnknown
     session_id = q->text_at(0);
     generation = q->int64_at(1);
     used_at = q->optional_int64_at(2);
@@ -233,7 +252,12 @@ StoreResult<auth::RotateResult> SqliteSessionStore::rotate(const auth::RotateReq
   }
   auto after = find_session(conn, session_id);
   if (!after) return unexpected(std::move(after).error());
+  if (!after->has_value()) return fail(Errc::kInternal, "sqlite: session vanished in rotation");
   result.session = std::move(*after);
+  // Same transaction: a refresh needs nothing else from the database.
+  auto user = find_family_user(conn, result.session->user_id);
+  if (!user) return unexpected(std::move(user).error());
+  result.user = std::move(*user);
   if (auto r = tx.commit(); !r) return unexpected(r.error());
   return result;
 }

@@ -371,7 +371,7 @@ TEST_P(AuthServiceTest, SessionsAreListedAndDeletable) {
 }
 
 TEST_P(AuthServiceTest, GarbageRefreshTokensAreInvalidGrant) {
-  for (const std::string bad :
+  for (const std::string& bad :
        std::vector<std::string>{"x", std::string(43, '!'), std::string(43, 'A'), std::string(2000, 'a')}) {
     auto r = refresh(bad);
     ASSERT_FALSE(r);
