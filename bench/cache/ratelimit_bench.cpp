@@ -105,6 +105,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!options->password.empty()) freeReplyObject(redisCommand(sync, "AUTH %s", options->password.c_str()));
+  // The limiter's own script, run synchronously: its server-side cost without our client.
+  const std::string sha = authd::cache::RedisScript(RedisRateLimiter::script_source()).sha1();
+  freeReplyObject(redisCommand(sync, "SCRIPT LOAD %s", RedisRateLimiter::script_source().c_str()));
+  const std::string interval = std::to_string(60'000'000 / limit.rate_per_minute);
+  const std::string burst = std::to_string(limit.burst);
 
   std::printf("single thread, %d calls each, latency in microseconds\n", n);
   std::printf("%-40s | %8s | %8s | %8s | %8s | %s\n", "operation", "p50", "p99", "p99.9", "mean", "failed");
@@ -118,6 +123,14 @@ int main(int argc, char** argv) {
           return ok;
         }));
     row("RedisClient::command(PING)", measure(n, [&](int) { return client.command({"PING"}).has_value(); }));
+    row("hiredis sync EVALSHA (same script)", measure(n, [&](int i) {
+          const std::string key = "authd:rl:" + keys[i % keys.size()];
+          auto* r = static_cast<redisReply*>(redisCommand(sync, "EVALSHA %s 1 %b %s %s 1 1", sha.c_str(),
+                                                          key.data(), key.size(), interval.c_str(), burst.c_str()));
+          const bool ok = r != nullptr && r->type == REDIS_REPLY_ARRAY;
+          if (r) freeReplyObject(r);
+          return ok;
+        }));
     row("RedisRateLimiter::check (EVALSHA)", measure(n, [&](int i) {
           return !redis_limiter.check(keys[i % keys.size()], limit).degraded;
         }));

@@ -59,6 +59,19 @@ TEST(RedisClientTest, CommandsRoundTripBinarySafe) {
   EXPECT_NE(client->endpoint(), "");
 }
 
+TEST(RedisClientTest, HostNamesAreResolvedOffTheIoThread) {
+  RedisOptions o = shared_redis_options();
+  o.endpoint.host = "localhost";
+  auto client = connect_or_fail(o);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->command({"PING"}));
+  o.endpoint.host = "no-such-host.invalid";
+  auto bad = RedisClient::create(o);
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE((*bad)->wait_until_available(300ms));
+  EXPECT_NE((*bad)->last_error().find("cannot resolve"), std::string::npos) << (*bad)->last_error();
+}
+
 TEST(RedisClientTest, ErrorReplyIsReplyErrorAndConnectionStaysUsable) {
   auto client = connect_or_fail(shared_redis_options());
   ASSERT_TRUE(client);

@@ -95,6 +95,9 @@ TEST_F(RedisSentinelTest, FollowsTheReplicaPromotedAfterTheMasterIsKilled) {
   // One per minute: the bucket (and its key) lasts longer than the failover.
   const auth::Limit slow{1, 10};
   ASSERT_FALSE(limiter.check("ip:failover", slow).degraded);
+  // Replication is asynchronous: make sure the bucket reached the replica before the kill.
+  ASSERT_TRUE(eventually([&] { return replica_->cli({"EXISTS", "authd:rl:ip:failover"}).value_or("") == "1"; },
+                         2s));
   std::atomic<int> resubscribed{0};
   std::atomic<int> messages{0};
   auto resub = client->on_resubscribed([&] { ++resubscribed; });
