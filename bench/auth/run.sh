@@ -28,7 +28,8 @@ head -c32 /dev/urandom | base64 > "$work/kek"; head -c32 /dev/urandom | base64 >
 chmod 600 "$work/kek" "$work/pepper"
 export AUTHD_STORE_URL="$AUTHD_TEST_PG_URL" AUTHD_STORE_POOL_SIZE=$POOL \
   AUTHD_KEYS_KEK_FILE="$work/kek" AUTHD_AUTH_PEPPER_FILE="$work/pepper" \
-  AUTHD_LOG_LEVEL=warn AUTHD_LOG_ACCESS_LOG=false AUTHD_SERVER_ADMIN_LISTEN=127.0.0.1:0
+  AUTHD_LOG_LEVEL=warn AUTHD_LOG_ACCESS_LOG=false AUTHD_SERVER_ADMIN_LISTEN=127.0.0.1:0 \
+  AUTHD_LIMITS_ENABLED=${AUTHD_LIMITS_ENABLED:-false}
 "$BUILD/authd" migrate >/dev/null
 echo "bench-password-1" | "$BUILD/authctl" user add bench@example.com >/dev/null
 PORT=$(( 24000 + RANDOM % 4000 ))

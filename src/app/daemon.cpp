@@ -1,11 +1,17 @@
 #include "app/daemon.h"
 
 #include <condition_variable>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
 #include "app/components.h"
 #include "authd/auth/service.h"
+#include "authd/cache/local_rate_limiter.h"
+#include "authd/cache/redis_client.h"
+#include "authd/cache/redis_rate_limiter.h"
+#include "authd/cache/redis_revocation_list.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
 #include "authd/http/auth_routes.h"
@@ -74,11 +80,19 @@ class MetricsEvents final : public auth::Events {
   obs::Counter& revocations_;
 };
 
-/// Deletes long-dead sessions in the background.
+/// Background store work off the I/O and Redis threads: deletes long-dead sessions every few
+/// minutes and runs posted tasks (revocation re-sync after a Redis reconnect).
 class Janitor {
  public:
   Janitor(auth::SessionStore& sessions, const Clock& clock) : sessions_(sessions), clock_(clock) {
     thread_ = std::thread([this] { run(); });
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_all();
   }
   ~Janitor() {
     {
@@ -92,7 +106,19 @@ class Janitor {
  private:
   void run() {
     std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::minutes(5), [this] { return stop_; })) {
+    auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!stop_) {
+      cv_.wait_until(lock, next_purge, [this] { return stop_ || !tasks_.empty(); });
+      if (stop_) break;
+      if (!tasks_.empty()) {
+        auto task = std::move(tasks_.front());
+        tasks_.erase(tasks_.begin());
+        lock.unlock();
+        task();
+        lock.lock();
+        continue;
+      }
+      next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(5);
       lock.unlock();
       // Keep revoked/expired families a day for audit and for reuse answers, then delete.
       auto n = sessions_.purge(clock_.now_unix() - 86400, 1000);
@@ -106,8 +132,56 @@ class Janitor {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::vector<std::function<void()>> tasks_;
   std::thread thread_;
 };
+
+auth::Limit to_limit(const config::RateConfig& r) { return auth::Limit{r.per_minute, r.burst}; }
+
+/// Rate limiting and revocation, shared through Redis when configured, else in-process.
+struct SharedState {
+  std::unique_ptr<cache::LocalRateLimiter> local;
+  std::unique_ptr<cache::RedisClient> redis;
+  std::unique_ptr<cache::RedisRateLimiter> login_limiter, refresh_limiter;
+  std::unique_ptr<cache::RedisRevocationList> revocations;
+  std::vector<cache::CallbackHandle> handles;
+
+  auth::RateLimiter* login() {
+    return login_limiter ? static_cast<auth::RateLimiter*>(login_limiter.get()) : local.get();
+  }
+  auth::RateLimiter* refresh() {
+    return refresh_limiter ? static_cast<auth::RateLimiter*>(refresh_limiter.get()) : local.get();
+  }
+};
+
+AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& cfg, const Clock& clock) {
+  auto st = std::make_unique<SharedState>();
+  st->local = std::make_unique<cache::LocalRateLimiter>(clock);
+  if (cfg.redis.url.empty()) return st;
+  auto opts = cache::parse_redis_url(cfg.redis.url);
+  if (!opts) return unexpected(Failure{2, "invalid configuration: redis.url: " + opts.error().message});
+  opts->command_timeout = cfg.redis.command_timeout;
+  if (!cfg.redis.password_file.empty()) {
+    std::ifstream f(cfg.redis.password_file);
+    if (!f) return unexpected(Failure{1, "cannot read redis.password_file " + cfg.redis.password_file});
+    std::getline(f, opts->password);
+  }
+  auto client = cache::RedisClient::create(*opts);
+  if (!client) return unexpected(Failure{1, "cannot start the Redis client: " + client.error().message});
+  st->redis = std::move(*client);
+  auto policy = [](config::RedisDownPolicy p) {
+    return p == config::RedisDownPolicy::kClosed ? cache::RedisDownPolicy::kFailClosed
+                                                 : cache::RedisDownPolicy::kLocalFallback;
+  };
+  cache::RedisRateLimiterOptions lo;
+  lo.fallback_factor = cfg.limits.fallback_factor;
+  lo.down_policy = policy(cfg.limits.login_when_redis_down);
+  st->login_limiter = std::make_unique<cache::RedisRateLimiter>(*st->redis, *st->local, lo);
+  lo.down_policy = policy(cfg.limits.refresh_when_redis_down);
+  st->refresh_limiter = std::make_unique<cache::RedisRateLimiter>(*st->redis, *st->local, lo);
+  st->revocations = std::make_unique<cache::RedisRevocationList>(*st->redis, clock);
+  return st;
+}
 
 bool etag_matches(std::string_view header, const std::string& etag) {
   if (header == "*") return true;
@@ -243,6 +317,20 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     key_rotations.inc();
     log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
   };
+  auto shared = make_shared_state(cfg, clock);
+  if (!shared) {
+    log::error("authd.redis", {{"reason", shared.error().message}});
+    return shared.error().exit_code;
+  }
+  auto& st = **shared;
+  if (st.revocations) {
+    // Another replica rotated: reload now instead of at the next poll.
+    kopt.on_rotated = [&key_rotations, &st](const keys::RotateResult& r) {
+      key_rotations.inc();
+      log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
+      (void)st.revocations->publish_event(R"({"type":"keys_changed"})");
+    };
+  }
   keys::KeyRingService key_service(ring, clock, kopt);
   key_service.start();
 
@@ -266,6 +354,16 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   auth::AuthService::Deps deps{
       (*db)->users(), (*db)->sessions(), (*db)->clients(), ring_keys, clock,
       random,         *pepper,           &events};
+  if (cfg.limits.enabled) {
+    deps.limiter = st.login();
+    deps.refresh_limiter = st.refresh();
+  }
+  deps.revocations = st.revocations.get();
+  as.login_per_ip = to_limit(cfg.limits.login_per_ip);
+  as.login_per_account = to_limit(cfg.limits.login_per_account);
+  as.login_failures = to_limit(cfg.limits.login_failures);
+  as.refresh_per_ip = to_limit(cfg.limits.refresh_per_ip);
+  as.refresh_per_token = to_limit(cfg.limits.refresh_per_token);
 
   auto public_router = std::make_shared<http::Router>();
   std::shared_ptr<http::Router> admin_router;
@@ -299,6 +397,32 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   }
   server.handle_signals();
   Janitor janitor((*db)->sessions(), clock);
+  auto& redis_up = metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.").get();
+  if (st.redis) {
+    redis_up.set(st.redis->available() ? 1 : 0);
+    st.handles.push_back(st.redis->on_state_change([&redis_up, &st](bool up) {
+      redis_up.set(up ? 1 : 0);
+      if (up) log::info("cache.redis_up", {{"endpoint", st.redis->endpoint()}});
+      else log::warn("cache.redis_down", {{"reason", st.redis->last_error()}, {"fallback", "local limits, store revocation checks"}});
+    }));
+    st.handles.push_back(st.revocations->on_event([&key_service](const std::string& type, const std::string&) {
+      if (type == "keys_changed") key_service.notify();
+    }));
+    // Revocations published while this replica was cut off were lost: re-read them.
+    const std::int64_t window = as.access_ttl_s + as.leeway_s;
+    st.handles.push_back(st.revocations->on_reconnect([&janitor, &db, &clock, &st, window] {
+      janitor.post([&db, &clock, &st, window] {
+        const auto now = clock.now_unix();
+        auto ids = (*db)->sessions().revoked_since(now - window);
+        if (!ids) {
+          log::warn("cache.revocation_resync_failed", {{"reason", ids.error().message}});
+          return;
+        }
+        for (const auto& id : *ids) st.revocations->mark_revoked_local(id, now + window);
+        log::info("cache.revocation_resync", {{"sessions", ids->size()}});
+      });
+    }));
+  }
 
   const std::string admin_base = admin ? "http://" + admin->to_string() : base;
   log::info("authd.started", {{"version", AUTHD_VERSION},
@@ -322,6 +446,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   }
   server.run();
   key_service.stop();
+  st.handles.clear();
   log::info("authd.stopped");
   return 0;
 }

@@ -80,6 +80,25 @@ AuthService::AuthService(Deps deps, Settings settings) : d_(deps), settings_(std
   hash_slots_ = std::make_unique<std::counting_semaphore<>>(static_cast<std::ptrdiff_t>(slots));
 }
 
+std::optional<Error> AuthService::limit(const std::string& key, const Limit& l) {
+  RateLimiter* limiter = key.rfind("refresh:", 0) == 0 ? d_.refresh_limiter : d_.limiter;
+  if (!limiter) return std::nullopt;
+  const Decision d = limiter->check(key, l);
+  if (d.allowed) return std::nullopt;
+  Error e{Errc::kRateLimited, "Too many requests; retry later."};
+  e.retry_after_s = std::max<long>(1, static_cast<long>((d.retry_after_ms + 999) / 1000));
+  e.limit = static_cast<long>(d.limit);
+  e.window_s = l.rate_per_minute > 0 ? static_cast<long>(std::max<std::int64_t>(1, l.burst * 60 / l.rate_per_minute)) : 60;
+  e.reset_s = static_cast<long>((d.reset_ms + 999) / 1000);
+  return e;
+}
+
+void AuthService::announce_revoked(const std::string& session_id, std::int64_t now) {
+  const std::int64_t until = now + settings_.access_ttl_s + settings_.leeway_s;
+  if (d_.revocations) d_.revocations->revoke_session(session_id, until);
+  if (d_.events) d_.events->revoked(session_id, until);
+}
+
 bool AuthService::verify_password_limited(std::string_view hash, std::string_view password) {
   hash_slots_->acquire();
   const bool ok = crypto::verify_password(hash, password);
@@ -132,6 +151,24 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
     return fail(Errc::kUnauthorizedClient, "This client may not log in with a password.");
 
   const auto email = normalize_email(req.email);
+  // Account keys are keyed hashes of the normalised email: the same for existing and unknown
+  // accounts (nothing reveals which exist), and no email in Redis.
+  const std::string account =
+      base64url::encode(d_.token_hasher.derive("authd.ratelimit.account.v1", email.value_or(req.email)));
+  if (auto e = limit("login:ip:" + req.ip, settings_.login_per_ip)) return unexpected(*e);
+  if (auto e = limit("login:acct:" + account, settings_.login_per_account)) return unexpected(*e);
+  if (d_.limiter) {
+    // Back-off: once the failure budget is spent, refuse before hashing anything.
+    const Decision f = d_.limiter->peek("login:fail:" + account, settings_.login_failures);
+    if (f.remaining <= 0 && !f.allowed) {
+      Error e{Errc::kRateLimited, "Too many failed attempts; retry later."};
+      e.retry_after_s = std::max<long>(1, static_cast<long>((f.retry_after_ms + 999) / 1000));
+      e.limit = static_cast<long>(f.limit);
+      e.window_s = 60;
+      e.reset_s = static_cast<long>((f.reset_ms + 999) / 1000);
+      return unexpected(e);
+    }
+  }
   std::optional<User> user;
   if (email) {
     auto found = d_.users.find_by_email(*email);
@@ -147,7 +184,11 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
     if (dummy) (void)verify_password_limited(*dummy, req.password);
   }
   if (d_.events) d_.events->login(ok);
-  if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
+  if (!ok) {
+    if (d_.limiter) (void)d_.limiter->check("login:fail:" + account, settings_.login_failures);
+    return fail(Errc::kInvalidGrant, "Invalid email or password.");
+  }
+  if (d_.limiter) d_.limiter->reset("login:fail:" + account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
 
   const auto now = d_.clock.now_unix();
@@ -208,8 +249,12 @@ AuthResult<TokenPair> AuthService::issue(const User& user, const Session& sessio
 
 AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   if (req.refresh_token.empty()) return fail(Errc::kInvalidRequest, "refresh_token is required.");
+  if (auto e = limit("refresh:ip:" + req.ip, settings_.refresh_per_ip)) return unexpected(*e);
   if (!looks_like_refresh_token(req.refresh_token))
     return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+  const std::string presented_hash = token_hash(req.refresh_token);
+  if (auto e = limit("refresh:tok:" + base64url::encode(presented_hash.substr(0, 16)), settings_.refresh_per_token))
+    return unexpected(*e);
   auto client = this->client(req.client_id);
   if (!client) return unexpected(client.error());
   if (!has(client->grant_types, "refresh_token"))
@@ -218,7 +263,7 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   const auto now = d_.clock.now_unix();
   const std::string successor = successor_of(req.refresh_token);
   RotateRequest rr;
-  rr.presented_hash = token_hash(req.refresh_token);
+  rr.presented_hash = presented_hash;
   rr.successor_hash = token_hash(successor);
   rr.now = now;
   rr.grace_seconds = std::clamp<std::int64_t>(client->refresh_grace_seconds, 0, 60);
@@ -234,9 +279,9 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
     case RotateOutcome::kGraceReplay:
       break;
     case RotateOutcome::kReuseDetected:
-      if (d_.events && rotated->session) {
-        d_.events->reuse_detected(*rotated->session);
-        d_.events->revoked(rotated->session->id, now + settings_.access_ttl_s + settings_.leeway_s);
+      if (rotated->session) {
+        if (d_.events) d_.events->reuse_detected(*rotated->session);
+        announce_revoked(rotated->session->id, now);
       }
       return invalid();
     default:
@@ -246,7 +291,7 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   if (s.client_id != client->id) {
     // A token presented by another client than the one it was issued to: treat as theft.
     (void)d_.sessions.revoke(s.id, "client_mismatch", now);
-    if (d_.events) d_.events->revoked(s.id, now + settings_.access_ttl_s + settings_.leeway_s);
+    announce_revoked(s.id, now);
     return invalid();
   }
   // The rotation returned the user's current state: no second round trip.
@@ -264,7 +309,7 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   }
   if (user.disabled) {
     (void)d_.sessions.revoke(s.id, "account_disabled", now);
-    if (d_.events) d_.events->revoked(s.id, now + settings_.access_ttl_s + settings_.leeway_s);
+    announce_revoked(s.id, now);
     return invalid();
   }
   return issue(user, s, successor, now);
@@ -295,7 +340,14 @@ AuthResult<Principal> AuthService::authenticate(std::string_view bearer) {
   if (c.contains("roles") && c["roles"].is_array())
     for (const auto& r : c["roles"])
       if (r.is_string()) p.roles.push_back(r.get<std::string>());
-  // The family must still be live: logout takes effect at once, not at token expiry.
+  // The family must still be live: logout takes effect at once, not at token expiry. The
+  // shared revocation list answers without a database trip; without it, ask the store.
+  if (d_.revocations) {
+    if (auto revoked = d_.revocations->is_session_revoked(p.session_id)) {
+      if (*revoked) return invalid();
+      return p;
+    }
+  }
   auto s = d_.sessions.find(p.session_id);
   if (!s) return unexpected(store_error(s.error()));
   if (!s->has_value() || (*s)->revoked_at || (*s)->user_id != p.user_id) return invalid();
@@ -310,7 +362,7 @@ AuthResult<void> AuthService::logout_refresh_token(const std::string& refresh_to
   const auto now = d_.clock.now_unix();
   auto r = d_.sessions.revoke((*s)->id, "logout", now);
   if (!r && r.error().code != store::Errc::kNotFound) return unexpected(store_error(r.error()));
-  if (d_.events) d_.events->revoked((*s)->id, now + settings_.access_ttl_s + settings_.leeway_s);
+  announce_revoked((*s)->id, now);
   return {};
 }
 
@@ -318,8 +370,7 @@ AuthResult<void> AuthService::logout(const Principal& who) {
   const auto now = d_.clock.now_unix();
   auto r = d_.sessions.revoke(who.session_id, "logout", now);
   if (!r && r.error().code != store::Errc::kNotFound) return unexpected(store_error(r.error()));
-  if (d_.events)
-    d_.events->revoked(who.session_id, now + settings_.access_ttl_s + settings_.leeway_s);
+  announce_revoked(who.session_id, now);
   return {};
 }
 
@@ -328,9 +379,7 @@ AuthResult<std::size_t> AuthService::logout_all(const Principal& who) {
   auto ids = d_.sessions.revoke_all(who.user_id, "logout_all", now);
   if (!ids) return unexpected(store_error(ids.error()));
   (void)d_.users.bump_session_version(who.user_id, now);
-  if (d_.events)
-    for (const auto& id : *ids)
-      d_.events->revoked(id, now + settings_.access_ttl_s + settings_.leeway_s);
+  for (const auto& id : *ids) announce_revoked(id, now);
   return ids->size();
 }
 
@@ -349,7 +398,7 @@ AuthResult<void> AuthService::delete_session(const Principal& who, const std::st
   const auto now = d_.clock.now_unix();
   auto r = d_.sessions.revoke(session_id, "user_deleted", now);
   if (!r) return unexpected(store_error(r.error()));
-  if (d_.events) d_.events->revoked(session_id, now + settings_.access_ttl_s + settings_.leeway_s);
+  announce_revoked(session_id, now);
   return {};
 }
 

@@ -323,6 +323,60 @@ const std::vector<Field>& fields() {
                  [](Config& c, M v) { c.keys.jwks_stale_while_revalidate = v; }));
     add("keys.poll_interval", "30s", "", "How often each replica re-reads the key ring.",
         duration(M(50), M(3600000), [](Config& c, M v) { c.keys.poll_interval = v; }));
+    add("redis.url", "", "",
+        "redis://[user:pw@]host:port[/db] or redis-sentinel://h1:26379,h2:26379/master. Empty: "
+        "no Redis (in-process rate limits; revocation checked in the store).",
+        text([](Config& c, const std::string& v) { c.redis.url = v; }), true);
+    add("redis.password_file", "", "", "File holding the Redis password (overrides the URL's).",
+        text([](Config& c, const std::string& v) { c.redis.password_file = v; }));
+    add("redis.command_timeout", "100ms", "", "Bound on every Redis call; slower means 'down'.",
+        duration(M(5), M(10000), [](Config& c, M v) { c.redis.command_timeout = v; }));
+
+    auto rate = [](RateConfig LimitsConfig::*field) -> Apply {
+      return [field](Config& c, const std::string& v) -> std::optional<std::string> {
+        auto slash = v.find('/');
+        auto r = parse_int(v.substr(0, slash));
+        auto b = slash == std::string::npos ? std::nullopt : parse_int(v.substr(slash + 1));
+        if (!r || !b || *r < 1 || *b < 1 || *r > 1000000 || *b > 1000000)
+          return "must be RATE/BURST with positive integers, e.g. 60/20 (per minute / burst)";
+        (c.limits.*field) = RateConfig{*r, *b};
+        return std::nullopt;
+      };
+    };
+    auto policy = [](RedisDownPolicy LimitsConfig::*field) -> Apply {
+      return [field](Config& c, const std::string& v) -> std::optional<std::string> {
+        if (v == "local") c.limits.*field = RedisDownPolicy::kLocal;
+        else if (v == "closed") c.limits.*field = RedisDownPolicy::kClosed;
+        else return "must be local or closed";
+        return std::nullopt;
+      };
+    };
+    add("limits.enabled", "true", "", "Rate limits and login back-off.",
+        boolean([](Config& c, bool v) { c.limits.enabled = v; }));
+    add("limits.login_per_ip", "60/20", "", "POST /login per client IP: per minute / burst.",
+        rate(&LimitsConfig::login_per_ip));
+    add("limits.login_per_account", "20/10", "", "POST /login per email (known or not).",
+        rate(&LimitsConfig::login_per_account));
+    add("limits.login_failures", "2/5", "", "Failed logins per email before back-off sets in.",
+        rate(&LimitsConfig::login_failures));
+    add("limits.refresh_per_ip", "600/100", "", "POST /refresh per client IP.",
+        rate(&LimitsConfig::refresh_per_ip));
+    add("limits.refresh_per_token", "30/10", "", "Presentations of one refresh token.",
+        rate(&LimitsConfig::refresh_per_token));
+    add("limits.login_when_redis_down", "local", "",
+        "local: a stricter per-replica limit (fallback_factor); closed: refuse with 429.",
+        policy(&LimitsConfig::login_when_redis_down));
+    add("limits.refresh_when_redis_down", "local", "", "As login_when_redis_down, for /refresh.",
+        policy(&LimitsConfig::refresh_when_redis_down));
+    add("limits.fallback_factor", "0.5", "",
+        "While Redis is down each replica allows this share of every limit (about 1/replicas).",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          char* end = nullptr;
+          const double d = std::strtod(v.c_str(), &end);
+          if (end == v.c_str() || *end != '\0' || d <= 0 || d > 1) return "must be a number in (0, 1]";
+          c.limits.fallback_factor = d;
+          return std::nullopt;
+        });
     return f;
   }();
   return kFields;

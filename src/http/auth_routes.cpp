@@ -115,7 +115,7 @@ class AuthRoutes {
       cookie = it->get<bool>();
     }
     auth::LoginRequest lr{*email, *password, *client_id, std::string(req.header("User-Agent")),
-                          req.peer_address};
+                          req.client_address};
     auto r = service_.login(lr);
     if (!r) return auth_error_response(r.error());
     auto resp = token_response(*r, !cookie);
@@ -156,7 +156,7 @@ class AuthRoutes {
       if (token.empty()) return bad_request("refresh_token is required.");
       if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
     }
-    auto r = service_.refresh(auth::RefreshRequest{token, client_id});
+    auto r = service_.refresh(auth::RefreshRequest{token, client_id, req.client_address});
     if (!r) {
       auto resp = auth_error_response(r.error());
       if (from_cookie && r.error().code == auth::Errc::kInvalidGrant)
@@ -267,6 +267,12 @@ Response auth_error_response(const auth::Error& e, bool token_endpoint) {
   if ((e.code == auth::Errc::kRateLimited || e.code == auth::Errc::kUnavailable) &&
       e.retry_after_s > 0)
     r.set_header("Retry-After", std::to_string(e.retry_after_s));
+  if (e.code == auth::Errc::kRateLimited && e.limit > 0) {
+    // draft-ietf-httpapi-ratelimit-headers: the policy that was hit, and when it frees up.
+    r.set_header("RateLimit-Policy", std::to_string(e.limit) + ";w=" + std::to_string(e.window_s));
+    r.set_header("RateLimit", "limit=" + std::to_string(e.limit) +
+                                  ", remaining=0, reset=" + std::to_string(e.retry_after_s));
+  }
   return r;
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "authd/core/clock.h"
+#include "authd/http/client_ip.h"
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
 
@@ -89,6 +90,7 @@ class SessionBase {
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   explicit Impl(ServerOptions o, obs::Registry& m)
       : options(std::move(o)),
+        trusted_proxies(TrustedProxies::parse(options.config.trusted_proxies).value_or(TrustedProxies{})),
         ioc(1),
         workers(static_cast<std::size_t>(options.config.worker_threads)),
         requests(m.counter("authd_http_requests_total",
@@ -108,6 +110,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                   {"reason"})) {}
 
   ServerOptions options;
+  TrustedProxies trusted_proxies;
   // One event loop per I/O thread (as nginx workers): a connection lives on one loop, so its
   // handlers need no strand and threads never contend on a shared scheduler. `ioc` (loop 0)
   // also runs the acceptors, signals and the drain timer.
@@ -279,6 +282,8 @@ class Session : public SessionBase {
       r.headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
     r.body = std::move(req.body());
     r.peer_address = peer_;
+    r.client_address = client_address(peer_, r.header("X-Forwarded-For"), r.header("Forwarded"),
+                                      server_->trusted_proxies);
     r.tls = Derived::kTls;
     ctx.request_id = make_request_id(r.header("X-Request-Id"));
     keep_alive_ = req.keep_alive();

@@ -55,7 +55,8 @@ class KeyRotationTest : public ::testing::Test {
             {"AUTHD_KEYS_POLL_INTERVAL", "200ms"},
             {"AUTHD_AUTH_ISSUER", "https://auth.test"},
             {"AUTHD_LOG_FORMAT", "json"},
-            {"AUTHD_LOG_ACCESS_LOG", "false"}};
+            {"AUTHD_LOG_ACCESS_LOG", "false"},
+            {"AUTHD_LIMITS_ENABLED", "false"}};
   }
 
   std::unique_ptr<Process> start_replica() {

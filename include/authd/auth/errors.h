@@ -30,14 +30,18 @@ std::string_view to_string(Errc e);
 struct Error {
   Errc code = Errc::kInternal;
   std::string description;
-  long retry_after_s = 0;  ///< for kRateLimited
+  long retry_after_s = 0;  ///< for kRateLimited and kUnavailable
+  /// For kRateLimited: the limit that was hit, for RateLimit-Policy / RateLimit headers.
+  long limit = 0;
+  long window_s = 0;
+  long reset_s = 0;
 };
 
 template <class T>
 using AuthResult = Result<T, Error>;
 
 inline Unexpected<Error> fail(Errc code, std::string description) {
-  return {Error{code, std::move(description), 0}};
+  return {Error{code, std::move(description)}};
 }
 
 }  // namespace authd::auth

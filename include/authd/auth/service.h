@@ -15,6 +15,8 @@
 
 #include "authd/auth/client_store.h"
 #include "authd/auth/errors.h"
+#include "authd/auth/rate_limiter.h"
+#include "authd/auth/revocation.h"
 #include "authd/auth/session_store.h"
 #include "authd/auth/token_keys.h"
 #include "authd/auth/user_store.h"
@@ -38,6 +40,15 @@ struct Settings {
   /// Password hashes allowed to run at once; 0 = one per core. More than the cores only adds
   /// context switches and memory traffic (each Argon2id call touches argon2_memory bytes).
   unsigned max_concurrent_hashes = 0;
+
+  /// Rate limits (requests per minute and burst), applied when a RateLimiter is given.
+  Limit login_per_ip{60, 20};
+  Limit login_per_account{20, 10};  ///< every attempt for one email, existing or not
+  /// Failed logins per email: after `burst` failures, attempts are refused until the bucket
+  /// refills (progressive back-off). Unknown emails are limited the same way.
+  Limit login_failures{2, 5};
+  Limit refresh_per_ip{600, 100};
+  Limit refresh_per_token{30, 10};  ///< replays of one token (a family has one live token)
 };
 
 struct LoginRequest {
@@ -51,6 +62,7 @@ struct LoginRequest {
 struct RefreshRequest {
   std::string refresh_token;
   std::string client_id;  ///< "" = "authd"
+  std::string ip;
 };
 
 struct TokenPair {
@@ -93,6 +105,11 @@ class AuthService {
     Random& random;
     crypto::KeyedHasher& token_hasher;  ///< keyed with the server pepper
     Events* events = nullptr;           ///< optional
+    RateLimiter* limiter = nullptr;     ///< optional: no limits without it (login)
+    RateLimiter* refresh_limiter = nullptr;  ///< optional: limits of /refresh
+    /// Optional, shared by all replicas (Redis). When it answers it is trusted; when it cannot
+    /// (nullopt) or is absent, bearer checks ask the session store (fail closed).
+    RevocationList* revocations = nullptr;
   };
   AuthService(Deps deps, Settings settings);
 
@@ -132,6 +149,9 @@ class AuthService {
   std::string successor_of(std::string_view token) const;
 
   bool verify_password_limited(std::string_view hash, std::string_view password);
+  /// nullopt when allowed; otherwise the 429 to return.
+  std::optional<Error> limit(const std::string& key, const Limit& l);
+  void announce_revoked(const std::string& session_id, std::int64_t now);
 
   Deps d_;
   Settings settings_;

@@ -91,6 +91,32 @@ struct KeysConfig {
   Millis poll_interval{30000};
 };
 
+struct RedisConfig {
+  std::string url;  ///< "" = no Redis: in-process limits, revocation checks in the store
+  std::string password_file;
+  Millis command_timeout{100};
+};
+
+/// A rate: `per_minute` requests refilling a bucket of `burst`. Written "RATE/BURST".
+struct RateConfig {
+  std::int64_t per_minute = 60;
+  std::int64_t burst = 10;
+};
+
+enum class RedisDownPolicy { kLocal, kClosed };
+
+struct LimitsConfig {
+  bool enabled = true;
+  RateConfig login_per_ip{60, 20};
+  RateConfig login_per_account{20, 10};
+  RateConfig login_failures{2, 5};
+  RateConfig refresh_per_ip{600, 100};
+  RateConfig refresh_per_token{30, 10};
+  RedisDownPolicy login_when_redis_down = RedisDownPolicy::kLocal;
+  RedisDownPolicy refresh_when_redis_down = RedisDownPolicy::kLocal;
+  double fallback_factor = 0.5;
+};
+
 /// The whole configuration. Components receive only their own section.
 struct Config {
   GeneralConfig general;
@@ -99,6 +125,8 @@ struct Config {
   StoreConfig store;
   AuthConfig auth;
   KeysConfig keys;
+  RedisConfig redis;
+  LimitsConfig limits;
 };
 
 /// A configuration error: which key, and a message safe to print (never a secret value).

@@ -22,7 +22,8 @@ struct Request {
   std::string query;   ///< after '?', undecoded
   std::vector<Header> headers;
   std::string body;
-  std::string peer_address;  ///< the socket peer's IP address
+  std::string peer_address;    ///< the socket peer's IP address
+  std::string client_address;  ///< peer, or the forwarded client when the peer is a trusted proxy
   bool tls = false;
   std::map<std::string, std::string> path_params;  ///< filled by the router ("{id}" segments)
 

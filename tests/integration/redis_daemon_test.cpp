@@ -1,0 +1,212 @@
+// Two authd replicas sharing Redis: shared rate limits, back-off, revocation across replicas,
+// trusted-proxy handling, and Redis outages.
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/process.h"
+
+namespace authd {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::Connection;
+using testing::Process;
+using testing::TempDir;
+
+const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
+
+bool port_free(int port) {
+  Connection c(port, std::nullopt, 200ms);
+  return !c.ok();
+}
+
+/// A throwaway redis-server on a free loopback port below the ephemeral range.
+class RedisServer {
+ public:
+  explicit RedisServer(const TempDir& dir) : dir_(dir) {
+    for (port_ = 21000 + static_cast<int>(::getpid() % 5000); !port_free(port_); ++port_) {
+    }
+    start();
+  }
+  ~RedisServer() { stop(); }
+  void start() {
+    const std::string cmd = "redis-server --bind 127.0.0.1 --port " + std::to_string(port_) +
+                            " --save '' --appendonly no --daemonize yes --pidfile " + dir_.file("redis.pid") +
+                            " --logfile " + dir_.file("redis.log") + " --dir " + dir_.path();
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    for (int i = 0; i < 100 && port_free(port_); ++i) std::this_thread::sleep_for(20ms);
+  }
+  void stop() {
+    std::ifstream f(dir_.file("redis.pid"));
+    int pid = 0;
+    if (f >> pid && pid > 0) ::kill(pid, SIGKILL);
+    for (int i = 0; i < 100 && !port_free(port_); ++i) std::this_thread::sleep_for(20ms);
+    std::remove(dir_.file("redis.pid").c_str());
+  }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  const TempDir& dir_;
+  int port_ = 0;
+};
+
+class RedisDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override { redis_ = std::make_unique<RedisServer>(redis_dir_); }
+
+  std::unique_ptr<Process> replica(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env{{"AUTHD_REDIS_URL", redis_->url()},
+                                           {"AUTHD_LOG_FORMAT", "json"},
+                                           {"AUTHD_LOG_ACCESS_LOG", "false"},
+                                           {"AUTHD_AUTH_ISSUER", "https://auth.test"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    auto p = std::make_unique<Process>(testing::authd_binary(),
+                                       std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", data_.path()},
+                                       env);
+    auto port = p->wait_for_port("public");
+    EXPECT_TRUE(port) << p->stdout_text() << p->stderr_text();
+    ports_.push_back(port.value_or(0));
+    return p;
+  }
+
+  std::optional<testing::HttpResponse> post(int port, const std::string& path, const std::string& body,
+                                            std::map<std::string, std::string> headers = {}) {
+    headers["Content-Type"] = "application/json";
+    Connection c(port);
+    return c.request("POST", path, body, headers);
+  }
+
+  TempDir data_, redis_dir_;
+  std::unique_ptr<RedisServer> redis_;
+  std::vector<int> ports_;
+};
+
+TEST_F(RedisDaemonTest, LoginLimitIsSharedAcrossReplicasWithRetryAfter) {
+  auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/6"}});
+  auto b = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/6"}});
+  int ok = 0;
+  std::optional<testing::HttpResponse> limited;
+  for (int i = 0; i < 10 && !limited; ++i) {
+    auto r = post(ports_[i % 2], "/login", kDemoLogin);
+    ASSERT_TRUE(r);
+    if (r->status == 200) ++ok;
+    else if (r->status == 429) limited = r;
+  }
+  EXPECT_EQ(ok, 6) << "six logins in total across both replicas, not six each";
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->header("retry-after"), "1") << "one token per second at 60/min";
+  EXPECT_EQ(limited->header("ratelimit-policy"), "6;w=6");
+  EXPECT_NE(limited->header("ratelimit").find("remaining=0"), std::string::npos);
+  EXPECT_EQ(json::parse(limited->body)["error"], "rate_limited");
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(post(ports_[1], "/login", kDemoLogin)->status, 200) << "Retry-After was honest";
+}
+
+TEST_F(RedisDaemonTest, SpoofedForwardedForFromUntrustedPeerIsIgnored) {
+  auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/3"}});
+  int statuses_429 = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
+    if (r && r->status == 429) ++statuses_429;
+  }
+  EXPECT_EQ(statuses_429, 3) << "the header must not give a client fresh buckets";
+}
+
+TEST_F(RedisDaemonTest, ForwardedForFromTrustedProxyIsUsed) {
+  auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/3"}, {"AUTHD_SERVER_TRUSTED_PROXIES", "127.0.0.1/32"}});
+  for (int i = 0; i < 6; ++i) {
+    auto r = post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "203.0.113.9, 198.51.100." + std::to_string(i)}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << "each forwarded client has its own bucket";
+  }
+  for (int i = 0; i < 3; ++i) post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100.77"}});
+  EXPECT_EQ(post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100.77"}})->status, 429);
+}
+
+TEST_F(RedisDaemonTest, BackoffForKnownAndUnknownEmailIsIndistinguishable) {
+  auto a = replica({{"AUTHD_LIMITS_LOGIN_FAILURES", "1/3"}, {"AUTHD_LIMITS_LOGIN_PER_IP", "600/100"}});
+  auto run = [&](const std::string& email) {
+    std::vector<std::pair<int, std::string>> seen;
+    for (int i = 0; i < 6; ++i) {
+      auto r = post(ports_[0], "/login", json{{"email", email}, {"password", "wrong-password"}}.dump());
+      seen.emplace_back(r ? r->status : 0, r ? r->body : "");
+    }
+    return seen;
+  };
+  auto known = run("demo@example.com");
+  auto unknown = run("nobody@example.com");
+  EXPECT_EQ(known, unknown);
+  EXPECT_EQ(known[0].first, 401);
+  EXPECT_EQ(known[2].first, 401);
+  EXPECT_EQ(known[3].first, 429) << "back-off after three failures";
+  // The right password is refused too while backing off: the bucket, not the password, decides.
+  EXPECT_EQ(post(ports_[0], "/login", kDemoLogin)->status, 429);
+}
+
+TEST_F(RedisDaemonTest, LogoutOnOneReplicaRejectsTokenOnTheOtherWithin100ms) {
+  auto a = replica();
+  auto b = replica();
+  auto login = post(ports_[0], "/login", kDemoLogin);
+  ASSERT_TRUE(login && login->status == 200);
+  const auto token = json::parse(login->body)["access_token"].get<std::string>();
+  const std::map<std::string, std::string> bearer{{"Authorization", "Bearer " + token}};
+  Connection cb(ports_[1]);
+  ASSERT_EQ(cb.request("GET", "/sessions", "", bearer)->status, 200);
+  ASSERT_EQ(post(ports_[0], "/logout", "", bearer)->status, 200);
+  const auto t0 = std::chrono::steady_clock::now();
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() - t0 < 2s) status = cb.request("GET", "/sessions", "", bearer)->status;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(status, 401);
+  EXPECT_LT(ms, 100) << "revocation took " << ms << " ms to reach the other replica";
+  std::cout << "revocation visible on the other replica after " << ms << " ms\n";
+}
+
+TEST_F(RedisDaemonTest, RedisOutageKeepsServingAndRecoversWithoutRestart) {
+  auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "600/100"}});
+  ASSERT_EQ(post(ports_[0], "/login", kDemoLogin)->status, 200);
+  redis_->stop();
+  ASSERT_TRUE(a->wait_for_output("cache.redis_down", 5s)) << a->stdout_text();
+  // Logins and refreshes go on under the local fallback limits; bearer checks use the store.
+  auto login = post(ports_[0], "/login", kDemoLogin);
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  auto tokens = json::parse(login->body);
+  auto refreshed = post(ports_[0], "/refresh", json{{"refresh_token", tokens["refresh_token"]}}.dump());
+  ASSERT_TRUE(refreshed);
+  EXPECT_EQ(refreshed->status, 200);
+  const std::map<std::string, std::string> bearer{{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
+  ASSERT_EQ(post(ports_[0], "/logout", "", bearer)->status, 200);
+  Connection c(ports_[0]);
+  EXPECT_EQ(c.request("GET", "/sessions", "", bearer)->status, 401) << "revocation still enforced (store)";
+  auto metrics = testing::http_get(ports_[0], "/metrics");
+  EXPECT_NE(metrics->body.find("authd_redis_up 0"), std::string::npos);
+
+  redis_->start();
+  ASSERT_TRUE(a->wait_for_output("cache.redis_up", 10s)) << "reconnects by itself";
+  EXPECT_EQ(post(ports_[0], "/login", kDemoLogin)->status, 200);
+  metrics = testing::http_get(ports_[0], "/metrics");
+  EXPECT_NE(metrics->body.find("authd_redis_up 1"), std::string::npos);
+  EXPECT_TRUE(a->running());
+}
+
+TEST_F(RedisDaemonTest, FailClosedPolicyRefusesLoginsWhileRedisIsDown) {
+  auto a = replica({{"AUTHD_LIMITS_LOGIN_WHEN_REDIS_DOWN", "closed"}});
+  redis_->stop();
+  ASSERT_TRUE(a->wait_for_output("cache.redis_down", 5s));
+  auto r = post(ports_[0], "/login", kDemoLogin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_FALSE(r->header("retry-after").empty());
+}
+
+}  // namespace
+}  // namespace authd
