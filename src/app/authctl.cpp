@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include "app/components.h"
 #include "authd/auth/service.h"
+#include "authd/cache/redis_client.h"
+#include "authd/cache/redis_revocation_list.h"
 #include "authd/config/config.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
@@ -164,6 +167,23 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
   return fail(kUsage, 2);
 }
 
+/// Tells running replicas to reload the key ring now (they would anyway at their next poll).
+void notify_replicas(const config::Config& cfg) {
+  if (cfg.redis.url.empty()) return;
+  auto opts = cache::parse_redis_url(cfg.redis.url);
+  if (!opts) return;
+  if (!cfg.redis.password_file.empty()) {
+    std::ifstream f(cfg.redis.password_file);
+    std::getline(f, opts->password);
+  }
+  auto client = cache::RedisClient::create(*opts);
+  if (!client || !(*client)->wait_until_available(std::chrono::seconds(2))) {
+    std::cerr << "authctl: Redis unreachable; replicas will pick the key up at their next poll\n";
+    return;
+  }
+  (void)(*client)->publish(std::string(cache::kEventsChannel), R"({"type":"keys_changed"})");
+}
+
 int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
   if (a.empty()) return fail(kUsage, 2);
   auto kek = app::load_kek(c.cfg);
@@ -174,6 +194,7 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
     auto r = ring.rotate(/*force=*/true);  // on demand: a new key now, published ahead as usual
     if (!r) return fail(r.error().message);
     if (!r->ran) return fail("another replica holds the rotation lock; try again");
+    notify_replicas(c.cfg);
     std::cout << "rotation: "
               << (r->kid.empty() ? "nothing to do (a next key is already pending)"
                                  : "new key " + r->kid)

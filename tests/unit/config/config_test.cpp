@@ -163,6 +163,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"LOG_FORMAT", "log.format", "xml", "json or text"},
         BadCase{"LOG_LEVEL", "log.level", "loud", "one of"},
         BadCase{"SERVER_TRUSTED_PROXIES", "server.trusted_proxies", "10.0.0.0/33", "CIDR"},
+        BadCase{"LIMITS_LOGIN_PER_IP", "limits.login_per_ip", "60", "RATE/BURST"},
+        BadCase{"LIMITS_LOGIN_PER_IP", "limits.login_per_ip", "0/5", "RATE/BURST"},
+        BadCase{"LIMITS_LOGIN_WHEN_REDIS_DOWN", "limits.login_when_redis_down", "maybe", "local or closed"},
+        BadCase{"LIMITS_FALLBACK_FACTOR", "limits.fallback_factor", "2", "(0, 1]"},
+        BadCase{"KEYS_ALGORITHM", "keys.algorithm", "HS256", "ES256, RS256 or EdDSA"},
+        BadCase{"AUTH_ACCESS_TTL", "auth.access_ttl", "1s", "between"},
+        BadCase{"STORE_DRIVER", "store.driver", "mysql", "postgres or sqlite"},
         BadCase{"GENERAL_DEV", "general.dev", "perhaps", "true or false"}),
     [](const auto& info) {
       return std::string(info.param.name) + "_" + std::to_string(info.index);
