@@ -32,11 +32,15 @@ export AUTHD_STORE_URL="$AUTHD_TEST_PG_URL" AUTHD_STORE_POOL_SIZE=$POOL \
   AUTHD_LIMITS_ENABLED=${AUTHD_LIMITS_ENABLED:-false}
 "$BUILD/authd" migrate >/dev/null
 echo "bench-password-1" | "$BUILD/authctl" user add bench@example.com >/dev/null
-PORT=$(( 24000 + RANDOM % 4000 ))
-"$BUILD/authd" --listen "127.0.0.1:$PORT" > "$work/authd.log" 2>&1 &
-authd_pid=$!
-for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/.well-known/jwks.json" && break; sleep 0.1; done
-URL="http://127.0.0.1:$PORT"
+start_authd() {  # start_authd [ENV=VALUE...]: (re)starts authd with extra environment
+  [ -n "$authd_pid" ] && { kill "$authd_pid"; wait "$authd_pid" 2>/dev/null || true; }
+  PORT=$(( 24000 + RANDOM % 4000 ))
+  env "$@" "$BUILD/authd" --listen "127.0.0.1:$PORT" > "$work/authd.log" 2>&1 &
+  authd_pid=$!
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/.well-known/jwks.json" && break; sleep 0.1; done
+  URL="http://127.0.0.1:$PORT"
+}
+start_authd
 
 wrk_stats() {  # file -> "rps p50_ms p99_ms errors"
   awk '
@@ -54,6 +58,7 @@ read -r l_rps l_p50 l_p99 l_err <<<"$(wrk_stats "$work/login.out")"
 h_rate=$(awk -v t="$THREADS" '$1=="verify" && $2==t {print $3}' "$work/hash.out")
 
 # --- /refresh vs pgbench on the same rotation function ---
+run_refresh() {  # prints "rps p50 p99 errors"
 : > "$work/tokens"
 # wrk builds one request per connection that it then throws away, so each chain needs a spare.
 for _ in $(seq 1 $((CONNS * 2))); do
@@ -63,7 +68,17 @@ for _ in $(seq 1 $((CONNS * 2))); do
 done
 WRK_THREADS=2 TOKENS_FILE="$work/tokens" wrk -t2 -c$CONNS -d"${DUR}s" --latency -s bench/auth/refresh.lua \
   "$URL/refresh" > "$work/refresh.out" 2>&1
-read -r r_rps r_p50 r_p99 r_err <<<"$(wrk_stats "$work/refresh.out")"
+wrk_stats "$work/refresh.out"
+}
+read -r r_rps r_p50 r_p99 r_err <<<"$(run_refresh)"
+# The same with shared rate limits in Redis (limits high enough never to deny), for the cost
+# of the checks themselves: one EVALSHA per limit on the request path.
+start_authd AUTHD_LIMITS_ENABLED=true AUTHD_REDIS_URL="$AUTHD_TEST_REDIS_URL" \
+  AUTHD_LIMITS_REFRESH_PER_IP=1000000/1000000 AUTHD_LIMITS_REFRESH_PER_TOKEN=1000000/1000000 \
+  AUTHD_LIMITS_LOGIN_PER_IP=1000000/1000000 AUTHD_LIMITS_LOGIN_PER_ACCOUNT=1000000/1000000
+read -r rl_rps rl_p50 rl_p99 rl_err <<<"$(run_refresh)"
+wrk -t2 -c16 -d"${DUR}s" --latency -s bench/auth/login.lua "$URL/login" > "$work/login_rl.out" 2>&1
+read -r ll_rps ll_p50 ll_p99 ll_err <<<"$(wrk_stats "$work/login_rl.out")"
 
 # pgbench chains: one session per client, first token sha256('c:1').
 psql "$AUTHD_TEST_PG_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
@@ -87,3 +102,7 @@ printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | 
 printf '| /refresh (wrk -c%s) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | pgbench -c%s rotation fn: %.0f tps, avg %s ms, failed %s | %.2f |\n' \
   "$CONNS" "$r_rps" "$r_p50" "$r_p99" "$r_err" "$POOL" "$p_tps" "$p_lat" "${p_fail:-0}" \
   "$(awk -v a="$r_rps" -v b="$p_tps" 'BEGIN{print a/b}')"
+printf '| /login + Redis rate limits (2 checks + back-off peek) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | /login without limits (above) | %.2f |\n' \
+  "$ll_rps" "$ll_p50" "$ll_p99" "$ll_err" "$(awk -v a="$ll_rps" -v b="$l_rps" 'BEGIN{print a/b}')"
+printf '| /refresh + Redis rate limits (2 checks) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | /refresh without limits (above) | %.2f |\n' \
+  "$rl_rps" "$rl_p50" "$rl_p99" "$rl_err" "$(awk -v a="$rl_rps" -v b="$r_rps" 'BEGIN{print a/b}')"

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "authd/core/base64url.h"
 #include "authd/crypto/password.h"
 #include "authd/jose/jwks.h"
 #include "authd/jose/jws.h"
@@ -84,36 +85,13 @@ class KeyRotationTest : public ::testing::Test {
 
   static std::string kid_of(const std::string& token) {
     auto dot = token.find('.');
-    auto header = nlohmann::json::parse(*base64url_decode(token.substr(0, dot)));
+    auto header = nlohmann::json::parse(*base64url::decode(token.substr(0, dot)));
     return header["kid"].get<std::string>();
   }
-  static std::optional<std::string> base64url_decode(const std::string& s);
 
   TempDir dir_;
   std::unique_ptr<testing::TestDatabase> db_;
 };
-
-std::optional<std::string> KeyRotationTest::base64url_decode(const std::string& s) {
-  std::string b = s;
-  for (auto& c : b) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (b.size() % 4) b += '=';
-  static const std::string kChars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : b) {
-    if (c == '=') break;
-    auto pos = kChars.find(c);
-    if (pos == std::string::npos) return std::nullopt;
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
-}
 
 TEST_F(KeyRotationTest, ReplicasConvergeAndCachingVerifierNeverMeetsUnknownKid) {
   auto a = start_replica();
