@@ -173,5 +173,31 @@ TEST_F(KeyRotationTest, WrongKekRefusesToStart) {
   EXPECT_NE(wrong.stdout_text().find("wrong KEK"), std::string::npos) << wrong.stdout_text();
 }
 
+TEST(SchemaTest, ReplicaRefusesUnmigratedSchemaUntilAuthdMigrate) {
+  testing::TestDatabase fresh(testing::Backend::kPostgres, /*migrate=*/false);
+  ASSERT_TRUE(fresh.ok()) << fresh.error();
+  TempDir dir;
+  ASSERT_EQ(std::system(("head -c32 /dev/urandom | base64 > " + dir.file("kek") + " && chmod 600 " + dir.file("kek") +
+                         " && head -c32 /dev/urandom | base64 > " + dir.file("pepper") + " && chmod 600 " +
+                         dir.file("pepper")).c_str()),
+            0);
+  const std::map<std::string, std::string> env{{"AUTHD_STORE_URL", fresh.location()},
+                                               {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
+                                               {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
+                                               {"AUTHD_LOG_FORMAT", "json"}};
+  const std::vector<std::string> args{"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"};
+  Process refused(testing::authd_binary(), args, env);
+  EXPECT_EQ(refused.wait(15s), 1);
+  EXPECT_NE(refused.stdout_text().find("authd migrate"), std::string::npos) << refused.stdout_text();
+
+  Process migrate(testing::authd_binary(), {"migrate"}, env);
+  EXPECT_EQ(migrate.wait(30s), 0) << migrate.stdout_text();
+  Process again(testing::authd_binary(), {"migrate"}, env);
+  EXPECT_EQ(again.wait(30s), 0) << "migrate is idempotent";
+
+  Process ok(testing::authd_binary(), args, env);
+  EXPECT_TRUE(ok.wait_for_port("public")) << ok.stdout_text();
+}
+
 }  // namespace
 }  // namespace authd

@@ -35,7 +35,7 @@ std::string pg_url() {
 
 std::string to_string(Backend b) { return b == Backend::kSqlite ? "Sqlite" : "Postgres"; }
 
-TestDatabase::TestDatabase(Backend backend) : backend_(backend) {
+TestDatabase::TestDatabase(Backend backend, bool migrate) : backend_(backend) {
   if (backend == Backend::kSqlite) {
     location_ = dir_.file("authd.db");
     auto db = store::open_sqlite(store::SqliteOptions{location_, 5000});
@@ -69,6 +69,7 @@ TestDatabase::TestDatabase(Backend backend) : backend_(backend) {
     }
     db_ = std::move(*db);
   }
+  if (!migrate) return;
   if (auto v = db_->migrate(); !v) {
     error_ = "migrate: " + v.error().message;
     db_.reset();

@@ -17,7 +17,7 @@ std::string to_string(Backend b);
 class TestDatabase {
  public:
   /// Opens and migrates a fresh database; ok() says whether it worked, error() why not.
-  explicit TestDatabase(Backend backend);
+  explicit TestDatabase(Backend backend, bool migrate = true);
   ~TestDatabase();
   bool ok() const { return db_ != nullptr; }
   const std::string& error() const { return error_; }
