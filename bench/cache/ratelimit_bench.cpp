@@ -39,7 +39,9 @@ Stats summarize(std::vector<double>& us, std::size_t failures) {
   s.failures = failures;
   if (us.empty()) return s;
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))]; };
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))];
+  };
   s.p50 = at(0.50);
   s.p99 = at(0.99);
   s.p999 = at(0.999);
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
   // Large limits: every check is an allowed one that writes its key (the common case).
   const authd::auth::Limit limit{600'000, 1'000'000};
   std::vector<std::string> keys;
-  for (int i = 0; i < 1000; ++i) keys.push_back("bench:ip:10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250));
+  for (int i = 0; i < 1000; ++i)
+    keys.push_back("bench:ip:10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250));
 
   // Synchronous hiredis on the calling thread: the round trip without our thread hop.
   redisContext* sync = redisConnect(options->endpoint.host.c_str(), options->endpoint.port);
@@ -104,7 +107,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hiredis sync connect failed\n");
     return 1;
   }
-  if (!options->password.empty()) freeReplyObject(redisCommand(sync, "AUTH %s", options->password.c_str()));
+  if (!options->password.empty())
+    freeReplyObject(redisCommand(sync, "AUTH %s", options->password.c_str()));
   // The limiter's own script, run synchronously: its server-side cost without our client.
   const std::string sha = authd::cache::RedisScript(RedisRateLimiter::script_source()).sha1();
   freeReplyObject(redisCommand(sync, "SCRIPT LOAD %s", RedisRateLimiter::script_source().c_str()));
@@ -112,8 +116,11 @@ int main(int argc, char** argv) {
   const std::string burst = std::to_string(limit.burst);
 
   std::printf("single thread, %d calls each, latency in microseconds\n", n);
-  std::printf("%-40s | %8s | %8s | %8s | %8s | %s\n", "operation", "p50", "p99", "p99.9", "mean", "failed");
-  std::printf("-----------------------------------------+----------+----------+----------+----------+-------\n");
+  std::printf("%-40s | %8s | %8s | %8s | %8s | %s\n", "operation", "p50", "p99", "p99.9", "mean",
+              "failed");
+  std::printf(
+      "-----------------------------------------+----------+----------+----------+----------+------"
+      "-\n");
   // Two rounds, interleaved, so that drift on a shared machine hits every row alike.
   for (int round = 1; round <= 2; ++round) {
     row("hiredis sync PING (no thread hop)", measure(n, [&](int) {
@@ -122,11 +129,13 @@ int main(int argc, char** argv) {
           if (r) freeReplyObject(r);
           return ok;
         }));
-    row("RedisClient::command(PING)", measure(n, [&](int) { return client.command({"PING"}).has_value(); }));
+    row("RedisClient::command(PING)",
+        measure(n, [&](int) { return client.command({"PING"}).has_value(); }));
     row("hiredis sync EVALSHA (same script)", measure(n, [&](int i) {
           const std::string key = "authd:rl:" + keys[i % keys.size()];
-          auto* r = static_cast<redisReply*>(redisCommand(sync, "EVALSHA %s 1 %b %s %s 1 1", sha.c_str(),
-                                                          key.data(), key.size(), interval.c_str(), burst.c_str()));
+          auto* r = static_cast<redisReply*>(redisCommand(sync, "EVALSHA %s 1 %b %s %s 1 1",
+                                                          sha.c_str(), key.data(), key.size(),
+                                                          interval.c_str(), burst.c_str()));
           const bool ok = r != nullptr && r->type == REDIS_REPLY_ARRAY;
           if (r) freeReplyObject(r);
           return ok;
@@ -134,15 +143,15 @@ int main(int argc, char** argv) {
     row("RedisRateLimiter::check (EVALSHA)", measure(n, [&](int i) {
           return !redis_limiter.check(keys[i % keys.size()], limit).degraded;
         }));
-    row("LocalRateLimiter::check", measure(n, [&](int i) {
-          return local.check(keys[i % keys.size()], limit).allowed;
-        }));
+    row("LocalRateLimiter::check",
+        measure(n, [&](int i) { return local.check(keys[i % keys.size()], limit).allowed; }));
   }
   redisFree(sync);
 
   std::printf("\n%d threads sharing one RedisClient, %d checks each\n", threads, n / 2);
   std::printf("%-40s | %8s | %8s | %8s | %10s\n", "operation", "p50", "p99", "p99.9", "checks/s");
-  std::printf("-----------------------------------------+----------+----------+----------+-----------\n");
+  std::printf(
+      "-----------------------------------------+----------+----------+----------+-----------\n");
   auto parallel = [&](const char* name, const std::function<bool(int)>& op) {
     std::vector<std::vector<double>> per(threads);
     std::atomic<std::size_t> failures{0};
@@ -167,15 +176,16 @@ int main(int argc, char** argv) {
                 static_cast<double>(all.size()) / secs);
   };
   parallel("RedisClient::command(PING)", [&](int) { return client.command({"PING"}).has_value(); });
-  parallel("RedisRateLimiter::check (EVALSHA)", [&](int i) {
-    return !redis_limiter.check(keys[i % keys.size()], limit).degraded;
-  });
-  parallel("LocalRateLimiter::check", [&](int i) { return local.check(keys[i % keys.size()], limit).allowed; });
+  parallel("RedisRateLimiter::check (EVALSHA)",
+           [&](int i) { return !redis_limiter.check(keys[i % keys.size()], limit).degraded; });
+  parallel("LocalRateLimiter::check",
+           [&](int i) { return local.check(keys[i % keys.size()], limit).allowed; });
 
   for (const auto& k : keys) redis_limiter.reset(k);
   const auto st = client.stats();
   std::printf("\nclient: %llu calls, %llu timeouts, %llu unavailable\n",
-              static_cast<unsigned long long>(st.calls), static_cast<unsigned long long>(st.timeouts),
+              static_cast<unsigned long long>(st.calls),
+              static_cast<unsigned long long>(st.timeouts),
               static_cast<unsigned long long>(st.unavailable));
   return 0;
 }

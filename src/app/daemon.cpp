@@ -154,20 +154,24 @@ struct SharedState {
   }
 };
 
-AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& cfg, const Clock& clock) {
+AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& cfg,
+                                                          const Clock& clock) {
   auto st = std::make_unique<SharedState>();
   st->local = std::make_unique<cache::LocalRateLimiter>(clock);
   if (cfg.redis.url.empty()) return st;
   auto opts = cache::parse_redis_url(cfg.redis.url);
-  if (!opts) return unexpected(Failure{2, "invalid configuration: redis.url: " + opts.error().message});
+  if (!opts)
+    return unexpected(Failure{2, "invalid configuration: redis.url: " + opts.error().message});
   opts->command_timeout = cfg.redis.command_timeout;
   if (!cfg.redis.password_file.empty()) {
     std::ifstream f(cfg.redis.password_file);
-    if (!f) return unexpected(Failure{1, "cannot read redis.password_file " + cfg.redis.password_file});
+    if (!f)
+      return unexpected(Failure{1, "cannot read redis.password_file " + cfg.redis.password_file});
     std::getline(f, opts->password);
   }
   auto client = cache::RedisClient::create(*opts);
-  if (!client) return unexpected(Failure{1, "cannot start the Redis client: " + client.error().message});
+  if (!client)
+    return unexpected(Failure{1, "cannot start the Redis client: " + client.error().message});
   st->redis = std::move(*client);
   auto policy = [](config::RedisDownPolicy p) {
     return p == config::RedisDownPolicy::kClosed ? cache::RedisDownPolicy::kFailClosed
@@ -397,17 +401,23 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   }
   server.handle_signals();
   Janitor janitor((*db)->sessions(), clock);
-  auto& redis_up = metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.").get();
+  auto& redis_up =
+      metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.")
+          .get();
   if (st.redis) {
     redis_up.set(st.redis->available() ? 1 : 0);
     st.handles.push_back(st.redis->on_state_change([&redis_up, &st](bool up) {
       redis_up.set(up ? 1 : 0);
-      if (up) log::info("cache.redis_up", {{"endpoint", st.redis->endpoint()}});
-      else log::warn("cache.redis_down", {{"reason", st.redis->last_error()}, {"fallback", "local limits, store revocation checks"}});
+      if (up)
+        log::info("cache.redis_up", {{"endpoint", st.redis->endpoint()}});
+      else
+        log::warn("cache.redis_down", {{"reason", st.redis->last_error()},
+                                       {"fallback", "local limits, store revocation checks"}});
     }));
-    st.handles.push_back(st.revocations->on_event([&key_service](const std::string& type, const std::string&) {
-      if (type == "keys_changed") key_service.notify();
-    }));
+    st.handles.push_back(
+        st.revocations->on_event([&key_service](const std::string& type, const std::string&) {
+          if (type == "keys_changed") key_service.notify();
+        }));
     // Revocations published while this replica was cut off were lost: re-read them.
     const std::int64_t window = as.access_ttl_s + as.leeway_s;
     st.handles.push_back(st.revocations->on_reconnect([&janitor, &db, &clock, &st, window] {

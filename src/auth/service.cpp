@@ -88,7 +88,9 @@ std::optional<Error> AuthService::limit(const std::string& key, const Limit& l) 
   Error e{Errc::kRateLimited, "Too many requests; retry later."};
   e.retry_after_s = std::max<long>(1, static_cast<long>((d.retry_after_ms + 999) / 1000));
   e.limit = static_cast<long>(d.limit);
-  e.window_s = l.rate_per_minute > 0 ? static_cast<long>(std::max<std::int64_t>(1, l.burst * 60 / l.rate_per_minute)) : 60;
+  e.window_s = l.rate_per_minute > 0
+                   ? static_cast<long>(std::max<std::int64_t>(1, l.burst * 60 / l.rate_per_minute))
+                   : 60;
   e.reset_s = static_cast<long>((d.reset_ms + 999) / 1000);
   return e;
 }
@@ -153,8 +155,8 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
   const auto email = normalize_email(req.email);
   // Account keys are keyed hashes of the normalised email: the same for existing and unknown
   // accounts (nothing reveals which exist), and no email in Redis.
-  const std::string account =
-      base64url::encode(d_.token_hasher.derive("authd.ratelimit.account.v1", email.value_or(req.email)));
+  const std::string account = base64url::encode(
+      d_.token_hasher.derive("authd.ratelimit.account.v1", email.value_or(req.email)));
   if (auto e = limit("login:ip:" + req.ip, settings_.login_per_ip)) return unexpected(*e);
   if (auto e = limit("login:acct:" + account, settings_.login_per_account)) return unexpected(*e);
   if (d_.limiter) {
@@ -253,7 +255,8 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   if (!looks_like_refresh_token(req.refresh_token))
     return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
   const std::string presented_hash = token_hash(req.refresh_token);
-  if (auto e = limit("refresh:tok:" + base64url::encode(presented_hash.substr(0, 16)), settings_.refresh_per_token))
+  if (auto e = limit("refresh:tok:" + base64url::encode(presented_hash.substr(0, 16)),
+                     settings_.refresh_per_token))
     return unexpected(*e);
   auto client = this->client(req.client_id);
   if (!client) return unexpected(client.error());

@@ -345,9 +345,12 @@ const std::vector<Field>& fields() {
     };
     auto policy = [](RedisDownPolicy LimitsConfig::*field) -> Apply {
       return [field](Config& c, const std::string& v) -> std::optional<std::string> {
-        if (v == "local") c.limits.*field = RedisDownPolicy::kLocal;
-        else if (v == "closed") c.limits.*field = RedisDownPolicy::kClosed;
-        else return "must be local or closed";
+        if (v == "local")
+          c.limits.*field = RedisDownPolicy::kLocal;
+        else if (v == "closed")
+          c.limits.*field = RedisDownPolicy::kClosed;
+        else
+          return "must be local or closed";
         return std::nullopt;
       };
     };
@@ -373,7 +376,8 @@ const std::vector<Field>& fields() {
         [](Config& c, const std::string& v) -> std::optional<std::string> {
           char* end = nullptr;
           const double d = std::strtod(v.c_str(), &end);
-          if (end == v.c_str() || *end != '\0' || d <= 0 || d > 1) return "must be a number in (0, 1]";
+          if (end == v.c_str() || *end != '\0' || d <= 0 || d > 1)
+            return "must be a number in (0, 1]";
           c.limits.fallback_factor = d;
           return std::nullopt;
         });

@@ -34,8 +34,8 @@ Result<KeyedHasher, Errc> KeyedHasher::create(Secret key) {
 KeyedHasher::KeyedHasher(Secret key) : key_(std::move(key)) {
   if (!key_size_ok(key_.size())) {
     // The message names the length only; the key itself is never printed.
-    std::fprintf(stderr, "fatal: KeyedHasher key must be %zu..%zu bytes, got %zu\n",
-                 kMinKeyBytes, kMaxKeyBytes, key_.size());
+    std::fprintf(stderr, "fatal: KeyedHasher key must be %zu..%zu bytes, got %zu\n", kMinKeyBytes,
+                 kMaxKeyBytes, key_.size());
     std::abort();
   }
   init();

@@ -63,8 +63,8 @@ bool needs_rehash(std::string_view encoded_hash, const PasswordParams& params) n
   char buf[crypto_pwhash_argon2id_STRBYTES];
   if (!to_c_string(encoded_hash, buf)) return true;
   // The argon2id-specific call answers -1 for $argon2i$ strings, which we want upgraded too.
-  return crypto_pwhash_argon2id_str_needs_rehash(buf, params.ops_limit,
-                                                 params.mem_limit_bytes) != 0;
+  return crypto_pwhash_argon2id_str_needs_rehash(buf, params.ops_limit, params.mem_limit_bytes) !=
+         0;
 }
 
 Result<std::string, Errc> dummy_hash(const PasswordParams& params) {

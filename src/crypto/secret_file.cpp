@@ -77,8 +77,8 @@ Result<Secret, Errc> decode_base64(std::string_view text) {
   for (const int variant : kVariants) {
     std::size_t len = 0;
     const char* end = nullptr;
-    if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), kWhitespace, &len,
-                          &end, variant) == 0 &&
+    if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), kWhitespace, &len, &end,
+                          variant) == 0 &&
         end == text.data() + text.size()) {
       out.truncate(len);
       return out;
@@ -146,8 +146,7 @@ Result<void, Errc> create_secret_file(const std::string& path, std::size_t bytes
   randombytes_buf(tag, sizeof tag);
   char tag_hex[sizeof tag * 2 + 1];
   sodium_bin2hex(tag_hex, sizeof tag_hex, tag, sizeof tag);
-  const std::string tmp =
-      (dir / ("." + target.filename().string() + ".tmp-" + tag_hex)).string();
+  const std::string tmp = (dir / ("." + target.filename().string() + ".tmp-" + tag_hex)).string();
 
   Secret key = Secret::random(bytes);
   const std::size_t encoded_cap =
@@ -162,8 +161,8 @@ Result<void, Errc> create_secret_file(const std::string& path, std::size_t bytes
   if (!fd.valid()) return unexpected(errno_to_errc(errno));
   // fchmod because open()'s mode is filtered by the umask; we want exactly 0600, not less.
   const bool written = ::fchmod(fd.get(), 0600) == 0 &&
-                       write_all(fd.get(), text.data(), text.size()) &&
-                       ::fsync(fd.get()) == 0 && fd.close();
+                       write_all(fd.get(), text.data(), text.size()) && ::fsync(fd.get()) == 0 &&
+                       fd.close();
   if (!written) {
     // Out of space, quota or a failing disk: the partial temp file must not linger.
     ::unlink(tmp.c_str());

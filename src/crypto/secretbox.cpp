@@ -22,8 +22,8 @@ Result<std::string, Errc> seal(const Secret& key, std::string_view plaintext) {
   unsigned char* nonce = p + 1;
   randombytes_buf(nonce, kSealNonceBytes);
   crypto_secretbox_easy(nonce + kSealNonceBytes,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()),
-                        plaintext.size(), nonce, key.data());
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                        nonce, key.data());
   return out;
 }
 

@@ -36,8 +36,10 @@ std::string_view trim(std::string_view s) {
 std::string_view forwarded_for(std::string_view element) {
   for (std::size_t pos = 0; pos < element.size();) {
     auto semi = element.find(';', pos);
-    auto pair = trim(element.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
-    if (pair.size() > 4 && (pair.substr(0, 4) == "for=" || pair.substr(0, 4) == "For=" || pair.substr(0, 4) == "FOR=")) {
+    auto pair = trim(
+        element.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
+    if (pair.size() > 4 && (pair.substr(0, 4) == "for=" || pair.substr(0, 4) == "For=" ||
+                            pair.substr(0, 4) == "FOR=")) {
       auto v = pair.substr(4);
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
       if (!v.empty() && v.front() == '[') {
@@ -57,7 +59,8 @@ std::vector<std::string_view> split_commas(std::string_view s) {
   std::vector<std::string_view> out;
   for (std::size_t pos = 0; pos <= s.size();) {
     auto comma = s.find(',', pos);
-    out.push_back(trim(s.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos)));
+    out.push_back(trim(
+        s.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos)));
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
   }
@@ -66,7 +69,8 @@ std::vector<std::string_view> split_commas(std::string_view s) {
 
 }  // namespace
 
-std::optional<TrustedProxies> TrustedProxies::parse(const std::vector<std::string>& cidrs, std::string* bad) {
+std::optional<TrustedProxies> TrustedProxies::parse(const std::vector<std::string>& cidrs,
+                                                    std::string* bad) {
   TrustedProxies t;
   for (const auto& c : cidrs) {
     auto slash = c.find('/');
@@ -76,7 +80,8 @@ std::optional<TrustedProxies> TrustedProxies::parse(const std::vector<std::strin
     if (slash != std::string::npos) {
       auto p = std::string_view(c).substr(slash + 1);
       auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-      if (ec != std::errc() || ptr != p.data() + p.size() || prefix < 0 || prefix > (v4 ? 32 : 128)) addr.reset();
+      if (ec != std::errc() || ptr != p.data() + p.size() || prefix < 0 || prefix > (v4 ? 32 : 128))
+        addr.reset();
     }
     if (!addr) {
       if (bad) *bad = c;

@@ -90,7 +90,8 @@ class SessionBase {
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   explicit Impl(ServerOptions o, obs::Registry& m)
       : options(std::move(o)),
-        trusted_proxies(TrustedProxies::parse(options.config.trusted_proxies).value_or(TrustedProxies{})),
+        trusted_proxies(
+            TrustedProxies::parse(options.config.trusted_proxies).value_or(TrustedProxies{})),
         ioc(1),
         workers(static_cast<std::size_t>(options.config.worker_threads)),
         requests(m.counter("authd_http_requests_total",
@@ -463,38 +464,38 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::acceptor> acc,
                                 std::shared_ptr<const Router> router, bool use_tls) {
   auto self = shared_from_this();
-  acc->async_accept(pick_loop(), [self, name, acc, router, use_tls](beast::error_code ec,
-                                                                               tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acc->is_open()) return;
-    if (ec) {
-      // Typically EMFILE: back off briefly instead of spinning.
-      log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
-      auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
-      t->async_wait([self, name, acc, router, use_tls, t](beast::error_code) {
+  acc->async_accept(
+      pick_loop(), [self, name, acc, router, use_tls](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acc->is_open()) return;
+        if (ec) {
+          // Typically EMFILE: back off briefly instead of spinning.
+          log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
+          auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
+          t->async_wait([self, name, acc, router, use_tls, t](beast::error_code) {
+            self->start_accept(name, acc, router, use_tls);
+          });
+          return;
+        }
+        const bool admin = name == "admin";
+        if (self->open.load() >= self->options.config.max_connections ||
+            (self->is_draining.load() && !admin)) {
+          self->rejected.inc();
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          beast::error_code pec;
+          auto ep = socket.remote_endpoint(pec);
+          std::string peer = pec ? "" : ep.address().to_string();
+          if (use_tls) {
+            std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, router,
+                                         peer)
+                ->start();
+          } else {
+            std::make_shared<PlainSession>(std::move(socket), self, name, router, peer)->start();
+          }
+        }
         self->start_accept(name, acc, router, use_tls);
       });
-      return;
-    }
-    const bool admin = name == "admin";
-    if (self->open.load() >= self->options.config.max_connections ||
-        (self->is_draining.load() && !admin)) {
-      self->rejected.inc();
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      beast::error_code pec;
-      auto ep = socket.remote_endpoint(pec);
-      std::string peer = pec ? "" : ep.address().to_string();
-      if (use_tls) {
-        std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, router,
-                                     peer)
-            ->start();
-      } else {
-        std::make_shared<PlainSession>(std::move(socket), self, name, router, peer)->start();
-      }
-    }
-    self->start_accept(name, acc, router, use_tls);
-  });
 }
 
 void Server::Impl::begin_shutdown() {

@@ -42,9 +42,9 @@ Result<crypto::Secret, Error> load_or_create_kek(const std::string& path) {
 Result<StoredKey, Error> generate_sealed_key(jose::Alg alg, const crypto::Secret& kek) {
   auto key = jose::Key::generate(alg);
   if (!key) {
-    return fail(Errc::kKeyGeneration, "generating a " + std::string(jose::to_string(alg)) +
-                                          " key failed: " +
-                                          std::string(jose::to_string(key.error())));
+    return fail(Errc::kKeyGeneration,
+                "generating a " + std::string(jose::to_string(alg)) +
+                    " key failed: " + std::string(jose::to_string(key.error())));
   }
   auto pem = (*key)->private_pem();
   if (!pem) {
@@ -74,8 +74,8 @@ Result<jose::KeyPtr, Error> open_stored_key(const StoredKey& key, const crypto::
   auto pem = crypto::open(kek, key.sealed_private);
   if (!pem) {
     if (pem.error() == crypto::Errc::DecryptFailed) {
-      return fail(Errc::kWrongKek, "the key-encryption key cannot decrypt signing key " +
-                                       key.kid + "; wrong KEK file?");
+      return fail(Errc::kWrongKek, "the key-encryption key cannot decrypt signing key " + key.kid +
+                                       "; wrong KEK file?");
     }
     return fail(Errc::kCorruptKey, "signing key " + key.kid + " cannot be opened: " +
                                        std::string(crypto::to_string(pem.error())));
@@ -88,8 +88,8 @@ Result<jose::KeyPtr, Error> open_stored_key(const StoredKey& key, const crypto::
   // The kid is the key's own thumbprint: a row whose kid names another key would make
   // verifiers pick the wrong public key.
   if ((*parsed)->kid() != key.kid) {
-    return fail(Errc::kCorruptKey, "signing key " + key.kid + " holds a different key (" +
-                                       (*parsed)->kid() + ")");
+    return fail(Errc::kCorruptKey,
+                "signing key " + key.kid + " holds a different key (" + (*parsed)->kid() + ")");
   }
   return std::move(parsed).value();
 }

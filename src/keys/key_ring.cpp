@@ -41,11 +41,11 @@ JwksDocumentPtr build_document(const std::vector<const Entry*>& keys, const Sett
   auto body = std::make_shared<const std::string>(nlohmann::json{{"keys", list}}.dump());
   auto doc = std::make_shared<JwksDocument>();
   doc->etag = "\"" + base64url::encode(sha256(*body)) + "\"";
-  doc->cache_control = keys.empty()
-                           ? "no-store"
-                           : "public, max-age=" + std::to_string(s.jwks_max_age_s) +
-                                 ", stale-while-revalidate=" +
-                                 std::to_string(s.jwks_stale_while_revalidate_s);
+  doc->cache_control =
+      keys.empty()
+          ? "no-store"
+          : "public, max-age=" + std::to_string(s.jwks_max_age_s) +
+                ", stale-while-revalidate=" + std::to_string(s.jwks_stale_while_revalidate_s);
   doc->body = std::move(body);
   return doc;
 }
@@ -56,8 +56,8 @@ const JwksDocumentPtr& empty_document() {
 }
 
 Unexpected<Error> store_error(std::string_view what, const store::Error& e) {
-  return fail(Errc::kStore, std::string(what) + ": " + std::string(store::to_string(e.code)) +
-                                ": " + e.message);
+  return fail(Errc::kStore,
+              std::string(what) + ": " + std::string(store::to_string(e.code)) + ": " + e.message);
 }
 
 }  // namespace
@@ -133,9 +133,9 @@ Result<void, Error> KeyRing::load() {
       if (e.row.remove_at >= until) published.push_back(&e);
     }
     auto doc = build_document(published, settings_);
-    if (auto it = previous_docs.find(doc->etag);
-        it != previous_docs.end() && *it->second->body == *doc->body &&
-        it->second->cache_control == doc->cache_control) {
+    if (auto it = previous_docs.find(doc->etag); it != previous_docs.end() &&
+                                                 *it->second->body == *doc->body &&
+                                                 it->second->cache_control == doc->cache_control) {
       doc = it->second;
     }
     next->epochs.push_back(Epoch{until, std::move(doc)});
@@ -203,8 +203,8 @@ Result<std::string, Error> KeyRing::sign(const nlohmann::json& claims) const {
   if (!key) return unexpected(key.error());
   auto token = jose::sign(**key, claims, "at+jwt");
   if (!token) {
-    return fail(Errc::kSignFailed, "signing with key " + (*key)->kid() + " failed: " +
-                                       std::string(jose::to_string(token.error())));
+    return fail(Errc::kSignFailed, "signing with key " + (*key)->kid() +
+                                       " failed: " + std::string(jose::to_string(token.error())));
   }
   return std::move(token).value();
 }
@@ -242,8 +242,7 @@ std::vector<KeyInfo> KeyRing::describe() const {
   const Entry* signing = snap->signing(now);
   for (const Entry& e : snap->entries) {
     out.push_back(KeyInfo{e.row.kid, e.row.alg, key_state(e.row, now), &e == signing,
-                          e.row.created_at, e.row.activate_at, e.row.retire_at,
-                          e.row.remove_at});
+                          e.row.created_at, e.row.activate_at, e.row.retire_at, e.row.remove_at});
   }
   return out;
 }

@@ -27,21 +27,30 @@ StoredKey with_times(const StoredKey& k, std::int64_t activate_at, std::int64_t 
 
 std::string_view to_string(KeyState s) noexcept {
   switch (s) {
-    case KeyState::kNext: return "next";
-    case KeyState::kActive: return "active";
-    case KeyState::kRetiring: return "retiring";
-    case KeyState::kRemoved: return "removed";
+    case KeyState::kNext:
+      return "next";
+    case KeyState::kActive:
+      return "active";
+    case KeyState::kRetiring:
+      return "retiring";
+    case KeyState::kRemoved:
+      return "removed";
   }
   return "unknown";
 }
 
 std::string_view to_string(RotationOutcome o) noexcept {
   switch (o) {
-    case RotationOutcome::kNothingDue: return "nothing_due";
-    case RotationOutcome::kBootstrapped: return "bootstrapped";
-    case RotationOutcome::kPromoted: return "promoted";
-    case RotationOutcome::kRotated: return "rotated";
-    case RotationOutcome::kAlreadyPending: return "already_pending";
+    case RotationOutcome::kNothingDue:
+      return "nothing_due";
+    case RotationOutcome::kBootstrapped:
+      return "bootstrapped";
+    case RotationOutcome::kPromoted:
+      return "promoted";
+    case RotationOutcome::kRotated:
+      return "rotated";
+    case RotationOutcome::kAlreadyPending:
+      return "already_pending";
   }
   return "unknown";
 }
@@ -55,9 +64,9 @@ KeyState key_state(const StoredKey& key, std::int64_t now) noexcept {
   return KeyState::kNext;
 }
 
-Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current,
-                                          std::int64_t now, const Settings& settings,
-                                          bool force, const KeyFactory& factory) {
+Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current, std::int64_t now,
+                                          const Settings& settings, bool force,
+                                          const KeyFactory& factory) {
   RotationPlan plan;
   const StoredKey* newest_active = nullptr;
   const StoredKey* oldest_next = nullptr;
@@ -115,10 +124,10 @@ Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current,
   }
 
   const std::int64_t ahead = publish_ahead(settings);
-  const bool due = force ||
-                   add_sat(newest_active->activate_at, settings.rotation_period_s) <=
-                       add_sat(now, ahead) ||
-                   newest_active->retire_at != kForever;
+  const bool due =
+      force ||
+      add_sat(newest_active->activate_at, settings.rotation_period_s) <= add_sat(now, ahead) ||
+      newest_active->retire_at != kForever;
   if (!due) return plan;
 
   const std::int64_t activate_at = add_sat(now, ahead);

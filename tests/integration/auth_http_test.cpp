@@ -1,8 +1,7 @@
 // The auth routes through real sockets against the real authd binary in dev mode, and authctl.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -32,8 +31,10 @@ class AuthHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     proc_ = std::make_unique<Process>(
-        testing::authd_binary(), std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", dir_.path()},
-        std::map<std::string, std::string>{{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"}});
+        testing::authd_binary(),
+        std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", dir_.path()},
+        std::map<std::string, std::string>{{"AUTHD_LOG_FORMAT", "json"},
+                                           {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"}});
     auto p = proc_->wait_for_port("public");
     ASSERT_TRUE(p) << proc_->stdout_text() << proc_->stderr_text();
     port_ = *p;
@@ -52,7 +53,8 @@ class AuthHttpTest : public ::testing::Test {
     return r ? json::parse(r->body) : json::object();
   }
 
-  int authctl(std::vector<std::string> args, const std::string& stdin_text = "", std::string* out = nullptr) {
+  int authctl(std::vector<std::string> args, const std::string& stdin_text = "",
+              std::string* out = nullptr) {
     std::vector<std::string> a{"--dev", "--data", dir_.path()};
     a.insert(a.end(), args.begin(), args.end());
     Process p(authctl_binary(), a, {}, stdin_text);
@@ -94,7 +96,8 @@ TEST_F(AuthHttpTest, WrongPasswordAndUnknownUserLookTheSame) {
 }
 
 TEST_F(AuthHttpTest, MalformedBodiesGet400) {
-  for (const char* body : {"{", "[]", R"({"email":1,"password":"x"})", R"({"email":"demo@example.com"})", ""}) {
+  for (const char* body :
+       {"{", "[]", R"({"email":1,"password":"x"})", R"({"email":"demo@example.com"})", ""}) {
     auto r = post("/login", body);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << body;
@@ -118,7 +121,8 @@ TEST_F(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
   auto reuse = post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump());
   ASSERT_TRUE(reuse);
   EXPECT_EQ(reuse->status, 401);
-  auto newest = post("/refresh", json{{"refresh_token", json::parse(r2->body)["refresh_token"]}}.dump());
+  auto newest =
+      post("/refresh", json{{"refresh_token", json::parse(r2->body)["refresh_token"]}}.dump());
   ASSERT_TRUE(newest);
   EXPECT_EQ(newest->status, 401) << "the whole family is revoked";
   EXPECT_TRUE(proc_->wait_for_output("auth.refresh_reuse", 2s));
@@ -127,9 +131,11 @@ TEST_F(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
 }
 
 TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
-  auto r = post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
+  auto r =
+      post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
   ASSERT_TRUE(r && r->status == 200);
-  EXPECT_FALSE(json::parse(r->body).contains("refresh_token")) << "cookie mode keeps the token out of JS";
+  EXPECT_FALSE(json::parse(r->body).contains("refresh_token"))
+      << "cookie mode keeps the token out of JS";
   const auto cookie = r->header("set-cookie");
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(cookie.find("Secure"), std::string::npos);
@@ -141,7 +147,9 @@ TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
   ASSERT_TRUE(no_header);
   EXPECT_EQ(no_header->status, 403);
   EXPECT_EQ(json::parse(no_header->body)["error"], "csrf_check_failed");
-  auto bad_origin = post("/refresh", "", {{"Cookie", pair}, {"Origin", "https://evil.example"}, {"X-Authd-CSRF", "1"}});
+  auto bad_origin =
+      post("/refresh", "",
+           {{"Cookie", pair}, {"Origin", "https://evil.example"}, {"X-Authd-CSRF", "1"}});
   ASSERT_TRUE(bad_origin);
   EXPECT_EQ(bad_origin->status, 403);
   auto no_origin = post("/refresh", "", {{"Cookie", pair}, {"X-Authd-CSRF", "1"}});
@@ -151,7 +159,8 @@ TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
   ASSERT_TRUE(ok);
   ASSERT_EQ(ok->status, 200) << ok->body;
   EXPECT_FALSE(json::parse(ok->body).contains("refresh_token"));
-  EXPECT_NE(ok->header("set-cookie").substr(0, ok->header("set-cookie").find(';')), pair) << "cookie rotated";
+  EXPECT_NE(ok->header("set-cookie").substr(0, ok->header("set-cookie").find(';')), pair)
+      << "cookie rotated";
 }
 
 TEST_F(AuthHttpTest, BearerRoutesSessionsAndLogout) {
@@ -161,7 +170,8 @@ TEST_F(AuthHttpTest, BearerRoutesSessionsAndLogout) {
   EXPECT_NE(none->header("www-authenticate").find("Bearer"), std::string::npos);
 
   auto a = login_ok(), b = login_ok();
-  const std::map<std::string, std::string> auth_a{{"Authorization", "Bearer " + a["access_token"].get<std::string>()}};
+  const std::map<std::string, std::string> auth_a{
+      {"Authorization", "Bearer " + a["access_token"].get<std::string>()}};
   Connection c(port_);
   auto list = c.request("GET", "/sessions", "", auth_a);
   ASSERT_TRUE(list && list->status == 200);
@@ -187,7 +197,8 @@ TEST_F(AuthHttpTest, BearerRoutesSessionsAndLogout) {
 
 TEST_F(AuthHttpTest, LogoutAllEndsEverySession) {
   auto a = login_ok(), b = login_ok();
-  auto r = post("/logout/all", "", {{"Authorization", "Bearer " + a["access_token"].get<std::string>()}});
+  auto r = post("/logout/all", "",
+                {{"Authorization", "Bearer " + a["access_token"].get<std::string>()}});
   ASSERT_TRUE(r && r->status == 200);
   EXPECT_EQ(json::parse(r->body)["sessions_revoked"], 2);
   EXPECT_EQ(post("/refresh", json{{"refresh_token", b["refresh_token"]}}.dump())->status, 401);
@@ -219,7 +230,8 @@ TEST_F(AuthHttpTest, AuthctlManagesUsers) {
   auto t = login_ok(R"({"email":"frank@example.com","password":"frank-password-1"})");
   ASSERT_TRUE(authctl({"user", "list"}, "", &out) == 0);
   EXPECT_NE(out.find("frank@example.com\tadmin,user\tt1\tno"), std::string::npos) << out;
-  EXPECT_EQ(authctl({"user", "add", "frank@example.com"}, "another-password\n", &out), 1) << "duplicate";
+  EXPECT_EQ(authctl({"user", "add", "frank@example.com"}, "another-password\n", &out), 1)
+      << "duplicate";
 
   ASSERT_EQ(authctl({"user", "disable", "frank@example.com"}, "", &out), 0) << out;
   EXPECT_NE(out.find("revoked 1 session"), std::string::npos) << out;
@@ -228,7 +240,9 @@ TEST_F(AuthHttpTest, AuthctlManagesUsers) {
   EXPECT_EQ(post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump())->status, 401);
   ASSERT_EQ(authctl({"user", "enable", "frank@example.com"}), 0);
   ASSERT_EQ(authctl({"user", "set-password", "frank@example.com"}, "new-password-2\n"), 0);
-  EXPECT_EQ(post("/login", R"({"email":"frank@example.com","password":"frank-password-1"})")->status, 401);
+  EXPECT_EQ(
+      post("/login", R"({"email":"frank@example.com","password":"frank-password-1"})")->status,
+      401);
   login_ok(R"({"email":"frank@example.com","password":"new-password-2"})");
   ASSERT_EQ(authctl({"user", "roles", "frank@example.com", "auditor"}), 0);
 }
@@ -248,8 +262,9 @@ TEST_F(AuthHttpTest, SigtermFinishesInFlightLogin) {
   Connection c(port_, std::nullopt, 10s);
   // Headers and half the body first, so the request is in flight when SIGTERM arrives.
   const std::string body = kDemoLogin;
-  ASSERT_TRUE(c.send_raw("POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
+  ASSERT_TRUE(c.send_raw(
+      "POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
   std::this_thread::sleep_for(100ms);
   proc_->signal(SIGTERM);
   ASSERT_TRUE(proc_->wait_for_output("server.draining", 2s));

@@ -177,9 +177,10 @@ TEST(SchemaTest, ReplicaRefusesUnmigratedSchemaUntilAuthdMigrate) {
   testing::TestDatabase fresh(testing::Backend::kPostgres, /*migrate=*/false);
   ASSERT_TRUE(fresh.ok()) << fresh.error();
   TempDir dir;
-  ASSERT_EQ(std::system(("head -c32 /dev/urandom | base64 > " + dir.file("kek") + " && chmod 600 " + dir.file("kek") +
-                         " && head -c32 /dev/urandom | base64 > " + dir.file("pepper") + " && chmod 600 " +
-                         dir.file("pepper")).c_str()),
+  ASSERT_EQ(std::system(("head -c32 /dev/urandom | base64 > " + dir.file("kek") + " && chmod 600 " +
+                         dir.file("kek") + " && head -c32 /dev/urandom | base64 > " +
+                         dir.file("pepper") + " && chmod 600 " + dir.file("pepper"))
+                            .c_str()),
             0);
   const std::map<std::string, std::string> env{{"AUTHD_STORE_URL", fresh.location()},
                                                {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
@@ -188,7 +189,8 @@ TEST(SchemaTest, ReplicaRefusesUnmigratedSchemaUntilAuthdMigrate) {
   const std::vector<std::string> args{"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"};
   Process refused(testing::authd_binary(), args, env);
   EXPECT_EQ(refused.wait(15s), 1);
-  EXPECT_NE(refused.stdout_text().find("authd migrate"), std::string::npos) << refused.stdout_text();
+  EXPECT_NE(refused.stdout_text().find("authd migrate"), std::string::npos)
+      << refused.stdout_text();
 
   Process migrate(testing::authd_binary(), {"migrate"}, env);
   EXPECT_EQ(migrate.wait(30s), 0) << migrate.stdout_text();

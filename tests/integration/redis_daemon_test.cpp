@@ -1,9 +1,8 @@
 // Two authd replicas sharing Redis: shared rate limits, back-off, revocation across replicas,
 // trusted-proxy handling, and Redis outages.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -39,8 +38,9 @@ class RedisServer {
   ~RedisServer() { stop(); }
   void start() {
     const std::string cmd = "redis-server --bind 127.0.0.1 --port " + std::to_string(port_) +
-                            " --save '' --appendonly no --daemonize yes --pidfile " + dir_.file("redis.pid") +
-                            " --logfile " + dir_.file("redis.log") + " --dir " + dir_.path();
+                            " --save '' --appendonly no --daemonize yes --pidfile " +
+                            dir_.file("redis.pid") + " --logfile " + dir_.file("redis.log") +
+                            " --dir " + dir_.path();
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     for (int i = 0; i < 100 && port_free(port_); ++i) std::this_thread::sleep_for(20ms);
   }
@@ -68,16 +68,17 @@ class RedisDaemonTest : public ::testing::Test {
                                            {"AUTHD_LOG_ACCESS_LOG", "false"},
                                            {"AUTHD_AUTH_ISSUER", "https://auth.test"}};
     for (auto& [k, v] : extra) env[k] = v;
-    auto p = std::make_unique<Process>(testing::authd_binary(),
-                                       std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", data_.path()},
-                                       env);
+    auto p = std::make_unique<Process>(
+        testing::authd_binary(),
+        std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", data_.path()}, env);
     auto port = p->wait_for_port("public");
     EXPECT_TRUE(port) << p->stdout_text() << p->stderr_text();
     ports_.push_back(port.value_or(0));
     return p;
   }
 
-  std::optional<testing::HttpResponse> post(int port, const std::string& path, const std::string& body,
+  std::optional<testing::HttpResponse> post(int port, const std::string& path,
+                                            const std::string& body,
                                             std::map<std::string, std::string> headers = {}) {
     headers["Content-Type"] = "application/json";
     Connection c(port);
@@ -97,8 +98,10 @@ TEST_F(RedisDaemonTest, LoginLimitIsSharedAcrossReplicasWithRetryAfter) {
   for (int i = 0; i < 10 && !limited; ++i) {
     auto r = post(ports_[i % 2], "/login", kDemoLogin);
     ASSERT_TRUE(r);
-    if (r->status == 200) ++ok;
-    else if (r->status == 429) limited = r;
+    if (r->status == 200)
+      ++ok;
+    else if (r->status == 429)
+      limited = r;
   }
   EXPECT_EQ(ok, 6) << "six logins in total across both replicas, not six each";
   ASSERT_TRUE(limited);
@@ -114,29 +117,36 @@ TEST_F(RedisDaemonTest, SpoofedForwardedForFromUntrustedPeerIsIgnored) {
   auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/3"}});
   int statuses_429 = 0;
   for (int i = 0; i < 6; ++i) {
-    auto r = post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
+    auto r = post(ports_[0], "/login", kDemoLogin,
+                  {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
     if (r && r->status == 429) ++statuses_429;
   }
   EXPECT_EQ(statuses_429, 3) << "the header must not give a client fresh buckets";
 }
 
 TEST_F(RedisDaemonTest, ForwardedForFromTrustedProxyIsUsed) {
-  auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/3"}, {"AUTHD_SERVER_TRUSTED_PROXIES", "127.0.0.1/32"}});
+  auto a = replica(
+      {{"AUTHD_LIMITS_LOGIN_PER_IP", "60/3"}, {"AUTHD_SERVER_TRUSTED_PROXIES", "127.0.0.1/32"}});
   for (int i = 0; i < 6; ++i) {
-    auto r = post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "203.0.113.9, 198.51.100." + std::to_string(i)}});
+    auto r = post(ports_[0], "/login", kDemoLogin,
+                  {{"X-Forwarded-For", "203.0.113.9, 198.51.100." + std::to_string(i)}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << "each forwarded client has its own bucket";
   }
-  for (int i = 0; i < 3; ++i) post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100.77"}});
-  EXPECT_EQ(post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100.77"}})->status, 429);
+  for (int i = 0; i < 3; ++i)
+    post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100.77"}});
+  EXPECT_EQ(post(ports_[0], "/login", kDemoLogin, {{"X-Forwarded-For", "198.51.100.77"}})->status,
+            429);
 }
 
 TEST_F(RedisDaemonTest, BackoffForKnownAndUnknownEmailIsIndistinguishable) {
-  auto a = replica({{"AUTHD_LIMITS_LOGIN_FAILURES", "1/3"}, {"AUTHD_LIMITS_LOGIN_PER_IP", "600/100"}});
+  auto a =
+      replica({{"AUTHD_LIMITS_LOGIN_FAILURES", "1/3"}, {"AUTHD_LIMITS_LOGIN_PER_IP", "600/100"}});
   auto run = [&](const std::string& email) {
     std::vector<std::pair<int, std::string>> seen;
     for (int i = 0; i < 6; ++i) {
-      auto r = post(ports_[0], "/login", json{{"email", email}, {"password", "wrong-password"}}.dump());
+      auto r =
+          post(ports_[0], "/login", json{{"email", email}, {"password", "wrong-password"}}.dump());
       seen.emplace_back(r ? r->status : 0, r ? r->body : "");
     }
     return seen;
@@ -163,8 +173,11 @@ TEST_F(RedisDaemonTest, LogoutOnOneReplicaRejectsTokenOnTheOtherWithin100ms) {
   ASSERT_EQ(post(ports_[0], "/logout", "", bearer)->status, 200);
   const auto t0 = std::chrono::steady_clock::now();
   int status = 200;
-  while (status == 200 && std::chrono::steady_clock::now() - t0 < 2s) status = cb.request("GET", "/sessions", "", bearer)->status;
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  while (status == 200 && std::chrono::steady_clock::now() - t0 < 2s)
+    status = cb.request("GET", "/sessions", "", bearer)->status;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_EQ(status, 401);
   EXPECT_LT(ms, 100) << "revocation took " << ms << " ms to reach the other replica";
   std::cout << "revocation visible on the other replica after " << ms << " ms\n";
@@ -180,13 +193,16 @@ TEST_F(RedisDaemonTest, RedisOutageKeepsServingAndRecoversWithoutRestart) {
   ASSERT_TRUE(login);
   ASSERT_EQ(login->status, 200) << login->body;
   auto tokens = json::parse(login->body);
-  auto refreshed = post(ports_[0], "/refresh", json{{"refresh_token", tokens["refresh_token"]}}.dump());
+  auto refreshed =
+      post(ports_[0], "/refresh", json{{"refresh_token", tokens["refresh_token"]}}.dump());
   ASSERT_TRUE(refreshed);
   EXPECT_EQ(refreshed->status, 200);
-  const std::map<std::string, std::string> bearer{{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
+  const std::map<std::string, std::string> bearer{
+      {"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
   ASSERT_EQ(post(ports_[0], "/logout", "", bearer)->status, 200);
   Connection c(ports_[0]);
-  EXPECT_EQ(c.request("GET", "/sessions", "", bearer)->status, 401) << "revocation still enforced (store)";
+  EXPECT_EQ(c.request("GET", "/sessions", "", bearer)->status, 401)
+      << "revocation still enforced (store)";
   auto metrics = testing::http_get(ports_[0], "/metrics");
   EXPECT_NE(metrics->body.find("authd_redis_up 0"), std::string::npos);
 

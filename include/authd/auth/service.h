@@ -103,9 +103,9 @@ class AuthService {
     TokenKeys& keys;
     const Clock& clock;
     Random& random;
-    crypto::KeyedHasher& token_hasher;  ///< keyed with the server pepper
-    Events* events = nullptr;           ///< optional
-    RateLimiter* limiter = nullptr;     ///< optional: no limits without it (login)
+    crypto::KeyedHasher& token_hasher;       ///< keyed with the server pepper
+    Events* events = nullptr;                ///< optional
+    RateLimiter* limiter = nullptr;          ///< optional: no limits without it (login)
     RateLimiter* refresh_limiter = nullptr;  ///< optional: limits of /refresh
     /// Optional, shared by all replicas (Redis). When it answers it is trusted; when it cannot
     /// (nullopt) or is absent, bearer checks ask the session store (fail closed).

@@ -131,14 +131,14 @@ class CallbackHandle {
 
 /// Counters since construction, for metrics.
 struct RedisClientStats {
-  std::uint64_t calls = 0;            ///< blocking calls made
-  std::uint64_t unavailable = 0;      ///< ... that failed with kUnavailable
-  std::uint64_t timeouts = 0;         ///< ... that failed with kTimeout
-  std::uint64_t reconnects = 0;       ///< command connection came up (first time included)
-  std::uint64_t disconnects = 0;      ///< command connection went down
-  std::uint64_t noscript_reloads = 0; ///< EVALSHA answered NOSCRIPT and was resent as EVAL
-  std::uint64_t master_switches = 0;  ///< Sentinel: READONLY, ROLE or +switch-master seen
-  std::uint64_t messages = 0;         ///< pub/sub messages received
+  std::uint64_t calls = 0;             ///< blocking calls made
+  std::uint64_t unavailable = 0;       ///< ... that failed with kUnavailable
+  std::uint64_t timeouts = 0;          ///< ... that failed with kTimeout
+  std::uint64_t reconnects = 0;        ///< command connection came up (first time included)
+  std::uint64_t disconnects = 0;       ///< command connection went down
+  std::uint64_t noscript_reloads = 0;  ///< EVALSHA answered NOSCRIPT and was resent as EVAL
+  std::uint64_t master_switches = 0;   ///< Sentinel: READONLY, ROLE or +switch-master seen
+  std::uint64_t messages = 0;          ///< pub/sub messages received
 };
 
 /// The client. Create with create(); destroy only after every call on other threads has
@@ -176,9 +176,9 @@ class RedisClient {
                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
   /// PUBLISH; returns the number of subscribers that received it (on this server).
-  CacheResult<std::int64_t> publish(std::string_view channel, std::string_view message,
-                                    std::optional<std::chrono::milliseconds> timeout =
-                                        std::nullopt);
+  CacheResult<std::int64_t> publish(
+      std::string_view channel, std::string_view message,
+      std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
   /// Fire-and-forget form of command() for code running on the I/O thread (callbacks).
   /// `done` (may be empty) runs on the I/O thread with the reply, or with kUnavailable.

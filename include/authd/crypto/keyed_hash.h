@@ -20,8 +20,8 @@ namespace authd::crypto {
 class KeyedHasher {
  public:
   static constexpr std::size_t kMinKeyBytes = 32;
-  static constexpr std::size_t kMaxKeyBytes = 64;   // crypto_generichash_KEYBYTES_MAX
-  static constexpr std::size_t kDigestBytes = 32;   // crypto_generichash_BYTES
+  static constexpr std::size_t kMaxKeyBytes = 64;  // crypto_generichash_KEYBYTES_MAX
+  static constexpr std::size_t kDigestBytes = 32;  // crypto_generichash_BYTES
 
   /// Validating factory.
   /// @return Errc::InvalidKey unless kMinKeyBytes <= key.size() <= kMaxKeyBytes.

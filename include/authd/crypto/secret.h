@@ -40,9 +40,7 @@ class Secret {
   Secret clone() const;
 
   /// Read-only view of the bytes; valid until this Secret is modified, moved from or destroyed.
-  std::string_view view() const noexcept {
-    return {reinterpret_cast<const char*>(data_), size_};
-  }
+  std::string_view view() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
   const unsigned char* data() const noexcept { return data_; }
   unsigned char* data() noexcept { return data_; }
   std::size_t size() const noexcept { return size_; }

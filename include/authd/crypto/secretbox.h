@@ -15,9 +15,9 @@ namespace authd::crypto {
 /// Sealed format, version 1:  0x01 || nonce (24 random bytes) || secretbox(ciphertext || MAC 16).
 /// The version byte lets a later build change algorithm without guessing what a blob is.
 inline constexpr std::uint8_t kSealVersion = 1;
-inline constexpr std::size_t kSealKeyBytes = 32;     // crypto_secretbox_KEYBYTES
-inline constexpr std::size_t kSealNonceBytes = 24;   // crypto_secretbox_NONCEBYTES
-inline constexpr std::size_t kSealMacBytes = 16;     // crypto_secretbox_MACBYTES
+inline constexpr std::size_t kSealKeyBytes = 32;    // crypto_secretbox_KEYBYTES
+inline constexpr std::size_t kSealNonceBytes = 24;  // crypto_secretbox_NONCEBYTES
+inline constexpr std::size_t kSealMacBytes = 16;    // crypto_secretbox_MACBYTES
 /// Size of a sealed empty plaintext; every valid blob is at least this long.
 inline constexpr std::size_t kSealOverheadBytes = 1 + kSealNonceBytes + kSealMacBytes;
 

@@ -15,7 +15,8 @@ namespace authd::http {
 class TrustedProxies {
  public:
   /// Parses "10.0.0.0/8", "::1", "2001:db8::/32"; nullopt names the first bad entry in `bad`.
-  static std::optional<TrustedProxies> parse(const std::vector<std::string>& cidrs, std::string* bad = nullptr);
+  static std::optional<TrustedProxies> parse(const std::vector<std::string>& cidrs,
+                                             std::string* bad = nullptr);
   bool contains(std::string_view ip) const;
   bool empty() const { return nets_.empty(); }
 

@@ -20,13 +20,13 @@ namespace authd::keys {
 
 /// Counters, read as one consistent-enough copy (each field is atomic on its own).
 struct ServiceStats {
-  std::uint64_t reloads = 0;              ///< successful load() calls (incl. after rotations)
+  std::uint64_t reloads = 0;  ///< successful load() calls (incl. after rotations)
   std::uint64_t reload_failures = 0;
-  std::uint64_t rotation_checks = 0;      ///< rotate(false) calls that returned a result
-  std::uint64_t rotations = 0;            ///< checks that created or promoted a key here
+  std::uint64_t rotation_checks = 0;  ///< rotate(false) calls that returned a result
+  std::uint64_t rotations = 0;        ///< checks that created or promoted a key here
   std::uint64_t rotation_failures = 0;
-  std::int64_t last_rotation_check = 0;   ///< Clock::now_unix() of the last check, 0 = none
-  std::int64_t last_reload = 0;           ///< Clock::now_unix() of the last good load, 0 = none
+  std::int64_t last_rotation_check = 0;  ///< Clock::now_unix() of the last check, 0 = none
+  std::int64_t last_reload = 0;          ///< Clock::now_unix() of the last good load, 0 = none
 };
 
 struct ServiceOptions {

@@ -72,8 +72,8 @@ using KeyFactory = std::function<Result<StoredKey, Error>()>;
 /// All sums saturate at kForever.
 ///
 /// @return the plan, or the factory's error (Errc::kKeyGeneration in production).
-Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current,
-                                          std::int64_t now, const Settings& settings,
-                                          bool force, const KeyFactory& factory);
+Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current, std::int64_t now,
+                                          const Settings& settings, bool force,
+                                          const KeyFactory& factory);
 
 }  // namespace authd::keys

@@ -13,9 +13,7 @@ inline constexpr std::int64_t kMinuteUs = 60'000'000;
 /// Denial for an unusable Limit (rate or burst <= 0): fail closed, retry in a minute.
 inline constexpr std::int64_t kInvalidLimitRetryMs = 60'000;
 
-inline bool valid(const auth::Limit& limit) {
-  return limit.rate_per_minute > 0 && limit.burst > 0;
-}
+inline bool valid(const auth::Limit& limit) { return limit.rate_per_minute > 0 && limit.burst > 0; }
 
 /// Emission interval T, at least 1 µs so that absurd rates cannot divide by zero.
 inline std::int64_t interval_us(const auth::Limit& limit) {

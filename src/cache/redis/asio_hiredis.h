@@ -5,11 +5,11 @@
 // the context's socket and readiness into redisAsyncHandleRead/Write. Single-threaded: every
 // call happens on the io_context's thread.
 
-#include <memory>
+#include <hiredis/async.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <hiredis/async.h>
+#include <memory>
 
 namespace authd::cache::detail {
 

@@ -54,13 +54,13 @@ bool Connection::open(const std::string& host, int port, std::chrono::millisecon
   // The handler may already be queued when the timer is cancelled or destroyed, so `this` is
   // checked through a weak reference rather than trusted on a success code.
   const auto seq = ++open_seq_;
-  connect_timer_.async_wait([this, seq, life = std::weak_ptr<int>(life_)](
-                                const boost::system::error_code& ec) {
-    if (ec || life.expired() || seq != open_seq_ || connected_) return;
-    auto handlers = handlers_;
-    close();
-    if (handlers && handlers->on_connected) handlers->on_connected(false, "connect timeout");
-  });
+  connect_timer_.async_wait(
+      [this, seq, life = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
+        if (ec || life.expired() || seq != open_seq_ || connected_) return;
+        auto handlers = handlers_;
+        close();
+        if (handlers && handlers->on_connected) handlers->on_connected(false, "connect timeout");
+      });
   return true;
 }
 
@@ -75,11 +75,15 @@ void Connection::on_connect_cb(const redisAsyncContext* ac, int status) {
     const_cast<redisAsyncContext*>(ac)->data = nullptr;
     self->adapter_.reset();
     self->handlers_.reset();
-    guarded([&] { if (handlers->on_connected) handlers->on_connected(false, reason); });
+    guarded([&] {
+      if (handlers->on_connected) handlers->on_connected(false, reason);
+    });
     return;  // `self` may be destroyed by the handler
   }
   self->connected_ = true;
-  guarded([&] { if (handlers->on_connected) handlers->on_connected(true, {}); });
+  guarded([&] {
+    if (handlers->on_connected) handlers->on_connected(true, {});
+  });
 }
 
 void Connection::on_disconnect_cb(const redisAsyncContext* ac, int status) {
@@ -87,7 +91,7 @@ void Connection::on_disconnect_cb(const redisAsyncContext* ac, int status) {
   if (self == nullptr) return;
   // Every pending command callback has already run with nullptr; hiredis frees the
   // context when we return.
-  std::string reason = status == REDIS_OK ? "connection closed"
+  std::string reason = status == REDIS_OK      ? "connection closed"
                        : ac->errstr != nullptr ? ac->errstr
                                                : "connection lost";
   if (reason.empty()) reason = "connection lost";
@@ -96,7 +100,9 @@ void Connection::on_disconnect_cb(const redisAsyncContext* ac, int status) {
   self->adapter_.reset();
   self->handlers_.reset();
   self->connected_ = false;
-  guarded([&] { if (handlers && handlers->on_lost) handlers->on_lost(reason); });
+  guarded([&] {
+    if (handlers && handlers->on_lost) handlers->on_lost(reason);
+  });
 }
 
 void Connection::on_reply_cb(redisAsyncContext*, void* reply, void* privdata) {
@@ -129,8 +135,7 @@ void Connection::send(const std::vector<std::string>& args, ReplyFn fn) {
   }
   auto holder = std::make_unique<ReplyFn>(std::move(fn));
   if (redisAsyncCommandArgv(ac, &Connection::on_reply_cb, holder.get(),
-                            static_cast<int>(argv.size()), argv.data(),
-                            lens.data()) != REDIS_OK) {
+                            static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
     guarded([&] { (*holder)(nullptr); });
     return;
   }

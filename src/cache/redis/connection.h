@@ -7,16 +7,16 @@
 // close() detaches it at once (no handler of ours runs for it any more, except the
 // per-command callbacks, which always run exactly once) and posts the redisAsyncFree.
 
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <hiredis/hiredis.h>
 
 #include "cache/redis/asio_hiredis.h"
 
@@ -43,8 +43,8 @@ class Connection {
 
   /// Starts a non-blocking connect. False (with *error set, handlers not called) when it
   /// failed at once; otherwise exactly one on_connected follows unless close() comes first.
-  bool open(const std::string& host, int port, std::chrono::milliseconds timeout,
-            Handlers handlers, std::string* error);
+  bool open(const std::string& host, int port, std::chrono::milliseconds timeout, Handlers handlers,
+            std::string* error);
 
   /// Queues a command. `fn` runs exactly once: with the reply, or with nullptr when the
   /// connection is lost or is not usable (then synchronously, before send returns).

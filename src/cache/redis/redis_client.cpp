@@ -10,21 +10,20 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
-#include <condition_variable>
-#include <future>
-#include <map>
-#include <mutex>
-#include <random>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <condition_variable>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "cache/redis/connection.h"
 
@@ -379,7 +378,8 @@ class RedisClient::Impl {
     }
     if (future.wait_for(t) != std::future_status::ready) {
       timeouts_.fetch_add(1, std::memory_order_relaxed);
-      return fail(Errc::kTimeout, "redis call timed out after " + std::to_string(t.count()) + " ms");
+      return fail(Errc::kTimeout,
+                  "redis call timed out after " + std::to_string(t.count()) + " ms");
     }
     try {
       auto r = future.get();
@@ -408,9 +408,8 @@ class RedisClient::Impl {
       return;
     }
     const auto gen = cmd_.generation();
-    cmd_.connection()->send(args, [this, gen, done = std::move(done)](redisReply* r) {
-      done(finish(r, gen));
-    });
+    cmd_.connection()->send(
+        args, [this, gen, done = std::move(done)](redisReply* r) { done(finish(r, gen)); });
   }
 
   void send_eval(std::shared_ptr<const std::vector<std::string>> evalsha_args,
@@ -433,9 +432,8 @@ class RedisClient::Impl {
         std::vector<std::string> eval_args = *evalsha_args;
         eval_args[0] = "EVAL";
         eval_args[1] = *source;
-        cmd_.connection()->send(eval_args, [this, gen, done](redisReply* r2) {
-          done(finish(r2, gen));
-        });
+        cmd_.connection()->send(eval_args,
+                                [this, gen, done](redisReply* r2) { done(finish(r2, gen)); });
         return;
       }
       done(finish(r, gen));
@@ -448,7 +446,8 @@ class RedisClient::Impl {
       auto c = classify_error(reply_str(r));
       if (c.readonly) {
         post([this, gen] {
-          if (cmd_.generation() == gen) restart_links("READONLY reply: the server is a replica now", true);
+          if (cmd_.generation() == gen)
+            restart_links("READONLY reply: the server is a replica now", true);
         });
       }
       return Unexpected<Error>{std::move(c.error)};
@@ -466,7 +465,8 @@ class RedisClient::Impl {
     // Follow the master: a subscriber still on another server (the old master, demoted
     // but alive) is moved over.
     if (sub_.running() && sub_.up() &&
-        (sub_.endpoint().host != cmd_.endpoint().host || sub_.endpoint().port != cmd_.endpoint().port)) {
+        (sub_.endpoint().host != cmd_.endpoint().host ||
+         sub_.endpoint().port != cmd_.endpoint().port)) {
       sub_.restart("following the master to " + format_endpoint(cmd_.endpoint()));
     }
   }
@@ -607,7 +607,8 @@ void Link::restart(const std::string& reason) {
 
 Millis Link::next_backoff() {
   const auto& o = core_.options_;
-  backoff_ = backoff_ < o.backoff_initial ? o.backoff_initial : std::min(backoff_ * 2, o.backoff_max);
+  backoff_ =
+      backoff_ < o.backoff_initial ? o.backoff_initial : std::min(backoff_ * 2, o.backoff_max);
   return core_.jitter(backoff_);
 }
 
@@ -703,29 +704,28 @@ void Link::resolve(std::size_t tried) {
         }
       });
     }
-    query_->send({"SENTINEL", "get-master-addr-by-name", opts.master_name},
-                 [this, seq, next, index](redisReply* r) {
-                   if (seq != query_seq_) return;
-                   if (r == nullptr) return next("connection lost");
-                   if (r->type == REDIS_REPLY_ERROR) return next(std::string(reply_str(r).substr(0, 200)));
-                   if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-                       r->element[0]->type != REDIS_REPLY_STRING ||
-                       r->element[1]->type != REDIS_REPLY_STRING) {
-                     return next("master '" + core_.options_.master_name + "' unknown");
-                   }
-                   RedisEndpoint ep;
-                   ep.host = std::string(reply_str(r->element[0]));
-                   ep.port = std::atoi(std::string(reply_str(r->element[1])).c_str());
-                   if (ep.port <= 0 || ep.port > 65535) return next("bad master port");
-                   ++query_seq_;  // done: ignore anything else from this query
-                   step_timer_.cancel();
-                   sentinel_next_ = index;  // ask the one that answered first next time
-                   core_.post([this, gen = gen_, ep] {
-                     if (gen != gen_ || !running_) return;
-                     if (query_) query_->close();
-                     connect(ep);
-                   });
-                 });
+    query_->send({"SENTINEL", "get-master-addr-by-name", opts.master_name}, [this, seq, next,
+                                                                             index](redisReply* r) {
+      if (seq != query_seq_) return;
+      if (r == nullptr) return next("connection lost");
+      if (r->type == REDIS_REPLY_ERROR) return next(std::string(reply_str(r).substr(0, 200)));
+      if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+          r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+        return next("master '" + core_.options_.master_name + "' unknown");
+      }
+      RedisEndpoint ep;
+      ep.host = std::string(reply_str(r->element[0]));
+      ep.port = std::atoi(std::string(reply_str(r->element[1])).c_str());
+      if (ep.port <= 0 || ep.port > 65535) return next("bad master port");
+      ++query_seq_;  // done: ignore anything else from this query
+      step_timer_.cancel();
+      sentinel_next_ = index;  // ask the one that answered first next time
+      core_.post([this, gen = gen_, ep] {
+        if (gen != gen_ || !running_) return;
+        if (query_) query_->close();
+        connect(ep);
+      });
+    });
   };
   h.on_lost = [next](const std::string& why) { next(why); };
   step_timer_.expires_after(core_.options_.connect_timeout);
@@ -796,10 +796,12 @@ void Link::connect(const RedisEndpoint& ep) {
       if (gen == gen_) on_push(r);
     };
   }
-  lookup(ep, [this, gen, ep, h = std::move(h)](const std::string& ip, const std::string& error) mutable {
+  lookup(ep, [this, gen, ep, h = std::move(h)](const std::string& ip,
+                                               const std::string& error) mutable {
     if (gen != gen_) return;
     std::string err = error;
-    if (ip.empty() || !conn_->open(ip, ep.port, core_.options_.connect_timeout, std::move(h), &err)) {
+    if (ip.empty() ||
+        !conn_->open(ip, ep.port, core_.options_.connect_timeout, std::move(h), &err)) {
       post_down("connect to " + format_endpoint(ep) + ": " + err);
     }
   });
@@ -829,12 +831,14 @@ void Link::handshake() {
       } else if (r->type == REDIS_REPLY_ERROR) {
         // Only the error code: the message of a failed AUTH is not repeated anywhere.
         std::string_view msg = reply_str(r);
-        *failure = std::string(step) + " failed (" + std::string(msg.substr(0, msg.find(' '))) + ")";
+        *failure =
+            std::string(step) + " failed (" + std::string(msg.substr(0, msg.find(' '))) + ")";
       }
     };
   };
 
-  const std::string& password = kind_ == LinkKind::kSentinelWatch ? o.sentinel_password : o.password;
+  const std::string& password =
+      kind_ == LinkKind::kSentinelWatch ? o.sentinel_password : o.password;
   const std::string& username = kind_ == LinkKind::kSentinelWatch ? std::string() : o.username;
   if (!password.empty()) {
     std::vector<std::string> auth{"AUTH"};
@@ -855,9 +859,11 @@ void Link::handshake() {
         }
         if (failure->empty() && sentinel) {
           std::string_view role = r->type == REDIS_REPLY_ARRAY && r->elements > 0
-                                      ? reply_str(r->element[0]) : std::string_view("unknown");
+                                      ? reply_str(r->element[0])
+                                      : std::string_view("unknown");
           if (role != "master") {
-            *failure = format_endpoint(endpoint_) + " is a " + std::string(role) + ", not the master";
+            *failure =
+                format_endpoint(endpoint_) + " is a " + std::string(role) + ", not the master";
           }
         }
         if (!failure->empty()) {
@@ -891,8 +897,9 @@ void Link::handshake() {
 
 void Link::subscribe_all() {
   std::vector<std::string> channels =
-      kind_ == LinkKind::kSentinelWatch ? std::vector<std::string>{std::string(kSwitchMasterChannel)}
-                                        : core_.subs_->channels();
+      kind_ == LinkKind::kSentinelWatch
+          ? std::vector<std::string>{std::string(kSwitchMasterChannel)}
+          : core_.subs_->channels();
   subscribe_sent_ = true;
   if (channels.empty()) {
     become_up();
@@ -999,7 +1006,8 @@ CacheResult<std::unique_ptr<RedisClient>> RedisClient::create(RedisOptions optio
     return fail(Errc::kInternal, std::string("redis client: ") + e.what());
   }
   std::string error;
-  if (!impl->start(&error)) return fail(Errc::kInternal, "redis client: cannot start thread: " + error);
+  if (!impl->start(&error))
+    return fail(Errc::kInternal, "redis client: cannot start thread: " + error);
   return std::unique_ptr<RedisClient>(new RedisClient(std::move(impl)));
 }
 
@@ -1029,8 +1037,9 @@ CacheResult<Reply> RedisClient::eval(const RedisScript& script, std::vector<std:
   auto source = std::make_shared<const std::string>(script.source());
   Impl* impl = impl_.get();
   std::shared_ptr<const std::vector<std::string>> cargv = std::move(argv);
-  return impl_->call([impl, cargv, source](Done done) { impl->send_eval(cargv, source, std::move(done)); },
-                     timeout);
+  return impl_->call(
+      [impl, cargv, source](Done done) { impl->send_eval(cargv, source, std::move(done)); },
+      timeout);
 }
 
 CacheResult<std::int64_t> RedisClient::publish(std::string_view channel, std::string_view message,
@@ -1055,7 +1064,9 @@ void RedisClient::command_async(std::vector<std::string> args,
   });
 }
 
-bool RedisClient::available() const noexcept { return impl_->available_.load(std::memory_order_acquire); }
+bool RedisClient::available() const noexcept {
+  return impl_->available_.load(std::memory_order_acquire);
+}
 
 bool RedisClient::wait_until_available(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->avail_mutex_);

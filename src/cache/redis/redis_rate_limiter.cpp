@@ -87,9 +87,9 @@ void RedisRateLimiter::reset(std::string_view key) {
   // Both: the fallback may hold a bucket from a Redis outage that would otherwise outlive it.
   fallback_.reset(key);
   if (client_.available()) {
-    auto r = client_.command({"DEL", options_.prefix + std::string(key)},
-                             options_.timeout.count() > 0 ? std::optional(options_.timeout)
-                                                          : std::nullopt);
+    auto r = client_.command(
+        {"DEL", options_.prefix + std::string(key)},
+        options_.timeout.count() > 0 ? std::optional(options_.timeout) : std::nullopt);
     (void)r;  // best effort: a stale bucket only refills
   }
 }
@@ -99,11 +99,11 @@ auth::Decision RedisRateLimiter::run(std::string_view key, const auth::Limit& li
   if (!detail::valid(limit)) return detail::invalid_limit_decision(limit);
   cost = std::max<std::int64_t>(0, cost);
   if (!client_.available()) return degrade(key, limit, cost, consume, policy);
-  auto r = client_.eval(gcra_script(), {options_.prefix + std::string(key)},
-                        {std::to_string(detail::interval_us(limit)), std::to_string(limit.burst),
-                         std::to_string(cost), consume ? "1" : "0"},
-                        options_.timeout.count() > 0 ? std::optional(options_.timeout)
-                                                     : std::nullopt);
+  auto r =
+      client_.eval(gcra_script(), {options_.prefix + std::string(key)},
+                   {std::to_string(detail::interval_us(limit)), std::to_string(limit.burst),
+                    std::to_string(cost), consume ? "1" : "0"},
+                   options_.timeout.count() > 0 ? std::optional(options_.timeout) : std::nullopt);
   if (!r || r->type != Reply::Type::kArray || r->elements.size() != 4 ||
       std::any_of(r->elements.begin(), r->elements.end(),
                   [](const Reply& e) { return e.type != Reply::Type::kInteger; })) {

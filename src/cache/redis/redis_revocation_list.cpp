@@ -1,9 +1,8 @@
 #include "authd/cache/redis_revocation_list.h"
 
 #include <mutex>
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 namespace authd::cache {
 namespace {
@@ -56,14 +55,16 @@ void RedisRevocationList::on_message(const std::string& payload) {
   if (event_type(j) != kSessionRevoked) return;
   auto sid = j.find("sid");
   auto until = j.find("until");
-  if (sid == j.end() || !sid->is_string() || until == j.end() || !until->is_number_integer()) return;
+  if (sid == j.end() || !sid->is_string() || until == j.end() || !until->is_number_integer())
+    return;
   local_.mark_revoked(sid->get<std::string>(), until->get<std::int64_t>());
 }
 
 void RedisRevocationList::revoke_session(const std::string& sid, std::int64_t until) {
   local_.mark_revoked(sid, until);
   if (until <= clock_.now_unix()) return;
-  auto set = client_.command({"SET", options_.key_prefix + sid, "1", "EXAT", std::to_string(until)});
+  auto set =
+      client_.command({"SET", options_.key_prefix + sid, "1", "EXAT", std::to_string(until)});
   if (!set) {
     std::lock_guard lock(state_->mutex);
     if (state_->pending.size() < options_.max_pending || state_->pending.count(sid) != 0) {
@@ -125,11 +126,12 @@ CallbackHandle RedisRevocationList::on_reconnect(std::function<void()> callback)
 
 CallbackHandle RedisRevocationList::on_event(
     std::function<void(const std::string& type, const std::string& json)> callback) {
-  return client_.subscribe(options_.channel, [cb = std::move(callback)](const std::string& payload) {
-    auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-    std::string type = event_type(j);
-    if (!type.empty() && type != kSessionRevoked) cb(type, payload);
-  });
+  return client_.subscribe(
+      options_.channel, [cb = std::move(callback)](const std::string& payload) {
+        auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
+        std::string type = event_type(j);
+        if (!type.empty() && type != kSessionRevoked) cb(type, payload);
+      });
 }
 
 CacheResult<std::int64_t> RedisRevocationList::publish_event(const std::string& json) {

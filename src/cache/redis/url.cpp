@@ -100,14 +100,16 @@ CacheResult<RedisOptions> parse_redis_url(std::string_view url) {
   }
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  std::string_view path =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
 
   // Never echo the user info in an error: it holds the password.
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     const auto colon = userinfo.find(':');
-    std::string_view user = colon == std::string_view::npos ? std::string_view{} : userinfo.substr(0, colon);
+    std::string_view user =
+        colon == std::string_view::npos ? std::string_view{} : userinfo.substr(0, colon);
     std::string_view pass = colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1);
     if (!percent_decode(user, &o.username) || !percent_decode(pass, &o.password)) {
       return fail(Errc::kInvalidArgument, "redis url: bad percent-encoding in the user info");
@@ -119,10 +121,12 @@ CacheResult<RedisOptions> parse_redis_url(std::string_view url) {
     std::size_t start = 0;
     while (start <= authority.size()) {
       const auto comma = authority.find(',', start);
-      std::string_view one = authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      std::string_view one = authority.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
       RedisEndpoint ep;
       if (!parse_host_port(one, kSentinelPort, &ep)) {
-        return fail(Errc::kInvalidArgument, "redis url: bad sentinel address '" + std::string(one) + "'");
+        return fail(Errc::kInvalidArgument,
+                    "redis url: bad sentinel address '" + std::string(one) + "'");
       }
       o.sentinels.push_back(std::move(ep));
       if (comma == std::string_view::npos) break;

@@ -178,7 +178,8 @@ TEST_P(AuthServiceTest, UnknownUserStillPaysForOneHash) {
   std::sort(known_t.begin(), known_t.end());
   std::sort(unknown_t.begin(), unknown_t.end());
   const double known = known_t[3], unknown = unknown_t[3];
-  EXPECT_GT(unknown, known * 0.5) << "unknown email answered much faster: existence leaks by timing";
+  EXPECT_GT(unknown, known * 0.5)
+      << "unknown email answered much faster: existence leaks by timing";
   EXPECT_LT(unknown, known * 2.0);
 }
 
@@ -378,8 +379,8 @@ TEST_P(AuthServiceTest, SessionsAreListedAndDeletable) {
 }
 
 TEST_P(AuthServiceTest, GarbageRefreshTokensAreInvalidGrant) {
-  for (const std::string& bad :
-       std::vector<std::string>{"x", std::string(43, '!'), std::string(43, 'A'), std::string(2000, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "x", std::string(43, '!'), std::string(43, 'A'), std::string(2000, 'a')}) {
     auto r = refresh(bad);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::kInvalidGrant) << bad;

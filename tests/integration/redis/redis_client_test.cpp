@@ -1,6 +1,8 @@
 // RedisClient against real redis-server processes: commands, errors, timeouts, scripts,
 // AUTH/SELECT, pub/sub and resubscription, and many threads at once.
 
+#include "authd/cache/redis_client.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +12,6 @@
 #include <thread>
 #include <vector>
 
-#include "authd/cache/redis_client.h"
 #include "redis_server.h"
 
 namespace authd::cache {
@@ -219,11 +220,12 @@ TEST(RedisClientTest, PubSubDeliversToAnotherClientQuickly) {
     std::unique_lock lock(m);
     ASSERT_TRUE(cv.wait_for(lock, 1s, [&] { return got.size() == static_cast<size_t>(i + 1); }));
     EXPECT_EQ(got.back().first, "m" + std::to_string(i));
-    latencies_ms.push_back(std::chrono::duration<double, std::milli>(got.back().second - t0).count());
+    latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(got.back().second - t0).count());
   }
   std::sort(latencies_ms.begin(), latencies_ms.end());
-  std::cout << "[ MEASURE  ] pub/sub publish→callback: median " << latencies_ms[10]
-            << " ms, max " << latencies_ms.back() << " ms (20 messages)\n";
+  std::cout << "[ MEASURE  ] pub/sub publish→callback: median " << latencies_ms[10] << " ms, max "
+            << latencies_ms.back() << " ms (20 messages)\n";
   EXPECT_LT(latencies_ms.back(), 100.0);
   EXPECT_GE(subscriber->stats().messages, 20u);
 
@@ -284,7 +286,8 @@ TEST(RedisClientTest, BlockingCallFromTheIoThreadIsRefusedNotDeadlocked) {
     code = r ? 0 : static_cast<int>(r.error().code);
     client->command_async({"PING"}, [&](CacheResult<Reply> a) { async_ok = a.has_value(); });
   });
-  ASSERT_TRUE(eventually([&] { return testing::receivers(client->publish(channel, "x")) == 1; }, 2s));
+  ASSERT_TRUE(
+      eventually([&] { return testing::receivers(client->publish(channel, "x")) == 1; }, 2s));
   ASSERT_TRUE(eventually([&] { return code.load() != -1; }, 1s));
   EXPECT_EQ(code.load(), static_cast<int>(Errc::kInternal));
   EXPECT_TRUE(eventually([&] { return async_ok.load(); }, 1s));

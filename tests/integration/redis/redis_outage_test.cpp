@@ -111,7 +111,8 @@ TEST_F(RedisOutageTest, KilledRedisDegradesAndRecoversByItself) {
   const auto restarted_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(eventually([&] { return client->available(); }, 3s));
   const double reconnect_ms = ms_since(restarted_at);
-  const double outage_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - down_at).count();
+  const double outage_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - down_at).count();
   std::cout << "[ MEASURE  ] reconnect after restart: " << reconnect_ms << " ms (outage "
             << outage_ms << " ms); worst check latency during the outage " << worst_ms.load()
             << " ms over " << calls.load() << " calls\n";
@@ -194,9 +195,11 @@ TEST_F(RedisOutageTest, RevocationsMadeDuringTheOutageAreWrittenAfterIt) {
 
   ASSERT_TRUE(server_->start());
   ASSERT_TRUE(eventually([&] { return client->available(); }, 3s));
-  EXPECT_TRUE(eventually([&] {
-    return server_->cli({"EXISTS", "authd:rev:sid:during-outage"}).value_or("") == "1";
-  }, 1s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return server_->cli({"EXISTS", "authd:rev:sid:during-outage"}).value_or("") == "1";
+      },
+      1s));
   EXPECT_EQ(list.pending(), 0u);
   // And the lead's resync hook fired again once the subscription was back.
   EXPECT_TRUE(eventually([&] { return resubscribed.load() >= 2; }, 3s));

@@ -140,7 +140,10 @@ TEST_F(RedisRateLimiterTest, KeysExpireWhenTheBucketIsFull) {
   EXPECT_GT(pttl->integer, 0);
   EXPECT_LE(pttl->integer, 30);
   EXPECT_TRUE(eventually(
-      [&] { return client_->command({"EXISTS", "authd:rl:" + key})->integer == 0; }, 200ms));
+      [&] {
+        return client_->command({"EXISTS", "authd:rl:" + key})->integer == 0;
+      },
+      200ms));
   // A slow limit keeps its key exactly until full: 2 tokens at 1/min = 2 minutes.
   const std::string slow = unique_key("slow");
   limiter_->check(slow, auth::Limit{1, 5}, 2);

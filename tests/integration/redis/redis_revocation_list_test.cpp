@@ -67,7 +67,8 @@ TEST_F(RedisRevocationListTest, RevocationReachesAnotherReplicaWithin100ms) {
     const auto t0 = std::chrono::steady_clock::now();
     a.list->revoke_session(sid, clock_.now_unix() + 600);
     ASSERT_TRUE(eventually([&] { return b.list->local().contains(sid); }, 1s)) << sid;
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     EXPECT_EQ(a.list->is_session_revoked(sid), true);
     EXPECT_EQ(b.list->is_session_revoked(sid), true);
   }
@@ -109,7 +110,10 @@ TEST_F(RedisRevocationListTest, KeyExpiresWhenTheSessionsTokensDo) {
   const std::string brief = unique_sid();
   a.list->revoke_session(brief, clock_.now_unix() + 1);
   EXPECT_TRUE(eventually(
-      [&] { return a.client->command({"EXISTS", "authd:rev:sid:" + brief})->integer == 0; }, 2500ms));
+      [&] {
+        return a.client->command({"EXISTS", "authd:rev:sid:" + brief})->integer == 0;
+      },
+      2500ms));
 }
 
 TEST_F(RedisRevocationListTest, UnknownWhenRedisIsDownUnlessRevokedLocally) {
@@ -135,16 +139,21 @@ TEST_F(RedisRevocationListTest, OtherEventsAreForwarded) {
     std::lock_guard lock(m);
     events.emplace_back(type, json);
   });
-  ASSERT_TRUE(eventually([&] {
-    return testing::receivers(a.list->publish_event(R"({"type":"keys_changed","kid":"k1"})")) >= 2;
-  }, 2s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return testing::receivers(a.list->publish_event(R"({"type":"keys_changed","kid":"k1"})")) >=
+               2;
+      },
+      2s));
   a.list->revoke_session(unique_sid(), clock_.now_unix() + 60);  // not forwarded
-  ASSERT_TRUE(a.list->publish_event("not json"));                 // ignored
+  ASSERT_TRUE(a.list->publish_event("not json"));                // ignored
   ASSERT_TRUE(a.list->publish_event(R"({"type":"ping"})"));
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock(m);
-    return !events.empty() && events.back().first == "ping";
-  }, 1s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(m);
+        return !events.empty() && events.back().first == "ping";
+      },
+      1s));
   std::lock_guard lock(m);
   for (const auto& [type, json] : events) EXPECT_NE(type, "session_revoked");
   EXPECT_EQ(events.front().first, "keys_changed");
@@ -154,8 +163,9 @@ TEST_F(RedisRevocationListTest, OtherEventsAreForwarded) {
 TEST_F(RedisRevocationListTest, MalformedEventsAreIgnored) {
   Replica a(clock_), b(clock_);
   ASSERT_TRUE(a.subscribed && b.subscribed);
-  for (const char* bad : {R"({"type":"session_revoked"})", R"({"type":"session_revoked","sid":1,"until":2})",
-                          R"({"type":"session_revoked","sid":"s","until":"soon"})", "[]", "{", ""}) {
+  for (const char* bad :
+       {R"({"type":"session_revoked"})", R"({"type":"session_revoked","sid":1,"until":2})",
+        R"({"type":"session_revoked","sid":"s","until":"soon"})", "[]", "{", ""}) {
     ASSERT_TRUE(a.client->publish(test_channel(), bad));
   }
   const std::string sid = unique_sid();

@@ -33,22 +33,28 @@ class RedisSentinelTest : public ::testing::Test {
     rc.replica_of = master_->port();
     replica_ = std::make_unique<RedisServer>(dir_.path(), "replica", rc);
     ASSERT_TRUE(replica_->start());
-    ASSERT_TRUE(eventually([&] {
-      auto info = replica_->cli({"INFO", "replication"});
-      return info && info->find("master_link_status:up") != std::string::npos;
-    }, 5s)) << "replica did not sync";
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto info = replica_->cli({"INFO", "replication"});
+          return info && info->find("master_link_status:up") != std::string::npos;
+        },
+        5s))
+        << "replica did not sync";
     RedisServer::Config sc;
     sc.sentinel_monitor_port = master_->port();
     sentinel_ = std::make_unique<RedisServer>(dir_.path(), "sentinel", sc);
     ASSERT_TRUE(sentinel_->start());
     // The sentinel promotes only a replica it knows (learnt from the master's INFO) and
     // has itself seen healthy (from the replica's own INFO): wait for both.
-    ASSERT_TRUE(eventually([&] {
-      auto r = sentinel_->cli({"SENTINEL", "REPLICAS", "authredis"});
-      return r && r->find(std::to_string(replica_->port())) != std::string::npos &&
-             r->find("flags slave ") != std::string::npos &&
-             r->find("master-link-status ok") != std::string::npos;
-    }, 15s)) << "sentinel did not discover the replica";
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto r = sentinel_->cli({"SENTINEL", "REPLICAS", "authredis"});
+          return r && r->find(std::to_string(replica_->port())) != std::string::npos &&
+                 r->find("flags slave ") != std::string::npos &&
+                 r->find("master-link-status ok") != std::string::npos;
+        },
+        15s))
+        << "sentinel did not discover the replica";
   }
 
   void TearDown() override {
@@ -96,8 +102,11 @@ TEST_F(RedisSentinelTest, FollowsTheReplicaPromotedAfterTheMasterIsKilled) {
   const auth::Limit slow{1, 10};
   ASSERT_FALSE(limiter.check("ip:failover", slow).degraded);
   // Replication is asynchronous: make sure the bucket reached the replica before the kill.
-  ASSERT_TRUE(eventually([&] { return replica_->cli({"EXISTS", "authd:rl:ip:failover"}).value_or("") == "1"; },
-                         2s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return replica_->cli({"EXISTS", "authd:rl:ip:failover"}).value_or("") == "1";
+      },
+      2s));
   std::atomic<int> resubscribed{0};
   std::atomic<int> messages{0};
   auto resub = client->on_resubscribed([&] { ++resubscribed; });
@@ -133,17 +142,17 @@ TEST_F(RedisSentinelTest, FollowsAGracefulFailover) {
   ASSERT_TRUE(r);
   ASSERT_EQ(*r, "OK");
   // Until the switch the old master still takes writes; wait for the client to move.
-  ASSERT_TRUE(eventually([&] {
-    return client->endpoint() == "127.0.0.1:" + std::to_string(replica_->port());
-  }, 10s)) << client->endpoint() << " / " << client->last_error();
+  ASSERT_TRUE(eventually(
+      [&] { return client->endpoint() == "127.0.0.1:" + std::to_string(replica_->port()); }, 10s))
+      << client->endpoint() << " / " << client->last_error();
   const double switch_ms = ms_since(t0);
   const double writable_ms = wait_for_writes(*client, t0);
   std::cout << "[ MEASURE  ] SENTINEL FAILOVER → client on the new master after " << switch_ms
             << " ms, writable after " << writable_ms << " ms\n";
   ASSERT_GT(writable_ms, 0);
   // The sentinel then turns the old master into a replica of the new one.
-  EXPECT_TRUE(eventually([&] { return master_->cli({"ROLE"}).value_or("").substr(0, 5) == "slave"; },
-                         15s));
+  EXPECT_TRUE(
+      eventually([&] { return master_->cli({"ROLE"}).value_or("").substr(0, 5) == "slave"; }, 15s));
   EXPECT_TRUE(client->command({"SET", "authd:test:failover", "after"}));
 }
 

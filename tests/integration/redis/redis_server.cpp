@@ -1,6 +1,7 @@
 #include "redis_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -13,8 +14,6 @@
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace authd::cache::testing {
 
@@ -77,7 +76,10 @@ int free_port() {
 }
 
 RedisServer::RedisServer(const std::string& dir, std::string name, Config config, int port)
-    : dir_(dir), name_(std::move(name)), config_(std::move(config)), port_(port ? port : free_port()) {}
+    : dir_(dir),
+      name_(std::move(name)),
+      config_(std::move(config)),
+      port_(port ? port : free_port()) {}
 
 RedisServer::~RedisServer() { stop(); }
 
@@ -124,8 +126,9 @@ bool RedisServer::start() {
   }
   out.close();
   ::unlink((dir_ + "/" + name_ + ".pid").c_str());
-  const std::string cmd = "redis-server " + conf + (config_.sentinel_monitor_port ? " --sentinel" : "") +
-                          " >>" + dir_ + "/" + name_ + ".start.log 2>&1";
+  const std::string cmd = "redis-server " + conf +
+                          (config_.sentinel_monitor_port ? " --sentinel" : "") + " >>" + dir_ +
+                          "/" + name_ + ".start.log 2>&1";
   if (std::system(cmd.c_str()) != 0) return false;
   for (int i = 0; i < 500; ++i) {
     if (answers_ping()) return true;

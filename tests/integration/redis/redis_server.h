@@ -23,9 +23,9 @@ int free_port();
 class RedisServer {
  public:
   struct Config {
-    std::string password;              ///< requirepass
-    std::optional<int> replica_of;     ///< replicaof 127.0.0.1 <port>
-    std::string master_password;       ///< masterauth
+    std::string password;           ///< requirepass
+    std::optional<int> replica_of;  ///< replicaof 127.0.0.1 <port>
+    std::string master_password;    ///< masterauth
     /// Sentinel mode: monitor `master_name` at 127.0.0.1:<monitor_port>, quorum 1.
     std::optional<int> sentinel_monitor_port;
     std::string master_name = "authredis";
@@ -80,7 +80,7 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout) {
 inline std::int64_t receivers(const CacheResult<std::int64_t>& r) { return r ? *r : 0; }
 
 /// A client that is connected (fails the test otherwise).
-std::unique_ptr<RedisClient> connect_or_fail(RedisOptions options,
-                                             std::chrono::milliseconds wait = std::chrono::seconds(3));
+std::unique_ptr<RedisClient> connect_or_fail(
+    RedisOptions options, std::chrono::milliseconds wait = std::chrono::seconds(3));
 
 }  // namespace authd::cache::testing

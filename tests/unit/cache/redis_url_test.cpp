@@ -64,10 +64,10 @@ TEST(CacheRedisUrlTest, SentinelList) {
 }
 
 TEST(CacheRedisUrlTest, Rejected) {
-  for (const char* bad : {"", "http://h", "redis://", "redis://h:0", "redis://h:65536",
-                          "redis://h:x", "redis://h/-1", "redis://h/db", "redis://h?x=1",
-                          "redis://:%zz@h", "redis-sentinel://s1", "redis-sentinel://s1/",
-                          "redis://h:"}) {
+  for (const char* bad :
+       {"", "http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:x", "redis://h/-1",
+        "redis://h/db", "redis://h?x=1", "redis://:%zz@h", "redis-sentinel://s1",
+        "redis-sentinel://s1/", "redis://h:"}) {
     auto o = parse_redis_url(bad);
     EXPECT_FALSE(o) << bad;
     if (!o) {

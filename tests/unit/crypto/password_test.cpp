@@ -58,7 +58,8 @@ TEST(PasswordVerifyTest, MalformedHashIsFalse) {
   EXPECT_FALSE(verify_password("", "pw"));
   EXPECT_FALSE(verify_password("not a hash", "pw"));
   EXPECT_FALSE(verify_password("$argon2id$v=19$m=8,t=1,p=1$", "pw"));
-  EXPECT_FALSE(verify_password("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", "pw"));
+  EXPECT_FALSE(
+      verify_password("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", "pw"));
 }
 
 TEST(PasswordVerifyTest, TruncatedHashIsFalse) {

@@ -100,7 +100,8 @@ TEST_F(SecretFileTest, OtherReadRefusedEvenWhenGroupReadAllowed) {
 
 TEST_F(SecretFileTest, TooShortRefused) {
   // 31 bytes.
-  auto s = load_secret_file(write("kek", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n", 0600), 32);
+  auto s =
+      load_secret_file(write("kek", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n", 0600), 32);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error(), Errc::TooShort);
 }
@@ -147,7 +148,8 @@ TEST_F(SecretFileTest, OversizedMalformed) {
 TEST_F(SecretFileTest, UrlSafeUnpaddedAccepted) {
   // 33 bytes 0xfb.. chosen to exercise '-' and '_'.
   const std::string bytes(33, static_cast<char>(0xfb));
-  std::string b64(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  std::string b64(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
   sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                     bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   b64.pop_back();  // the NUL

@@ -9,7 +9,8 @@
 namespace authd::crypto {
 namespace {
 
-constexpr std::string_view kPlain = "-----BEGIN PRIVATE KEY----- not really -----END PRIVATE KEY-----";
+constexpr std::string_view kPlain =
+    "-----BEGIN PRIVATE KEY----- not really -----END PRIVATE KEY-----";
 
 TEST(SecretboxTest, RoundTrip) {
   const Secret key = Secret::random(kSealKeyBytes);

@@ -36,8 +36,10 @@ TEST(ClientIpTest, GarbageHopStopsTheWalk) {
 
 TEST(ClientIpTest, ForwardedHeaderWithIpv6AndPort) {
   auto t = proxies({"10.0.0.0/8", "::1"});
-  EXPECT_EQ(client_address("::1", "", "for=\"[2001:db8::17]:4711\";proto=https", t), "2001:db8::17");
-  EXPECT_EQ(client_address("10.0.0.1", "", "for=192.0.2.60;proto=http, for=10.0.0.5", t), "192.0.2.60");
+  EXPECT_EQ(client_address("::1", "", "for=\"[2001:db8::17]:4711\";proto=https", t),
+            "2001:db8::17");
+  EXPECT_EQ(client_address("10.0.0.1", "", "for=192.0.2.60;proto=http, for=10.0.0.5", t),
+            "192.0.2.60");
 }
 
 TEST(ClientIpTest, CidrMatching) {

@@ -1,9 +1,10 @@
 // KEK files and sealing signing keys under the KEK.
 
-#include <sys/stat.h>
-#include <unistd.h>
+#include "authd/keys/kek.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,7 +13,6 @@
 #include "authd/core/base64url.h"
 #include "authd/crypto/secretbox.h"
 #include "authd/jose/jws.h"
-#include "authd/keys/kek.h"
 #include "test_util.h"
 
 namespace authd::keys {

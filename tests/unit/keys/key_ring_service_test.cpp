@@ -1,6 +1,8 @@
 // KeyRingService: its thread, schedule, notification and error reporting. These tests use
 // real (short) intervals; every wait is bounded by testing::eventually().
 
+#include "authd/keys/key_ring_service.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "authd/keys/key_ring.h"
-#include "authd/keys/key_ring_service.h"
 #include "test_util.h"
 
 namespace authd::keys {

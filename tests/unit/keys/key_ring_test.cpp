@@ -1,5 +1,7 @@
 // KeyRing over the in-memory store, with a pinned clock and real keys.
 
+#include "authd/keys/key_ring.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,7 +14,6 @@
 #include "authd/jose/jwks.h"
 #include "authd/jose/jws.h"
 #include "authd/keys/kek.h"
-#include "authd/keys/key_ring.h"
 #include "test_util.h"
 
 namespace authd::keys {
@@ -122,7 +123,7 @@ TEST_F(KeysRingTest, RotationPublishesNextKeyExactlyPublishAheadBeforeItSigns) {
   ASSERT_NE(a, b);
   EXPECT_EQ(jwks_kids(*ring_.jwks()), (std::set<std::string>{a, b}));  // published now
   EXPECT_NE(ring_.find(b), nullptr);
-  EXPECT_EQ(signing_kid(), a);                                           // not signing yet
+  EXPECT_EQ(signing_kid(), a);  // not signing yet
   const auto info = ring_.describe();
   ASSERT_EQ(info.size(), 2u);
   EXPECT_EQ(info[1].kid, b);

@@ -1,11 +1,12 @@
 // plan_rotation(), key_state() and Settings: pure functions, explicit `now` everywhere.
 
+#include "authd/keys/rotation.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "authd/keys/rotation.h"
 #include "authd/keys/settings.h"
 #include "test_util.h"
 
@@ -255,8 +256,7 @@ TEST(KeysPlanTest, ScheduledRetirementWithoutSuccessorIsRepaired) {
   CountingFactory f;
   // "a" retires at kT0 + 50 but its successor row is gone: schedule a new one, and keep "a"
   // signing until it activates so signing never stops.
-  const RotationPlan p = plan({row("a", kT0 - 10, kT0 + 50, kT0 + 50 + kRetention)}, kT0,
-                              false, f);
+  const RotationPlan p = plan({row("a", kT0 - 10, kT0 + 50, kT0 + 50 + kRetention)}, kT0, false, f);
   EXPECT_EQ(p.outcome, RotationOutcome::kRotated);
   ASSERT_EQ(p.changes.insert.size(), 1u);
   ASSERT_EQ(p.changes.update.size(), 1u);

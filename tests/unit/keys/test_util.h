@@ -74,7 +74,8 @@ class FakeKeyStore final : public KeyStore {
       it->remove_at = u.remove_at;
     }
     for (const StoredKey& k : changes.insert) {
-      if (std::any_of(rows.begin(), rows.end(), [&](const StoredKey& r) { return r.kid == k.kid; })) {
+      if (std::any_of(rows.begin(), rows.end(),
+                      [&](const StoredKey& r) { return r.kid == k.kid; })) {
         return store::fail(store::Errc::kConflict, "duplicate kid " + k.kid);
       }
       rows.push_back(k);
@@ -107,9 +108,8 @@ class FakeKeyStore final : public KeyStore {
 
  private:
   static std::vector<StoredKey> sorted(std::vector<StoredKey> rows) {
-    std::sort(rows.begin(), rows.end(), [](const StoredKey& a, const StoredKey& b) {
-      return a.activate_at < b.activate_at;
-    });
+    std::sort(rows.begin(), rows.end(),
+              [](const StoredKey& a, const StoredKey& b) { return a.activate_at < b.activate_at; });
     return rows;
   }
 
