@@ -298,12 +298,24 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     log::error("keys.load_failed", {{"reason", loaded.error().message}});
     return 1;
   }
-  if (!ring.ready()) {  // first start: create the first key (only one replica wins the lock)
+  // First start: create the first key. Replicas started together race for the rotation lock;
+  // a loser must not serve without a key, so it waits (bounded) for the winner's commit.
+  const auto bootstrap_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ring.ready()) {
     if (auto r = ring.rotate(false); !r) {
       log::error("keys.bootstrap_failed", {{"reason", r.error().message}});
       return 1;
     }
-    (void)ring.load();
+    if (auto loaded = ring.load(); !loaded) {
+      log::error("keys.load_failed", {{"reason", loaded.error().message}});
+      return 1;
+    }
+    if (ring.ready()) break;
+    if (std::chrono::steady_clock::now() >= bootstrap_deadline) {
+      log::error("keys.bootstrap_failed", {{"reason", "no signing key appeared within 30s"}});
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   auto& key_reloads =
       metrics.counter("authd_key_ring_errors_total", "Failed key-ring reloads or rotation checks.")
