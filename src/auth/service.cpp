@@ -114,8 +114,12 @@ bool AuthService::looks_like_refresh_token(std::string_view token) {
   return raw && raw->size() == kRefreshTokenBytes;
 }
 
+std::string refresh_token_store_hash(const crypto::KeyedHasher& pepper, std::string_view token) {
+  return pepper.derive(kHashContext, token);
+}
+
 std::string AuthService::token_hash(std::string_view token) const {
-  return d_.token_hasher.derive(kHashContext, token);
+  return refresh_token_store_hash(d_.token_hasher, token);
 }
 
 std::string AuthService::successor_of(std::string_view token) const {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 namespace authd::testing {
 
@@ -61,21 +62,33 @@ bool Connection::send_raw(const std::string& bytes) {
     int n =
         ssl_ ? SSL_write(ssl_, bytes.data() + off, static_cast<int>(bytes.size() - off))
              : static_cast<int>(::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL));
-    if (n <= 0) return false;
+    if (n < 0 && !ssl_ && errno == EINTR) continue;
+    if (n <= 0) {
+      error_ = "write failed: errno " + std::to_string(errno);
+      return false;
+    }
     off += static_cast<std::size_t>(n);
   }
   return true;
 }
 
 int Connection::read_some(char* buf, int n) {
-  return ssl_ ? SSL_read(ssl_, buf, n)
-              : static_cast<int>(::recv(fd_, buf, static_cast<std::size_t>(n), 0));
+  if (ssl_) return SSL_read(ssl_, buf, n);
+  int got;
+  // A signal delivered to this thread (e.g. SIGCHLD from a test's child process) is not an
+  // end of the response.
+  do {
+    got = static_cast<int>(::recv(fd_, buf, static_cast<std::size_t>(n), 0));
+  } while (got < 0 && errno == EINTR);
+  return got;
 }
 
 std::optional<HttpResponse> Connection::read_response() {
   auto fill = [&]() {
     char buf[16384];
     int n = read_some(buf, sizeof buf);
+    if (n == 0) error_ = "closed by the peer";
+    if (n < 0) error_ = "read failed: errno " + std::to_string(errno);
     if (n <= 0) return false;
     buffer_.append(buf, static_cast<std::size_t>(n));
     return true;
@@ -142,6 +155,13 @@ std::optional<HttpResponse> Connection::request(const std::string& method,
   req += "\r\n" + body;
   if (!send_raw(req)) return std::nullopt;
   return read_response();
+}
+
+int Connection::local_port() const {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (fd_ < 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  return ntohs(addr.sin_port);
 }
 
 std::string Connection::peer_fingerprint() const {

@@ -46,6 +46,8 @@ class Connection {
   std::optional<HttpResponse> request(const std::string& method, const std::string& target,
                                       const std::string& body = "",
                                       const std::map<std::string, std::string>& headers = {});
+  /// The local (client) port, to find this connection in a proxy's log; 0 if unconnected.
+  int local_port() const;
   /// Peer certificate's SHA-256 fingerprint (hex), TLS only.
   std::string peer_fingerprint() const;
 

@@ -94,6 +94,11 @@ struct Events {
   virtual void revoked(const std::string& session_id, std::int64_t until) = 0;  ///< for caches
 };
 
+/// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,
+/// bound to its purpose). Public so that operators' tools and tests can find a token's row
+/// without the token ever being stored in clear.
+std::string refresh_token_store_hash(const crypto::KeyedHasher& pepper, std::string_view token);
+
 class AuthService {
  public:
   struct Deps {
