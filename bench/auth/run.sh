@@ -74,7 +74,7 @@ read -r r_rps r_p50 r_p99 r_err <<<"$(run_refresh)"
 # The same with shared rate limits in Redis (limits high enough never to deny), for the cost
 # of the checks themselves: one EVALSHA per limit on the request path.
 start_authd AUTHD_LIMITS_ENABLED=true AUTHD_REDIS_URL="$AUTHD_TEST_REDIS_URL" \
-  AUTHD_LIMITS_REFRESH_PER_IP=1000000/1000000 AUTHD_LIMITS_REFRESH_PER_TOKEN=1000000/1000000 \
+  AUTHD_LIMITS_REFRESH_PER_IP=1000000/1000000 AUTHD_LIMITS_REFRESH_PER_FAMILY=1000000/1000000 \
   AUTHD_LIMITS_LOGIN_PER_IP=1000000/1000000 AUTHD_LIMITS_LOGIN_PER_ACCOUNT=1000000/1000000
 read -r rl_rps rl_p50 rl_p99 rl_err <<<"$(run_refresh)"
 wrk -t2 -c16 -d"${DUR}s" --latency -s bench/auth/login.lua "$URL/login" > "$work/login_rl.out" 2>&1

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -32,6 +34,9 @@ constexpr const char* kUsage =
     "  user disable EMAIL | user enable EMAIL          disable also revokes every session\n"
     "  user set-password EMAIL                         password read from stdin\n"
     "  user roles EMAIL R1,R2\n"
+    "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
+    "             [--secret]                          secret read from stdin (confidential)\n"
+    "  client list\n"
     "  keys list | keys rotate\n"
     "  sessions list EMAIL | sessions revoke SESSION_ID\n"
     "  migrate\n";
@@ -234,6 +239,74 @@ int sessions_cmd(Ctx& c, const std::vector<std::string>& a) {
   return fail(kUsage, 2);
 }
 
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+/// OAuth clients: add (or replace) one, list them. A secret makes the client confidential
+/// (it must authenticate at /oauth2/token and may use client_credentials).
+int client_cmd(Ctx& c, std::vector<std::string> a) {
+  auto& clients = c.db->clients();
+  if (a.size() == 1 && a[0] == "list") {
+    auto list = clients.list();
+    if (!list) return fail(list.error().message);
+    std::cout << "ID\tTYPE\tGRANTS\tSCOPES\tORIGINS\tGRACE\n";
+    for (const auto& cl : *list)
+      std::cout << cl.id << "\t" << (cl.secret_hash.empty() ? "public" : "confidential") << "\t"
+                << joined(cl.grant_types) << "\t" << joined(cl.scopes) << "\t"
+                << joined(cl.allowed_origins) << "\t" << cl.refresh_grace_seconds << "s\n";
+    return 0;
+  }
+  if (a.size() < 2 || a[0] != "add") return fail(kUsage, 2);
+  auth::Client cl;
+  cl.id = a[1];
+  if (cl.id.empty() || cl.id.size() > 128) return fail("a client id has 1 to 128 characters", 2);
+  cl.grant_types = {"password", "refresh_token"};
+  bool secret = false;
+  for (std::size_t i = 2; i < a.size(); ++i) {
+    const bool has_value = i + 1 < a.size();
+    if (a[i] == "--secret") {
+      secret = true;
+    } else if (a[i] == "--grants" && has_value) {
+      cl.grant_types = split(a[++i]);
+    } else if (a[i] == "--scopes" && has_value) {
+      cl.scopes = split(a[++i]);
+    } else if (a[i] == "--origins" && has_value) {
+      cl.allowed_origins = split(a[++i]);
+    } else if (a[i] == "--grace" && has_value) {
+      const std::string v = a[++i];
+      char* end = nullptr;
+      const long g = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || g < 0 || g > 60)
+        return fail("--grace must be a number of seconds in [0, 60]", 2);
+      cl.refresh_grace_seconds = g;
+    } else {
+      return fail("unknown or incomplete option " + a[i], 2);
+    }
+  }
+  for (const auto& g : cl.grant_types)
+    if (g != "password" && g != "refresh_token" && g != "client_credentials")
+      return fail("unknown grant type '" + g + "' (password, refresh_token, client_credentials)",
+                  2);
+  const bool wants_cc = std::find(cl.grant_types.begin(), cl.grant_types.end(),
+                                  "client_credentials") != cl.grant_types.end();
+  if (wants_cc && !secret)
+    return fail("client_credentials needs a confidential client (--secret)", 2);
+  if (secret) {
+    const auto s = read_password();
+    if (s.size() < 16) return fail("a client secret must be at least 16 characters", 2);
+    auto hash = crypto::hash_password(s, app::password_params(c.cfg));
+    if (!hash) return fail("hashing failed");
+    cl.secret_hash = *hash;
+  }
+  cl.created_at = c.clock.now_unix();
+  if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
+  std::cout << "client " << cl.id << " (" << (secret ? "confidential" : "public") << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -284,6 +357,7 @@ int main(int argc, char** argv) {
   if (!schema) return fail(schema.error().message, schema.error().exit_code);
   if (group == "user") return user_cmd(c, sub);
   if (group == "keys") return keys_cmd(c, sub);
+  if (group == "client") return client_cmd(c, sub);
   if (group == "sessions") return sessions_cmd(c, sub);
   return fail(kUsage, 2);
 }

@@ -24,7 +24,7 @@ Unexpected<Failure> failure(int code, std::string message) {
 
 AppResult<std::string> read_password_file(const std::string& path) {
   std::ifstream f(path);
-  if (!f) return failure(1, "cannot read store.password_file " + path);
+  if (!f) return failure(2, "cannot read store.password_file " + path);
   std::stringstream ss;
   ss << f.rdbuf();
   std::string s = ss.str();
@@ -83,17 +83,17 @@ AppResult<crypto::KeyedHasher> load_pepper(const config::Config& cfg) {
   auto secret = cfg.general.dev ? crypto::load_or_create_secret_file(path, kPepperBytes)
                                 : crypto::load_secret_file(path, kPepperBytes);
   if (!secret)
-    return failure(1, "cannot load auth.pepper_file " + path + ": " +
+    return failure(2, "cannot load auth.pepper_file " + path + ": " +
                           std::string(crypto::to_string(secret.error())));
   auto hasher = crypto::KeyedHasher::create(std::move(*secret));
-  if (!hasher) return failure(1, "auth.pepper_file " + path + " holds an unusable key");
+  if (!hasher) return failure(2, "auth.pepper_file " + path + " holds an unusable key");
   return std::move(*hasher);
 }
 
 AppResult<crypto::Secret> load_kek(const config::Config& cfg) {
   auto kek = cfg.general.dev ? keys::load_or_create_kek(cfg.keys.kek_file)
                              : keys::load_kek(cfg.keys.kek_file);
-  if (!kek) return failure(1, "cannot load keys.kek_file: " + kek.error().message);
+  if (!kek) return failure(2, "cannot load keys.kek_file: " + kek.error().message);
   return std::move(*kek);
 }
 

@@ -379,7 +379,8 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   as.login_per_account = to_limit(cfg.limits.login_per_account);
   as.login_failures = to_limit(cfg.limits.login_failures);
   as.refresh_per_ip = to_limit(cfg.limits.refresh_per_ip);
-  as.refresh_per_token = to_limit(cfg.limits.refresh_per_token);
+  as.refresh_per_family = to_limit(cfg.limits.refresh_per_family);
+  as.token_per_client = to_limit(cfg.limits.token_per_client);
 
   auto public_router = std::make_shared<http::Router>();
   std::shared_ptr<http::Router> admin_router;

@@ -15,6 +15,13 @@ constexpr std::string_view kDefaultClient = "authd";
 constexpr std::string_view kHashContext = "authd.refresh_token.hash.v1";
 constexpr std::string_view kSuccessorContext = "authd.refresh_token.successor.v1";
 constexpr std::size_t kRefreshTokenBytes = 32;
+// Every token of a family starts with the same random tag (the first bytes of the token
+// issued at login); the rest of a successor is derived from its predecessor. The tag names
+// the family for its rate limit before any database work, and what follows it still holds
+// 192 unpredictable bits. Knowing a tag gives nothing that knowing a token of the family
+// does not already give.
+constexpr std::size_t kFamilyTagBytes = 8;
+constexpr std::string_view kFamilyLimitContext = "authd.refresh_token.family_limit.v1";
 
 Error store_error(const store::Error& e) {
   if (e.code == store::Errc::kUnavailable)
@@ -38,6 +45,8 @@ std::string_view to_string(Errc e) {
       return "unauthorized_client";
     case Errc::kUnsupportedGrant:
       return "unsupported_grant_type";
+    case Errc::kInvalidScope:
+      return "invalid_scope";
     case Errc::kInvalidGrant:
       return "invalid_grant";
     case Errc::kInvalidToken:
@@ -125,7 +134,19 @@ std::string AuthService::token_hash(std::string_view token) const {
 std::string AuthService::successor_of(std::string_view token) const {
   // Deterministic, so a replay inside the grace window (or a retry after a lost connection)
   // gets the very same successor without storing any token in clear.
-  return base64url::encode(d_.token_hasher.derive(kSuccessorContext, token));
+  const auto raw = base64url::decode(token);
+  std::string next = raw->substr(0, kFamilyTagBytes);
+  next += d_.token_hasher.derive(kSuccessorContext, token)
+              .substr(0, kRefreshTokenBytes - kFamilyTagBytes);
+  return base64url::encode(next);
+}
+
+std::string AuthService::family_limit_key(std::string_view token) const {
+  const auto raw = base64url::decode(token);
+  return "refresh:fam:" +
+         base64url::encode(
+             d_.token_hasher.derive(kFamilyLimitContext, raw->substr(0, kFamilyTagBytes))
+                 .substr(0, 16));
 }
 
 AuthResult<Client> AuthService::client(const std::string& client_id) {
@@ -144,6 +165,68 @@ AuthResult<Client> AuthService::client(const std::string& client_id) {
   if (clients_.size() > 1000) clients_.clear();  // unknown ids are not cached; this bounds the rest
   clients_[id] = CachedClient{**c, now + settings_.client_cache_s};
   return std::move(**c);
+}
+
+AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req) {
+  const std::string id = req.client_id.empty() ? std::string(kDefaultClient) : req.client_id;
+  if (id.size() > 128 || req.client_secret.size() > settings_.max_password_bytes)
+    return fail(Errc::kInvalidClient, "Client authentication failed.");
+  if (auto e = limit("token:client:" + id, settings_.token_per_client)) return unexpected(*e);
+  auto c = client(id);
+  if (!c && c.error().code != Errc::kInvalidClient) return unexpected(c.error());
+  const bool confidential = c && !c->secret_hash.empty();
+  if (confidential) {
+    if (!req.client_secret.empty() && verify_password_limited(c->secret_hash, req.client_secret))
+      return c;
+  } else if (!c && !req.client_secret.empty()) {
+    // Unknown client with a secret: the same hashing work as a wrong secret.
+    if (auto dummy = crypto::dummy_hash(settings_.password))
+      (void)verify_password_limited(*dummy, req.client_secret);
+  } else if (c && req.client_secret.empty()) {
+    return c;  // a public client names itself
+  }
+  return fail(Errc::kInvalidClient, "Client authentication failed.");
+}
+
+AuthResult<TokenPair> AuthService::client_credentials(const Client& c, const std::string& scope) {
+  if (!has(c.grant_types, "client_credentials") || c.secret_hash.empty())
+    return fail(Errc::kUnauthorizedClient, "This client may not use the client_credentials grant.");
+  std::string granted;
+  if (scope.empty()) {
+    for (const auto& sc : c.scopes) granted += (granted.empty() ? "" : " ") + sc;
+  } else {
+    std::string_view rest = scope;
+    while (!rest.empty()) {
+      const auto sp = rest.find(' ');
+      const std::string_view one = rest.substr(0, sp);
+      if (!one.empty()) {
+        if (!has(c.scopes, std::string(one)))
+          return fail(Errc::kInvalidScope, "The requested scope is not allowed for this client.");
+        granted += (granted.empty() ? "" : " ") + std::string(one);
+      }
+      if (sp == std::string_view::npos) break;
+      rest.remove_prefix(sp + 1);
+    }
+  }
+  const auto now = d_.clock.now_unix();
+  nlohmann::json claims = {
+      {"iss", settings_.issuer},
+      {"sub", c.id},
+      {"aud", settings_.audience},
+      {"iat", now},
+      {"nbf", now},
+      {"exp", now + settings_.access_ttl_s},
+      {"jti", make_uuid_v4(d_.random)},
+      {"client_id", c.id},
+      {"scope", granted},
+  };
+  auto token = d_.keys.sign(claims);
+  if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
+  TokenPair p;
+  p.access_token = std::move(*token);
+  p.expires_in = settings_.access_ttl_s;
+  p.scope = granted;
+  return p;
 }
 
 AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
@@ -258,10 +341,9 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   if (auto e = limit("refresh:ip:" + req.ip, settings_.refresh_per_ip)) return unexpected(*e);
   if (!looks_like_refresh_token(req.refresh_token))
     return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
-  const std::string presented_hash = token_hash(req.refresh_token);
-  if (auto e = limit("refresh:tok:" + base64url::encode(presented_hash.substr(0, 16)),
-                     settings_.refresh_per_token))
+  if (auto e = limit(family_limit_key(req.refresh_token), settings_.refresh_per_family))
     return unexpected(*e);
+  const std::string presented_hash = token_hash(req.refresh_token);
   auto client = this->client(req.client_id);
   if (!client) return unexpected(client.error());
   if (!has(client->grant_types, "refresh_token"))

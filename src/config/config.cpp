@@ -364,8 +364,11 @@ const std::vector<Field>& fields() {
         rate(&LimitsConfig::login_failures));
     add("limits.refresh_per_ip", "600/100", "", "POST /refresh per client IP.",
         rate(&LimitsConfig::refresh_per_ip));
-    add("limits.refresh_per_token", "30/10", "", "Presentations of one refresh token.",
-        rate(&LimitsConfig::refresh_per_token));
+    add("limits.refresh_per_family", "30/10", "",
+        "Refreshes of one session (refresh-token family), whichever of its tokens is presented.",
+        rate(&LimitsConfig::refresh_per_family));
+    add("limits.token_per_client", "600/100", "", "POST /oauth2/token per client id.",
+        rate(&LimitsConfig::token_per_client));
     add("limits.login_when_redis_down", "local", "",
         "local: a stricter per-replica limit (fallback_factor); closed: refuse with 429.",
         policy(&LimitsConfig::login_when_redis_down));
@@ -624,6 +627,21 @@ Result<Config, Error> load(const Sources& sources) {
   }
   if (cfg.auth.session_idle > cfg.auth.session_absolute)
     cfg.auth.session_idle = cfg.auth.session_absolute;
+  // A key must be published for a whole JWKS cache lifetime (plus a poll, for replicas that
+  // miss the pub/sub event) before it signs; a shorter period could never honour that.
+  const auto& k = cfg.keys;
+  const auto publish_ahead = k.jwks_max_age + k.jwks_stale_while_revalidate + k.poll_interval;
+  if (k.rotation_period < publish_ahead) {
+    return unexpected(
+        Error{"keys.rotation_period",
+              "invalid configuration: keys.rotation_period = " +
+                  std::to_string(k.rotation_period.count()) +
+                  " ms is shorter than keys.jwks_max_age + keys.jwks_stale_while_revalidate + "
+                  "keys.poll_interval = " +
+                  std::to_string(publish_ahead.count()) +
+                  " ms: a new key could not be published "
+                  "for a whole JWKS cache lifetime before it signs"});
+  }
   if (s.threads == 0)
     s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (s.worker_threads == 0)

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "authd/http/form.h"
+
 namespace authd::http {
 namespace {
 
@@ -17,6 +19,7 @@ int status_of(auth::Errc c, bool token_endpoint) {
     case auth::Errc::kUnauthorizedClient:
       return 400;
     case auth::Errc::kUnsupportedGrant:
+    case auth::Errc::kInvalidScope:
       return 400;
     case auth::Errc::kInvalidGrant:
       return token_endpoint ? 400 : 401;  // RFC 6749 §5.2 for /oauth2/token
@@ -239,6 +242,78 @@ class AuthRoutes {
     return Response::json(200, json{{"sessions", list}}.dump());
   }
 
+  // RFC 6749 §3.2: form-encoded grants; §2.3.1 client authentication by Basic or body.
+  Response token(const Request& req) {
+    const auto fail = [](const auth::Error& e, bool basic) {
+      auto r = auth_error_response(e, /*token_endpoint=*/true);
+      if (e.code == auth::Errc::kInvalidClient && basic)
+        r.set_header("WWW-Authenticate", "Basic realm=\"authd\"");
+      r.set_header("Cache-Control", "no-store");
+      return r;
+    };
+    const auto invalid = [&](std::string d) {
+      return fail(auth::Error{auth::Errc::kInvalidRequest, std::move(d), 0}, false);
+    };
+    const std::string_view type = req.header("Content-Type");
+    if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
+      return invalid("The body must be application/x-www-form-urlencoded.");
+    auto form = parse_form(req.body);
+    if (!form) return invalid("Malformed or repeated form parameters.");
+    auto param = [&](const char* k) {
+      auto it = form->find(k);
+      return it == form->end() ? std::string() : it->second;
+    };
+
+    auth::ClientAuthRequest who{param("client_id"), param("client_secret")};
+    const bool basic = req.has_header("Authorization");
+    if (basic) {
+      auto creds = parse_basic_auth(req.header("Authorization"));
+      if (!creds)
+        return fail(auth::Error{auth::Errc::kInvalidClient, "Malformed Basic credentials.", 0},
+                    true);
+      if (form->count("client_secret") ||
+          (form->count("client_id") && who.client_id != creds->user))
+        return invalid("Use one client authentication method.");
+      who = auth::ClientAuthRequest{creds->user, creds->password};
+    }
+    auto client = service_.authenticate_client(who);
+    if (!client) return fail(client.error(), basic);
+
+    const std::string grant = param("grant_type");
+    auth::AuthResult<auth::TokenPair> r = auth::fail(auth::Errc::kInternal, "");
+    bool with_refresh = true;
+    if (grant == "password") {
+      const std::string user = param("username"), password = param("password");
+      if (user.empty() || password.empty()) return invalid("username and password are required.");
+      r = service_.login(auth::LoginRequest{
+          user, password, client->id, std::string(req.header("User-Agent")), req.client_address});
+    } else if (grant == "refresh_token") {
+      const std::string token = param("refresh_token");
+      if (token.empty()) return invalid("refresh_token is required.");
+      r = service_.refresh(auth::RefreshRequest{token, client->id, req.client_address});
+    } else if (grant == "client_credentials") {
+      r = service_.client_credentials(*client, param("scope"));
+      with_refresh = false;
+    } else if (grant.empty()) {
+      return invalid("grant_type is required.");
+    } else {
+      return fail(auth::Error{auth::Errc::kUnsupportedGrant, "Unsupported grant_type.", 0}, false);
+    }
+    if (!r) return fail(r.error(), basic);
+    json j = {{"access_token", r->access_token},
+              {"token_type", "Bearer"},
+              {"expires_in", r->expires_in},
+              {"scope", r->scope}};
+    if (with_refresh) {
+      j["refresh_token"] = r->refresh_token;
+      j["refresh_expires_in"] = r->refresh_expires_in;
+    }
+    auto resp = Response::json(200, j.dump());
+    resp.set_header("Cache-Control", "no-store");
+    resp.set_header("Pragma", "no-cache");
+    return resp;
+  }
+
   Response delete_session(const Request& req) {
     auth::Principal p;
     if (auto denied = require_bearer(req, p)) return *denied;
@@ -287,6 +362,7 @@ void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptio
   router.add("POST", "/logout/all", bind(&AuthRoutes::logout_all), Dispatch::kWorker);
   router.add("GET", "/sessions", bind(&AuthRoutes::sessions), Dispatch::kWorker);
   router.add("DELETE", "/sessions/{id}", bind(&AuthRoutes::delete_session), Dispatch::kWorker);
+  router.add("POST", "/oauth2/token", bind(&AuthRoutes::token), Dispatch::kWorker);
 }
 
 }  // namespace authd::http

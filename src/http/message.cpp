@@ -19,6 +19,16 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
+std::string Request::header_list(std::string_view name) const {
+  std::string out;
+  for (const auto& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    if (!out.empty()) out += ", ";
+    out += h.value;
+  }
+  return out;
+}
+
 bool Request::has_header(std::string_view name) const {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return true;

@@ -283,8 +283,8 @@ class Session : public SessionBase {
       r.headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
     r.body = std::move(req.body());
     r.peer_address = peer_;
-    r.client_address = client_address(peer_, r.header("X-Forwarded-For"), r.header("Forwarded"),
-                                      server_->trusted_proxies);
+    r.client_address = client_address(peer_, r.header_list("X-Forwarded-For"),
+                                      r.header_list("Forwarded"), server_->trusted_proxies);
     r.tls = Derived::kTls;
     ctx.request_id = make_request_id(r.header("X-Request-Id"));
     keep_alive_ = req.keep_alive();

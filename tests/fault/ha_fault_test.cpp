@@ -19,11 +19,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
-#include <optional>
 #include <iomanip>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -66,8 +66,8 @@ class Cluster {
   }
 
   bool up(std::string* log) {
-    const std::string cmd = env_prefix() + script_ + " up " + dir_.path() + "/c > " +
-                            dir_.file("up.log") + " 2>&1";
+    const std::string cmd =
+        env_prefix() + script_ + " up " + dir_.path() + "/c > " + dir_.file("up.log") + " 2>&1";
     const bool ok = std::system(cmd.c_str()) == 0;
     std::ifstream f(dir_.file("up.log"));
     *log = std::string(std::istreambuf_iterator<char>(f), {});
@@ -94,7 +94,9 @@ class Cluster {
   }
 
   std::string dir() const { return dir_.path() + "/c"; }
-  int port() const { return env_.count("AUTHD_LOCAL_LB_PORT") ? std::stoi(env_.at("AUTHD_LOCAL_LB_PORT")) : 0; }
+  int port() const {
+    return env_.count("AUTHD_LOCAL_LB_PORT") ? std::stoi(env_.at("AUTHD_LOCAL_LB_PORT")) : 0;
+  }
   std::string env(const std::string& k) const { return env_.count(k) ? env_.at(k) : ""; }
 
   int authctl(const std::vector<std::string>& args, const std::string& stdin_text = "") const {
@@ -246,8 +248,8 @@ class Load {
       const int ms = static_cast<int>(
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
       c.last_error = (fresh ? "new conn" : "reused conn") + std::string(" from port ") +
-                     std::to_string(c.conn->local_port()) + ", " +
-                     std::to_string(ms) + " ms, " + c.conn->error();
+                     std::to_string(c.conn->local_port()) + ", " + std::to_string(ms) + " ms, " +
+                     c.conn->error();
     }
     if (!r || r->header("connection") == "close") c.conn.reset();
     return r;
@@ -303,8 +305,8 @@ class Load {
           fail("login", r, c.last_error);
         }
       } else {
-        auto r = send(c, "POST", "/refresh",
-                      nlohmann::json{{"refresh_token", c.refresh_token}}.dump());
+        auto r =
+            send(c, "POST", "/refresh", nlohmann::json{{"refresh_token", c.refresh_token}}.dump());
         if (r && r->status == 200) {
           auto j = nlohmann::json::parse(r->body, nullptr, false);
           c.refresh_token = j.value("refresh_token", "");
@@ -365,8 +367,8 @@ std::string format_report() {
     const auto& t = r.tally;
     o << "| " << r.scenario << " | " << (t.logins + t.refreshes + t.jwks + t.failed) << " | "
       << t.failed << " | " << t.logins << " | " << t.refreshes << " | " << t.jwks << " | "
-      << r.verifier.verified << " | " << r.verifier.unknown_kid << " | "
-      << r.verifier.bad_signature << " | " << r.recovery << " | " << r.notes << " |\n";
+      << r.verifier.verified << " | " << r.verifier.unknown_kid << " | " << r.verifier.bad_signature
+      << " | " << r.recovery << " | " << r.notes << " |\n";
   }
   return o.str();
 }
@@ -383,8 +385,8 @@ std::string failures_text(const Tally& t) {
 std::string failures_detail(const Tally& t) {
   std::ostringstream o;
   for (const auto& f : t.failures) {
-    o << "\n  +" << std::fixed << std::setprecision(3) << seconds_between(t.started, f.at)
-      << " s " << f.what << (f.detail.empty() ? "" : " (" + f.detail + ")");
+    o << "\n  +" << std::fixed << std::setprecision(3) << seconds_between(t.started, f.at) << " s "
+      << f.what << (f.detail.empty() ? "" : " (" + f.detail + ")");
   }
   return o.str();
 }
@@ -408,8 +410,8 @@ class FaultTest : public ::testing::Test {
       }
       emails_.push_back(email);
     }
-    verifier_ = new CachingVerifier(cluster_->port(), "http://127.0.0.1:" +
-                                                          std::to_string(cluster_->port()));
+    verifier_ = new CachingVerifier(cluster_->port(),
+                                    "http://127.0.0.1:" + std::to_string(cluster_->port()));
     load_ = new Load(cluster_->port(), emails_, *verifier_);
   }
 
@@ -470,7 +472,8 @@ TEST_F(FaultTest, KillOneReplica) {
         std::this_thread::sleep_for(3s);
         const auto t = Clock::now();
         ASSERT_TRUE(cluster_->run("start", "2"));
-        r.notes = "replica 2 back in " + std::to_string(seconds_between(t, Clock::now())).substr(0, 4) + " s";
+        r.notes = "replica 2 back in " +
+                  std::to_string(seconds_between(t, Clock::now())).substr(0, 4) + " s";
       },
       3s);
   expect_steady(row);
@@ -484,7 +487,8 @@ TEST_F(FaultTest, RollingRestart) {
       [](Row& r) {
         const auto t = Clock::now();
         for (const char* n : {"1", "2", "3"}) ASSERT_TRUE(cluster_->run("restart", n));
-        r.notes = "restart took " + std::to_string(seconds_between(t, Clock::now())).substr(0, 4) + " s";
+        r.notes =
+            "restart took " + std::to_string(seconds_between(t, Clock::now())).substr(0, 4) + " s";
       },
       2s);
   expect_steady(row);

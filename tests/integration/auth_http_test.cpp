@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -273,6 +274,174 @@ TEST_F(AuthHttpTest, SigtermFinishesInFlightLogin) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(proc_->wait(5s), 0);
+}
+
+// ---- POST /oauth2/token (RFC 6749) --------------------------------------------------------
+
+namespace oauth2 {
+
+const std::map<std::string, std::string> kForm{
+    {"Content-Type", "application/x-www-form-urlencoded"}};
+
+std::string basic(const std::string& id, const std::string& secret) {
+  // Standard base64 with padding, as RFC 7617 clients send it.
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string in = id + ":" + secret;
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += a[(v >> 18) & 63];
+    out += a[(v >> 12) & 63];
+    out += i + 1 < in.size() ? a[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? a[v & 63] : '=';
+  }
+  return "Basic " + out;
+}
+
+json claims_of(const std::string& jwt) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const auto a = jwt.find('.'), b = jwt.find('.', a + 1);
+  std::string out;
+  unsigned val = 0;
+  int bits = 0;
+  for (char c : jwt.substr(a + 1, b - a - 1)) {  // base64url, no padding
+    val = (val << 6) | static_cast<unsigned>(kAlphabet.find(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+    }
+  }
+  return json::parse(out);
+}
+
+}  // namespace oauth2
+
+// This test verifies the password and refresh_token grants of the token endpoint for the
+// default public client: RFC 6749 §5.1 answers, no-store, and rotation as on /refresh.
+TEST_F(AuthHttpTest, TokenEndpointPasswordAndRefreshGrants) {
+  auto r =
+      post("/oauth2/token",
+           "grant_type=password&username=demo%40example.com&password=demo-password", oauth2::kForm);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->header("cache-control"), "no-store");
+  EXPECT_EQ(r->header("pragma"), "no-cache");
+  auto j = json::parse(r->body);
+  EXPECT_EQ(j["token_type"], "Bearer");
+  EXPECT_EQ(oauth2::claims_of(j["access_token"])["client_id"], "authd");
+  const std::string rt = j["refresh_token"];
+
+  auto r2 = post("/oauth2/token", "grant_type=refresh_token&refresh_token=" + rt, oauth2::kForm);
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->status, 200) << r2->body;
+  EXPECT_NE(json::parse(r2->body)["refresh_token"], rt);
+
+  auto wrong = post("/oauth2/token",
+                    "grant_type=password&username=demo%40example.com&password=nope", oauth2::kForm);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400) << "RFC 6749 §5.2: invalid_grant is a 400 at the token endpoint";
+  EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_grant");
+}
+
+// This test verifies the client_credentials grant for a confidential client made with authctl
+// (secret from stdin, HTTP Basic or body credentials), its scopes, and that a wrong secret, an
+// unknown client and a public client are refused with the right RFC 6749 errors.
+TEST_F(AuthHttpTest, TokenEndpointClientCredentials) {
+  std::string out;
+  ASSERT_EQ(authctl({"client", "add", "billing", "--grants", "client_credentials", "--scopes",
+                     "invoices.read,invoices.write", "--secret"},
+                    "billing-secret-0123456789\n", &out),
+            0)
+      << out;
+  EXPECT_EQ(out.find("billing-secret"), std::string::npos);
+  ASSERT_EQ(authctl({"client", "list"}, "", &out), 0);
+  EXPECT_NE(out.find("billing\tconfidential\tclient_credentials"), std::string::npos) << out;
+
+  std::map<std::string, std::string> h = oauth2::kForm;
+  h["Authorization"] = oauth2::basic("billing", "billing-secret-0123456789");
+  auto r = post("/oauth2/token", "grant_type=client_credentials&scope=invoices.read", h);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = json::parse(r->body);
+  EXPECT_FALSE(j.contains("refresh_token")) << "client_credentials issues no refresh token";
+  EXPECT_EQ(j["scope"], "invoices.read");
+  auto c = oauth2::claims_of(j["access_token"]);
+  EXPECT_EQ(c["sub"], "billing");
+  EXPECT_EQ(c["client_id"], "billing");
+  EXPECT_FALSE(c.contains("sid"));
+
+  auto body_creds = post("/oauth2/token",
+                         "grant_type=client_credentials&client_id=billing"
+                         "&client_secret=billing-secret-0123456789",
+                         oauth2::kForm);
+  ASSERT_TRUE(body_creds);
+  EXPECT_EQ(body_creds->status, 200);
+  EXPECT_EQ(json::parse(body_creds->body)["scope"], "invoices.read invoices.write");
+
+  auto bad_scope = post("/oauth2/token", "grant_type=client_credentials&scope=admin", h);
+  EXPECT_EQ(bad_scope->status, 400);
+  EXPECT_EQ(json::parse(bad_scope->body)["error"], "invalid_scope");
+
+  h["Authorization"] = oauth2::basic("billing", "wrong-secret-0123456789");
+  auto wrong = post("/oauth2/token", "grant_type=client_credentials", h);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_client");
+  EXPECT_EQ(wrong->header("www-authenticate"), "Basic realm=\"authd\"");
+  h["Authorization"] = oauth2::basic("nobody", "wrong-secret-0123456789");
+  auto unknown = post("/oauth2/token", "grant_type=client_credentials", h);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->body, wrong->body) << "unknown client and wrong secret look the same";
+
+  auto public_client = post("/oauth2/token", "grant_type=client_credentials", oauth2::kForm);
+  ASSERT_TRUE(public_client);
+  EXPECT_EQ(public_client->status, 400);
+  EXPECT_EQ(json::parse(public_client->body)["error"], "unauthorized_client");
+  EXPECT_EQ(proc_->stdout_text().find("billing-secret"), std::string::npos);
+}
+
+// This test verifies that malformed token requests get RFC 6749 §5.2 errors.
+TEST_F(AuthHttpTest, TokenEndpointRejectsMalformedRequests) {
+  auto expect = [&](const std::string& body, const std::map<std::string, std::string>& h,
+                    const std::string& error) {
+    auto r = post("/oauth2/token", body, h);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_EQ(json::parse(r->body)["error"], error) << body;
+  };
+  expect(R"({"grant_type":"password"})", kJson, "invalid_request");
+  expect("grant_type=password&grant_type=password", oauth2::kForm, "invalid_request");
+  expect("grant_type=bogus", oauth2::kForm, "unsupported_grant_type");
+  expect("username=x", oauth2::kForm, "invalid_request");
+  expect("grant_type=password&username=demo%4", oauth2::kForm, "invalid_request");
+  expect("grant_type=refresh_token", oauth2::kForm, "invalid_request");
+}
+
+// This test verifies the per-client limit of the token endpoint: 429 with Retry-After once the
+// client's burst is spent, before any credential is checked.
+TEST(TokenEndpointLimitTest, PerClientLimitAnswers429) {
+  TempDir dir;
+  Process p(testing::authd_binary(), {"--dev", "--listen", "127.0.0.1:0", "--data", dir.path()},
+            {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_LIMITS_TOKEN_PER_CLIENT", "60/2"}});
+  auto port = p.wait_for_port("public");
+  ASSERT_TRUE(port) << p.stdout_text();
+  std::vector<int> statuses;
+  for (int i = 0; i < 3; ++i) {
+    Connection c(*port);
+    auto r = c.request("POST", "/oauth2/token",
+                       "grant_type=password&username=demo%40example.com&password=demo-password",
+                       oauth2::kForm);
+    ASSERT_TRUE(r);
+    statuses.push_back(r->status);
+    if (i == 2) {
+      EXPECT_EQ(r->header("retry-after"), "1");
+    }
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 429}));
 }
 
 }  // namespace

@@ -54,7 +54,9 @@ TEST_P(DaemonBadConfigTest, ExitsTwoNamingTheProblem) {
   args.push_back(dir.path());
   Process p(testing::authd_binary(), args, c.env);
   EXPECT_EQ(p.wait(5s), 2);
-  EXPECT_NE(p.stderr_text().find(c.expect), std::string::npos) << p.stderr_text();
+  // Configuration errors go to stderr; errors found later at start-up are log lines.
+  const std::string out = p.stderr_text() + p.stdout_text();
+  EXPECT_NE(out.find(c.expect), std::string::npos) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -84,7 +86,17 @@ INSTANTIATE_TEST_SUITE_P(
                  {"--dev"},
                  {{"AUTHD_SERVER_TLS_CERT_FILE", "/etc/hostname"}},
                  "",
-                 "server.tls_key_file"}),
+                 "server.tls_key_file"},
+        BadStart{"RotationPeriodTooShort",
+                 {"--dev"},
+                 {{"AUTHD_KEYS_ROTATION_PERIOD", "1m"}},
+                 "",
+                 "keys.rotation_period"},
+        BadStart{"UnreachablePepperFile",
+                 {"--dev"},
+                 {{"AUTHD_AUTH_PEPPER_FILE", "/nonexistent-authd-dir/pepper"}},
+                 "",
+                 "auth.pepper_file"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DaemonConfigTest, ListenFailureExitsOneWithReason) {

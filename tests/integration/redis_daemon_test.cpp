@@ -139,6 +139,68 @@ TEST_F(RedisDaemonTest, ForwardedForFromTrustedProxyIsUsed) {
             429);
 }
 
+// This test verifies that a client cannot choose its rate-limit address by sending its own
+// X-Forwarded-For line ahead of the one a trusted proxy appends (HAProxy's option forwardfor
+// adds a separate line): the hops are read across every line, nearest first.
+TEST_F(RedisDaemonTest, ClientSentForwardedForLineAheadOfTheProxysIsNotBelieved) {
+  auto a = replica(
+      {{"AUTHD_LIMITS_LOGIN_PER_IP", "60/3"}, {"AUTHD_SERVER_TRUSTED_PROXIES", "127.0.0.1/32"}});
+  auto login_as = [&](const std::string& spoofed) {
+    Connection c(ports_[0]);
+    const std::string body = kDemoLogin;
+    c.send_raw(
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "X-Forwarded-For: " +
+        spoofed +
+        "\r\nX-Forwarded-For: 198.51.100.50\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto r = c.read_response();
+    return r ? r->status : 0;
+  };
+  // A fresh spoofed address each time: were it believed, every login would get a new bucket.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(login_as("203.0.113." + std::to_string(i)), 200);
+  EXPECT_EQ(login_as("203.0.113.99"), 429) << "all four came from 198.51.100.50";
+}
+
+// This test verifies that /refresh is limited per family, across rotations and across
+// replicas: each refresh presents a new token, yet the family's bucket empties; another
+// family of the same user is not affected; the 429 carries Retry-After and the policy.
+TEST_F(RedisDaemonTest, RefreshLimitCountsTheWholeFamilyAcrossReplicas) {
+  const std::map<std::string, std::string> env{{"AUTHD_LIMITS_REFRESH_PER_FAMILY", "60/3"}};
+  auto a = replica(env);
+  auto b = replica(env);
+  auto token_of = [](const std::optional<testing::HttpResponse>& r) {
+    return json::parse(r->body)["refresh_token"].get<std::string>();
+  };
+  auto login = post(ports_[0], "/login", kDemoLogin);
+  ASSERT_TRUE(login && login->status == 200);
+  std::string token = token_of(login);
+  for (int i = 0; i < 3; ++i) {
+    auto r = post(ports_[i % 2], "/refresh", json{{"refresh_token", token}}.dump());
+    ASSERT_TRUE(r && r->status == 200) << i << ": " << (r ? r->body : "no response");
+    const std::string next = token_of(r);
+    EXPECT_NE(next, token);
+    token = next;
+  }
+  auto limited = post(ports_[1], "/refresh", json{{"refresh_token", token}}.dump());
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429) << "three refreshes used the family's burst of 3";
+  EXPECT_EQ(limited->header("retry-after"), "1") << "one more per 60/60 s";
+  EXPECT_NE(limited->header("ratelimit-policy").find("3"), std::string::npos);
+
+  auto other = post(ports_[1], "/login", kDemoLogin);
+  ASSERT_TRUE(other && other->status == 200);
+  auto r = post(ports_[0], "/refresh", json{{"refresh_token", token_of(other)}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << "another session of the same user has its own bucket";
+  // The limited token was not consumed: it still rotates once the bucket refills.
+  std::this_thread::sleep_for(1100ms);
+  auto later = post(ports_[0], "/refresh", json{{"refresh_token", token}}.dump());
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200) << later->body;
+}
+
 TEST_F(RedisDaemonTest, BackoffForKnownAndUnknownEmailIsIndistinguishable) {
   auto a =
       replica({{"AUTHD_LIMITS_LOGIN_FAILURES", "1/3"}, {"AUTHD_LIMITS_LOGIN_PER_IP", "600/100"}});

@@ -13,6 +13,7 @@ enum class Errc {
   kInvalidClient,       ///< 401 unknown client or bad client secret
   kUnauthorizedClient,  ///< 400 client may not use this grant
   kUnsupportedGrant,    ///< 400
+  kInvalidScope,        ///< 400 a requested scope is not allowed
   kInvalidGrant,        ///< 400/401 bad credentials, unknown/expired/revoked/reused refresh token
   kInvalidToken,        ///< 401 bad, expired or revoked bearer access token
   kAccessDenied,        ///< 403 disabled account

@@ -48,7 +48,14 @@ struct Settings {
   /// refills (progressive back-off). Unknown emails are limited the same way.
   Limit login_failures{2, 5};
   Limit refresh_per_ip{600, 100};
-  Limit refresh_per_token{30, 10};  ///< replays of one token (a family has one live token)
+  Limit refresh_per_family{30, 10};  ///< refreshes of one family, across its rotations
+  Limit token_per_client{600, 100};  ///< /oauth2/token requests per client id
+};
+
+/// Who calls the token endpoint (RFC 6749 §2.3): HTTP Basic or body credentials.
+struct ClientAuthRequest {
+  std::string client_id;  ///< "" = the default public client "authd"
+  std::string client_secret;
 };
 
 struct LoginRequest {
@@ -139,6 +146,16 @@ class AuthService {
   /// Revokes a session of the principal's user; kNotFound for someone else's session.
   AuthResult<void> delete_session(const Principal& who, const std::string& session_id);
 
+  /// Authenticates a client at the token endpoint, after its per-client rate limit.
+  /// Confidential clients (with a secret) must present it; public ones must not. Unknown
+  /// clients cost the same hash as a wrong secret. Errors: kInvalidClient, kRateLimited.
+  AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
+
+  /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access
+  /// token with sub = client_id and no session, so no refresh token. `scope` (space-separated)
+  /// must be within the client's scopes; empty means all of them.
+  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
+
   /// Looks up a client ("" = default) for transport-level checks (cookie origins).
   AuthResult<Client> client(const std::string& client_id);
 
@@ -152,6 +169,8 @@ class AuthService {
                               std::int64_t now);
   std::string token_hash(std::string_view token) const;
   std::string successor_of(std::string_view token) const;
+  /// The rate-limit key of the token's family (see kFamilyTagBytes); the token looks valid.
+  std::string family_limit_key(std::string_view token) const;
 
   bool verify_password_limited(std::string_view hash, std::string_view password);
   /// nullopt when allowed; otherwise the 429 to return.

@@ -111,7 +111,8 @@ struct LimitsConfig {
   RateConfig login_per_account{20, 10};
   RateConfig login_failures{2, 5};
   RateConfig refresh_per_ip{600, 100};
-  RateConfig refresh_per_token{30, 10};
+  RateConfig refresh_per_family{30, 10};
+  RateConfig token_per_client{600, 100};
   RedisDownPolicy login_when_redis_down = RedisDownPolicy::kLocal;
   RedisDownPolicy refresh_when_redis_down = RedisDownPolicy::kLocal;
   double fallback_factor = 0.5;

@@ -20,7 +20,8 @@ struct AuthRoutesOptions {
   std::string csrf_header = "X-Authd-CSRF";
 };
 
-/// Adds POST /login, /refresh, /logout, /logout/all, GET /sessions, DELETE /sessions/{id}.
+/// Adds POST /login, /refresh, /logout, /logout/all, GET /sessions, DELETE /sessions/{id},
+/// and POST /oauth2/token (grants password, refresh_token, client_credentials; RFC 6749).
 /// `service` must outlive the router.
 void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
 

@@ -29,6 +29,10 @@ struct Request {
 
   /// The first header with this name (case-insensitive), or "" when absent.
   std::string_view header(std::string_view name) const;
+  /// Every line of a list-valued header (X-Forwarded-For, Forwarded) joined in order with
+  /// ", ", as RFC 9110 §5.3 says a recipient may combine them. A proxy appends its own line
+  /// after the client's; reading only the first line would believe the client.
+  std::string header_list(std::string_view name) const;
   bool has_header(std::string_view name) const;
 };
 

@@ -176,6 +176,21 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name) + "_" + std::to_string(info.index);
     });
 
+// This test verifies that a rotation period too short to publish a key for a whole JWKS
+// cache lifetime before it signs stops start-up and names the key.
+TEST(ConfigTest, RotationPeriodShorterThanPublishAheadIsRefused) {
+  Sources s = dev_sources();
+  s.env["AUTHD_KEYS_ROTATION_PERIOD"] = "5m";
+  s.env["AUTHD_KEYS_JWKS_MAX_AGE"] = "5m";
+  auto cfg = load(s);
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().key, "keys.rotation_period");
+  EXPECT_NE(cfg.error().message.find("keys.jwks_max_age"), std::string::npos)
+      << cfg.error().message;
+  s.env["AUTHD_KEYS_ROTATION_PERIOD"] = "7m";  // 5m + 1m + 30s fits
+  EXPECT_TRUE(load(s)) << "a period just above the publish-ahead time is fine";
+}
+
 TEST(ConfigTest, UnknownFileKeyIsAnError) {
   TempDir dir;
   dir.write("a.yaml", "server:\n  listen_port: 8080\n");

@@ -1,0 +1,28 @@
+#pragma once
+// application/x-www-form-urlencoded bodies and HTTP Basic client credentials, as the OAuth 2.0
+// token endpoint receives them (RFC 6749 §2.3.1, §3.2, Appendix B).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace authd::http {
+
+/// Decodes `a=1&b=x%20y+z`. nullopt on a malformed escape, an empty name, or a parameter given
+/// twice (RFC 6749 §3.2: parameters must not be repeated).
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view body);
+
+/// Percent-decodes one form component ('+' is a space). nullopt on a malformed escape.
+std::optional<std::string> form_decode(std::string_view text);
+
+struct BasicCredentials {
+  std::string user;
+  std::string password;
+};
+
+/// Parses `Authorization: Basic base64(form-encoded id ":" form-encoded secret)`.
+/// nullopt when the header is not Basic or is malformed.
+std::optional<BasicCredentials> parse_basic_auth(std::string_view authorization);
+
+}  // namespace authd::http
