@@ -404,7 +404,7 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
   return issue(user, s, successor, now);
 }
 
-AuthResult<Principal> AuthService::authenticate(std::string_view bearer) {
+AuthResult<nlohmann::json> AuthService::verify_access_token(std::string_view token) {
   const auto invalid = [] {
     return fail(Errc::kInvalidToken, "The access token is invalid, expired or revoked.");
   };
@@ -414,33 +414,101 @@ AuthResult<Principal> AuthService::authenticate(std::string_view bearer) {
   opts.audience = settings_.audience;
   opts.leeway_s = settings_.leeway_s;
   auto v = jose::verify(
-      bearer, [this](std::string_view kid) { return d_.keys.find(kid); }, now, opts);
+      token, [this](std::string_view kid) { return d_.keys.find(kid); }, now, opts);
   if (!v) return invalid();
-  const auto& c = v->claims;
-  Principal p;
-  if (!c.contains("sub") || !c["sub"].is_string() || !c.contains("sid") || !c["sid"].is_string())
+  nlohmann::json c = std::move(v->claims);
+  if (!c.contains("sub") || !c["sub"].is_string() || !c.contains("jti") || !c["jti"].is_string())
     return invalid();
+  const std::string jti = c["jti"].get<std::string>();
+  const bool has_family = c.contains("sid");
+  if (has_family && !c["sid"].is_string()) return invalid();
+  const std::string sid = has_family ? c["sid"].get<std::string>() : std::string();
+  // Revocation takes effect at once, not at token expiry. The shared revocation list answers
+  // without a database trip; when it cannot, ask the store (fail closed).
+  std::optional<bool> family_revoked, token_revoked;
+  if (d_.revocations) {
+    if (has_family) family_revoked = d_.revocations->is_session_revoked(sid);
+    if (!family_revoked.value_or(false)) token_revoked = d_.revocations->is_token_revoked(jti);
+  }
+  if (family_revoked.value_or(false) || token_revoked.value_or(false)) return invalid();
+  if (has_family && !family_revoked) {
+    auto s = d_.sessions.find(sid);
+    if (!s) return unexpected(store_error(s.error()));
+    if (!s->has_value() || (*s)->revoked_at || (*s)->user_id != c["sub"].get<std::string>())
+      return invalid();
+  }
+  if (!token_revoked) {
+    auto r = d_.sessions.is_token_revoked(jti);
+    if (!r) return unexpected(store_error(r.error()));
+    if (*r) return invalid();
+  }
+  return c;
+}
+
+AuthResult<Principal> AuthService::authenticate(std::string_view bearer) {
+  auto v = verify_access_token(bearer);
+  if (!v) return unexpected(v.error());
+  const auto& c = *v;
+  // authd's own bearer routes act on a user's sessions: client tokens have no family.
+  if (!c.contains("sid"))
+    return fail(Errc::kInvalidToken, "The access token is invalid, expired or revoked.");
+  Principal p;
   p.user_id = c["sub"].get<std::string>();
   p.session_id = c["sid"].get<std::string>();
   if (c.contains("client_id") && c["client_id"].is_string())
     p.client_id = c["client_id"].get<std::string>();
-  if (c.contains("jti") && c["jti"].is_string()) p.jti = c["jti"].get<std::string>();
+  p.jti = c["jti"].get<std::string>();
   p.expires_at = c["exp"].get<std::int64_t>();
   if (c.contains("roles") && c["roles"].is_array())
     for (const auto& r : c["roles"])
       if (r.is_string()) p.roles.push_back(r.get<std::string>());
-  // The family must still be live: logout takes effect at once, not at token expiry. The
-  // shared revocation list answers without a database trip; without it, ask the store.
-  if (d_.revocations) {
-    if (auto revoked = d_.revocations->is_session_revoked(p.session_id)) {
-      if (*revoked) return invalid();
-      return p;
-    }
-  }
-  auto s = d_.sessions.find(p.session_id);
-  if (!s) return unexpected(store_error(s.error()));
-  if (!s->has_value() || (*s)->revoked_at || (*s)->user_id != p.user_id) return invalid();
   return p;
+}
+
+AuthResult<std::optional<nlohmann::json>> AuthService::introspect(const Client& caller,
+                                                                  std::string_view token) {
+  if (caller.secret_hash.empty())
+    return fail(Errc::kInvalidClient, "Introspection needs a confidential client.");
+  if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
+  auto v = verify_access_token(token);
+  if (!v) {
+    if (v.error().code == Errc::kInvalidToken) return std::optional<nlohmann::json>();
+    return unexpected(v.error());
+  }
+  nlohmann::json out = {{"active", true}, {"token_type", "Bearer"}};
+  for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
+                        "sid", "roles", "tenant_id"})
+    if (v->contains(k)) out[k] = (*v)[k];
+  return std::optional<nlohmann::json>(std::move(out));
+}
+
+AuthResult<void> AuthService::revoke(const Client& caller, const std::string& token) {
+  const auto now = d_.clock.now_unix();
+  if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
+  if (looks_like_refresh_token(token)) {
+    auto s = d_.sessions.find_by_token(token_hash(token));
+    if (!s) return unexpected(store_error(s.error()));
+    if (!s->has_value()) return {};
+    if ((*s)->client_id != caller.id)
+      return fail(Errc::kUnauthorizedClient, "The token was issued to another client.");
+    auto r = d_.sessions.revoke((*s)->id, "revoked", now);
+    if (!r && r.error().code != store::Errc::kNotFound) return unexpected(store_error(r.error()));
+    announce_revoked((*s)->id, now);
+    return {};
+  }
+  auto v = verify_access_token(token);
+  if (!v) {
+    if (v.error().code == Errc::kInvalidToken) return {};  // invalid or already revoked
+    return unexpected(v.error());
+  }
+  if (v->value("client_id", std::string()) != caller.id)
+    return fail(Errc::kUnauthorizedClient, "The token was issued to another client.");
+  const std::string jti = (*v)["jti"].get<std::string>();
+  // Until the token's expiry plus the leeway a verifier grants: then it is dead anyway.
+  const std::int64_t until = (*v)["exp"].get<std::int64_t>() + settings_.leeway_s;
+  if (auto r = d_.sessions.revoke_token(jti, until); !r) return unexpected(store_error(r.error()));
+  if (d_.revocations) d_.revocations->revoke_token(jti, until);
+  return {};
 }
 
 AuthResult<void> AuthService::logout_refresh_token(const std::string& refresh_token) {

@@ -553,6 +553,26 @@ TEST_P(SessionStoreContract, PurgeDeletesOldFamiliesAndTheirTokens) {
   EXPECT_EQ(*nothing_left, 0u);
 }
 
+// A revoked access token (by jti) is reported revoked, revoking again keeps the later expiry,
+// and purge drops the row only once that expiry has passed.
+TEST_P(SessionStoreContract, RevokedTokensAreKnownUntilPurgedAfterExpiry) {
+  const std::string jti = "0b6f3c1e-7f42-4d2b-9a51-1c9d2f0e8a77";
+  auto before = sessions().is_token_revoked(jti);
+  ASSERT_TRUE(before) << before.error();
+  EXPECT_FALSE(*before);
+  ASSERT_TRUE(sessions().revoke_token(jti, kT0 + 600));
+  ASSERT_TRUE(sessions().revoke_token(jti, kT0 + 300)) << "idempotent; the later until wins";
+  auto after = sessions().is_token_revoked(jti);
+  ASSERT_TRUE(after) << after.error();
+  EXPECT_TRUE(*after);
+  EXPECT_FALSE(*sessions().is_token_revoked("another-jti"));
+
+  ASSERT_TRUE(sessions().purge(kT0 + 500, 100));
+  EXPECT_TRUE(*sessions().is_token_revoked(jti)) << "kept while the token could still be used";
+  ASSERT_TRUE(sessions().purge(kT0 + 601, 100));
+  EXPECT_FALSE(*sessions().is_token_revoked(jti)) << "gone once it expired";
+}
+
 TEST_P(SessionStoreContract, PurgeRespectsLimit) {
   for (int i = 0; i < 3; ++i) new_family(kT0, kT0 + 10, kT0 + 10);
   auto first = sessions().purge(kT0 + 100, 2);

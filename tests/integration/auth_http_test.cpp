@@ -421,6 +421,77 @@ TEST_F(AuthHttpTest, TokenEndpointRejectsMalformedRequests) {
   expect("grant_type=refresh_token", oauth2::kForm, "invalid_request");
 }
 
+// This test verifies RFC 7662 introspection for a confidential client and RFC 7009
+// revocation: an access token revoked by jti is inactive and refused by authd's own bearer
+// routes at once, while its family goes on; a revoked refresh token ends its family; a client
+// cannot revoke another client's token; introspection needs a confidential client.
+TEST_F(AuthHttpTest, IntrospectionAndRevocation) {
+  ASSERT_EQ(authctl({"client", "add", "api", "--grants", "client_credentials", "--secret"},
+                    "api-secret-0123456789ab\n"),
+            0);
+  std::map<std::string, std::string> api = oauth2::kForm;
+  api["Authorization"] = oauth2::basic("api", "api-secret-0123456789ab");
+  auto introspect = [&](const std::string& token) {
+    auto r = post("/oauth2/introspect", "token=" + token, api);
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    return r ? json::parse(r->body) : json::object();
+  };
+  auto sessions_status = [&](const std::string& at) {
+    Connection c(port_);
+    return c.request("GET", "/sessions", "", {{"Authorization", "Bearer " + at}})->status;
+  };
+
+  auto t = login_ok();
+  const std::string at = t["access_token"], rt = t["refresh_token"];
+  auto info = introspect(at);
+  EXPECT_EQ(info["active"], true);
+  EXPECT_EQ(info["client_id"], "authd");
+  EXPECT_EQ(info["token_type"], "Bearer");
+  EXPECT_TRUE(info.contains("sub") && info.contains("exp") && info.contains("sid"));
+  EXPECT_EQ(introspect("not-a-token"), json({{"active", false}}));
+  EXPECT_EQ(introspect(rt), json({{"active", false}})) << "refresh tokens are not introspected";
+  auto public_caller = post("/oauth2/introspect", "token=" + at, oauth2::kForm);
+  EXPECT_EQ(public_caller->status, 401);
+
+  // Another client may not revoke it; its own (public) client may.
+  auto foreign = post("/oauth2/revoke", "token=" + at, api);
+  EXPECT_EQ(foreign->status, 400);
+  EXPECT_EQ(json::parse(foreign->body)["error"], "unauthorized_client");
+  EXPECT_EQ(introspect(at)["active"], true);
+  auto revoked = post("/oauth2/revoke", "token=" + at + "&token_type_hint=access_token",
+                      oauth2::kForm);
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(revoked->status, 200) << revoked->body;
+  EXPECT_EQ(introspect(at)["active"], false);
+  EXPECT_EQ(sessions_status(at), 401) << "authd's own bearer check sees the jti revocation";
+  EXPECT_EQ(post("/oauth2/revoke", "token=" + at, oauth2::kForm)->status, 200)
+      << "revoking twice, or an unknown token, succeeds (RFC 7009 §2.2)";
+
+  // The family lives on: a refresh gives a fresh, usable access token.
+  auto r = post("/refresh", json{{"refresh_token", rt}}.dump());
+  ASSERT_TRUE(r && r->status == 200);
+  auto t2 = json::parse(r->body);
+  EXPECT_EQ(sessions_status(t2["access_token"]), 200);
+
+  // Revoking the refresh token ends the family and its access tokens.
+  ASSERT_EQ(post("/oauth2/revoke", "token=" + t2["refresh_token"].get<std::string>(),
+                 oauth2::kForm)
+                ->status,
+            200);
+  EXPECT_EQ(post("/refresh", json{{"refresh_token", t2["refresh_token"]}}.dump())->status, 401);
+  EXPECT_EQ(introspect(t2["access_token"])["active"], false);
+
+  // A client_credentials token is revoked by jti too.
+  auto cc = post("/oauth2/token", "grant_type=client_credentials", api);
+  ASSERT_TRUE(cc && cc->status == 200) << (cc ? cc->body : "");
+  const std::string cat = json::parse(cc->body)["access_token"];
+  EXPECT_EQ(introspect(cat)["active"], true);
+  EXPECT_EQ(introspect(cat)["sub"], "api");
+  ASSERT_EQ(post("/oauth2/revoke", "token=" + cat, api)->status, 200);
+  EXPECT_EQ(introspect(cat)["active"], false);
+  EXPECT_EQ(sessions_status(cat), 401) << "client tokens never open the user routes";
+}
+
 // This test verifies the per-client limit of the token endpoint: 429 with Retry-After once the
 // client's burst is spent, before any credential is checked.
 TEST(TokenEndpointLimitTest, PerClientLimitAnswers429) {

@@ -201,6 +201,31 @@ TEST_F(RedisDaemonTest, RefreshLimitCountsTheWholeFamilyAcrossReplicas) {
   EXPECT_EQ(later->status, 200) << later->body;
 }
 
+// This test verifies that revoking one access token (RFC 7009, by jti) on one replica makes
+// the other reject it within 100 ms, through Redis, while the family stays live.
+TEST_F(RedisDaemonTest, AccessTokenRevokedOnOneReplicaIsRejectedOnTheOther) {
+  auto a = replica();
+  auto b = replica();
+  auto login = post(ports_[0], "/login", kDemoLogin);
+  ASSERT_TRUE(login && login->status == 200);
+  const std::string at = json::parse(login->body)["access_token"];
+  auto sessions = [&](int port) {
+    Connection c(port);
+    auto r = c.request("GET", "/sessions", "", {{"Authorization", "Bearer " + at}});
+    return r ? r->status : 0;
+  };
+  ASSERT_EQ(sessions(ports_[1]), 200);
+  Connection c(ports_[0]);
+  auto revoked = c.request("POST", "/oauth2/revoke", "token=" + at,
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_TRUE(revoked && revoked->status == 200);
+  const auto t0 = std::chrono::steady_clock::now();
+  int status = 0;
+  while (std::chrono::steady_clock::now() - t0 < 100ms && (status = sessions(ports_[1])) != 401) {
+  }
+  EXPECT_EQ(status, 401) << "not rejected on the other replica within 100 ms";
+}
+
 TEST_F(RedisDaemonTest, BackoffForKnownAndUnknownEmailIsIndistinguishable) {
   auto a =
       replica({{"AUTHD_LIMITS_LOGIN_FAILURES", "1/3"}, {"AUTHD_LIMITS_LOGIN_PER_IP", "600/100"}});

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace authd::auth {
 
@@ -17,6 +18,18 @@ class RevocationList {
   /// true/false when known; std::nullopt when the list cannot answer (Redis down and not
   /// synced): the caller then asks the store, failing closed.
   virtual std::optional<bool> is_session_revoked(const std::string& sid) = 0;
+
+  /// Single access tokens by jti, with the same meaning. They share the implementation's key
+  /// space under a prefix no session id has (session ids are UUIDs).
+  void revoke_token(const std::string& jti, std::int64_t until) {
+    revoke_session(std::string(kTokenKeyPrefix) + jti, until);
+  }
+  std::optional<bool> is_token_revoked(const std::string& jti) {
+    return is_session_revoked(std::string(kTokenKeyPrefix) + jti);
+  }
+
+ private:
+  static constexpr std::string_view kTokenKeyPrefix = "jti:";
 };
 
 }  // namespace authd::auth

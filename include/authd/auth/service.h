@@ -156,6 +156,18 @@ class AuthService {
   /// must be within the client's scopes; empty means all of them.
   AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
 
+  /// RFC 7662 introspection of an access token for an authenticated confidential client:
+  /// active only when it verifies strictly and neither its family (sid) nor the token (jti)
+  /// is revoked. Refresh tokens are opaque to everyone but authd: never active here.
+  /// Returns the claims to report, or nullopt for "active": false.
+  AuthResult<std::optional<nlohmann::json>> introspect(const Client& caller,
+                                                       std::string_view token);
+
+  /// RFC 7009 revocation by an authenticated client of a token issued to it: a refresh token
+  /// ends its family; an access token is revoked by jti on every replica. Unknown, invalid
+  /// or expired tokens succeed (§2.2); another client's token is kUnauthorizedClient.
+  AuthResult<void> revoke(const Client& caller, const std::string& token);
+
   /// Looks up a client ("" = default) for transport-level checks (cookie origins).
   AuthResult<Client> client(const std::string& client_id);
 
@@ -176,6 +188,8 @@ class AuthService {
   /// nullopt when allowed; otherwise the 429 to return.
   std::optional<Error> limit(const std::string& key, const Limit& l);
   void announce_revoked(const std::string& session_id, std::int64_t now);
+  /// Strict verification plus the revocation checks of the family (if any) and the jti.
+  AuthResult<nlohmann::json> verify_access_token(std::string_view token);
 
   Deps d_;
   Settings settings_;

@@ -92,7 +92,13 @@ class SessionStore {
                                                                   std::int64_t now) = 0;
   /// Ids of families revoked at or after `since` (for re-syncing revocation caches).
   virtual store::StoreResult<std::vector<std::string>> revoked_since(std::int64_t since) = 0;
-  /// Deletes families (and their tokens) that expired or were revoked before `cutoff`.
+  /// Revokes one access token by its jti until `until` (its exp); idempotent, the later
+  /// `until` wins. For tokens without a family (client_credentials) and RFC 7009 revocation.
+  virtual store::StoreResult<void> revoke_token(const std::string& jti, std::int64_t until) = 0;
+  /// Whether the access token `jti` was revoked (and its row not yet purged).
+  virtual store::StoreResult<bool> is_token_revoked(const std::string& jti) = 0;
+  /// Deletes families (and their tokens) that expired or were revoked before `cutoff`, and
+  /// revoked-token rows whose `until` passed before it.
   /// Returns how many families were deleted; at most `limit` per call.
   virtual store::StoreResult<std::size_t> purge(std::int64_t cutoff, std::size_t limit) = 0;
 };

@@ -69,6 +69,15 @@ constexpr Statement kPurge{
     "                LIMIT $2::bigint FOR UPDATE SKIP LOCKED)"
     " DELETE FROM sessions s USING doomed d WHERE s.id = d.id"};
 
+constexpr Statement kRevokeToken{
+    "authd_tokens_revoke",
+    "INSERT INTO revoked_tokens (jti, until) VALUES ($1::text, $2::bigint)"
+    " ON CONFLICT (jti) DO UPDATE SET until = GREATEST(revoked_tokens.until, EXCLUDED.until)"};
+constexpr Statement kIsTokenRevoked{
+    "authd_tokens_is_revoked", "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1::text)"};
+constexpr Statement kPurgeTokens{"authd_tokens_purge",
+                                 "DELETE FROM revoked_tokens WHERE until < $1::bigint"};
+
 #undef AUTHD_SESSION_COLUMNS
 // clang-format on
 
@@ -287,7 +296,33 @@ StoreResult<std::vector<std::string>> PgSessionStore::revoked_since(std::int64_t
   return read_ids(r->get());
 }
 
+StoreResult<void> PgSessionStore::revoke_token(const std::string& jti, std::int64_t until) {
+  Params p;
+  p.text(jti).int64(until);
+  // An upsert that only raises `until`: safe to retry.
+  auto r = run(pool_, kRevokeToken, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  return {};
+}
+
+StoreResult<bool> PgSessionStore::is_token_revoked(const std::string& jti) {
+  Params p;
+  p.text(jti);
+  auto r = run(pool_, kIsTokenRevoked, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  Row row(r->get(), 0);
+  const bool revoked = row.boolean(0);
+  if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed revoked_tokens row");
+  return revoked;
+}
+
 StoreResult<std::size_t> PgSessionStore::purge(std::int64_t cutoff, std::size_t limit) {
+  {
+    Params t;
+    t.int64(cutoff);
+    auto r = run(pool_, kPurgeTokens, t, /*retry_safe=*/true);
+    if (!r) return unexpected(std::move(r).error());
+  }
   Params p;
   p.int64(cutoff).int64(clamp_count(limit));
   auto r = run(pool_, kPurge, p, /*retry_safe=*/true);

@@ -45,6 +45,12 @@ constexpr const char* kPurge =
     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
     " WHERE revoked_at < ?1 OR idle_expires_at < ?1 LIMIT ?2)";
 
+constexpr const char* kRevokeToken =
+    "INSERT INTO revoked_tokens (jti, until) VALUES (?1, ?2)"
+    " ON CONFLICT (jti) DO UPDATE SET until = max(until, excluded.until)";
+constexpr const char* kIsTokenRevoked = "SELECT count(*) FROM revoked_tokens WHERE jti = ?1";
+constexpr const char* kPurgeTokens = "DELETE FROM revoked_tokens WHERE until < ?1";
+
 // Rotation steps, all inside one BEGIN IMMEDIATE transaction.
 constexpr const char* kTokenForUpdate =
     "SELECT session_id, generation, used_at, successor_hash FROM refresh_tokens WHERE hash = ?1";
@@ -332,9 +338,26 @@ StoreResult<std::vector<std::string>> SqliteSessionStore::revoked_since(std::int
   return read_ids(*q);
 }
 
+StoreResult<void> SqliteSessionStore::revoke_token(const std::string& jti, std::int64_t until) {
+  std::lock_guard lock(shared_.mutex);
+  return run(*shared_.conn, kRevokeToken, [&](Query& q) { q.text(jti).int64(until); });
+}
+
+StoreResult<bool> SqliteSessionStore::is_token_revoked(const std::string& jti) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kIsTokenRevoked);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(jti);
+  auto row = q->step();
+  if (!row) return unexpected(std::move(row).error());
+  return *row && q->int64_at(0) > 0;
+}
+
 StoreResult<std::size_t> SqliteSessionStore::purge(std::int64_t cutoff, std::size_t limit) {
   std::lock_guard lock(shared_.mutex);
   Connection& conn = *shared_.conn;
+  if (auto t = run(conn, kPurgeTokens, [&](Query& q) { q.int64(cutoff); }); !t)
+    return unexpected(t.error());
   auto r = run(conn, kPurge, [&](Query& q) { q.int64(cutoff).int64(clamp_count(limit)); });
   if (!r) return unexpected(r.error());
   return static_cast<std::size_t>(conn.changes());
