@@ -433,18 +433,27 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
         }));
     // Revocations published while this replica was cut off were lost: re-read them.
     const std::int64_t window = as.access_ttl_s + as.leeway_s;
-    st.handles.push_back(st.revocations->on_reconnect([&janitor, &db, &clock, &st, window] {
-      janitor.post([&db, &clock, &st, window] {
-        const auto now = clock.now_unix();
-        auto ids = (*db)->sessions().revoked_since(now - window);
-        if (!ids) {
-          log::warn("cache.revocation_resync_failed", {{"reason", ids.error().message}});
-          return;
-        }
-        for (const auto& id : *ids) st.revocations->mark_revoked_local(id, now + window);
-        log::info("cache.revocation_resync", {{"sessions", ids->size()}});
-      });
-    }));
+    // So were key-ring events: reload the ring now rather than at the next poll.
+    st.handles.push_back(
+        st.revocations->on_reconnect([&janitor, &db, &clock, &st, &key_service, window] {
+          key_service.notify();
+          janitor.post([&db, &clock, &st, window] {
+            const auto now = clock.now_unix();
+            auto ids = (*db)->sessions().revoked_since(now - window);
+            if (!ids) {
+              log::warn("cache.revocation_resync_failed", {{"reason", ids.error().message}});
+              return;
+            }
+            for (const auto& id : *ids) st.revocations->mark_revoked_local(id, now + window);
+            // Revoked access tokens are few (explicit RFC 7009 calls): write them back to
+            // Redis too, which also heals a Redis that restarted empty.
+            auto tokens = (*db)->sessions().revoked_tokens(now, 100000);
+            if (tokens)
+              for (const auto& [jti, until] : *tokens) st.revocations->revoke_token(jti, until);
+            log::info("cache.revocation_resync",
+                      {{"sessions", ids->size()}, {"tokens", tokens ? tokens->size() : 0}});
+          });
+        }));
   }
 
   const std::string admin_base = admin ? "http://" + admin->to_string() : base;

@@ -567,8 +567,15 @@ TEST_P(SessionStoreContract, RevokedTokensAreKnownUntilPurgedAfterExpiry) {
   EXPECT_TRUE(*after);
   EXPECT_FALSE(*sessions().is_token_revoked("another-jti"));
 
+  ASSERT_TRUE(sessions().revoke_token("expired-jti", kT0 + 100));
+  auto live = sessions().revoked_tokens(kT0 + 200, 10);
+  ASSERT_TRUE(live) << live.error();
+  EXPECT_EQ(*live, (std::vector<std::pair<std::string, std::int64_t>>{{jti, kT0 + 600}}))
+      << "only tokens that could still be used, with their until";
+
   ASSERT_TRUE(sessions().purge(kT0 + 500, 100));
   EXPECT_TRUE(*sessions().is_token_revoked(jti)) << "kept while the token could still be used";
+  EXPECT_FALSE(*sessions().is_token_revoked("expired-jti"));
   ASSERT_TRUE(sessions().purge(kT0 + 601, 100));
   EXPECT_FALSE(*sessions().is_token_revoked(jti)) << "gone once it expired";
 }

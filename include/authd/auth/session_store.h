@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "authd/store/errc.h"
@@ -97,6 +98,10 @@ class SessionStore {
   virtual store::StoreResult<void> revoke_token(const std::string& jti, std::int64_t until) = 0;
   /// Whether the access token `jti` was revoked (and its row not yet purged).
   virtual store::StoreResult<bool> is_token_revoked(const std::string& jti) = 0;
+  /// Access tokens revoked and not yet expired at `now` (jti, until), at most `limit`: for
+  /// re-filling revocation caches after an outage.
+  virtual store::StoreResult<std::vector<std::pair<std::string, std::int64_t>>> revoked_tokens(
+      std::int64_t now, std::size_t limit) = 0;
   /// Deletes families (and their tokens) that expired or were revoked before `cutoff`, and
   /// revoked-token rows whose `until` passed before it.
   /// Returns how many families were deleted; at most `limit` per call.

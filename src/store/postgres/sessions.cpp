@@ -75,6 +75,9 @@ constexpr Statement kRevokeToken{
     " ON CONFLICT (jti) DO UPDATE SET until = GREATEST(revoked_tokens.until, EXCLUDED.until)"};
 constexpr Statement kIsTokenRevoked{
     "authd_tokens_is_revoked", "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1::text)"};
+constexpr Statement kLiveRevokedTokens{
+    "authd_tokens_live_revoked",
+    "SELECT jti, until FROM revoked_tokens WHERE until > $1::bigint ORDER BY until LIMIT $2::bigint"};
 constexpr Statement kPurgeTokens{"authd_tokens_purge",
                                  "DELETE FROM revoked_tokens WHERE until < $1::bigint"};
 
@@ -314,6 +317,21 @@ StoreResult<bool> PgSessionStore::is_token_revoked(const std::string& jti) {
   const bool revoked = row.boolean(0);
   if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed revoked_tokens row");
   return revoked;
+}
+
+StoreResult<std::vector<std::pair<std::string, std::int64_t>>> PgSessionStore::revoked_tokens(
+    std::int64_t now, std::size_t limit) {
+  Params p;
+  p.int64(now).int64(clamp_count(limit));
+  auto r = run(pool_, kLiveRevokedTokens, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (int i = 0; i < PQntuples(r->get()); ++i) {
+    Row row(r->get(), i);
+    out.emplace_back(row.text(0), row.int64(1));
+    if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed revoked_tokens row");
+  }
+  return out;
 }
 
 StoreResult<std::size_t> PgSessionStore::purge(std::int64_t cutoff, std::size_t limit) {

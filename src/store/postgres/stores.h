@@ -57,6 +57,8 @@ class PgSessionStore final : public auth::SessionStore {
   StoreResult<std::vector<std::string>> revoked_since(std::int64_t since) override;
   StoreResult<void> revoke_token(const std::string& jti, std::int64_t until) override;
   StoreResult<bool> is_token_revoked(const std::string& jti) override;
+  StoreResult<std::vector<std::pair<std::string, std::int64_t>>> revoked_tokens(
+      std::int64_t now, std::size_t limit) override;
   StoreResult<std::size_t> purge(std::int64_t cutoff, std::size_t limit) override;
 
  private:

@@ -50,6 +50,8 @@ constexpr const char* kRevokeToken =
     " ON CONFLICT (jti) DO UPDATE SET until = max(until, excluded.until)";
 constexpr const char* kIsTokenRevoked = "SELECT count(*) FROM revoked_tokens WHERE jti = ?1";
 constexpr const char* kPurgeTokens = "DELETE FROM revoked_tokens WHERE until < ?1";
+constexpr const char* kLiveRevokedTokens =
+    "SELECT jti, until FROM revoked_tokens WHERE until > ?1 ORDER BY until LIMIT ?2";
 
 // Rotation steps, all inside one BEGIN IMMEDIATE transaction.
 constexpr const char* kTokenForUpdate =
@@ -351,6 +353,21 @@ StoreResult<bool> SqliteSessionStore::is_token_revoked(const std::string& jti) {
   auto row = q->step();
   if (!row) return unexpected(std::move(row).error());
   return *row && q->int64_at(0) > 0;
+}
+
+StoreResult<std::vector<std::pair<std::string, std::int64_t>>> SqliteSessionStore::revoked_tokens(
+    std::int64_t now, std::size_t limit) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kLiveRevokedTokens);
+  if (!q) return unexpected(std::move(q).error());
+  q->int64(now).int64(clamp_count(limit));
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return unexpected(std::move(row).error());
+    if (!*row) return out;
+    out.emplace_back(q->text_at(0), q->int64_at(1));
+  }
 }
 
 StoreResult<std::size_t> SqliteSessionStore::purge(std::int64_t cutoff, std::size_t limit) {

@@ -11,6 +11,8 @@
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_rate_limiter.h"
 #include "redis_server.h"
+#include "support/http_client.h"
+#include "support/process.h"
 
 namespace authd::cache {
 namespace {
@@ -154,6 +156,64 @@ TEST_F(RedisSentinelTest, FollowsAGracefulFailover) {
   EXPECT_TRUE(
       eventually([&] { return master_->cli({"ROLE"}).value_or("").substr(0, 5) == "slave"; }, 15s));
   EXPECT_TRUE(client->command({"SET", "authd:test:failover", "after"}));
+}
+
+// This test verifies that authd itself, configured with a redis-sentinel:// URL, follows a
+// failover: after the master is killed, a logout's revocation lands on the promoted replica
+// and the other bearer check sees it, and /metrics reports Redis up again.
+TEST_F(RedisSentinelTest, AuthdFollowsAFailoverThroughTheSentinel) {
+  authd::testing::TempDir data;
+  authd::testing::Process authd(
+      authd::testing::authd_binary(), {"--dev", "--listen", "127.0.0.1:0", "--data", data.path()},
+      {{"AUTHD_REDIS_URL",
+        "redis-sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) + "/authredis"},
+       {"AUTHD_LOG_FORMAT", "json"}});
+  auto port = authd.wait_for_port("public");
+  ASSERT_TRUE(port) << authd.stdout_text();
+  auto post = [&](const std::string& path, const std::string& body,
+                  std::map<std::string, std::string> h = {}) {
+    h["Content-Type"] = "application/json";
+    authd::testing::Connection c(*port);
+    return c.request("POST", path, body, h);
+  };
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto m = authd::testing::http_get(*port, "/metrics");
+        return m && m->body.find("authd_redis_up 1") != std::string::npos;
+      },
+      5s));
+
+  master_->kill9();
+  // Promoted by the sentinel; authd finds it by itself (no restart).
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = sentinel_->cli({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", "authredis"});
+        return r && r->find(std::to_string(replica_->port())) != std::string::npos;
+      },
+      15s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto m = authd::testing::http_get(*port, "/metrics");
+        return m && m->body.find("authd_redis_up 1") != std::string::npos &&
+               replica_->cli({"ROLE"}).value_or("").find("master") != std::string::npos;
+      },
+      15s));
+  auto login = post("/login", R"({"email":"demo@example.com","password":"demo-password"})");
+  ASSERT_TRUE(login && login->status == 200);
+  const auto body = login->body;
+  const auto at_start = body.find("\"access_token\":\"") + 16;
+  const std::string at = body.substr(at_start, body.find('"', at_start) - at_start);
+  auto logout = post("/logout", "", {{"Authorization", "Bearer " + at}});
+  ASSERT_TRUE(logout && logout->status == 200) << (logout ? logout->body : "");
+  // The revocation reaches the new master: at once if authd already follows it, or when it
+  // replays what it could not write during the switch.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return replica_->cli({"KEYS", "authd:rev:*"}).value_or("").find("authd:rev:") !=
+               std::string::npos;
+      },
+      10s))
+      << authd.stdout_text();
 }
 
 }  // namespace

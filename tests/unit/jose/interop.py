@@ -10,7 +10,13 @@ Exit status 3 means PyJWT or jwcrypto is not installed (the C++ test then skips)
                                                                    key `cryptography` read from PEM
   interop.py genkey   ALG                                       -> private JWK (jwcrypto), then
                                                                    jwcrypto's RFC 7638 thumbprint
+  interop.py verify-jwks ALG JWKS_FILE TOKEN_FILE ISS AUD       -> as verify, the key picked by
+                                                                   kid from a JWKS document
+  interop.py flips    ALG JWKS_FILE TOKEN_FILE ISS AUD          -> every bit of the signature
+                                                                   flipped in turn: "tried=N
+                                                                   pyjwt_accepted=A jwcrypto_accepted=B"
 """
+import base64
 import json
 import sys
 
@@ -47,6 +53,62 @@ def cmd_verify(alg, jwk_file, token_file, iss, aud):
         print("jwcrypto=ok")
     except Exception as exc:  # noqa: BLE001
         print(f"jwcrypto=fail {type(exc).__name__}")
+
+
+def jwk_by_kid(jwks_file, token):
+    """The JWKS member the token's kid names, as a resource server picks it."""
+    kid = jwt.get_unverified_header(token)["kid"]
+    for k in json.loads(read(jwks_file))["keys"]:
+        if k.get("kid") == kid:
+            return k
+    raise KeyError(kid)
+
+
+def verify_both(alg, jwk_dict, token, iss, aud):
+    ok = []
+    try:
+        key = jwt.PyJWK(jwk_dict, algorithm=alg).key
+        jwt.decode(token, key=key, algorithms=[alg], issuer=iss, audience=aud,
+                   options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+        ok.append("pyjwt")
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        s = jc_jws.JWS()
+        s.deserialize(token)
+        s.verify(jc_jwk.JWK(**jwk_dict), alg=alg)
+        ok.append("jwcrypto")
+    except Exception:  # noqa: BLE001
+        pass
+    return ok
+
+
+def cmd_verify_jwks(alg, jwks_file, token_file, iss, aud):
+    token = read(token_file)
+    ok = verify_both(alg, jwk_by_kid(jwks_file, token), token, iss, aud)
+    print("pyjwt=" + ("ok" if "pyjwt" in ok else "fail"))
+    print("jwcrypto=" + ("ok" if "jwcrypto" in ok else "fail"))
+
+
+def b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def cmd_flips(alg, jwks_file, token_file, iss, aud):
+    token = read(token_file)
+    jwk_dict = jwk_by_kid(jwks_file, token)
+    head, payload, sig = token.split(".")
+    raw = bytearray(b64d(sig))
+    tried = accepted_pyjwt = accepted_jwcrypto = 0
+    for bit in range(len(raw) * 8):
+        raw[bit // 8] ^= 1 << (bit % 8)
+        bad = ".".join([head, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
+        raw[bit // 8] ^= 1 << (bit % 8)
+        ok = verify_both(alg, jwk_dict, bad, iss, aud)
+        tried += 1
+        accepted_pyjwt += "pyjwt" in ok
+        accepted_jwcrypto += "jwcrypto" in ok
+    print(f"tried={tried} pyjwt_accepted={accepted_pyjwt} jwcrypto_accepted={accepted_jwcrypto}")
 
 
 def cmd_sign(alg, jwk_file, claims_file):
@@ -86,6 +148,10 @@ def main(argv):
         cmd_sign_pem(*args)
     elif cmd == "genkey":
         cmd_genkey(*args)
+    elif cmd == "verify-jwks":
+        cmd_verify_jwks(*args)
+    elif cmd == "flips":
+        cmd_flips(*args)
     else:
         print(f"unknown command {cmd}", file=sys.stderr)
         return 2
