@@ -301,10 +301,14 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   // First start: create the first key. Replicas started together race for the rotation lock;
   // a loser must not serve without a key, so it waits (bounded) for the winner's commit.
   const auto bootstrap_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!ring.ready()) {
-    if (auto r = ring.rotate(false); !r) {
-      log::error("keys.bootstrap_failed", {{"reason", r.error().message}});
-      return 1;
+  for (int attempt = 0; !ring.ready(); ++attempt) {
+    // Try to create the key at first, then only once a second: a replica that lost the race
+    // waits for the winner's commit, and must not itself rotate a ring that now has a key.
+    if (attempt % 10 == 0) {
+      if (auto r = ring.rotate(false); !r) {
+        log::error("keys.bootstrap_failed", {{"reason", r.error().message}});
+        return 1;
+      }
     }
     if (auto loaded = ring.load(); !loaded) {
       log::error("keys.load_failed", {{"reason", loaded.error().message}});
@@ -325,6 +329,11 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
           .get();
   keys::ServiceOptions kopt;
   kopt.poll_interval = cfg.keys.poll_interval;
+  // Rotation is due days apart in production, where a check a minute bounds the drift; a
+  // short poll interval (tests, demos with short periods) checks as often as it polls.
+  kopt.check_interval = std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(60),
+      std::max<std::chrono::milliseconds>(cfg.keys.poll_interval, std::chrono::seconds(1)));
   kopt.on_error = [&key_reloads](const keys::Error& e) {
     key_reloads.inc();
     log::warn("keys.refresh_failed", {{"reason", e.message}});

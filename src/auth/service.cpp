@@ -209,18 +209,7 @@ AuthResult<TokenPair> AuthService::client_credentials(const Client& c, const std
     }
   }
   const auto now = d_.clock.now_unix();
-  nlohmann::json claims = {
-      {"iss", settings_.issuer},
-      {"sub", c.id},
-      {"aud", settings_.audience},
-      {"iat", now},
-      {"nbf", now},
-      {"exp", now + settings_.access_ttl_s},
-      {"jti", make_uuid_v4(d_.random)},
-      {"client_id", c.id},
-      {"scope", granted},
-  };
-  auto token = d_.keys.sign(claims);
+  auto token = d_.keys.sign(access_claims(c.id, c.id, granted, now));
   if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
   TokenPair p;
   p.access_token = std::move(*token);
@@ -306,20 +295,25 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
   return issue(*user, s, refresh, now);
 }
 
-AuthResult<TokenPair> AuthService::issue(const User& user, const Session& session,
-                                         const std::string& refresh, std::int64_t now) {
-  nlohmann::json claims = {
+nlohmann::json AuthService::access_claims(const std::string& sub, const std::string& client_id,
+                                          const std::string& scope, std::int64_t now) {
+  return {
       {"iss", settings_.issuer},
-      {"sub", user.id},
+      {"sub", sub},
       {"aud", settings_.audience},
       {"iat", now},
       {"nbf", now},
       {"exp", now + settings_.access_ttl_s},
       {"jti", make_uuid_v4(d_.random)},
-      {"client_id", session.client_id},
-      {"sid", session.id},
-      {"scope", "openid offline_access"},
+      {"client_id", client_id},
+      {"scope", scope},
   };
+}
+
+AuthResult<TokenPair> AuthService::issue(const User& user, const Session& session,
+                                         const std::string& refresh, std::int64_t now) {
+  nlohmann::json claims = access_claims(user.id, session.client_id, "openid offline_access", now);
+  claims["sid"] = session.id;
   if (!user.roles.empty()) claims["roles"] = user.roles;
   if (!user.tenant_id.empty()) claims["tenant_id"] = user.tenant_id;
   auto token = d_.keys.sign(claims);

@@ -312,7 +312,9 @@ const std::vector<Field>& fields() {
           return std::nullopt;
         });
     add("keys.rotation_period", "30d", "", "How long a key signs before the next one takes over.",
-        duration(M(60000), M(3650LL * 86400000),
+        // Seconds are allowed (demos, tests); the cross-check below keeps any period longer
+        // than the time a key must be published before it signs.
+        duration(M(1000), M(3650LL * 86400000),
                  [](Config& c, M v) { c.keys.rotation_period = v; }));
     add("keys.jwks_max_age", "5m", "",
         "JWKS Cache-Control max-age; new keys are published this "

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -157,6 +158,63 @@ TEST_F(KeyRotationTest, ReplicasConvergeAndCachingVerifierNeverMeetsUnknownKid) 
   // Both replicas now sign with the same, newest key.
   EXPECT_EQ(kid_of(login(*pa)), kid_of(login(*pb)));
   EXPECT_NE(kid_of(login(*pa)), first_kid);
+}
+
+// This test verifies the schedule: with a short rotation period, the replicas rotate by
+// themselves, each rotation is done by exactly one of them (the advisory lock), and both start
+// signing with each new key within a poll interval of each other.
+TEST_F(KeyRotationTest, ScheduledRotationRunsOnOneReplicaAndBothFollow) {
+  auto e = env();
+  e["AUTHD_KEYS_ROTATION_PERIOD"] = "3s";
+  e["AUTHD_KEYS_POLL_INTERVAL"] = "1s";
+  const std::vector<std::string> args{"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"};
+  Process a(testing::authd_binary(), args, e), b(testing::authd_binary(), args, e);
+  auto pa = a.wait_for_port("public"), pb = b.wait_for_port("public");
+  auto aa = a.wait_for_port("admin"), ab = b.wait_for_port("admin");
+  ASSERT_TRUE(pa && pb && aa && ab) << a.stdout_text() << a.stderr_text() << b.stderr_text();
+  using Clock = std::chrono::steady_clock;
+  std::map<std::string, std::map<int, Clock::time_point>> first_use;  // kid → port → time
+  const auto t0 = Clock::now();
+  while (Clock::now() - t0 < 11s) {
+    for (int port : {*pa, *pb}) {
+      auto token = login(port);
+      ASSERT_FALSE(token.empty());
+      first_use[kid_of(token)].emplace(port, Clock::now());
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  // Bootstrap key plus at least two scheduled rotations in 11 s with a 3 s period.
+  ASSERT_GE(first_use.size(), 3u);
+  auto rotations = [](int admin) {
+    auto m = testing::http_get(admin, "/metrics");
+    std::smatch match;
+    if (!m || !std::regex_search(m->body, match, std::regex("authd_key_rotations_total ([0-9]+)")))
+      return -1;
+    return std::stoi(match[1]);
+  };
+  const int ra = rotations(*aa), rb = rotations(*ab);
+  ASSERT_GE(ra, 0);
+  ASSERT_GE(rb, 0);
+  // Every key but the bootstrap one was created by exactly one replica (the bootstrap one by
+  // the first to start, which counts it too); the keys still pending when we stopped add one.
+  std::string seen;
+  for (const auto& [kid, by_port] : first_use) {
+    seen += "\n  " + kid.substr(0, 8) + ":";
+    for (const auto& [port, at] : by_port)
+      seen +=
+          " " + std::to_string(port) + "@+" +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(at - t0).count());
+  }
+  SCOPED_TRACE("rotations " + std::to_string(ra) + "+" + std::to_string(rb) + seen);
+  EXPECT_GE(ra + rb, static_cast<int>(first_use.size()) - 1);
+  EXPECT_LE(ra + rb, static_cast<int>(first_use.size()) + 1) << "a rotation ran twice";
+  for (const auto& [kid, by_port] : first_use) {
+    if (by_port.size() < 2) continue;  // the last key may have reached only one replica yet
+    const auto gap = std::chrono::abs(by_port.at(*pa) - by_port.at(*pb));
+    EXPECT_LT(gap, 1200ms) << "replicas switched to " << kid << " "
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(gap).count()
+                           << " ms apart";
+  }
 }
 
 TEST_F(KeyRotationTest, WrongKekRefusesToStart) {

@@ -188,6 +188,9 @@ class AuthService {
   /// nullopt when allowed; otherwise the 429 to return.
   std::optional<Error> limit(const std::string& key, const Limit& l);
   void announce_revoked(const std::string& session_id, std::int64_t now);
+  /// The RFC 9068 claims every access token carries (a fresh jti each call).
+  nlohmann::json access_claims(const std::string& sub, const std::string& client_id,
+                               const std::string& scope, std::int64_t now);
   /// Strict verification plus the revocation checks of the family (if any) and the jti.
   AuthResult<nlohmann::json> verify_access_token(std::string_view token);
 
