@@ -458,8 +458,8 @@ TEST_F(AuthHttpTest, IntrospectionAndRevocation) {
   EXPECT_EQ(foreign->status, 400);
   EXPECT_EQ(json::parse(foreign->body)["error"], "unauthorized_client");
   EXPECT_EQ(introspect(at)["active"], true);
-  auto revoked = post("/oauth2/revoke", "token=" + at + "&token_type_hint=access_token",
-                      oauth2::kForm);
+  auto revoked =
+      post("/oauth2/revoke", "token=" + at + "&token_type_hint=access_token", oauth2::kForm);
   ASSERT_TRUE(revoked);
   EXPECT_EQ(revoked->status, 200) << revoked->body;
   EXPECT_EQ(introspect(at)["active"], false);
@@ -474,8 +474,7 @@ TEST_F(AuthHttpTest, IntrospectionAndRevocation) {
   EXPECT_EQ(sessions_status(t2["access_token"]), 200);
 
   // Revoking the refresh token ends the family and its access tokens.
-  ASSERT_EQ(post("/oauth2/revoke", "token=" + t2["refresh_token"].get<std::string>(),
-                 oauth2::kForm)
+  ASSERT_EQ(post("/oauth2/revoke", "token=" + t2["refresh_token"].get<std::string>(), oauth2::kForm)
                 ->status,
             200);
   EXPECT_EQ(post("/refresh", json{{"refresh_token", t2["refresh_token"]}}.dump())->status, 401);
