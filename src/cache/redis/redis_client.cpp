@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <charconv>
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
@@ -489,6 +490,18 @@ class RedisClient::Impl {
   }
 
   /// Reconnects both data links (re-resolving the master with Sentinel).
+  /// Sentinel announced a new master. A link already up on it (it found the master itself,
+  /// through a reconnect) is left alone: restarting it would fail calls for nothing.
+  void follow_master(const std::string& host, int port, const std::string& reason) {
+    master_switches_.fetch_add(1, std::memory_order_relaxed);
+    note_error(reason);
+    const auto on_master = [&](const Link& l) {
+      return l.up() && l.endpoint().host == host && l.endpoint().port == port;
+    };
+    if (!on_master(cmd_)) cmd_.restart(reason);
+    if (sub_.running() && !on_master(sub_)) sub_.restart(reason);
+  }
+
   void restart_links(const std::string& reason, bool master_switch) {
     if (master_switch) master_switches_.fetch_add(1, std::memory_order_relaxed);
     note_error(reason);
@@ -933,8 +946,23 @@ void Link::on_push(redisReply* r) {
     const std::string& name = core_.options_.master_name;
     if (payload.size() > name.size() && payload.compare(0, name.size(), name) == 0 &&
         payload[name.size()] == ' ') {
-      core_.post([&core = core_, payload] {
-        core.restart_links("sentinel +switch-master " + payload, true);
+      // The new master is the last two fields.
+      const auto last = payload.rfind(' ');
+      const auto before = last == std::string::npos ? last : payload.rfind(' ', last - 1);
+      int port = 0;
+      if (before != std::string::npos) {
+        const std::string_view p = std::string_view(payload).substr(last + 1);
+        std::from_chars(p.data(), p.data() + p.size(), port);
+      }
+      const std::string host = before == std::string::npos
+                                   ? std::string()
+                                   : payload.substr(before + 1, last - before - 1);
+      core_.post([&core = core_, payload, host, port] {
+        const std::string why = "sentinel +switch-master " + payload;
+        if (port > 0)
+          core.follow_master(host, port, why);
+        else
+          core.restart_links(why, true);
       });
     }
     return;
