@@ -106,8 +106,10 @@ keys::Settings key_settings(const config::Config& cfg) {
   s.rotation_period_s = cfg.keys.rotation_period.count() / 1000;
   s.leeway_s = cfg.auth.leeway.count() / 1000;
   // Until Redis pub/sub tells replicas at once, a replica may learn of a new key only at its
-  // next poll: publish that much earlier too.
-  s.replica_lag_s = (cfg.keys.poll_interval.count() + 999) / 1000;
+  // next poll: publish that much earlier too. One more second because key timestamps are
+  // whole seconds taken from a truncated `now`: without it the real lead can fall almost a
+  // second short of the JWKS max-age (seen as a rare unknown kid with max-age 1 s).
+  s.replica_lag_s = (cfg.keys.poll_interval.count() + 999) / 1000 + 1;
   return s;
 }
 

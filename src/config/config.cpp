@@ -632,14 +632,16 @@ Result<Config, Error> load(const Sources& sources) {
   // A key must be published for a whole JWKS cache lifetime (plus a poll, for replicas that
   // miss the pub/sub event) before it signs; a shorter period could never honour that.
   const auto& k = cfg.keys;
-  const auto publish_ahead = k.jwks_max_age + k.jwks_stale_while_revalidate + k.poll_interval;
+  // (+1 s: key timestamps are whole seconds; see app::key_settings.)
+  const auto publish_ahead = k.jwks_max_age + k.jwks_stale_while_revalidate + k.poll_interval +
+                             std::chrono::milliseconds(1000);
   if (k.rotation_period < publish_ahead) {
     return unexpected(
         Error{"keys.rotation_period",
               "invalid configuration: keys.rotation_period = " +
                   std::to_string(k.rotation_period.count()) +
                   " ms is shorter than keys.jwks_max_age + keys.jwks_stale_while_revalidate + "
-                  "keys.poll_interval = " +
+                  "keys.poll_interval + 1 s = " +
                   std::to_string(publish_ahead.count()) +
                   " ms: a new key could not be published "
                   "for a whole JWKS cache lifetime before it signs"});

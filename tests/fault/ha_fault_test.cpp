@@ -516,7 +516,7 @@ TEST_F(FaultTest, KeyRotationUnderLoad) {
       "5. key rotation under load", 2s,
       [](Row& r) {
         ASSERT_TRUE(cluster_->run("rotate-keys"));
-        r.notes = "new key signs after the 2 s JWKS max-age";
+        r.notes = "new key signs 4 s later (2 s max-age + poll + 1 s)";
       },
       6s);
   expect_steady(row);

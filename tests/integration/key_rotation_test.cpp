@@ -134,7 +134,9 @@ TEST_F(KeyRotationTest, ReplicasConvergeAndCachingVerifierNeverMeetsUnknownKid) 
   const auto t0 = std::chrono::steady_clock::now();
   int rotations = 0, i = 0;
   auto next_rotation = t0 + 1s;
-  while (rotations < 3 || std::chrono::steady_clock::now() < next_rotation + 2500ms) {
+  // Rotations 3.5 s apart: each new key signs 3 s after it is created (max-age 1 s + a poll
+  // rounded up to 1 s + 1 s for whole-second timestamps), so none is still pending.
+  while (rotations < 3 || std::chrono::steady_clock::now() < next_rotation + 3500ms) {
     const int issuer_port = (i % 2) ? *pa : *pb;
     const int jwks_port = (i % 2) ? *pb : *pa;
     ++i;
@@ -145,7 +147,7 @@ TEST_F(KeyRotationTest, ReplicasConvergeAndCachingVerifierNeverMeetsUnknownKid) 
     if (rotations < 3 && std::chrono::steady_clock::now() >= next_rotation) {
       ASSERT_EQ(rotate(), 0);
       ++rotations;
-      next_rotation = std::chrono::steady_clock::now() + 2500ms;
+      next_rotation = std::chrono::steady_clock::now() + 3500ms;
     }
     std::this_thread::sleep_for(20ms);
     ASSERT_LT(std::chrono::steady_clock::now() - t0, 60s);
