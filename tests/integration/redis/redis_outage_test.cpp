@@ -181,9 +181,10 @@ TEST_F(RedisOutageTest, HungServerIsDetectedByTheHealthCheck) {
 TEST_F(RedisOutageTest, RevocationsMadeDuringTheOutageAreWrittenAfterIt) {
   auto client = connect_or_fail(options());
   ASSERT_TRUE(client);
-  RedisRevocationList list(*client, clock_);
   std::atomic<int> resubscribed{0};
-  auto handle = list.on_reconnect([&] { ++resubscribed; });
+  // On the client, before the list subscribes, so that the first "subscribed" is seen.
+  auto handle = client->on_resubscribed([&] { ++resubscribed; });
+  RedisRevocationList list(*client, clock_);
   ASSERT_TRUE(eventually([&] { return resubscribed.load() >= 1; }, 2s));
 
   server_->kill9();

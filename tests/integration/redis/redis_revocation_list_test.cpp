@@ -41,8 +41,10 @@ struct Replica {
     if (!client) return;
     RedisRevocationListOptions o;
     o.channel = test_channel();
+    // Registered on the client before the list subscribes: registered after, the first
+    // "subscribed" could fire before the callback exists and never be seen.
+    reconnect = client->on_resubscribed([this] { ++resubscribed; });
     list = std::make_unique<RedisRevocationList>(*client, clock, o);
-    reconnect = list->on_reconnect([this] { ++resubscribed; });
     subscribed = eventually([this] { return resubscribed.load() > 0; }, 10s);
   }
   std::unique_ptr<RedisClient> client;
