@@ -299,22 +299,21 @@ class AuthRoutes {
     if (auto* err = std::get_if<Response>(&parsed)) return std::move(*err);
     const OAuthRequest& o = std::get<OAuthRequest>(parsed);
     const auth::Client& client = *o.client;
-    const auto param = [&o](const char* k) { return o.param(k); };
-    const std::string grant = param("grant_type");
+    const std::string grant = o.param("grant_type");
     auth::AuthResult<auth::TokenPair> r = auth::fail(auth::Errc::kInternal, "");
     bool with_refresh = true;
     if (grant == "password") {
-      const std::string user = param("username"), password = param("password");
+      const std::string user = o.param("username"), password = o.param("password");
       if (user.empty() || password.empty())
         return oauth_invalid("username and password are required.");
       r = service_.login(auth::LoginRequest{
           user, password, client.id, std::string(req.header("User-Agent")), req.client_address});
     } else if (grant == "refresh_token") {
-      const std::string token = param("refresh_token");
+      const std::string token = o.param("refresh_token");
       if (token.empty()) return oauth_invalid("refresh_token is required.");
       r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address});
     } else if (grant == "client_credentials") {
-      r = service_.client_credentials(client, param("scope"));
+      r = service_.client_credentials(client, o.param("scope"));
       with_refresh = false;
     } else if (grant.empty()) {
       return oauth_invalid("grant_type is required.");
