@@ -95,7 +95,7 @@ p_lat=$(awk '/latency average/ {print $4}' "$work/pgbench.out")
 p_fail=$(awk '/number of failed transactions/ {print $5}' "$work/pgbench.out")
 
 printf '\nPostgres 15 on loopback (sync standby attached), %s cores, authd pool %s, worker threads %s\n' \
-  "$(nproc)" "$POOL" "$((2 * THREADS))"
+  "$(nproc)" "$POOL" "$((4 * THREADS))"
 printf '| benchmark | authd | reference (same run) | ratio |\n|---|---|---|---|\n'
 printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | Argon2id verify, %d threads: %.0f/s | %.2f |\n' \
   "$l_rps" "$l_p50" "$l_p99" "$l_err" "$THREADS" "$h_rate" "$(awk -v a="$l_rps" -v b="$h_rate" 'BEGIN{print a/b}')"

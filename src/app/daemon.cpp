@@ -365,6 +365,9 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
 
   http::Server server(http::ServerOptions{cfg.server, cfg.log.access_log}, metrics);
   const bool tls = !cfg.server.tls_cert_file.empty();
+  // /refresh rotates from the I/O threads without blocking them where the store can.
+  auto offload = [&server](std::function<void()> task) { server.offload(std::move(task)); };
+  (*db)->attach_event_loops(server.event_loops(), offload);
 
   auth::Settings as;
   as.issuer = cfg.auth.issuer;
@@ -384,6 +387,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     deps.refresh_limiter = st.refresh();
   }
   deps.revocations = st.revocations.get();
+  deps.offload = offload;
   as.login_per_ip = to_limit(cfg.limits.login_per_ip);
   as.login_per_account = to_limit(cfg.limits.login_per_account);
   as.login_failures = to_limit(cfg.limits.login_failures);
@@ -486,6 +490,10 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
               << "  stop with Ctrl-C\n\n";
   }
   server.run();
+  // Work still queued for the workers uses the service and the stores: finish it while they
+  // live; then nothing may touch the stopped loops.
+  server.join_workers();
+  (*db)->detach_event_loops();
   key_service.stop();
   st.handles.clear();
   log::info("authd.stopped");

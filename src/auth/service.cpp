@@ -330,29 +330,94 @@ AuthResult<TokenPair> AuthService::issue(const User& user, const Session& sessio
   return p;
 }
 
-AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
+AuthResult<AuthService::RefreshPlan> AuthService::plan_refresh(const RefreshRequest& req,
+                                                               const Client* known) {
   if (req.refresh_token.empty()) return fail(Errc::kInvalidRequest, "refresh_token is required.");
   if (auto e = limit("refresh:ip:" + req.ip, settings_.refresh_per_ip)) return unexpected(*e);
   if (!looks_like_refresh_token(req.refresh_token))
     return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
   if (auto e = limit(family_limit_key(req.refresh_token), settings_.refresh_per_family))
     return unexpected(*e);
-  const std::string presented_hash = token_hash(req.refresh_token);
-  auto client = this->client(req.client_id);
-  if (!client) return unexpected(client.error());
-  if (!has(client->grant_types, "refresh_token"))
+  RefreshPlan plan;
+  if (known != nullptr) {
+    plan.client = *known;
+  } else {
+    auto client = this->client(req.client_id);
+    if (!client) return unexpected(client.error());
+    plan.client = std::move(*client);
+  }
+  if (!has(plan.client.grant_types, "refresh_token"))
     return fail(Errc::kUnauthorizedClient, "This client may not use refresh tokens.");
 
-  const auto now = d_.clock.now_unix();
-  const std::string successor = successor_of(req.refresh_token);
-  RotateRequest rr;
-  rr.presented_hash = presented_hash;
-  rr.successor_hash = token_hash(successor);
-  rr.now = now;
-  rr.grace_seconds = std::clamp<std::int64_t>(client->refresh_grace_seconds, 0, 60);
+  plan.successor = successor_of(req.refresh_token);
+  RotateRequest& rr = plan.rotate;
+  rr.presented_hash = token_hash(req.refresh_token);
+  rr.successor_hash = token_hash(plan.successor);
+  rr.now = d_.clock.now_unix();
+  rr.grace_seconds = std::clamp<std::int64_t>(plan.client.refresh_grace_seconds, 0, 60);
   rr.idle_timeout_seconds = settings_.session_idle_s;
-  auto rotated = d_.sessions.rotate(rr);
+  return plan;
+}
+
+AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
+  auto plan = plan_refresh(req, nullptr);
+  if (!plan) return unexpected(plan.error());
+  return finish_refresh(*plan, d_.sessions.rotate(plan->rotate));
+}
+
+std::optional<Client> AuthService::cached_client(const std::string& client_id) {
+  const std::string_view id = client_id.empty() ? kDefaultClient : std::string_view(client_id);
+  std::lock_guard lock(clients_mu_);
+  if (auto it = clients_.find(id);
+      it != clients_.end() && it->second.expires_at > d_.clock.now_unix())
+    return it->second.client;
+  return std::nullopt;
+}
+
+bool AuthService::refresh_async(const RefreshRequest& req, RefreshDone done) {
+  if (!d_.offload) return false;
+  if (d_.refresh_limiter != nullptr && d_.refresh_limiter->blocks()) return false;
+  auto client = cached_client(req.client_id);
+  if (!client) return false;
+  auto plan = plan_refresh(req, &*client);
+  if (!plan) {
+    done(unexpected(plan.error()));
+    return true;
+  }
+  auto shared = std::make_shared<RefreshPlan>(std::move(*plan));
+  auto finish = [this, shared, done](store::StoreResult<RotateResult> rotated) {
+    if (!finish_writes(*shared, rotated)) return done(finish_refresh(*shared, std::move(rotated)));
+    d_.offload([this, shared, done, rotated = std::move(rotated)]() mutable {
+      done(finish_refresh(*shared, std::move(rotated)));
+    });
+  };
+  if (!d_.sessions.rotate_async(shared->rotate, finish)) {
+    d_.offload([this, shared, done] {
+      done(finish_refresh(*shared, d_.sessions.rotate(shared->rotate)));
+    });
+  }
+  return true;
+}
+
+bool AuthService::finish_writes(const RefreshPlan& plan,
+                                const store::StoreResult<RotateResult>& rotated) {
+  if (!rotated) return false;
+  switch (rotated->outcome) {
+    case RotateOutcome::kReuseDetected:
+      return rotated->session.has_value();
+    case RotateOutcome::kRotated:
+    case RotateOutcome::kGraceReplay:
+      return !rotated->session || rotated->session->client_id != plan.client.id || !rotated->user ||
+             rotated->user->disabled;
+    default:
+      return false;
+  }
+}
+
+AuthResult<TokenPair> AuthService::finish_refresh(const RefreshPlan& plan,
+                                                  store::StoreResult<RotateResult> rotated) {
   if (!rotated) return unexpected(store_error(rotated.error()));
+  const std::int64_t now = plan.rotate.now;
   if (d_.events) d_.events->refresh(rotated->outcome);
   const auto invalid = [] {
     return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
@@ -370,8 +435,9 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
     default:
       return invalid();
   }
+  if (!rotated->session) return invalid();
   const Session& s = *rotated->session;
-  if (s.client_id != client->id) {
+  if (s.client_id != plan.client.id) {
     // A token presented by another client than the one it was issued to: treat as theft.
     (void)d_.sessions.revoke(s.id, "client_mismatch", now);
     announce_revoked(s.id, now);
@@ -395,7 +461,7 @@ AuthResult<TokenPair> AuthService::refresh(const RefreshRequest& req) {
     announce_revoked(s.id, now);
     return invalid();
   }
-  return issue(user, s, successor, now);
+  return issue(user, s, plan.successor, now);
 }
 
 AuthResult<nlohmann::json> AuthService::verify_access_token(std::string_view token) {

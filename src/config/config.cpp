@@ -176,7 +176,7 @@ const std::vector<Field>& fields() {
     add("server.threads", "0", "", "I/O threads; 0 means one per CPU core.",
         integer(0, 256, [](Config& c, long long v) { c.server.threads = static_cast<int>(v); }));
     add("server.worker_threads", "0", "",
-        "Threads for blocking work (password hashing, database); 0 means two per core.",
+        "Threads for blocking work (password hashing, database); 0 means four per core.",
         integer(0, 1024,
                 [](Config& c, long long v) { c.server.worker_threads = static_cast<int>(v); }));
     add("server.tls_cert_file", "", "", "PEM certificate chain; reloaded on SIGHUP.",
@@ -649,7 +649,9 @@ Result<Config, Error> load(const Sources& sources) {
   if (s.threads == 0)
     s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (s.worker_threads == 0)
-    s.worker_threads = static_cast<int>(2 * std::max(1u, std::thread::hardware_concurrency()));
+    // Four per core: a login holds its worker through two database round trips around its
+    // hash, so with fewer the hash slots (one per core) sit idle while workers wait.
+    s.worker_threads = static_cast<int>(4 * std::max(1u, std::thread::hardware_concurrency()));
   return cfg;
 }
 

@@ -144,23 +144,20 @@ class AuthRoutes {
     return auth::Error{auth::Errc::kCsrf, "Origin not allowed.", 0};
   }
 
-  Response refresh(const Request& req) {
-    std::string token, client_id;
-    if (!req.body.empty()) {
-      auto j = json_body(req);
-      if (!j) return bad_request("The body must be a JSON object.");
-      auto t = str(*j, "refresh_token"), c = str(*j, "client_id");
-      if (!t || !c) return bad_request("refresh_token and client_id must be strings.");
-      token = *t;
-      client_id = *c;
-    }
-    const bool from_cookie = token.empty();
-    if (from_cookie) {
-      token = cookie_value(req, opt_.cookie_name);
-      if (token.empty()) return bad_request("refresh_token is required.");
-      if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
-    }
-    auto r = service_.refresh(auth::RefreshRequest{token, client_id, req.client_address});
+  // The body's token and client, or the 400 to answer. An empty token means "use the cookie".
+  std::optional<Response> parse_refresh(const Request& req, std::string& token,
+                                        std::string& client_id) {
+    if (req.body.empty()) return std::nullopt;
+    auto j = json_body(req);
+    if (!j) return bad_request("The body must be a JSON object.");
+    auto t = str(*j, "refresh_token"), c = str(*j, "client_id");
+    if (!t || !c) return bad_request("refresh_token and client_id must be strings.");
+    token = *t;
+    client_id = *c;
+    return std::nullopt;
+  }
+
+  Response refresh_response(const auth::AuthResult<auth::TokenPair>& r, bool from_cookie) const {
     if (!r) {
       auto resp = auth_error_response(r.error());
       if (from_cookie && r.error().code == auth::Errc::kInvalidGrant)
@@ -171,6 +168,37 @@ class AuthRoutes {
     if (from_cookie)
       resp.set_header("Set-Cookie", set_cookie(r->refresh_token, r->refresh_expires_in));
     return resp;
+  }
+
+  // The blocking path: cookie mode (its CSRF check may look the client up) and the fallback.
+  Response refresh(const Request& req) {
+    std::string token, client_id;
+    if (auto bad = parse_refresh(req, token, client_id)) return std::move(*bad);
+    const bool from_cookie = token.empty();
+    if (from_cookie) {
+      token = cookie_value(req, opt_.cookie_name);
+      if (token.empty()) return bad_request("refresh_token is required.");
+      if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
+    }
+    return refresh_response(
+        service_.refresh(auth::RefreshRequest{token, client_id, req.client_address}), from_cookie);
+  }
+
+  // Started on the I/O thread: a body token with everything cached rotates without a worker.
+  void refresh_async(const Request& req, Reply reply) {
+    std::string token, client_id;
+    if (auto bad = parse_refresh(req, token, client_id)) return reply(std::move(*bad));
+    if (token.empty()) {
+      return reply.offload([this, req] { return refresh(req); });
+    }
+    auth::RefreshRequest rr{std::move(token), std::move(client_id), req.client_address};
+    const bool started = service_.refresh_async(
+        rr,
+        [this, reply](auth::AuthResult<auth::TokenPair> r) { reply(refresh_response(r, false)); });
+    if (!started) {
+      reply.offload(
+          [this, rr = std::move(rr)] { return refresh_response(service_.refresh(rr), false); });
+    }
   }
 
   /// Authenticates the bearer token or answers 401 with WWW-Authenticate.
@@ -405,7 +433,9 @@ void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptio
     return [routes, fn](const Request& req, RequestContext&) { return ((*routes).*fn)(req); };
   };
   router.add("POST", "/login", bind(&AuthRoutes::login), Dispatch::kWorker);
-  router.add("POST", "/refresh", bind(&AuthRoutes::refresh), Dispatch::kWorker);
+  router.add_async("POST", "/refresh", [routes](const Request& req, RequestContext&, Reply reply) {
+    routes->refresh_async(req, std::move(reply));
+  });
   router.add("POST", "/logout", bind(&AuthRoutes::logout), Dispatch::kWorker);
   router.add("POST", "/logout/all", bind(&AuthRoutes::logout_all), Dispatch::kWorker);
   router.add("GET", "/sessions", bind(&AuthRoutes::sessions), Dispatch::kWorker);

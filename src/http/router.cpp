@@ -43,6 +43,12 @@ Router& Router::add(std::string method, std::string pattern, Handler handler, Di
   return *this;
 }
 
+Router& Router::add_async(std::string method, std::string pattern, AsyncHandler handler) {
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), {}, Dispatch::kAsync, std::move(handler)});
+  return *this;
+}
+
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match m;
   for (const auto& r : routes_) {

@@ -131,6 +131,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     for (auto& l : extra_loops) l->stop();
   }
   asio::thread_pool workers;
+  std::atomic<bool> workers_joined{false};
   std::atomic<bool> is_draining{false};
   std::atomic<std::size_t> open{0};
 
@@ -310,6 +311,8 @@ class Session : public SessionBase {
       if (head) resp.body.clear();
       return send(std::move(resp), std::move(ctx), version_);
     }
+    if (m.route->dispatch == Dispatch::kAsync)
+      return start_async(*m.route, r, std::move(ctx), head);
     asio::post(server_->workers, [self = derived().shared_from_this(), route = m.route,
                                   r = std::move(r), ctx = std::move(ctx), head]() mutable {
       Response resp = invoke(*route, r, ctx);
@@ -322,9 +325,38 @@ class Session : public SessionBase {
     });
   }
 
-  static Response invoke(const Route& route, const Request& r, RequestContext& ctx) {
+  // An AsyncHandler answers through a Reply, later, from this loop or a worker.
+  void start_async(const Route& route, const Request& r, RequestContext ctx, bool head) {
+    auto self = derived().shared_from_this();
+    auto shared_ctx = std::make_shared<RequestContext>(std::move(ctx));
+    Reply::Send send = [self, shared_ctx, head](Response resp) {
+      if (head) resp.body.clear();
+      asio::dispatch(self->stream().get_executor(),
+                     [self, shared_ctx, resp = std::move(resp)]() mutable {
+                       self->server_->in_flight.add(-1);
+                       self->send(std::move(resp), std::move(*shared_ctx), self->version_);
+                     });
+    };
+    Reply::Offload offload = [self, shared_ctx, send](std::function<Response()> blocking) {
+      asio::post(self->server_->workers, [shared_ctx, send, blocking = std::move(blocking)] {
+        send(guarded(*shared_ctx, blocking));
+      });
+    };
+    Reply reply(std::move(send), std::move(offload));
     try {
-      return route.handler(r, ctx);
+      route.async_handler(r, *shared_ctx, reply);
+    } catch (const std::exception& e) {
+      // Thrown before it answered (a handler answers last): answer for it.
+      log::error("http.handler_exception", {{"request_id", shared_ctx->request_id},
+                                            {"route", shared_ctx->route},
+                                            {"what", e.what()}});
+      reply(Response::error(500, "server_error", "Internal error."));
+    }
+  }
+
+  static Response guarded(const RequestContext& ctx, const std::function<Response()>& fn) {
+    try {
+      return fn();
     } catch (const std::exception& e) {
       log::error("http.handler_exception",
                  {{"request_id", ctx.request_id}, {"route", ctx.route}, {"what", e.what()}});
@@ -332,6 +364,10 @@ class Session : public SessionBase {
       log::error("http.handler_exception", {{"request_id", ctx.request_id}, {"route", ctx.route}});
     }
     return Response::error(500, "server_error", "Internal error.");
+  }
+
+  static Response invoke(const Route& route, const Request& r, RequestContext& ctx) {
+    return guarded(ctx, [&] { return route.handler(r, ctx); });
   }
 
   void send(Response resp, RequestContext ctx, unsigned version) {
@@ -547,6 +583,11 @@ Server::Server(ServerOptions options, obs::Registry& metrics)
 
 Server::~Server() {
   impl_->stop_loops();
+  join_workers();
+}
+
+void Server::join_workers() {
+  if (impl_->workers_joined.exchange(true)) return;
   impl_->workers.join();
 }
 
@@ -588,6 +629,14 @@ void Server::run() {
 }
 
 void Server::shutdown() { impl_->begin_shutdown(); }
+
+std::vector<asio::io_context*> Server::event_loops() {
+  std::vector<asio::io_context*> loops{&impl_->ioc};
+  for (auto& l : impl_->extra_loops) loops.push_back(l.get());
+  return loops;
+}
+
+void Server::offload(std::function<void()> task) { asio::post(impl_->workers, std::move(task)); }
 
 bool Server::draining() const { return impl_->is_draining.load(); }
 

@@ -8,10 +8,18 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <future>
+#include <latch>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -117,8 +125,62 @@ TEST(PostgresOpenTest, RefusedPortIsUnavailableQuickly) {
   }
 }
 
+// An event loop thread and a worker pool attached to a database, as the daemon's HTTP server
+// is.
+class AttachedLoop {
+ public:
+  explicit AttachedLoop(store::Database& db) : db_(db) {
+    db_.attach_event_loops({&loop_}, [this](std::function<void()> task) {
+      boost::asio::post(workers_, std::move(task));
+    });
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+  ~AttachedLoop() {
+    work_.reset();
+    thread_.join();
+    workers_.join();
+    db_.detach_event_loops();
+  }
+  void post(std::function<void()> task) { boost::asio::post(loop_, std::move(task)); }
+
+  // Rotates from the loop as the service does there: asynchronously when the store takes the
+  // call, else blocking on a worker. Waits for the answer.
+  store::StoreResult<auth::RotateResult> rotate(const RotateRequest& r, bool* async,
+                                                bool* answered_on_loop = nullptr) {
+    auto answer = std::make_shared<std::promise<store::StoreResult<auth::RotateResult>>>();
+    std::atomic<bool> on_loop{false};
+    auto done = [this, answer, &on_loop](store::StoreResult<auth::RotateResult> result) {
+      on_loop = std::this_thread::get_id() == thread_.get_id();
+      answer->set_value(std::move(result));
+    };
+    std::promise<bool> took;
+    post([&, r, done] {
+      const bool started = db_.sessions().rotate_async(r, done);
+      took.set_value(started);
+      if (!started)
+        boost::asio::post(workers_, [this, r, done] { done(db_.sessions().rotate(r)); });
+    });
+    *async = took.get_future().get();
+    auto result = answer->get_future().get();
+    if (answered_on_loop != nullptr) *answered_on_loop = on_loop;
+    return result;
+  }
+
+ private:
+  store::Database& db_;
+  boost::asio::io_context loop_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(loop_);
+  boost::asio::thread_pool workers_{2};
+  std::thread thread_;
+};
+
 class PostgresTest : public ::testing::Test {
  protected:
+  using Rotate = std::function<store::StoreResult<auth::RotateResult>(const RotateRequest&)>;
+  void rotate_chain_while_killing(store::Database& db, const store::PostgresOptions& o,
+                                  const Rotate& rotate);
+
   void SetUp() override {
     std::string error;
     pg_ = PgTestDatabase::create(&error);
@@ -391,13 +453,13 @@ TEST_F(PostgresTest, RotationIsOneRoundTrip) {
 // every ~20 ms. Whatever the timing, every rotation reported as done is in the chain, no token
 // has two successors (or two predecessors), the family has exactly one live token, and the
 // store keeps working without help.
-TEST_F(PostgresTest, ConnectionKilledMidRotation) {
-  store::PostgresOptions o = pg_->options();
-  o.pool_size = 4;
-  DatabasePtr db = open_migrated(o);
-  ASSERT_TRUE(db);
+// `rotate` is how the store is called (from a worker, or from an event loop).
+void PostgresTest::rotate_chain_while_killing(store::Database& db_ref,
+                                              const store::PostgresOptions& o,
+                                              const Rotate& rotate_fn) {
+  store::Database* db = &db_ref;
   const std::string first = new_hash();
-  const std::string session_id = new_family(*db, first);
+  const std::string session_id = new_family(db_ref, first);
   PgConnPtr su = superuser();
   ASSERT_EQ(PQstatus(su.get()), CONNECTION_OK);
 
@@ -423,7 +485,7 @@ TEST_F(PostgresTest, ConnectionKilledMidRotation) {
   while (steady_clock::now() < deadline && unexpected.empty()) {
     // A client retrying after an error presents the same token, and the server derives the
     // same successor from it: the successor hash only changes once a rotation succeeded.
-    auto r = db->sessions().rotate({current, successor, kT0 + 1, 10, 3600});
+    auto r = rotate_fn({current, successor, kT0 + 1, 10, 3600});
     if (!r) {
       if (r.error().code == Errc::kUnavailable) {
         ++unavailable;
@@ -449,14 +511,14 @@ TEST_F(PostgresTest, ConnectionKilledMidRotation) {
   // The store recovers by itself once the killing stops. The loop may have ended on an
   // attempt whose outcome was unknown (kUnavailable after the retry); if it had committed,
   // repeating it now is a grace replay.
-  auto last = db->sessions().rotate({current, successor, kT0 + 1, 10, 3600});
+  auto last = rotate_fn({current, successor, kT0 + 1, 10, 3600});
   ASSERT_TRUE(last) << last.error();
   EXPECT_TRUE(last->outcome == RotateOutcome::kRotated ||
               last->outcome == RotateOutcome::kGraceReplay)
       << last->outcome;
   done.push_back({current, successor, last->outcome});
   current = successor;
-  auto next = db->sessions().rotate({current, new_hash(), kT0 + 2, 10, 3600});
+  auto next = rotate_fn({current, new_hash(), kT0 + 2, 10, 3600});
   ASSERT_TRUE(next) << next.error();
   EXPECT_EQ(next->outcome, RotateOutcome::kRotated);
   done.push_back({current, "", RotateOutcome::kRotated});
@@ -501,6 +563,127 @@ TEST_F(PostgresTest, ConnectionKilledMidRotation) {
               done.size(), kills.load(), unavailable);
   EXPECT_GT(kills.load(), 10);
   EXPECT_GT(done.size(), 20u);
+}
+
+TEST_F(PostgresTest, ConnectionKilledMidRotation) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 4;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  rotate_chain_while_killing(*db, o,
+                             [&](const RotateRequest& r) { return db->sessions().rotate(r); });
+}
+
+// The same from an event loop, as the daemon's /refresh runs it: the rotation goes out on the
+// loop without blocking it when a pooled connection is idle or busy here, else on a worker.
+TEST_F(PostgresTest, ConnectionKilledMidAsyncRotation) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 4;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  AttachedLoop loop(*db);
+  int async = 0;
+  rotate_chain_while_killing(*db, o, [&](const RotateRequest& r) {
+    bool took_async = false;
+    auto result = loop.rotate(r, &took_async);
+    async += took_async ? 1 : 0;
+    return result;
+  });
+  std::printf("[ stats    ] %d rotations went out on the loop\n", async);
+  EXPECT_GT(async, 20);
+}
+
+// On a warm connection an asynchronous rotation is one round trip too, answered on the loop
+// thread; off the loop threads the store declines (the caller then blocks on a worker).
+TEST_F(PostgresTest, AsyncRotationIsOneRoundTripOnTheLoop) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 1;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  std::string current = new_hash();
+  new_family(*db, current);
+  const std::string warm = new_hash();
+  ASSERT_TRUE(db->sessions().rotate({current, warm, kT0 + 1, 10, 3600}));
+  current = warm;
+  AttachedLoop loop(*db);
+  EXPECT_FALSE(db->sessions().rotate_async({current, new_hash(), kT0 + 2, 10, 3600},
+                                           [](auto) { ADD_FAILURE() << "must not run"; }));
+
+  const std::uint64_t before = store::postgres::round_trips();
+  constexpr int kRotations = 20;
+  for (int i = 0; i < kRotations; ++i) {
+    const std::string next = new_hash();
+    bool async = false, on_loop = false;
+    auto r = loop.rotate({current, next, kT0 + 2 + i, 10, 3600}, &async, &on_loop);
+    ASSERT_TRUE(r) << r.error();
+    ASSERT_EQ(r->outcome, RotateOutcome::kRotated);
+    EXPECT_TRUE(async && on_loop);
+    auto replay = loop.rotate({current, next, kT0 + 2 + i, 10, 3600}, &async, &on_loop);
+    ASSERT_TRUE(replay) << replay.error();
+    ASSERT_EQ(replay->outcome, RotateOutcome::kGraceReplay);
+    EXPECT_EQ(replay->generation, r->generation);
+    current = next;
+  }
+  EXPECT_EQ(store::postgres::round_trips() - before, 2u * kRotations);
+}
+
+// More rotations at once than the pool has connections: the loop queues them behind its
+// running ones rather than blocking. Thirty families rotate once each; twenty presentations
+// of one token yield exactly one rotation and nineteen grace replays of the same successor.
+TEST_F(PostgresTest, AsyncRotationsQueueBehindABusyPool) {
+  store::PostgresOptions o = pg_->options();
+  o.pool_size = 2;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  std::vector<std::string> firsts;
+  for (int i = 0; i < 30; ++i) {
+    firsts.push_back(new_hash());
+    new_family(*db, firsts.back());
+  }
+  const std::string shared_next = new_hash();
+  AttachedLoop loop(*db);
+  std::mutex mu;
+  std::vector<store::StoreResult<auth::RotateResult>> families, same_token;
+  std::latch finished(50);
+  int declined = 0;
+  loop.post([&] {
+    for (int i = 0; i < 50; ++i) {
+      const bool shared = i >= 30;
+      RotateRequest r{shared ? firsts[0] : firsts[static_cast<std::size_t>(i)],
+                      shared ? shared_next : new_hash(), kT0 + 1, 10, 3600};
+      if (i == 0) r.successor_hash = shared_next;
+      const bool started = db->sessions().rotate_async(r, [&, shared](auto result) {
+        {
+          std::lock_guard lock(mu);
+          (shared ? same_token : families).push_back(std::move(result));
+        }
+        finished.count_down();
+      });
+      if (!started) {
+        ++declined;
+        finished.count_down();
+      }
+    }
+  });
+  finished.wait();
+  EXPECT_EQ(declined, 0) << "a busy lane queues instead of declining";
+  ASSERT_EQ(families.size(), 30u);
+  for (const auto& r : families) {
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->outcome, RotateOutcome::kRotated);
+  }
+  ASSERT_EQ(same_token.size(), 20u);
+  for (const auto& r : same_token) {
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->outcome, RotateOutcome::kGraceReplay) << "the first presentation rotated";
+    EXPECT_EQ(r->generation, 2);
+  }
+  EXPECT_EQ(pg_->rows("SELECT 1 FROM refresh_tokens WHERE successor_hash IS NULL AND session_id = "
+                      "(SELECT session_id FROM refresh_tokens WHERE hash = '\\x" +
+                      to_hex(firsts[0]) + "')")
+                .size(),
+            1u)
+      << "the family has one live token";
 }
 
 }  // namespace

@@ -34,6 +34,9 @@ class RateLimiter {
   virtual Decision peek(std::string_view key, const Limit& limit) = 0;
   /// Forgets `key` (e.g. clears a failure counter after a successful login).
   virtual void reset(std::string_view key) = 0;
+  /// False when check() and peek() never wait on I/O (an in-process limiter), so an event
+  /// loop may call them.
+  virtual bool blocks() const { return true; }
 };
 
 }  // namespace authd::auth

@@ -5,6 +5,7 @@
 // worker pool, never from an I/O thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -122,6 +123,8 @@ class AuthService {
     /// Optional, shared by all replicas (Redis). When it answers it is trusted; when it cannot
     /// (nullopt) or is absent, bearer checks ask the session store (fail closed).
     RevocationList* revocations = nullptr;
+    /// Optional: runs blocking work on a worker pool. refresh_async() needs it.
+    std::function<void(std::function<void()>)> offload = nullptr;
   };
   AuthService(Deps deps, Settings settings);
 
@@ -132,6 +135,13 @@ class AuthService {
 
   /// Rotates a refresh token (see SessionStore::rotate). Reuse revokes the family.
   AuthResult<TokenPair> refresh(const RefreshRequest& req);
+  using RefreshDone = std::function<void(AuthResult<TokenPair>)>;
+  /// refresh() for an event loop's thread, which must not block. Returns false, having done
+  /// nothing, unless every step before the rotation runs in memory here (no rate limiter or an
+  /// in-process one, the client cached). Then the rotation is asynchronous where the store can
+  /// do that (else it is offloaded), and so is the rest; the rare paths that write more (reuse,
+  /// a disabled user) are offloaded. `done` runs exactly once, on this thread or a worker.
+  bool refresh_async(const RefreshRequest& req, RefreshDone done);
 
   /// Verifies a bearer access token strictly and checks its family is not revoked.
   AuthResult<Principal> authenticate(std::string_view bearer_token);
@@ -177,6 +187,22 @@ class AuthService {
   static bool looks_like_refresh_token(std::string_view token);
 
  private:
+  /// What refresh() decided before the rotation.
+  struct RefreshPlan {
+    Client client;
+    std::string successor;
+    RotateRequest rotate;
+  };
+  /// The checks and derivations before the rotation; `known` skips the client lookup.
+  AuthResult<RefreshPlan> plan_refresh(const RefreshRequest& req, const Client* known);
+  /// The answer to a rotation's result.
+  AuthResult<TokenPair> finish_refresh(const RefreshPlan& plan,
+                                       store::StoreResult<RotateResult> rotated);
+  /// True when finish_refresh() would write to a store or the revocation list.
+  static bool finish_writes(const RefreshPlan& plan,
+                            const store::StoreResult<RotateResult>& rotated);
+  /// The cached client, without a store lookup on a miss.
+  std::optional<Client> cached_client(const std::string& client_id);
   AuthResult<TokenPair> issue(const User& user, const Session& session, const std::string& refresh,
                               std::int64_t now);
   std::string token_hash(std::string_view token) const;

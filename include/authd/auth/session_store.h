@@ -3,6 +3,7 @@
 // that no read-then-write race can fork a family.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,7 +68,9 @@ struct RotateResult {
   std::optional<FamilyUser> user;  ///< the family's user, present whenever session is
 };
 
-/// Thread-safe; every call may block on I/O (run on the worker pool).
+using RotateCallback = std::function<void(store::StoreResult<RotateResult>)>;
+
+/// Thread-safe; every call may block on I/O (run on the worker pool), except rotate_async.
 class SessionStore {
  public:
   virtual ~SessionStore() = default;
@@ -77,6 +80,12 @@ class SessionStore {
   /// Concurrent calls with the same presented hash yield exactly one kRotated; the rest see
   /// kGraceReplay (inside grace) — the family never has two live tokens.
   virtual store::StoreResult<RotateResult> rotate(const RotateRequest& request) = 0;
+  /// rotate() without blocking the calling thread, for an event loop's thread: returns false,
+  /// having done nothing, when this store cannot do that here and now (then call rotate() on a
+  /// worker). Otherwise `done` runs later, on this thread or on a worker, exactly once.
+  virtual bool rotate_async(const RotateRequest& /*request*/, RotateCallback /*done*/) {
+    return false;
+  }
   virtual store::StoreResult<std::optional<Session>> find(const std::string& session_id) = 0;
   /// Finds the family a refresh token belongs to (used or not), for logout by refresh token.
   virtual store::StoreResult<std::optional<Session>> find_by_token(

@@ -50,6 +50,7 @@ class LocalRateLimiter final : public auth::RateLimiter {
   /// uses this limiter as a fallback sets it. Never throws (allocation failure aside).
   auth::Decision check(std::string_view key, const auth::Limit& limit,
                        std::int64_t cost = 1) override;
+  bool blocks() const override { return false; }
   /// What check(key, limit, 1) would decide, without taking anything.
   auth::Decision peek(std::string_view key, const auth::Limit& limit) override;
   /// Forgets the bucket: the next check starts from a full burst.

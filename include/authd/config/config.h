@@ -35,7 +35,7 @@ struct ServerConfig {
   Endpoint listen;
   std::optional<Endpoint> admin_listen;  ///< unset: admin routes share the public listener (dev)
   int threads = 0;                       ///< io_context threads; 0 = one per core
-  int worker_threads = 0;                ///< blocking work (hashing, database); 0 = 2 per core
+  int worker_threads = 0;                ///< blocking work (hashing, database); 0 = 4 per core
   std::string tls_cert_file;
   std::string tls_key_file;
   bool behind_tls_proxy = false;  ///< allow plain HTTP on a non-loopback address

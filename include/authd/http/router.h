@@ -12,15 +12,37 @@ namespace authd::http {
 
 using Handler = std::function<Response(const Request&, RequestContext&)>;
 
-/// Where a handler runs: on the I/O thread (must not block: in-memory work only) or on the
-/// bounded worker pool (password hashing, database calls).
-enum class Dispatch { kInline, kWorker };
+/// How an asynchronous handler answers, later and from any thread. Call exactly one of
+/// operator() or offload(), exactly once (copies share that one answer).
+class Reply {
+ public:
+  using Send = std::function<void(Response)>;
+  using Offload = std::function<void(std::function<Response()>)>;
+  Reply(Send send, Offload offload) : send_(std::move(send)), offload_(std::move(offload)) {}
+  /// Sends `response` on the request's connection.
+  void operator()(Response response) const { send_(std::move(response)); }
+  /// Runs `blocking` on the worker pool and sends what it returns.
+  void offload(std::function<Response()> blocking) const { offload_(std::move(blocking)); }
+
+ private:
+  Send send_;
+  Offload offload_;
+};
+
+/// Runs on the I/O thread and must not block; copies what it needs of the request.
+using AsyncHandler = std::function<void(const Request&, RequestContext&, Reply)>;
+
+/// Where a handler runs: on the I/O thread (must not block: in-memory work only), on the
+/// bounded worker pool (password hashing, database calls), or started on the I/O thread and
+/// answered later (non-blocking I/O; see AsyncHandler).
+enum class Dispatch { kInline, kWorker, kAsync };
 
 struct Route {
   std::string method;
   std::string pattern;
   Handler handler;
   Dispatch dispatch = Dispatch::kInline;
+  AsyncHandler async_handler;  ///< set for Dispatch::kAsync (then `handler` is empty)
 };
 
 class Router {
@@ -28,6 +50,7 @@ class Router {
   /// Adds a route. Thread-compatible: configure before serving, then only read.
   Router& add(std::string method, std::string pattern, Handler handler,
               Dispatch dispatch = Dispatch::kInline);
+  Router& add_async(std::string method, std::string pattern, AsyncHandler handler);
 
   struct Match {
     const Route* route = nullptr;  ///< null when nothing matched

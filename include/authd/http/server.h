@@ -2,6 +2,7 @@
 // The HTTP/1.1 server: Beast on Asio, TLS via OpenSSL, limits and timeouts, graceful drain.
 // Beast types stay inside src/http; callers hand in Routers of transport-free handlers.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@
 
 namespace authd::obs {
 class Registry;
+}
+namespace boost::asio {
+class io_context;
 }
 
 namespace authd::http {
@@ -47,6 +51,14 @@ class Server {
 
   /// SIGTERM/SIGINT start shutdown(); SIGHUP calls reload_tls().
   void handle_signals();
+
+  /// The I/O threads' event loops (one per thread), for components that do non-blocking I/O
+  /// on them (see store::Database::attach_event_loops).
+  std::vector<boost::asio::io_context*> event_loops();
+  /// Runs `task` on the worker pool.
+  void offload(std::function<void()> task);
+  /// After run(): waits for the tasks still on the worker pool (their answers are dropped).
+  void join_workers();
 
   struct Impl;  // public only so that the transport's internals can name it
 

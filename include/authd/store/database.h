@@ -2,13 +2,19 @@
 // A storage backend: owns its connections, applies migrations, and hands out one store per
 // aggregate. Implementations: store/postgres (production) and store/sqlite (dev mode).
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "authd/auth/client_store.h"
 #include "authd/auth/session_store.h"
 #include "authd/auth/user_store.h"
 #include "authd/keys/key_store.h"
 #include "authd/store/errc.h"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace authd::store {
 
@@ -28,6 +34,14 @@ class Database {
   virtual auth::SessionStore& sessions() = 0;
   virtual auth::ClientStore& clients() = 0;
   virtual keys::KeyStore& keys() = 0;
+
+  /// Lets the stores serve some calls from these event loops without blocking them (Postgres:
+  /// SessionStore::rotate_async); `offload` runs blocking work on a worker pool. Attach before
+  /// the loops run; detach after they stopped and before they are destroyed. A backend without
+  /// non-blocking I/O ignores both.
+  virtual void attach_event_loops(const std::vector<boost::asio::io_context*>& /*loops*/,
+                                  std::function<void(std::function<void()>)> /*offload*/) {}
+  virtual void detach_event_loops() {}
 };
 
 }  // namespace authd::store

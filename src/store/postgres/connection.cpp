@@ -269,6 +269,65 @@ StoreResult<ResultPtr> Connection::exec_once(const char* sql, const Params& para
                "statement");
 }
 
+bool Connection::start(const Statement& statement, Params params) {
+  pending_ = &statement;
+  pending_params_ = std::move(params);
+  preparing_ = !prepared_.contains(statement.name);
+  wants_write_ = false;
+  if (PQsetnonblocking(conn_.get(), 1) == 0 && send_pending()) return true;
+  pending_ = nullptr;
+  return false;
+}
+
+bool Connection::send_pending() {
+  count_round_trip();
+  const int sent = preparing_
+                       ? PQsendPrepare(conn_.get(), pending_->name, pending_->sql, 0, nullptr)
+                       : PQsendQueryPrepared(conn_.get(), pending_->name, pending_params_.size(),
+                                             pending_params_.values(), pending_params_.lengths(),
+                                             pending_params_.formats(), /*resultFormat=*/0);
+  return sent == 1 && flush();
+}
+
+bool Connection::flush() {
+  const int r = PQflush(conn_.get());
+  wants_write_ = r == 1;
+  return r >= 0;
+}
+
+StoreResult<ResultPtr> Connection::finish_async(ResultPtr result) {
+  const char* what = pending_ != nullptr ? pending_->name : "statement";
+  pending_ = nullptr;
+  held_.reset();
+  wants_write_ = false;
+  // Without a result the socket or the protocol failed: libpq's state is not to be trusted.
+  if (!result) broken_ = true;
+  PQsetnonblocking(conn_.get(), 0);
+  return check(std::move(result), what);
+}
+
+std::optional<StoreResult<ResultPtr>> Connection::advance() {
+  if (pending_ == nullptr) return finish_async(nullptr);  // start() could not send
+  if (wants_write_ && !flush()) return finish_async(nullptr);
+  if (PQconsumeInput(conn_.get()) == 0) return finish_async(nullptr);
+  while (PQisBusy(conn_.get()) == 0) {
+    ResultPtr r(PQgetResult(conn_.get()));
+    if (r) {
+      if (!held_) held_ = std::move(r);  // the first result is the one (or the error)
+      continue;
+    }
+    // nullptr: the command is complete.
+    ResultPtr result = std::move(held_);
+    if (!result) return finish_async(nullptr);
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (!preparing_ || status != PGRES_COMMAND_OK) return finish_async(std::move(result));
+    prepared_.insert(pending_->name);
+    preparing_ = false;
+    if (!send_pending()) return finish_async(nullptr);
+  }
+  return std::nullopt;
+}
+
 void Connection::rollback() noexcept {
   if (lost()) {
     broken_ = true;

@@ -120,8 +120,28 @@ class Connection {
   /// Best-effort ROLLBACK; marks the connection broken when even that fails.
   void rollback() noexcept;
 
+  // --- Non-blocking use, by an event loop (see event_loop.h) ---
+  // start() sends a statement without waiting; the loop then waits for the socket (writable
+  // while wants_write(), else readable) and calls advance() after each wake-up until it returns
+  // the result. A statement not yet prepared on this connection is prepared first (two round
+  // trips, once per connection). In between, the connection must not be used otherwise.
+
+  /// The socket libpq reads and writes; -1 when the connection is gone.
+  int socket() const { return PQsocket(conn_.get()); }
+  /// False when even sending failed: advance() then returns the error at once.
+  bool start(const Statement& statement, Params params);
+  bool wants_write() const { return wants_write_; }
+  /// Reads what has arrived. nullopt: the answer is not complete yet, wait again.
+  std::optional<StoreResult<ResultPtr>> advance();
+
  private:
   explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
+  /// Sends the pending statement's Parse or Bind/Execute. False when the send failed.
+  bool send_pending();
+  /// Flushes what libpq still holds; false when the socket failed.
+  bool flush();
+  /// Leaves non-blocking mode and returns `result` checked.
+  StoreResult<ResultPtr> finish_async(ResultPtr result);
   /// Checks a result, classifies a failure, and marks the connection broken when needed.
   StoreResult<ResultPtr> check(ResultPtr result, std::string_view what);
 
@@ -129,6 +149,13 @@ class Connection {
   std::unordered_set<std::string> prepared_;
   bool broken_ = false;
   bool stale_ = false;
+
+  // The statement in flight in non-blocking mode.
+  const Statement* pending_ = nullptr;
+  Params pending_params_;
+  ResultPtr held_;  // its result, until libpq says the command is complete
+  bool preparing_ = false;
+  bool wants_write_ = false;
 };
 
 }  // namespace authd::store::postgres

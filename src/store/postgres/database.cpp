@@ -63,7 +63,19 @@ class PgDatabase final : public Database {
         users_(pool_),
         sessions_(pool_),
         clients_(pool_),
-        keys_(pool_) {}
+        keys_(pool_),
+        acquire_timeout_(options.acquire_timeout_ms) {}
+
+  void attach_event_loops(const std::vector<boost::asio::io_context*>& loops,
+                          std::function<void(std::function<void()>)> offload) override {
+    loops_ = std::make_unique<EventLoops>(pool_, loops, acquire_timeout_, std::move(offload));
+    sessions_.loops = loops_.get();
+  }
+  void detach_event_loops() override {
+    if (!loops_) return;
+    sessions_.loops = nullptr;
+    loops_->abandon();
+  }
 
   StoreResult<int> migrate() override {
     const auto migrations = postgres_migrations();
@@ -141,6 +153,8 @@ class PgDatabase final : public Database {
   PgSessionStore sessions_;
   PgClientStore clients_;
   PgKeyStore keys_;
+  std::chrono::milliseconds acquire_timeout_;
+  std::unique_ptr<EventLoops> loops_;  // after pool_: its slots hold leases
 };
 
 struct ConninfoOptionsDeleter {

@@ -53,6 +53,22 @@ StoreResult<Lease> Pool::acquire(bool fresh) {
   return Lease(this, std::move(conn).value(), false);
 }
 
+std::optional<Lease> Pool::try_acquire_idle() {
+  std::vector<std::unique_ptr<Connection>> lost;
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_.empty()) {
+      std::unique_ptr<Connection> conn = std::move(idle_.back());
+      idle_.pop_back();
+      if (!conn->lost()) return Lease(this, std::move(conn), true);
+      lost.push_back(std::move(conn));
+      --open_;
+    }
+  }
+  if (!lost.empty()) freed_.notify_all();  // their slots are free for new connections
+  return std::nullopt;
+}
+
 void Pool::release(std::unique_ptr<Connection> conn) {
   std::vector<std::unique_ptr<Connection>> discard;
   {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "store/postgres/connection.h"
@@ -50,6 +51,8 @@ class Pool {
   /// up to the acquire timeout (then kUnavailable). With `fresh`, never reuses an idle
   /// connection: used to retry after a connection broke, when the idle ones may be dead too.
   StoreResult<Lease> acquire(bool fresh = false);
+  /// Borrows an idle connection if there is one; never opens or waits (for event loops).
+  std::optional<Lease> try_acquire_idle();
 
  private:
   friend class Lease;

@@ -140,6 +140,40 @@ std::optional<auth::RotateOutcome> parse_outcome(std::string_view s) {
   return std::nullopt;
 }
 
+Params rotate_params(const auth::RotateRequest& request) {
+  Params p;
+  p.bytes(request.presented_hash)
+      .bytes(request.successor_hash)
+      .int64(request.now)
+      .int64(request.grace_seconds)
+      .int64(request.idle_timeout_seconds);
+  return p;
+}
+
+StoreResult<auth::RotateResult> read_rotation(const PGresult* res) {
+  if (PQntuples(res) != 1) return fail(Errc::kInternal, "postgres: rotation returned no row");
+  Row row(res, 0);
+  auto outcome = parse_outcome(row.text(0));
+  if (!outcome) return fail(Errc::kInternal, "postgres: unknown rotation outcome");
+  auth::RotateResult out;
+  out.outcome = *outcome;
+  out.generation = row.int64(1);
+  if (*outcome != auth::RotateOutcome::kUnknown) {
+    auth::Session s;
+    read_session(row, 2, s);
+    out.session = std::move(s);
+    // Read in the same call: a refresh needs nothing else from the database. NULLs (no user
+    // row) fail boolean()/text_array() and so row.ok() below.
+    auth::FamilyUser u;
+    u.disabled = row.boolean(14);
+    u.roles = row.text_array(15);
+    u.tenant_id = row.text(16);
+    out.user = std::move(u);
+  }
+  if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed rotation row");
+  return out;
+}
+
 }  // namespace
 
 StoreResult<ResultPtr> run(Pool& pool, const Statement& statement, const Params& params,
@@ -199,41 +233,30 @@ StoreResult<auth::RotateResult> PgSessionStore::rotate_once(const auth::RotateRe
   connection_failed = false;
   auto lease = pool_.acquire(fresh);
   if (!lease) return unexpected(std::move(lease).error());
-  Params p;
-  p.bytes(request.presented_hash)
-      .bytes(request.successor_hash)
-      .int64(request.now)
-      .int64(request.grace_seconds)
-      .int64(request.idle_timeout_seconds);
   // One round trip: a single prepared statement that runs authd_rotate_refresh() in its own
   // implicit transaction (the first use on a connection also prepares it).
-  auto r = (*lease)->exec(kRotate, p);
+  auto r = (*lease)->exec(kRotate, rotate_params(request));
   if (!r) {
     connection_failed = (*lease)->stale();
     return unexpected(std::move(r).error());
   }
-  const PGresult* res = r->get();
-  if (PQntuples(res) != 1) return fail(Errc::kInternal, "postgres: rotation returned no row");
-  Row row(res, 0);
-  auto outcome = parse_outcome(row.text(0));
-  if (!outcome) return fail(Errc::kInternal, "postgres: unknown rotation outcome");
-  auth::RotateResult out;
-  out.outcome = *outcome;
-  out.generation = row.int64(1);
-  if (*outcome != auth::RotateOutcome::kUnknown) {
-    auth::Session s;
-    read_session(row, 2, s);
-    out.session = std::move(s);
-    // Read in the same call: a refresh needs nothing else from the database. NULLs (no user
-    // row) fail boolean()/text_array() and so row.ok() below.
-    auth::FamilyUser u;
-    u.disabled = row.boolean(14);
-    u.roles = row.text_array(15);
-    u.tenant_id = row.text(16);
-    out.user = std::move(u);
-  }
-  if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed rotation row");
-  return out;
+  return read_rotation(r->get());
+}
+
+bool PgSessionStore::rotate_async(const auth::RotateRequest& request, auth::RotateCallback done) {
+  Lane* lane = loops != nullptr ? loops->current() : nullptr;
+  if (lane == nullptr) return false;
+  return lane->exec(kRotate, rotate_params(request),
+                    [this, request, done](StoreResult<ResultPtr> r, bool connection_failed) {
+                      if (r) return done(read_rotation(r->get()));
+                      if (!connection_failed) return done(unexpected(std::move(r).error()));
+                      // As in rotate(): the deterministic retry on a new connection, which
+                      // blocks while it opens one, so not on the loop.
+                      loops->offload([this, request, done] {
+                        bool failed_again = false;
+                        done(rotate_once(request, /*fresh=*/true, failed_again));
+                      });
+                    });
 }
 
 StoreResult<std::optional<auth::Session>> PgSessionStore::find(const std::string& session_id) {

@@ -5,6 +5,7 @@
 #include "authd/auth/session_store.h"
 #include "authd/auth/user_store.h"
 #include "authd/keys/key_store.h"
+#include "store/postgres/event_loop.h"
 #include "store/postgres/pool.h"
 
 namespace authd::store::postgres {
@@ -45,6 +46,7 @@ class PgSessionStore final : public auth::SessionStore {
   StoreResult<void> create(const auth::Session& session,
                            const auth::NewRefreshToken& first) override;
   StoreResult<auth::RotateResult> rotate(const auth::RotateRequest& request) override;
+  bool rotate_async(const auth::RotateRequest& request, auth::RotateCallback done) override;
   StoreResult<std::optional<auth::Session>> find(const std::string& session_id) override;
   StoreResult<std::optional<auth::Session>> find_by_token(const std::string& token_hash) override;
   StoreResult<std::vector<auth::Session>> list_active(const std::string& user_id,
@@ -65,6 +67,10 @@ class PgSessionStore final : public auth::SessionStore {
   StoreResult<auth::RotateResult> rotate_once(const auth::RotateRequest& request, bool fresh,
                                               bool& connection_failed);
   Pool& pool_;
+
+ public:
+  /// Set while event loops are attached (see Database::attach_event_loops); else null.
+  EventLoops* loops = nullptr;
 };
 
 class PgClientStore final : public auth::ClientStore {

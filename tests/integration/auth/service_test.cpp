@@ -6,6 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -61,11 +66,50 @@ struct RecordingEvents final : Events {
 constexpr const char* kPassword = "correct horse battery";
 const crypto::PasswordParams kFastParams{1, 8 * 1024};
 
-class AuthServiceTest : public ::testing::TestWithParam<Backend> {
+// Each case runs with the calls made from worker threads (refresh()), and from an event loop
+// as the daemon's /refresh does (refresh_async(), falling back to refresh() on a worker).
+struct Mode {
+  Backend backend;
+  bool event_loop;
+};
+void PrintTo(const Mode& m, std::ostream* os) {
+  *os << testing::to_string(m.backend) << (m.event_loop ? " from an event loop" : "");
+}
+
+// An event loop on its own thread plus a worker pool, attached to the database as the
+// daemon's HTTP server is.
+class EventLoop {
+ public:
+  explicit EventLoop(store::Database& db) : db_(db) {
+    db_.attach_event_loops({&loop_}, offload());
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+  ~EventLoop() {
+    work_.reset();
+    thread_.join();
+    workers_.join();
+    db_.detach_event_loops();
+  }
+  std::function<void(std::function<void()>)> offload() {
+    return [this](std::function<void()> task) { boost::asio::post(workers_, std::move(task)); };
+  }
+  void post(std::function<void()> task) { boost::asio::post(loop_, std::move(task)); }
+  bool on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  store::Database& db_;
+  boost::asio::io_context loop_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(loop_);
+  boost::asio::thread_pool workers_{4};
+  std::thread thread_;
+};
+
+class AuthServiceTest : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(crypto::init());
-    tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
+    tdb_ = std::make_unique<testing::TestDatabase>(GetParam().backend);
     ASSERT_TRUE(tdb_->ok()) << tdb_->error();
     keys::Settings ks;
     ring_ =
@@ -78,10 +122,19 @@ class AuthServiceTest : public ::testing::TestWithParam<Backend> {
     settings_.password = kFastParams;
     settings_.session_absolute_s = 30 * 86400;
     settings_.session_idle_s = 86400;
-    service_ = std::make_unique<AuthService>(
-        AuthService::Deps{tdb_->db().users(), tdb_->db().sessions(), tdb_->db().clients(),
-                          *ring_keys_, clock_, random_, *hasher_, &events_},
-        settings_);
+    AuthService::Deps deps{tdb_->db().users(),
+                           tdb_->db().sessions(),
+                           tdb_->db().clients(),
+                           *ring_keys_,
+                           clock_,
+                           random_,
+                           *hasher_,
+                           &events_};
+    if (GetParam().event_loop) {
+      loop_ = std::make_unique<EventLoop>(tdb_->db());
+      deps.offload = loop_->offload();
+    }
+    service_ = std::make_unique<AuthService>(deps, settings_);
     user_id_ = add_user("alice@example.com", kPassword);
   }
 
@@ -104,7 +157,19 @@ class AuthServiceTest : public ::testing::TestWithParam<Backend> {
   }
 
   AuthResult<TokenPair> refresh(const std::string& token) {
-    return service_->refresh(RefreshRequest{token, "", "127.0.0.1"});
+    const RefreshRequest req{token, "", "127.0.0.1"};
+    if (!loop_) return service_->refresh(req);
+    auto answer = std::make_shared<std::promise<AuthResult<TokenPair>>>();
+    loop_->post([this, req, answer] {
+      auto done = [this, answer](AuthResult<TokenPair> r) {
+        if (loop_->on_loop_thread()) answered_on_loop_++;
+        answer->set_value(std::move(r));
+      };
+      if (service_->refresh_async(req, done)) return;
+      refused_on_loop_++;
+      loop_->offload()([this, req, done] { done(service_->refresh(req)); });
+    });
+    return answer->get_future().get();
   }
 
   FakeClock clock_;
@@ -116,6 +181,8 @@ class AuthServiceTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<RingKeys> ring_keys_;
   std::unique_ptr<crypto::KeyedHasher> hasher_;
   std::unique_ptr<AuthService> service_;
+  std::unique_ptr<EventLoop> loop_;  // after service_: destroyed first, joining its threads
+  std::atomic<int> answered_on_loop_{0}, refused_on_loop_{0};
   std::string user_id_;
 };
 
@@ -394,9 +461,41 @@ TEST_P(AuthServiceTest, DisabledUserCannotRefresh) {
   EXPECT_FALSE(refresh(t.refresh_token));
 }
 
+// On Postgres the event loop rotates by itself; on SQLite (no non-blocking I/O) the checks run
+// on the loop and the rotation on a worker. Login cached the client, so no refresh needs a
+// store lookup before its rotation.
+class AuthServiceLoopTest : public AuthServiceTest {};
+
+TEST_P(AuthServiceLoopTest, RefreshesFromAnEventLoopStayOnItWherePossible) {
+  std::string token = login().refresh_token;
+  for (int i = 0; i < 20; ++i) {
+    clock_.advance(1);
+    auto r = refresh(token);
+    ASSERT_TRUE(r) << r.error().description;
+    token = r->refresh_token;
+  }
+  EXPECT_EQ(refused_on_loop_.load(), 0);
+  if (GetParam().backend == Backend::kPostgres) {
+    EXPECT_EQ(answered_on_loop_.load(), 20) << "Postgres rotations should complete on the loop";
+  } else {
+    EXPECT_EQ(answered_on_loop_.load(), 0) << "SQLite rotations run on workers";
+  }
+}
+
+std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
+  return testing::to_string(info.param.backend) + (info.param.event_loop ? "EventLoop" : "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuthServiceTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const auto& info) { return testing::to_string(info.param); });
+                         ::testing::Values(Mode{Backend::kSqlite, false},
+                                           Mode{Backend::kPostgres, false},
+                                           Mode{Backend::kSqlite, true},
+                                           Mode{Backend::kPostgres, true}),
+                         mode_name);
+INSTANTIATE_TEST_SUITE_P(Backends, AuthServiceLoopTest,
+                         ::testing::Values(Mode{Backend::kSqlite, true},
+                                           Mode{Backend::kPostgres, true}),
+                         mode_name);
 
 }  // namespace
 }  // namespace authd::auth

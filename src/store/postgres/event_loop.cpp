@@ -1,0 +1,139 @@
+#include "store/postgres/event_loop.h"
+
+#include <algorithm>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <string>
+
+namespace authd::store::postgres {
+
+namespace asio = boost::asio;
+
+// A leased connection and its socket as registered with the loop. The socket belongs to libpq:
+// the descriptor object only watches it and is released, never closed.
+struct Lane::Slot {
+  Slot(asio::io_context& loop, Lease l) : lease(std::move(l)), socket(loop) {}
+  ~Slot() { release_socket(); }
+  void release_socket() {
+    if (socket.is_open()) socket.release();
+  }
+  Lease lease;
+  asio::posix::stream_descriptor socket;
+  Done done;
+};
+
+Lane::~Lane() { abandon(); }
+
+bool Lane::exec(const Statement& statement, Params params, Done done) {
+  if (abandoned_) return false;
+  Pending op{&statement, std::move(params), std::move(done), {}};
+  if (auto lease = pool_.try_acquire_idle()) {
+    auto slot = std::make_shared<Slot>(loop_, std::move(*lease));
+    running_.push_back(slot);
+    run(slot, std::move(op));
+    return true;
+  }
+  if (running_.empty() || queue_.size() >= kMaxQueued) return false;
+  op.queued_at = std::chrono::steady_clock::now();
+  queue_.push_back(std::move(op));
+  return true;
+}
+
+void Lane::run(const std::shared_ptr<Slot>& slot, Pending op) {
+  slot->done = std::move(op.done);
+  Connection& conn = *slot->lease;
+  if (!conn.start(*op.statement, std::move(op.params))) {
+    complete(slot, std::move(*conn.advance()));
+    return;
+  }
+  if (!slot->socket.is_open()) {
+    boost::system::error_code ec;
+    slot->socket.assign(conn.socket(), ec);
+    if (ec) {
+      // Cannot watch the socket: give the statement up with the connection.
+      complete(slot, fail(Errc::kUnavailable, "postgres: cannot watch socket: " + ec.message()));
+      return;
+    }
+  }
+  wait(slot);
+}
+
+void Lane::wait(const std::shared_ptr<Slot>& slot) {
+  const auto what = slot->lease->wants_write() ? asio::posix::stream_descriptor::wait_write
+                                               : asio::posix::stream_descriptor::wait_read;
+  // Edge-triggered readiness cannot be missed here: the loop is single-threaded, so an answer
+  // that arrives before this wait is queued is reported by the next epoll_wait, after it.
+  slot->socket.async_wait(what, [this, slot](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || abandoned_) return;
+    auto result = slot->lease->advance();
+    if (!result) return wait(slot);
+    complete(slot, std::move(*result));
+  });
+}
+
+void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> result) {
+  Connection& conn = *slot->lease;
+  const bool connection_failed = !result && (conn.stale() || conn.broken());
+  Done done = std::move(slot->done);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Pending> expired;
+  while (!queue_.empty() && now - queue_.front().queued_at > queue_timeout_) {
+    expired.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  std::vector<Pending> orphaned;
+  if (!conn.broken() && !queue_.empty()) {
+    // Keep the connection for the next queued statement: no trip through the pool.
+    Pending next = std::move(queue_.front());
+    queue_.pop_front();
+    run(slot, std::move(next));
+  } else {
+    slot->release_socket();
+    running_.erase(std::find(running_.begin(), running_.end(), slot));
+    if (running_.empty()) {
+      // The connection broke and nothing else runs here to take the queue: those statements
+      // never ran, and their callers may retry them on a new connection.
+      orphaned.assign(std::make_move_iterator(queue_.begin()),
+                      std::make_move_iterator(queue_.end()));
+      queue_.clear();
+    }
+  }
+  done(std::move(result), connection_failed);
+  for (auto& op : expired) {
+    op.done(fail(Errc::kUnavailable, "postgres: no free connection within " +
+                                         std::to_string(queue_timeout_.count()) + " ms"),
+            false);
+  }
+  for (auto& op : orphaned) {
+    op.done(fail(Errc::kUnavailable, "postgres: connection lost before the statement was sent"),
+            true);
+  }
+}
+
+void Lane::abandon() {
+  abandoned_ = true;
+  queue_.clear();
+  // Releasing a socket drops the wait queued on it, and with it a handler that may hold the
+  // last other reference to its slot: keep the slots alive until every socket is released.
+  std::vector<std::shared_ptr<Slot>> slots = std::move(running_);
+  running_.clear();
+  for (auto& s : slots) s->release_socket();
+}
+
+EventLoops::EventLoops(Pool& pool, const std::vector<asio::io_context*>& loops,
+                       std::chrono::milliseconds queue_timeout, Offload offload)
+    : offload_(std::move(offload)) {
+  for (auto* loop : loops) lanes_.push_back(std::make_unique<Lane>(*loop, pool, queue_timeout));
+}
+
+Lane* EventLoops::current() {
+  for (auto& lane : lanes_) {
+    if (lane->loop().get_executor().running_in_this_thread()) return lane.get();
+  }
+  return nullptr;
+}
+
+void EventLoops::abandon() {
+  for (auto& lane : lanes_) lane->abandon();
+}
+
+}  // namespace authd::store::postgres

@@ -1,0 +1,85 @@
+#pragma once
+// Statements run from Asio event loops without blocking them: the loop that parsed a request
+// sends the statement on a pooled connection, waits for the socket with everything else it
+// serves, and reads the answer, so the request needs no hand-off to a worker thread and back.
+// Private to the Postgres backend.
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "store/postgres/pool.h"
+
+namespace authd::store::postgres {
+
+/// Runs blocking work elsewhere (the HTTP server's worker pool).
+using Offload = std::function<void(std::function<void()>)>;
+
+/// One event loop's use of the shared pool. Used only from its loop's thread.
+class Lane {
+ public:
+  /// `connection_failed`: the connection rather than the statement failed (Connection::stale),
+  /// so whether a write committed is unknown and a retry on a new connection may succeed.
+  using Done = std::function<void(StoreResult<ResultPtr> result, bool connection_failed)>;
+
+  Lane(boost::asio::io_context& loop, Pool& pool, std::chrono::milliseconds queue_timeout)
+      : loop_(loop), pool_(pool), queue_timeout_(queue_timeout) {}
+  ~Lane();
+  Lane(const Lane&) = delete;
+  Lane& operator=(const Lane&) = delete;
+
+  /// Runs `statement` on an idle pooled connection, or queues it behind the statements this
+  /// lane is running (a queued one fails with kUnavailable after the pool's acquire timeout).
+  /// Returns false, having done nothing, when neither is possible (no idle connection and none
+  /// running here): the caller then takes the blocking path, which may open a connection.
+  /// `done` runs on this loop.
+  bool exec(const Statement& statement, Params params, Done done);
+
+  /// For shutdown, once the loop has stopped and before it is destroyed: forgets running and
+  /// queued statements (their callbacks are dropped, their connections closed).
+  void abandon();
+
+  boost::asio::io_context& loop() { return loop_; }
+
+ private:
+  struct Pending {
+    const Statement* statement = nullptr;
+    Params params;
+    Done done;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+  struct Slot;
+  void run(const std::shared_ptr<Slot>& slot, Pending op);
+  void wait(const std::shared_ptr<Slot>& slot);
+  void complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> result);
+
+  static constexpr std::size_t kMaxQueued = 4096;
+
+  boost::asio::io_context& loop_;
+  Pool& pool_;
+  const std::chrono::milliseconds queue_timeout_;
+  std::vector<std::shared_ptr<Slot>> running_;
+  std::deque<Pending> queue_;
+  bool abandoned_ = false;
+};
+
+/// The lanes of every attached loop.
+class EventLoops {
+ public:
+  EventLoops(Pool& pool, const std::vector<boost::asio::io_context*>& loops,
+             std::chrono::milliseconds queue_timeout, Offload offload);
+  /// The lane of the loop running on the calling thread, or nullptr (a worker thread).
+  Lane* current();
+  /// Runs `task` on a worker.
+  void offload(std::function<void()> task) const { offload_(std::move(task)); }
+  void abandon();
+
+ private:
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  Offload offload_;
+};
+
+}  // namespace authd::store::postgres
