@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "authd/core/base64url.h"
+#include "support/backends.h"
 #include "support/http_client.h"
 #include "support/process.h"
 
@@ -27,19 +30,42 @@ std::string authctl_binary() {
 
 const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
 const std::map<std::string, std::string> kJson{{"Content-Type", "application/json"}};
+constexpr const char* kAppOrigin = "https://app.example";
 
-class AuthHttpTest : public ::testing::Test {
+// Every case runs against authd in dev mode (SQLite, demo user) and against authd on a fresh
+// Postgres schema, where /refresh rotates from the I/O loops without a worker.
+class AuthHttpTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    proc_ = std::make_unique<Process>(
-        testing::authd_binary(),
-        std::vector<std::string>{"--dev", "--listen", "127.0.0.1:0", "--data", dir_.path()},
-        std::map<std::string, std::string>{{"AUTHD_LOG_FORMAT", "json"},
-                                           {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"}});
+    std::map<std::string, std::string> env{{"AUTHD_LOG_FORMAT", "json"},
+                                           {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"}};
+    if (GetParam() == testing::Backend::kSqlite) {
+      store_args_ = {"--dev", "--data", dir_.path()};
+    } else {
+      pg_ = std::make_unique<testing::TestDatabase>(testing::Backend::kPostgres);
+      ASSERT_TRUE(pg_->ok()) << pg_->error();
+      ASSERT_EQ(std::system(("cd " + dir_.path() +
+                             " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
+                             " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
+                                .c_str()),
+                0);
+      store_env_ = {{"AUTHD_STORE_URL", pg_->location()},
+                    {"AUTHD_KEYS_KEK_FILE", dir_.file("kek")},
+                    {"AUTHD_AUTH_PEPPER_FILE", dir_.file("pepper")}};
+      env.insert(store_env_.begin(), store_env_.end());
+      env.insert({{"AUTHD_AUTH_DEMO_USER", "true"},
+                  {"AUTHD_AUTH_COOKIE_ORIGINS", kAppOrigin},
+                  {"AUTHD_SERVER_ADMIN_LISTEN", "shared"}});
+    }
+    std::vector<std::string> args{"--listen", "127.0.0.1:0"};
+    args.insert(args.end(), store_args_.begin(), store_args_.end());
+    proc_ = std::make_unique<Process>(testing::authd_binary(), args, env);
     auto p = proc_->wait_for_port("public");
     ASSERT_TRUE(p) << proc_->stdout_text() << proc_->stderr_text();
     port_ = *p;
     base_ = "http://127.0.0.1:" + std::to_string(port_);
+    // Dev mode trusts its own URL as a cookie origin; elsewhere auth.cookie_origins does.
+    origin_ = GetParam() == testing::Backend::kSqlite ? base_ : kAppOrigin;
   }
 
   std::optional<HttpResponse> post(const std::string& path, const std::string& body,
@@ -56,21 +82,25 @@ class AuthHttpTest : public ::testing::Test {
 
   int authctl(std::vector<std::string> args, const std::string& stdin_text = "",
               std::string* out = nullptr) {
-    std::vector<std::string> a{"--dev", "--data", dir_.path()};
+    std::vector<std::string> a = store_args_;
     a.insert(a.end(), args.begin(), args.end());
-    Process p(authctl_binary(), a, {}, stdin_text);
+    Process p(authctl_binary(), a, store_env_, stdin_text);
     auto rc = p.wait(30s);
     if (out) *out = p.stdout_text() + p.stderr_text();
     return rc.value_or(-1);
   }
 
   TempDir dir_;
+  std::unique_ptr<testing::TestDatabase> pg_;
+  std::vector<std::string> store_args_;           // authd and authctl: where the data is
+  std::map<std::string, std::string> store_env_;  // the same, for Postgres
   std::unique_ptr<Process> proc_;
   int port_ = 0;
   std::string base_;
+  std::string origin_;  // an Origin allowed for cookie requests
 };
 
-TEST_F(AuthHttpTest, LoginReturnsTokensAsRfc6749) {
+TEST_P(AuthHttpTest, LoginReturnsTokensAsRfc6749) {
   auto r = post("/login", kDemoLogin);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
@@ -86,7 +116,7 @@ TEST_F(AuthHttpTest, LoginReturnsTokensAsRfc6749) {
   EXPECT_EQ(proc_->stdout_text().find("demo-password"), std::string::npos);
 }
 
-TEST_F(AuthHttpTest, WrongPasswordAndUnknownUserLookTheSame) {
+TEST_P(AuthHttpTest, WrongPasswordAndUnknownUserLookTheSame) {
   auto wrong = post("/login", R"({"email":"demo@example.com","password":"nope"})");
   auto unknown = post("/login", R"({"email":"nobody@example.com","password":"nope"})");
   ASSERT_TRUE(wrong && unknown);
@@ -96,7 +126,7 @@ TEST_F(AuthHttpTest, WrongPasswordAndUnknownUserLookTheSame) {
   EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_grant");
 }
 
-TEST_F(AuthHttpTest, MalformedBodiesGet400) {
+TEST_P(AuthHttpTest, MalformedBodiesGet400) {
   for (const char* body :
        {"{", "[]", R"({"email":1,"password":"x"})", R"({"email":"demo@example.com"})", ""}) {
     auto r = post("/login", body);
@@ -106,7 +136,7 @@ TEST_F(AuthHttpTest, MalformedBodiesGet400) {
   }
 }
 
-TEST_F(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
+TEST_P(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
   auto t = login_ok();
   auto r1 = post("/refresh", json{{"refresh_token", t["refresh_token"]}}.dump());
   ASSERT_TRUE(r1 && r1->status == 200);
@@ -131,7 +161,32 @@ TEST_F(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
   EXPECT_NE(m->body.find("authd_refresh_reuse_detected_total 1"), std::string::npos);
 }
 
-TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
+// Tabs refreshing the same token at once, each on its own connection: all get the one
+// successor, and it is live. (Six: the default per-family limit allows a burst of ten.)
+TEST_P(AuthHttpTest, ConcurrentRefreshesOfOneTokenShareOneSuccessor) {
+  const std::string token = login_ok()["refresh_token"];
+  std::vector<std::thread> tabs;
+  std::mutex mu;
+  std::set<std::string> successors;
+  std::vector<int> statuses;
+  constexpr int kTabs = 6;
+  for (int i = 0; i < kTabs; ++i) {
+    tabs.emplace_back([&] {
+      auto r = post("/refresh", json{{"refresh_token", token}}.dump());
+      std::lock_guard lock(mu);
+      statuses.push_back(r ? r->status : 0);
+      if (r && r->status == 200) successors.insert(json::parse(r->body)["refresh_token"]);
+    });
+  }
+  for (auto& t : tabs) t.join();
+  EXPECT_EQ(statuses, std::vector<int>(kTabs, 200));
+  ASSERT_EQ(successors.size(), 1u) << "the family forked";
+  auto next = post("/refresh", json{{"refresh_token", *successors.begin()}}.dump());
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200) << next->body;
+}
+
+TEST_P(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
   auto r =
       post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
   ASSERT_TRUE(r && r->status == 200);
@@ -144,7 +199,7 @@ TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
   EXPECT_NE(cookie.find("Path=/refresh"), std::string::npos);
   const auto pair = cookie.substr(0, cookie.find(';'));
 
-  auto no_header = post("/refresh", "", {{"Cookie", pair}, {"Origin", base_}});
+  auto no_header = post("/refresh", "", {{"Cookie", pair}, {"Origin", origin_}});
   ASSERT_TRUE(no_header);
   EXPECT_EQ(no_header->status, 403);
   EXPECT_EQ(json::parse(no_header->body)["error"], "csrf_check_failed");
@@ -156,7 +211,7 @@ TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
   auto no_origin = post("/refresh", "", {{"Cookie", pair}, {"X-Authd-CSRF", "1"}});
   ASSERT_TRUE(no_origin);
   EXPECT_EQ(no_origin->status, 403);
-  auto ok = post("/refresh", "", {{"Cookie", pair}, {"Origin", base_}, {"X-Authd-CSRF", "1"}});
+  auto ok = post("/refresh", "", {{"Cookie", pair}, {"Origin", origin_}, {"X-Authd-CSRF", "1"}});
   ASSERT_TRUE(ok);
   ASSERT_EQ(ok->status, 200) << ok->body;
   EXPECT_FALSE(json::parse(ok->body).contains("refresh_token"));
@@ -164,7 +219,7 @@ TEST_F(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
       << "cookie rotated";
 }
 
-TEST_F(AuthHttpTest, BearerRoutesSessionsAndLogout) {
+TEST_P(AuthHttpTest, BearerRoutesSessionsAndLogout) {
   auto none = testing::http_get(port_, "/sessions");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 401);
@@ -196,7 +251,7 @@ TEST_F(AuthHttpTest, BearerRoutesSessionsAndLogout) {
   EXPECT_NE(after->header("www-authenticate").find("invalid_token"), std::string::npos);
 }
 
-TEST_F(AuthHttpTest, LogoutAllEndsEverySession) {
+TEST_P(AuthHttpTest, LogoutAllEndsEverySession) {
   auto a = login_ok(), b = login_ok();
   auto r = post("/logout/all", "",
                 {{"Authorization", "Bearer " + a["access_token"].get<std::string>()}});
@@ -205,7 +260,7 @@ TEST_F(AuthHttpTest, LogoutAllEndsEverySession) {
   EXPECT_EQ(post("/refresh", json{{"refresh_token", b["refresh_token"]}}.dump())->status, 401);
 }
 
-TEST_F(AuthHttpTest, JwksHasETagAnd304) {
+TEST_P(AuthHttpTest, JwksHasETagAnd304) {
   auto r = testing::http_get(port_, "/.well-known/jwks.json");
   ASSERT_TRUE(r && r->status == 200);
   const auto etag = r->header("etag");
@@ -221,7 +276,7 @@ TEST_F(AuthHttpTest, JwksHasETagAnd304) {
   EXPECT_EQ(other->status, 200);
 }
 
-TEST_F(AuthHttpTest, AuthctlManagesUsers) {
+TEST_P(AuthHttpTest, AuthctlManagesUsers) {
   std::string out;
   ASSERT_EQ(authctl({"user", "add", "Frank@Example.com", "--roles", "admin,user", "--tenant", "t1"},
                     "frank-password-1\n", &out),
@@ -248,7 +303,7 @@ TEST_F(AuthHttpTest, AuthctlManagesUsers) {
   ASSERT_EQ(authctl({"user", "roles", "frank@example.com", "auditor"}), 0);
 }
 
-TEST_F(AuthHttpTest, AuthctlListsAndRotatesKeys) {
+TEST_P(AuthHttpTest, AuthctlListsAndRotatesKeys) {
   std::string out;
   ASSERT_EQ(authctl({"keys", "list"}, "", &out), 0) << out;
   EXPECT_NE(out.find("\tES256\tactive\tyes"), std::string::npos) << out;
@@ -259,7 +314,7 @@ TEST_F(AuthHttpTest, AuthctlListsAndRotatesKeys) {
   EXPECT_NE(out.find("already pending"), std::string::npos) << out;
 }
 
-TEST_F(AuthHttpTest, SigtermFinishesInFlightLogin) {
+TEST_P(AuthHttpTest, SigtermFinishesInFlightLogin) {
   Connection c(port_, std::nullopt, 10s);
   // Headers and half the body first, so the request is in flight when SIGTERM arrives.
   const std::string body = kDemoLogin;
@@ -310,7 +365,7 @@ json claims_of(const std::string& jwt) {
 
 // This test verifies the password and refresh_token grants of the token endpoint for the
 // default public client: RFC 6749 §5.1 answers, no-store, and rotation as on /refresh.
-TEST_F(AuthHttpTest, TokenEndpointPasswordAndRefreshGrants) {
+TEST_P(AuthHttpTest, TokenEndpointPasswordAndRefreshGrants) {
   auto r =
       post("/oauth2/token",
            "grant_type=password&username=demo%40example.com&password=demo-password", oauth2::kForm);
@@ -338,7 +393,7 @@ TEST_F(AuthHttpTest, TokenEndpointPasswordAndRefreshGrants) {
 // This test verifies the client_credentials grant for a confidential client made with authctl
 // (secret from stdin, HTTP Basic or body credentials), its scopes, and that a wrong secret, an
 // unknown client and a public client are refused with the right RFC 6749 errors.
-TEST_F(AuthHttpTest, TokenEndpointClientCredentials) {
+TEST_P(AuthHttpTest, TokenEndpointClientCredentials) {
   std::string out;
   ASSERT_EQ(authctl({"client", "add", "billing", "--grants", "client_credentials", "--scopes",
                      "invoices.read,invoices.write", "--secret"},
@@ -393,7 +448,7 @@ TEST_F(AuthHttpTest, TokenEndpointClientCredentials) {
 }
 
 // This test verifies that malformed token requests get RFC 6749 §5.2 errors.
-TEST_F(AuthHttpTest, TokenEndpointRejectsMalformedRequests) {
+TEST_P(AuthHttpTest, TokenEndpointRejectsMalformedRequests) {
   auto expect = [&](const std::string& body, const std::map<std::string, std::string>& h,
                     const std::string& error) {
     auto r = post("/oauth2/token", body, h);
@@ -413,7 +468,7 @@ TEST_F(AuthHttpTest, TokenEndpointRejectsMalformedRequests) {
 // revocation: an access token revoked by jti is inactive and refused by authd's own bearer
 // routes at once, while its family goes on; a revoked refresh token ends its family; a client
 // cannot revoke another client's token; introspection needs a confidential client.
-TEST_F(AuthHttpTest, IntrospectionAndRevocation) {
+TEST_P(AuthHttpTest, IntrospectionAndRevocation) {
   ASSERT_EQ(authctl({"client", "add", "api", "--grants", "client_credentials", "--secret"},
                     "api-secret-0123456789ab\n"),
             0);
@@ -478,6 +533,10 @@ TEST_F(AuthHttpTest, IntrospectionAndRevocation) {
   EXPECT_EQ(introspect(cat)["active"], false);
   EXPECT_EQ(sessions_status(cat), 401) << "client tokens never open the user routes";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuthHttpTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         [](const auto& info) { return testing::to_string(info.param); });
 
 // This test verifies the per-client limit of the token endpoint: 429 with Retry-After once the
 // client's burst is spent, before any credential is checked.

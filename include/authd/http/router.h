@@ -42,7 +42,7 @@ struct Route {
   std::string pattern;
   Handler handler;
   Dispatch dispatch = Dispatch::kInline;
-  AsyncHandler async_handler;  ///< set for Dispatch::kAsync (then `handler` is empty)
+  AsyncHandler async_handler = nullptr;  ///< set for Dispatch::kAsync (`handler` is empty)
 };
 
 class Router {
