@@ -152,18 +152,13 @@ std::string AuthService::family_limit_key(std::string_view token) const {
 AuthResult<Client> AuthService::client(const std::string& client_id) {
   const std::string id = client_id.empty() ? std::string(kDefaultClient) : client_id;
   if (id.size() > 128) return fail(Errc::kInvalidClient, "Unknown client.");
-  const auto now = d_.clock.now_unix();
-  {
-    std::lock_guard lock(clients_mu_);
-    if (auto it = clients_.find(id); it != clients_.end() && it->second.expires_at > now)
-      return it->second.client;
-  }
+  if (auto cached = cached_client(id)) return std::move(*cached);
   auto c = d_.clients.find(id);
   if (!c) return unexpected(store_error(c.error()));
   if (!c->has_value()) return fail(Errc::kInvalidClient, "Unknown client.");
   std::lock_guard lock(clients_mu_);
   if (clients_.size() > 1000) clients_.clear();  // unknown ids are not cached; this bounds the rest
-  clients_[id] = CachedClient{**c, now + settings_.client_cache_s};
+  clients_[id] = CachedClient{**c, d_.clock.now_unix() + settings_.client_cache_s};
   return std::move(**c);
 }
 
