@@ -8,10 +8,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +24,7 @@
 
 #include "contract/backend.h"
 #include "store/postgres/connection.h"
+#include "support/event_loop.h"
 
 namespace authd::contract {
 namespace {
@@ -125,55 +122,29 @@ TEST(PostgresOpenTest, RefusedPortIsUnavailableQuickly) {
   }
 }
 
-// An event loop thread and a worker pool attached to a database, as the daemon's HTTP server
-// is.
-class AttachedLoop {
- public:
-  explicit AttachedLoop(store::Database& db) : db_(db) {
-    db_.attach_event_loops({&loop_}, [this](std::function<void()> task) {
-      boost::asio::post(workers_, std::move(task));
-    });
-    thread_ = std::thread([this] { loop_.run(); });
-  }
-  ~AttachedLoop() {
-    work_.reset();
-    thread_.join();
-    workers_.join();
-    db_.detach_event_loops();
-  }
-  void post(std::function<void()> task) { boost::asio::post(loop_, std::move(task)); }
-
-  // Rotates from the loop as the service does there: asynchronously when the store takes the
-  // call, else blocking on a worker. Waits for the answer.
-  store::StoreResult<auth::RotateResult> rotate(const RotateRequest& r, bool* async,
-                                                bool* answered_on_loop = nullptr) {
-    auto answer = std::make_shared<std::promise<store::StoreResult<auth::RotateResult>>>();
-    std::atomic<bool> on_loop{false};
-    auto done = [this, answer, &on_loop](store::StoreResult<auth::RotateResult> result) {
-      on_loop = std::this_thread::get_id() == thread_.get_id();
-      answer->set_value(std::move(result));
-    };
-    std::promise<bool> took;
-    post([&, r, done] {
-      const bool started = db_.sessions().rotate_async(r, done);
-      took.set_value(started);
-      if (!started)
-        boost::asio::post(workers_, [this, r, done] { done(db_.sessions().rotate(r)); });
-    });
-    *async = took.get_future().get();
-    auto result = answer->get_future().get();
-    if (answered_on_loop != nullptr) *answered_on_loop = on_loop;
-    return result;
-  }
-
- private:
-  store::Database& db_;
-  boost::asio::io_context loop_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(loop_);
-  boost::asio::thread_pool workers_{2};
-  std::thread thread_;
-};
+// Rotates from `loop` as the service does there: asynchronously when the store takes the
+// call, else blocking on a worker. Waits for the answer; `async` says which it was.
+store::StoreResult<auth::RotateResult> rotate_from_loop(testing::AttachedEventLoop& loop,
+                                                        store::Database& db, const RotateRequest& r,
+                                                        bool* async,
+                                                        bool* answered_on_loop = nullptr) {
+  auto answer = std::make_shared<std::promise<store::StoreResult<auth::RotateResult>>>();
+  std::atomic<bool> on_loop{false};
+  auto done = [&loop, answer, &on_loop](store::StoreResult<auth::RotateResult> result) {
+    on_loop = loop.on_loop_thread();
+    answer->set_value(std::move(result));
+  };
+  std::promise<bool> took;
+  loop.post([&, r, done] {
+    const bool started = db.sessions().rotate_async(r, done);
+    took.set_value(started);
+    if (!started) loop.offload()([&db, r, done] { done(db.sessions().rotate(r)); });
+  });
+  *async = took.get_future().get();
+  auto result = answer->get_future().get();
+  if (answered_on_loop != nullptr) *answered_on_loop = on_loop;
+  return result;
+}
 
 class PostgresTest : public ::testing::Test {
  protected:
@@ -250,6 +221,21 @@ class PostgresTest : public ::testing::Test {
     auto r = db.sessions().create(s, {first_hash, kT0});
     EXPECT_TRUE(r) << r.error();
     return s.id;
+  }
+
+  // A pool of one connection, already prepared by one rotation of a new family whose live
+  // token's hash is left in `current`: every later call reuses that warm connection.
+  DatabasePtr open_warm_chain(std::string& current) {
+    store::PostgresOptions o = pg_->options();
+    o.pool_size = 1;
+    DatabasePtr db = open_migrated(o);
+    if (!db) return db;
+    const std::string first = new_hash();
+    new_family(*db, first);
+    current = new_hash();
+    auto r = db->sessions().rotate({first, current, kT0 + 1, 10, 3600});
+    EXPECT_TRUE(r && r->outcome == RotateOutcome::kRotated);
+    return db;
   }
 
   std::unique_ptr<PgTestDatabase> pg_;
@@ -424,15 +410,9 @@ TEST_F(PostgresTest, ReconnectsAfterConnectionsAreTerminated) {
 // authd_rotate_refresh(), whatever the outcome. (The first use on a connection also prepares
 // it: one more round trip per connection lifetime.)
 TEST_F(PostgresTest, RotationIsOneRoundTrip) {
-  store::PostgresOptions o = pg_->options();
-  o.pool_size = 1;  // every call reuses the same, already-prepared connection
-  DatabasePtr db = open_migrated(o);
+  std::string current;
+  DatabasePtr db = open_warm_chain(current);
   ASSERT_TRUE(db);
-  std::string current = new_hash();
-  new_family(*db, current);
-  const std::string warm = new_hash();
-  ASSERT_TRUE(db->sessions().rotate({current, warm, kT0 + 1, 10, 3600}));
-  current = warm;
 
   const std::uint64_t before = store::postgres::round_trips();
   constexpr int kRotations = 20;
@@ -581,11 +561,11 @@ TEST_F(PostgresTest, ConnectionKilledMidAsyncRotation) {
   o.pool_size = 4;
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);
-  AttachedLoop loop(*db);
+  testing::AttachedEventLoop loop(*db, 2);
   int async = 0;
   rotate_chain_while_killing(*db, o, [&](const RotateRequest& r) {
     bool took_async = false;
-    auto result = loop.rotate(r, &took_async);
+    auto result = rotate_from_loop(loop, *db, r, &took_async);
     async += took_async ? 1 : 0;
     return result;
   });
@@ -596,16 +576,10 @@ TEST_F(PostgresTest, ConnectionKilledMidAsyncRotation) {
 // On a warm connection an asynchronous rotation is one round trip too, answered on the loop
 // thread; off the loop threads the store declines (the caller then blocks on a worker).
 TEST_F(PostgresTest, AsyncRotationIsOneRoundTripOnTheLoop) {
-  store::PostgresOptions o = pg_->options();
-  o.pool_size = 1;
-  DatabasePtr db = open_migrated(o);
+  std::string current;
+  DatabasePtr db = open_warm_chain(current);
   ASSERT_TRUE(db);
-  std::string current = new_hash();
-  new_family(*db, current);
-  const std::string warm = new_hash();
-  ASSERT_TRUE(db->sessions().rotate({current, warm, kT0 + 1, 10, 3600}));
-  current = warm;
-  AttachedLoop loop(*db);
+  testing::AttachedEventLoop loop(*db, 2);
   EXPECT_FALSE(db->sessions().rotate_async({current, new_hash(), kT0 + 2, 10, 3600},
                                            [](auto) { ADD_FAILURE() << "must not run"; }));
 
@@ -614,11 +588,12 @@ TEST_F(PostgresTest, AsyncRotationIsOneRoundTripOnTheLoop) {
   for (int i = 0; i < kRotations; ++i) {
     const std::string next = new_hash();
     bool async = false, on_loop = false;
-    auto r = loop.rotate({current, next, kT0 + 2 + i, 10, 3600}, &async, &on_loop);
+    auto r = rotate_from_loop(loop, *db, {current, next, kT0 + 2 + i, 10, 3600}, &async, &on_loop);
     ASSERT_TRUE(r) << r.error();
     ASSERT_EQ(r->outcome, RotateOutcome::kRotated);
     EXPECT_TRUE(async && on_loop);
-    auto replay = loop.rotate({current, next, kT0 + 2 + i, 10, 3600}, &async, &on_loop);
+    auto replay =
+        rotate_from_loop(loop, *db, {current, next, kT0 + 2 + i, 10, 3600}, &async, &on_loop);
     ASSERT_TRUE(replay) << replay.error();
     ASSERT_EQ(replay->outcome, RotateOutcome::kGraceReplay);
     EXPECT_EQ(replay->generation, r->generation);
@@ -641,7 +616,7 @@ TEST_F(PostgresTest, AsyncRotationsQueueBehindABusyPool) {
     new_family(*db, firsts.back());
   }
   const std::string shared_next = new_hash();
-  AttachedLoop loop(*db);
+  testing::AttachedEventLoop loop(*db, 2);
   std::mutex mu;
   std::vector<store::StoreResult<auth::RotateResult>> families, same_token;
   std::latch finished(50);

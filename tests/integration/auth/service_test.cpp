@@ -6,10 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <future>
 #include <set>
 #include <thread>
@@ -20,6 +16,7 @@
 #include "authd/jose/jws.h"
 #include "authd/keys/key_ring.h"
 #include "support/backends.h"
+#include "support/event_loop.h"
 
 namespace authd::auth {
 namespace {
@@ -76,35 +73,6 @@ void PrintTo(const Mode& m, std::ostream* os) {
   *os << testing::to_string(m.backend) << (m.event_loop ? " from an event loop" : "");
 }
 
-// An event loop on its own thread plus a worker pool, attached to the database as the
-// daemon's HTTP server is.
-class EventLoop {
- public:
-  explicit EventLoop(store::Database& db) : db_(db) {
-    db_.attach_event_loops({&loop_}, offload());
-    thread_ = std::thread([this] { loop_.run(); });
-  }
-  ~EventLoop() {
-    work_.reset();
-    thread_.join();
-    workers_.join();
-    db_.detach_event_loops();
-  }
-  std::function<void(std::function<void()>)> offload() {
-    return [this](std::function<void()> task) { boost::asio::post(workers_, std::move(task)); };
-  }
-  void post(std::function<void()> task) { boost::asio::post(loop_, std::move(task)); }
-  bool on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
-
- private:
-  store::Database& db_;
-  boost::asio::io_context loop_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(loop_);
-  boost::asio::thread_pool workers_{4};
-  std::thread thread_;
-};
-
 class AuthServiceTest : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override {
@@ -131,7 +99,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
                            *hasher_,
                            &events_};
     if (GetParam().event_loop) {
-      loop_ = std::make_unique<EventLoop>(tdb_->db());
+      loop_ = std::make_unique<testing::AttachedEventLoop>(tdb_->db(), 4);
       deps.offload = loop_->offload();
     }
     service_ = std::make_unique<AuthService>(deps, settings_);
@@ -181,7 +149,8 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
   std::unique_ptr<RingKeys> ring_keys_;
   std::unique_ptr<crypto::KeyedHasher> hasher_;
   std::unique_ptr<AuthService> service_;
-  std::unique_ptr<EventLoop> loop_;  // after service_: destroyed first, joining its threads
+  std::unique_ptr<testing::AttachedEventLoop>
+      loop_;  // after service_: destroyed first, joining its threads
   std::atomic<int> answered_on_loop_{0}, refused_on_loop_{0};
   std::string user_id_;
 };
