@@ -80,11 +80,13 @@ class MetricsEvents final : public auth::Events {
   obs::Counter& revocations_;
 };
 
-/// Background store work off the I/O and Redis threads: deletes long-dead sessions every few
-/// minutes and runs posted tasks (revocation re-sync after a Redis reconnect).
+/// Background store work off the I/O and Redis threads: deletes long-dead sessions every
+/// `interval` and runs posted tasks (revocation re-sync after a Redis reconnect).
 class Janitor {
  public:
-  Janitor(auth::SessionStore& sessions, const Clock& clock) : sessions_(sessions), clock_(clock) {
+  Janitor(auth::SessionStore& sessions, const Clock& clock, std::chrono::milliseconds interval,
+          std::chrono::milliseconds retention)
+      : sessions_(sessions), clock_(clock), interval_(interval), retention_(retention) {
     thread_ = std::thread([this] { run(); });
   }
   void post(std::function<void()> task) {
@@ -104,9 +106,11 @@ class Janitor {
   }
 
  private:
+  static constexpr std::size_t kPurgeBatch = 1000;
+
   void run() {
     std::unique_lock lock(mu_);
-    auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    auto next_purge = std::chrono::steady_clock::now() + interval_;
     while (!stop_) {
       cv_.wait_until(lock, next_purge, [this] { return stop_ || !tasks_.empty(); });
       if (stop_) break;
@@ -118,17 +122,35 @@ class Janitor {
         lock.lock();
         continue;
       }
-      next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+      next_purge = std::chrono::steady_clock::now() + interval_;
       lock.unlock();
-      // Keep revoked/expired families a day for audit and for reuse answers, then delete.
-      auto n = sessions_.purge(clock_.now_unix() - 86400, 1000);
-      if (n && *n > 0) log::info("sessions.purged", {{"count", *n}});
-      if (!n) log::warn("sessions.purge_failed", {{"reason", n.error().message}});
+      purge();
       lock.lock();
     }
   }
+
+  // Batches until caught up, so a backlog larger than one batch clears in one run; each batch
+  // is its own short statement, and a stop request ends the run between batches.
+  void purge() {
+    const std::int64_t cutoff =
+        clock_.now_unix() - std::chrono::duration_cast<std::chrono::seconds>(retention_).count();
+    std::size_t total = 0;
+    while (true) {
+      auto n = sessions_.purge(cutoff, kPurgeBatch);
+      if (!n) {
+        log::warn("sessions.purge_failed", {{"reason", n.error().message}});
+        break;
+      }
+      total += *n;
+      std::lock_guard lock(mu_);
+      if (*n < kPurgeBatch || stop_) break;
+    }
+    if (total > 0) log::info("sessions.purged", {{"count", total}});
+  }
+
   auth::SessionStore& sessions_;
   const Clock& clock_;
+  const std::chrono::milliseconds interval_, retention_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -426,7 +448,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     admin = *a;
   }
   server.handle_signals();
-  Janitor janitor((*db)->sessions(), clock);
+  Janitor janitor((*db)->sessions(), clock, cfg.store.purge_interval, cfg.store.purge_retention);
   auto& redis_up =
       metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.")
           .get();

@@ -258,6 +258,13 @@ const std::vector<Field>& fields() {
         duration(M(100), M(60000), [](Config& c, M v) { c.store.connect_timeout = v; }));
     add("store.statement_timeout", "5s", "", "Server-side limit on one statement.",
         duration(M(100), M(600000), [](Config& c, M v) { c.store.statement_timeout = v; }));
+    add("store.purge_interval", "5m", "",
+        "How often each replica deletes families past their retention.",
+        duration(M(1000), M(86400000), [](Config& c, M v) { c.store.purge_interval = v; }));
+    add("store.purge_retention", "1d", "",
+        "How long a revoked or expired family is kept (audit; a replay is still reuse) before "
+        "it is deleted.",
+        duration(M(0), M(365LL * 86400000), [](Config& c, M v) { c.store.purge_retention = v; }));
     add("store.sqlite_path", "", "", "SQLite file; empty means <data_dir>/authd.db.",
         text([](Config& c, const std::string& v) { c.store.sqlite_path = v; }));
     add("store.auto_migrate", "false", "true",

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "authd/core/base64url.h"
+#include "authd/core/clock.h"
 #include "support/backends.h"
 #include "support/http_client.h"
 #include "support/process.h"
@@ -537,6 +538,62 @@ TEST_P(AuthHttpTest, IntrospectionAndRevocation) {
 INSTANTIATE_TEST_SUITE_P(Backends, AuthHttpTest,
                          ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
                          [](const auto& info) { return testing::to_string(info.param); });
+
+// The janitor of a running authd deletes families dead longer than store.purge_retention every
+// store.purge_interval, in batches until caught up (here more than one batch in one run), and
+// leaves live families alone.
+TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
+  testing::TestDatabase pg(testing::Backend::kPostgres);
+  ASSERT_TRUE(pg.ok()) << pg.error();
+  store::Database& db = pg.db();
+  SystemRandom random;
+  const std::int64_t now = SystemClock().now_unix();
+  auth::User u;
+  u.id = make_uuid_v4(random);
+  u.email = "janitor@example.com";
+  u.password_hash = "unused";
+  u.created_at = u.updated_at = now;
+  ASSERT_TRUE(db.users().create(u));
+  auto family = [&](std::int64_t expires_at) {
+    auth::Session s;
+    s.id = make_uuid_v4(random);
+    s.user_id = u.id;
+    s.client_id = "authd";
+    s.created_at = s.last_used_at = now - 100;
+    s.absolute_expires_at = s.idle_expires_at = expires_at;
+    EXPECT_TRUE(db.sessions().create(s, {random.bytes(32), now - 100}));
+    return s.id;
+  };
+  constexpr int kDead = 1100;  // the janitor deletes 1000 per statement
+  std::string dead_id;
+  for (int i = 0; i < kDead; ++i) dead_id = family(now - 10);
+  const std::string live_id = family(now + 86400);
+
+  TempDir dir;
+  ASSERT_EQ(std::system(("cd " + dir.path() +
+                         " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
+                         " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
+                            .c_str()),
+            0);
+  Process p(testing::authd_binary(), {"--listen", "127.0.0.1:0"},
+            {{"AUTHD_STORE_URL", pg.location()},
+             {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
+             {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
+             {"AUTHD_SERVER_ADMIN_LISTEN", "shared"},
+             {"AUTHD_STORE_PURGE_INTERVAL", "1s"},
+             {"AUTHD_STORE_PURGE_RETENTION", "0s"},
+             {"AUTHD_LOG_FORMAT", "json"}});
+  ASSERT_TRUE(p.wait_for_port("public")) << p.stdout_text() << p.stderr_text();
+  ASSERT_TRUE(p.wait_for_output("sessions.purged", 10s)) << p.stdout_text();
+  EXPECT_NE(p.stdout_text().find("\"count\":" + std::to_string(kDead)), std::string::npos)
+      << "one run clears the whole backlog: " << p.stdout_text();
+  auto dead = db.sessions().find(dead_id);
+  ASSERT_TRUE(dead) << dead.error().message;
+  EXPECT_FALSE(dead->has_value());
+  auto live = db.sessions().find(live_id);
+  ASSERT_TRUE(live) << live.error().message;
+  EXPECT_TRUE(live->has_value());
+}
 
 // This test verifies the per-client limit of the token endpoint: 429 with Retry-After once the
 // client's burst is spent, before any credential is checked.

@@ -64,8 +64,10 @@ struct StoreConfig {
   int pool_size = 16;
   Millis connect_timeout{3000};
   Millis statement_timeout{5000};
-  std::string sqlite_path;    ///< dev store file; default <data_dir>/authd.db
-  bool auto_migrate = false;  ///< apply migrations at start-up (dev); else `authd migrate`
+  Millis purge_interval{300000};     ///< how often dead families are deleted
+  Millis purge_retention{86400000};  ///< how long a dead family is kept (audit, reuse answers)
+  std::string sqlite_path;           ///< dev store file; default <data_dir>/authd.db
+  bool auto_migrate = false;         ///< apply migrations at start-up (dev); else `authd migrate`
 };
 
 struct AuthConfig {
