@@ -226,7 +226,9 @@ class PostgresTest : public ::testing::Test {
   // A pool of one connection, already prepared by one rotation of a new family whose live
   // token's hash is left in `current`: every later call reuses that warm connection.
   DatabasePtr open_warm_chain(std::string& current) {
-    store::PostgresOptions o = pg_->options();
+    return open_warm_chain(current, pg_->options());
+  }
+  DatabasePtr open_warm_chain(std::string& current, store::PostgresOptions o) {
     o.pool_size = 1;
     DatabasePtr db = open_migrated(o);
     if (!db) return db;
@@ -356,6 +358,35 @@ TEST_F(PostgresTest, StatementTimeoutBoundsABlockedCall) {
   EXPECT_LT(took, 3000);
   auto again = db->users().find_by_email("a@example.com");
   EXPECT_TRUE(again) << again.error();
+}
+
+// The same from an event loop: a rotation stuck behind a lock fails at the statement timeout,
+// and is not retried on a new connection (a timeout says nothing about the connection): one
+// round trip, then the loop's next rotation works.
+TEST_F(PostgresTest, StatementTimeoutEndsAnAsyncRotationWithoutRetry) {
+  store::PostgresOptions o = pg_->options();
+  o.statement_timeout_ms = 300;
+  std::string current;
+  DatabasePtr db = open_warm_chain(current, o);
+  ASSERT_TRUE(db);
+  testing::AttachedEventLoop loop(*db, 2);
+  ASSERT_EQ(pg_->exec("BEGIN; LOCK TABLE refresh_tokens IN ACCESS EXCLUSIVE MODE"), "");
+  const std::uint64_t before = store::postgres::round_trips();
+  bool async = false;
+  const auto start = steady_clock::now();
+  auto r = rotate_from_loop(loop, *db, {current, new_hash(), kT0 + 2, 10, 3600}, &async);
+  const auto took = elapsed_ms(start);
+  const std::uint64_t trips = store::postgres::round_trips() - before;
+  ASSERT_EQ(pg_->exec("ROLLBACK"), "");
+  EXPECT_TRUE(async);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable) << r.error();
+  EXPECT_NE(r.error().message.find("57014"), std::string::npos) << r.error();
+  EXPECT_LT(took, 3000);
+  EXPECT_EQ(trips, 1u) << "no retry after a statement timeout";
+  auto next = rotate_from_loop(loop, *db, {current, new_hash(), kT0 + 3, 10, 3600}, &async);
+  ASSERT_TRUE(next) << next.error();
+  EXPECT_EQ(next->outcome, RotateOutcome::kRotated);
 }
 
 // Every connection busy: a call waits acquire_timeout, then fails with kUnavailable.

@@ -72,7 +72,9 @@ void Lane::wait(const std::shared_ptr<Slot>& slot) {
 
 void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> result) {
   Connection& conn = *slot->lease;
-  const bool connection_failed = !result && (conn.stale() || conn.broken());
+  // As in the blocking path: only a failure of the connection itself (not a statement timeout
+  // or a resource error) makes a retry on a new connection worth it.
+  const bool connection_failed = !result && conn.stale();
   Done done = std::move(slot->done);
   const auto now = std::chrono::steady_clock::now();
   std::vector<Pending> expired;
