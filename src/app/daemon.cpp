@@ -31,8 +31,8 @@ constexpr const char* kDemoPassword = "demo-password";
 class RingKeys final : public auth::TokenKeys {
  public:
   explicit RingKeys(keys::KeyRing& ring) : ring_(ring) {}
-  Result<std::string, std::string> sign(const nlohmann::json& claims) override {
-    auto t = ring_.sign(claims);
+  Result<std::string, std::string> sign(std::string_view claims_json) override {
+    auto t = ring_.sign_claims_json(claims_json);
     if (!t) return unexpected(t.error().message);
     return std::move(*t);
   }

@@ -204,7 +204,9 @@ AuthResult<TokenPair> AuthService::client_credentials(const Client& c, const std
     }
   }
   const auto now = d_.clock.now_unix();
-  auto token = d_.keys.sign(access_claims(c.id, c.id, granted, now));
+  auto claims = access_claims(c.id, c.id, granted, now);
+  if (!claims.ok()) return fail(Errc::kInternal, "A stored claim is not valid UTF-8.");
+  auto token = d_.keys.sign(claims.finish());
   if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
   TokenPair p;
   p.access_token = std::move(*token);
@@ -290,28 +292,30 @@ AuthResult<TokenPair> AuthService::login(const LoginRequest& req) {
   return issue(*user, s, refresh, now);
 }
 
-nlohmann::json AuthService::access_claims(const std::string& sub, const std::string& client_id,
-                                          const std::string& scope, std::int64_t now) {
-  return {
-      {"iss", settings_.issuer},
-      {"sub", sub},
-      {"aud", settings_.audience},
-      {"iat", now},
-      {"nbf", now},
-      {"exp", now + settings_.access_ttl_s},
-      {"jti", make_uuid_v4(d_.random)},
-      {"client_id", client_id},
-      {"scope", scope},
-  };
+json::ObjectWriter AuthService::access_claims(const std::string& sub, const std::string& client_id,
+                                              const std::string& scope, std::int64_t now) {
+  json::ObjectWriter claims(512);
+  claims.str("iss", settings_.issuer)
+      .str("sub", sub)
+      .str("aud", settings_.audience)
+      .num("iat", now)
+      .num("nbf", now)
+      .num("exp", now + settings_.access_ttl_s)
+      .str("jti", make_uuid_v4(d_.random))
+      .str("client_id", client_id)
+      .str("scope", scope);
+  return claims;
 }
 
 AuthResult<TokenPair> AuthService::issue(const User& user, const Session& session,
                                          const std::string& refresh, std::int64_t now) {
-  nlohmann::json claims = access_claims(user.id, session.client_id, "openid offline_access", now);
-  claims["sid"] = session.id;
-  if (!user.roles.empty()) claims["roles"] = user.roles;
-  if (!user.tenant_id.empty()) claims["tenant_id"] = user.tenant_id;
-  auto token = d_.keys.sign(claims);
+  json::ObjectWriter claims =
+      access_claims(user.id, session.client_id, "openid offline_access", now);
+  claims.str("sid", session.id);
+  if (!user.roles.empty()) claims.str_array("roles", user.roles);
+  if (!user.tenant_id.empty()) claims.str("tenant_id", user.tenant_id);
+  if (!claims.ok()) return fail(Errc::kInternal, "A stored claim is not valid UTF-8.");
+  auto token = d_.keys.sign(claims.finish());
   if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
   TokenPair p;
   p.access_token = std::move(*token);

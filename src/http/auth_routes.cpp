@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "authd/core/json_writer.h"
 #include "authd/http/form.h"
 
 namespace authd::http {
@@ -86,13 +87,15 @@ std::optional<std::string> bearer(const Request& req) {
 }
 
 Response token_response(const auth::TokenPair& t, bool include_refresh) {
-  json j = {{"access_token", t.access_token},
-            {"token_type", "Bearer"},
-            {"expires_in", t.expires_in},
-            {"refresh_expires_in", t.refresh_expires_in},
-            {"scope", t.scope}};
-  if (include_refresh) j["refresh_token"] = t.refresh_token;
-  auto r = Response::json(200, j.dump());
+  // Built without a DOM: this is the body of every /login and /refresh.
+  authd::json::ObjectWriter j(t.access_token.size() + t.refresh_token.size() + 160);
+  j.str("access_token", t.access_token)
+      .str("token_type", "Bearer")
+      .num("expires_in", t.expires_in)
+      .num("refresh_expires_in", t.refresh_expires_in)
+      .str("scope", t.scope);
+  if (include_refresh) j.str("refresh_token", t.refresh_token);
+  auto r = Response::json(200, j.finish());
   r.set_header("Pragma", "no-cache");
   return r;
 }

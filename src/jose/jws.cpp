@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "authd/core/base64url.h"
+#include "authd/core/json_writer.h"
 #include "jose/ecdsa_der.h"
 #include "jose/key_native.h"
 #include "jose/openssl_util.h"
@@ -281,18 +282,26 @@ Result<std::string, Errc> sign_jws(const Key& key, std::string_view payload,
 
 Result<std::string, Errc> sign(const Key& key, const nlohmann::json& claims, std::string_view typ) {
   if (!claims.is_object()) return unexpected(Errc::BadClaims);
-  if (!key.has_private()) return unexpected(Errc::NoPrivateKey);
-  json header = {{"alg", to_string(key.alg())}, {"kid", key.kid()}};
-  if (!typ.empty()) header["typ"] = typ;
-  std::string header_text;
   std::string payload;
   try {
-    header_text = header.dump();
     payload = claims.dump();
   } catch (const json::exception&) {
     return unexpected(Errc::BadClaims);  // dump() throws on invalid UTF-8
   }
-  return assemble(key, header_text, payload);
+  return sign_claims(key, payload, typ);
+}
+
+Result<std::string, Errc> sign_claims(const Key& key, std::string_view claims_json,
+                                      std::string_view typ) {
+  if (claims_json.size() < 2 || claims_json.front() != '{' || claims_json.back() != '}') {
+    return unexpected(Errc::BadClaims);
+  }
+  if (!key.has_private()) return unexpected(Errc::NoPrivateKey);
+  authd::json::ObjectWriter header(64);
+  header.str("alg", to_string(key.alg())).str("kid", key.kid());
+  if (!typ.empty()) header.str("typ", typ);
+  if (!header.ok()) return unexpected(Errc::BadClaims);
+  return assemble(key, header.finish(), claims_json);
 }
 
 Result<VerifiedJws, Errc> verify_jws(std::string_view token, const KeyLookup& keys,

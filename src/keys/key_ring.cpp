@@ -199,9 +199,18 @@ Result<jose::KeyPtr, Error> KeyRing::signing_key() const {
 }
 
 Result<std::string, Error> KeyRing::sign(const nlohmann::json& claims) const {
+  std::string text;  // stays empty, which sign_claims refuses as BadClaims, for a non-object
+  try {
+    if (claims.is_object()) text = claims.dump();
+  } catch (const nlohmann::json::exception&) {  // invalid UTF-8
+  }
+  return sign_claims_json(text);
+}
+
+Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_json) const {
   auto key = signing_key();
   if (!key) return unexpected(key.error());
-  auto token = jose::sign(**key, claims, "at+jwt");
+  auto token = jose::sign_claims(**key, claims_json, "at+jwt");
   if (!token) {
     return fail(Errc::kSignFailed, "signing with key " + (*key)->kid() +
                                        " failed: " + std::string(jose::to_string(token.error())));

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <semaphore>
 #include <string>
@@ -22,6 +23,7 @@
 #include "authd/auth/token_keys.h"
 #include "authd/auth/user_store.h"
 #include "authd/core/clock.h"
+#include "authd/core/json_writer.h"
 #include "authd/crypto/keyed_hash.h"
 #include "authd/crypto/password.h"
 
@@ -215,8 +217,8 @@ class AuthService {
   std::optional<Error> limit(const std::string& key, const Limit& l);
   void announce_revoked(const std::string& session_id, std::int64_t now);
   /// The RFC 9068 claims every access token carries (a fresh jti each call).
-  nlohmann::json access_claims(const std::string& sub, const std::string& client_id,
-                               const std::string& scope, std::int64_t now);
+  json::ObjectWriter access_claims(const std::string& sub, const std::string& client_id,
+                                   const std::string& scope, std::int64_t now);
   /// Strict verification plus the revocation checks of the family (if any) and the jti.
   AuthResult<nlohmann::json> verify_access_token(std::string_view token);
 

@@ -2,7 +2,6 @@
 // What auth needs from the key ring: sign access tokens, find verification keys.
 // Implemented by an adapter over keys::KeyRing in the composition root.
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -14,8 +13,9 @@ namespace authd::auth {
 class TokenKeys {
  public:
   virtual ~TokenKeys() = default;
-  /// Signs claims as an at+jwt with the currently active key. Error text is safe to log.
-  virtual Result<std::string, std::string> sign(const nlohmann::json& claims) = 0;
+  /// Signs `claims_json` (one compact JSON object) as an at+jwt with the currently active key.
+  /// Error text is safe to log.
+  virtual Result<std::string, std::string> sign(std::string_view claims_json) = 0;
   /// A published key by kid, or nullptr.
   virtual jose::KeyPtr find(std::string_view kid) = 0;
 };

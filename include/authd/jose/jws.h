@@ -68,6 +68,13 @@ struct Verified {
 Result<std::string, Errc> sign(const Key& key, const nlohmann::json& claims,
                                std::string_view typ = "at+jwt");
 
+/// As sign(), for claims already serialised as one compact JSON object (json::ObjectWriter
+/// writes them without a DOM): the text is signed as given.
+/// @return Errc::BadClaims if the text is not delimited as an object, Errc::NoPrivateKey,
+///         Errc::SignFailed.
+Result<std::string, Errc> sign_claims(const Key& key, std::string_view claims_json,
+                                      std::string_view typ = "at+jwt");
+
 /// Signs arbitrary payload bytes. The protected header is `header` plus "alg" from the key;
 /// nothing else is added (no kid), so RFC examples can be reproduced byte for byte.
 /// @return Errc::AlgKeyMismatch if `header` names another alg, Errc::BadHeaderJson if it is

@@ -36,8 +36,8 @@ class FakeClock final : public Clock {
 class RingKeys final : public TokenKeys {
  public:
   explicit RingKeys(keys::KeyRing& r) : ring_(r) {}
-  Result<std::string, std::string> sign(const nlohmann::json& c) override {
-    auto t = ring_.sign(c);
+  Result<std::string, std::string> sign(std::string_view claims_json) override {
+    auto t = ring_.sign_claims_json(claims_json);
     if (!t) return unexpected(t.error().message);
     return *t;
   }

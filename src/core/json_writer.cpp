@@ -1,0 +1,142 @@
+#include "authd/core/json_writer.h"
+
+#include <charconv>
+
+namespace authd::json {
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629 §4: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 if it is not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const auto cont = [&](std::size_t k) { return (b(k) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  const std::size_t left = s.size() - i;
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && b(1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b(1) > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool append_quoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t mark = out.size();
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending run of bytes that need no escaping
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence(s, i);
+      if (n == 0) {
+        out.resize(mark);
+        return false;
+      }
+      i += n;
+      continue;
+    }
+    out.append(s.substr(run, i - run));
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+    run = ++i;
+  }
+  out.append(s.substr(run));
+  out.push_back('"');
+  return true;
+}
+
+ObjectWriter::ObjectWriter(std::size_t reserve) {
+  out_.reserve(reserve);
+  out_.push_back('{');
+}
+
+void ObjectWriter::key(std::string_view k) {
+  if (out_.size() > 1) out_.push_back(',');
+  quoted(k);
+  out_.push_back(':');
+}
+
+void ObjectWriter::quoted(std::string_view s) {
+  if (!append_quoted(out_, s)) ok_ = false;
+}
+
+ObjectWriter& ObjectWriter::str(std::string_view k, std::string_view value) {
+  key(k);
+  quoted(value);
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::num(std::string_view k, std::int64_t value) {
+  key(k);
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out_.append(buf, r.ptr);
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::boolean(std::string_view k, bool value) {
+  key(k);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::str_array(std::string_view k, const std::vector<std::string>& values) {
+  key(k);
+  out_.push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out_.push_back(',');
+    quoted(values[i]);
+  }
+  out_.push_back(']');
+  return *this;
+}
+
+std::string ObjectWriter::finish() {
+  out_.push_back('}');
+  std::string done = std::move(out_);
+  out_.assign(1, '{');
+  return done;
+}
+
+}  // namespace authd::json
