@@ -136,6 +136,7 @@ std::string ObjectWriter::finish() {
   out_.push_back('}');
   std::string done = std::move(out_);
   out_.assign(1, '{');
+  ok_ = true;
   return done;
 }
 

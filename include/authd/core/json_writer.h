@@ -22,7 +22,7 @@ class ObjectWriter {
   /// False once any key or value was not valid UTF-8; finish() then must not be used.
   bool ok() const { return ok_; }
 
-  /// The object, closed. The writer is empty afterwards.
+  /// The object, closed. The writer starts a new, empty object afterwards.
   std::string finish();
 
  private:
