@@ -175,6 +175,25 @@ TEST_P(AuthServiceTest, LoginIssuesVerifiableAccessTokenAndOpaqueRefreshToken) {
   EXPECT_EQ(p->session_id, t.session_id);
 }
 
+TEST_P(AuthServiceTest, RolesAndTenantNeedingJsonEscapesReachTheTokenIntact) {
+  User u;
+  u.id = make_uuid_v4(random_);
+  u.email = "bob@example.com";
+  u.password_hash = *crypto::hash_password(kPassword, kFastParams);
+  u.roles = {"ops \"night\"", "back\\slash", "caf\xC3\xA9 \xF0\x9F\x94\x91"};
+  u.tenant_id = "tenant/\t1";
+  u.created_at = u.updated_at = clock_.now_unix();
+  ASSERT_TRUE(tdb_->db().users().create(u));
+  auto t = login("bob@example.com");
+  jose::VerifyOptions opts;
+  opts.issuer = "https://auth.test";
+  opts.audience = "authd";
+  auto v = jose::verify(t.access_token, ring_->lookup(), clock_.now_unix(), opts);
+  ASSERT_TRUE(v) << jose::to_string(v.error());
+  EXPECT_EQ(v->claims["roles"], nlohmann::json(u.roles));
+  EXPECT_EQ(v->claims["tenant_id"], u.tenant_id);
+}
+
 TEST_P(AuthServiceTest, EmailIsCaseAndSpaceInsensitive) {
   auto r = service_->login(LoginRequest{"  Alice@Example.COM ", kPassword, "", "", ""});
   EXPECT_TRUE(r);
