@@ -11,6 +11,11 @@ namespace authd::auth {
 namespace {
 
 constexpr std::string_view kDefaultClient = "authd";
+
+// One answer for every token that is not a live one, so none reveals more than another.
+Unexpected<Error> invalid_refresh_token() {
+  return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+}
 // Domain separation: the stored hash and the successor derivation never collide.
 constexpr std::string_view kHashContext = "authd.refresh_token.hash.v1";
 constexpr std::string_view kSuccessorContext = "authd.refresh_token.successor.v1";
@@ -94,6 +99,10 @@ std::optional<Error> AuthService::limit(const std::string& key, const Limit& l) 
   if (!limiter) return std::nullopt;
   const Decision d = limiter->check(key, l);
   if (d.allowed) return std::nullopt;
+  return limit_error(d, l);
+}
+
+Error AuthService::limit_error(const Decision& d, const Limit& l) {
   Error e{Errc::kRateLimited, "Too many requests; retry later."};
   e.retry_after_s = std::max<long>(1, static_cast<long>((d.retry_after_ms + 999) / 1000));
   e.limit = static_cast<long>(d.limit);
@@ -330,13 +339,18 @@ AuthResult<TokenPair> AuthService::issue(const User& user, const Session& sessio
 }
 
 AuthResult<AuthService::RefreshPlan> AuthService::plan_refresh(const RefreshRequest& req,
-                                                               const Client* known) {
+                                                               const Client* known,
+                                                               bool limits_checked) {
+  const bool limited = !limits_checked && d_.refresh_limiter != nullptr;
   if (req.refresh_token.empty()) return fail(Errc::kInvalidRequest, "refresh_token is required.");
-  if (auto e = limit("refresh:ip:" + req.ip, settings_.refresh_per_ip)) return unexpected(*e);
-  if (!looks_like_refresh_token(req.refresh_token))
-    return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
-  if (auto e = limit(family_limit_key(req.refresh_token), settings_.refresh_per_family))
-    return unexpected(*e);
+  if (limited) {
+    if (auto e = limit("refresh:ip:" + req.ip, settings_.refresh_per_ip)) return unexpected(*e);
+  }
+  if (!looks_like_refresh_token(req.refresh_token)) return invalid_refresh_token();
+  if (limited) {
+    if (auto e = limit(family_limit_key(req.refresh_token), settings_.refresh_per_family))
+      return unexpected(*e);
+  }
   RefreshPlan plan;
   if (known != nullptr) {
     plan.client = *known;
@@ -373,16 +387,56 @@ std::optional<Client> AuthService::cached_client(const std::string& client_id) {
   return std::nullopt;
 }
 
-bool AuthService::refresh_async(const RefreshRequest& req, RefreshDone done) {
+bool AuthService::refresh_async(const RefreshRequest& req, RefreshDone done, Resume resume) {
   if (!d_.offload) return false;
-  if (d_.refresh_limiter != nullptr && d_.refresh_limiter->blocks()) return false;
+  RateLimiter* limiter = d_.refresh_limiter;
+  const bool remote_limits = limiter != nullptr && limiter->blocks();
+  if (remote_limits && (!resume || !limiter->checks_async())) return false;
   auto client = cached_client(req.client_id);
   if (!client) return false;
-  auto plan = plan_refresh(req, &*client);
-  if (!plan) {
-    done(unexpected(plan.error()));
-    return true;
+  if (remote_limits) {
+    refresh_with_async_limits(req, std::move(*client), std::move(done), std::move(resume));
+  } else {
+    start_rotation(plan_refresh(req, &*client), std::move(done));
   }
+  return true;
+}
+
+void AuthService::refresh_with_async_limits(RefreshRequest req, Client client, RefreshDone done,
+                                            Resume resume) {
+  if (req.refresh_token.empty())
+    return done(fail(Errc::kInvalidRequest, "refresh_token is required."));
+  struct State {
+    RefreshRequest req;
+    Client client;
+    RefreshDone done;
+    Resume resume;
+  };
+  auto st = std::make_shared<State>(
+      State{std::move(req), std::move(client), std::move(done), std::move(resume)});
+  RateLimiter& limiter = *d_.refresh_limiter;
+  // In the order plan_refresh() applies them: the address first, the family only for a token
+  // that could be one. The answers arrive on the limiter's thread.
+  limiter.check_async(
+      "refresh:ip:" + st->req.ip, settings_.refresh_per_ip, 1, [this, st](Decision ip) {
+        if (!ip.allowed) return st->done(unexpected(limit_error(ip, settings_.refresh_per_ip)));
+        if (!looks_like_refresh_token(st->req.refresh_token))
+          return st->done(invalid_refresh_token());
+        d_.refresh_limiter->check_async(
+            family_limit_key(st->req.refresh_token), settings_.refresh_per_family, 1,
+            [this, st](Decision family) {
+              if (!family.allowed)
+                return st->done(unexpected(limit_error(family, settings_.refresh_per_family)));
+              st->resume([this, st] {
+                start_rotation(plan_refresh(st->req, &st->client, /*limits_checked=*/true),
+                               std::move(st->done));
+              });
+            });
+      });
+}
+
+void AuthService::start_rotation(AuthResult<RefreshPlan> plan, RefreshDone done) {
+  if (!plan) return done(unexpected(plan.error()));
   auto shared = std::make_shared<RefreshPlan>(std::move(*plan));
   auto finish = [this, shared, done](store::StoreResult<RotateResult> rotated) {
     if (!finish_writes(*shared, rotated)) return done(finish_refresh(*shared, std::move(rotated)));
@@ -395,7 +449,6 @@ bool AuthService::refresh_async(const RefreshRequest& req, RefreshDone done) {
       done(finish_refresh(*shared, d_.sessions.rotate(shared->rotate)));
     });
   }
-  return true;
 }
 
 bool AuthService::finish_writes(const RefreshPlan& plan,
@@ -418,9 +471,7 @@ AuthResult<TokenPair> AuthService::finish_refresh(const RefreshPlan& plan,
   if (!rotated) return unexpected(store_error(rotated.error()));
   const std::int64_t now = plan.rotate.now;
   if (d_.events) d_.events->refresh(rotated->outcome);
-  const auto invalid = [] {
-    return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
-  };
+  const auto invalid = [] { return invalid_refresh_token(); };
   switch (rotated->outcome) {
     case RotateOutcome::kRotated:
     case RotateOutcome::kGraceReplay:

@@ -197,7 +197,8 @@ class AuthRoutes {
     auth::RefreshRequest rr{std::move(token), std::move(client_id), req.client_address};
     const bool started = service_.refresh_async(
         rr,
-        [this, reply](auth::AuthResult<auth::TokenPair> r) { reply(refresh_response(r, false)); });
+        [this, reply](auth::AuthResult<auth::TokenPair> r) { reply(refresh_response(r, false)); },
+        [reply](std::function<void()> task) { reply.resume(std::move(task)); });
     if (!started) {
       reply.offload(
           [this, rr = std::move(rr)] { return refresh_response(service_.refresh(rr), false); });

@@ -342,7 +342,18 @@ class Session : public SessionBase {
         send(guarded(*shared_ctx, blocking));
       });
     };
-    Reply reply(std::move(send), std::move(offload));
+    Reply::Resume resume = [self, shared_ctx](std::function<void()> task) {
+      asio::post(self->stream().get_executor(), [shared_ctx, task = std::move(task)] {
+        try {
+          task();
+        } catch (const std::exception& e) {
+          log::error("http.handler_exception", {{"request_id", shared_ctx->request_id},
+                                                {"route", shared_ctx->route},
+                                                {"what", e.what()}});
+        }
+      });
+    };
+    Reply reply(std::move(send), std::move(offload), std::move(resume));
     try {
       route.async_handler(r, *shared_ctx, reply);
     } catch (const std::exception& e) {

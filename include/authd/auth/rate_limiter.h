@@ -4,6 +4,7 @@
 // built by the caller, e.g. "login:ip:203.0.113.7" or "login:acct:<keyed hash of email>".
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,16 @@ class RateLimiter {
   /// False when check() and peek() never wait on I/O (an in-process limiter), so an event
   /// loop may call them.
   virtual bool blocks() const { return true; }
+
+  /// check() without waiting: `done` gets the decision exactly once, before check_async
+  /// returns or later on a thread of the limiter's (where it must be quick). The default
+  /// calls check() inline, which only suits a limiter that does not block.
+  virtual void check_async(std::string_view key, const Limit& limit, std::int64_t cost,
+                           std::function<void(Decision)> done) {
+    done(check(key, limit, cost));
+  }
+  /// True when check_async() never waits on I/O, so an event loop may call it.
+  virtual bool checks_async() const { return !blocks(); }
 };
 
 }  // namespace authd::auth

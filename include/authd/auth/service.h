@@ -138,12 +138,16 @@ class AuthService {
   /// Rotates a refresh token (see SessionStore::rotate). Reuse revokes the family.
   AuthResult<TokenPair> refresh(const RefreshRequest& req);
   using RefreshDone = std::function<void(AuthResult<TokenPair>)>;
+  /// Runs a task later on the calling event loop's thread.
+  using Resume = std::function<void(std::function<void()>)>;
   /// refresh() for an event loop's thread, which must not block. Returns false, having done
-  /// nothing, unless every step before the rotation runs in memory here (no rate limiter or an
-  /// in-process one, the client cached). Then the rotation is asynchronous where the store can
-  /// do that (else it is offloaded), and so is the rest; the rare paths that write more (reuse,
-  /// a disabled user) are offloaded. `done` runs exactly once, on this thread or a worker.
-  bool refresh_async(const RefreshRequest& req, RefreshDone done);
+  /// nothing, unless every step before the rotation can run without blocking: the client is
+  /// cached, and the rate limiter (if any) is in-process or answers asynchronously (Redis;
+  /// that needs `resume`, to carry on here once both limits have answered). Then the rotation
+  /// is asynchronous where the store can do that (else it is offloaded), and so is the rest;
+  /// the rare paths that write more (reuse, a disabled user) are offloaded. `done` runs
+  /// exactly once: on this thread, a worker, or (a refusal by the limits) the limiter's.
+  bool refresh_async(const RefreshRequest& req, RefreshDone done, Resume resume = nullptr);
 
   /// Verifies a bearer access token strictly and checks its family is not revoked.
   AuthResult<Principal> authenticate(std::string_view bearer_token);
@@ -196,7 +200,16 @@ class AuthService {
     RotateRequest rotate;
   };
   /// The checks and derivations before the rotation; `known` skips the client lookup.
-  AuthResult<RefreshPlan> plan_refresh(const RefreshRequest& req, const Client* known);
+  /// `limits_checked`: the rate limits were already applied (asynchronously).
+  AuthResult<RefreshPlan> plan_refresh(const RefreshRequest& req, const Client* known,
+                                       bool limits_checked = false);
+  /// Rotates as planned, on the loop where the store can, and answers `done`.
+  void start_rotation(AuthResult<RefreshPlan> plan, RefreshDone done);
+  /// The refresh limits through RateLimiter::check_async, then start_rotation() via resume.
+  void refresh_with_async_limits(RefreshRequest req, Client client, RefreshDone done,
+                                 Resume resume);
+  /// The 429 for a denied decision.
+  static Error limit_error(const Decision& d, const Limit& l);
   /// The answer to a rotation's result.
   AuthResult<TokenPair> finish_refresh(const RefreshPlan& plan,
                                        store::StoreResult<RotateResult> rotated);

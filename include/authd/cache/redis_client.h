@@ -175,6 +175,14 @@ class RedisClient {
                           std::vector<std::string> args,
                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+  /// eval() without waiting, for event loops: `done` runs exactly once, on the Redis I/O
+  /// thread with the reply or kTimeout, or before eval_async returns with kUnavailable when
+  /// the call cannot be queued (disconnected, too many in flight). Keep `done` quick. A call
+  /// still pending when the client is destroyed is dropped unanswered.
+  void eval_async(const RedisScript& script, std::vector<std::string> keys,
+                  std::vector<std::string> args, std::optional<std::chrono::milliseconds> timeout,
+                  std::function<void(CacheResult<Reply>)> done);
+
   /// PUBLISH; returns the number of subscribers that received it (on this server).
   CacheResult<std::int64_t> publish(
       std::string_view channel, std::string_view message,

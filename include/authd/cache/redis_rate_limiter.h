@@ -4,8 +4,11 @@
 // and a promoted replica continues from the same stored state.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "authd/auth/rate_limiter.h"
 #include "authd/cache/local_rate_limiter.h"
@@ -60,6 +63,11 @@ class RedisRateLimiter final : public auth::RateLimiter {
                        RedisDownPolicy policy);
   auth::Decision peek(std::string_view key, const auth::Limit& limit) override;
   auth::Decision peek(std::string_view key, const auth::Limit& limit, RedisDownPolicy policy);
+  /// One EVALSHA without waiting; `done` runs on the Redis I/O thread, or at once while
+  /// Redis is down (with the instance's down policy, as check()).
+  void check_async(std::string_view key, const auth::Limit& limit, std::int64_t cost,
+                   std::function<void(auth::Decision)> done) override;
+  bool checks_async() const override { return true; }
   /// Deletes the Redis key (best effort) and resets the fallback's bucket too.
   void reset(std::string_view key) override;
 
@@ -69,6 +77,10 @@ class RedisRateLimiter final : public auth::RateLimiter {
  private:
   auth::Decision run(std::string_view key, const auth::Limit& limit, std::int64_t cost,
                      bool consume, RedisDownPolicy policy);
+  /// The decision in a script reply, or nullopt when the reply is not one.
+  static std::optional<auth::Decision> parse(const CacheResult<Reply>& r, const auth::Limit& limit);
+  static std::vector<std::string> script_args(const auth::Limit& limit, std::int64_t cost,
+                                              bool consume);
   auth::Decision degrade(std::string_view key, const auth::Limit& limit, std::int64_t cost,
                          bool consume, RedisDownPolicy policy);
 

@@ -18,15 +18,21 @@ class Reply {
  public:
   using Send = std::function<void(Response)>;
   using Offload = std::function<void(std::function<Response()>)>;
-  Reply(Send send, Offload offload) : send_(std::move(send)), offload_(std::move(offload)) {}
-  /// Sends `response` on the request's connection.
+  using Resume = std::function<void(std::function<void()>)>;
+  Reply(Send send, Offload offload, Resume resume)
+      : send_(std::move(send)), offload_(std::move(offload)), resume_(std::move(resume)) {}
+  /// Sends `response` on the request's connection (from any thread).
   void operator()(Response response) const { send_(std::move(response)); }
   /// Runs `blocking` on the worker pool and sends what it returns.
   void offload(std::function<Response()> blocking) const { offload_(std::move(blocking)); }
+  /// Runs `task` later on the request's I/O thread (to continue there after an answer that
+  /// arrived on another thread). `task` must not block.
+  void resume(std::function<void()> task) const { resume_(std::move(task)); }
 
  private:
   Send send_;
   Offload offload_;
+  Resume resume_;
 };
 
 /// Runs on the I/O thread and must not block; copies what it needs of the request.

@@ -393,6 +393,55 @@ class RedisClient::Impl {
     }
   }
 
+  // As call(), without waiting: `done` runs once, on the I/O thread with the reply or
+  // kTimeout, or before this returns when the call cannot be queued.
+  void call_async(std::function<void(Done)> issue, std::optional<Millis> timeout, Done done) {
+    calls_.fetch_add(1, std::memory_order_relaxed);
+    if (!available_.load(std::memory_order_acquire)) {
+      unavailable_.fetch_add(1, std::memory_order_relaxed);
+      return done(fail(Errc::kUnavailable, "redis is not connected"));
+    }
+    if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      unavailable_.fetch_add(1, std::memory_order_relaxed);
+      return done(fail(Errc::kUnavailable, "too many redis calls in flight"));
+    }
+    struct Pending {
+      explicit Pending(asio::io_context& io, Done d) : timer(io), done(std::move(d)) {}
+      asio::steady_timer timer;
+      Done done;  // emptied by whichever of the reply and the deadline comes first
+    };
+    const Millis t = timeout.value_or(options_.command_timeout);
+    auto finish = [this](const std::shared_ptr<Pending>& p, CacheResult<Reply> r) {
+      if (!p->done) return;
+      Done d = std::move(p->done);
+      p->done = nullptr;
+      p->timer.cancel();
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      if (!r && r.error().code == Errc::kUnavailable) {
+        unavailable_.fetch_add(1, std::memory_order_relaxed);
+      } else if (!r && r.error().code == Errc::kTimeout) {
+        timeouts_.fetch_add(1, std::memory_order_relaxed);
+      }
+      d(std::move(r));
+    };
+    try {
+      auto p = std::make_shared<Pending>(io_, std::move(done));
+      asio::post(io_, [p, t, finish, issue = std::move(issue)] {
+        p->timer.expires_after(t);
+        p->timer.async_wait([p, t, finish](boost::system::error_code ec) {
+          if (ec) return;  // cancelled: the reply came first
+          finish(p, fail(Errc::kTimeout,
+                         "redis call timed out after " + std::to_string(t.count()) + " ms"));
+        });
+        issue([p, finish](CacheResult<Reply> r) { finish(p, std::move(r)); });
+      });
+    } catch (...) {
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      // `done` may be gone with the failed allocation: nothing is left to answer.
+    }
+  }
+
   void post(std::function<void()> fn) {
     try {
       asio::post(io_, std::move(fn));
@@ -1052,9 +1101,11 @@ CacheResult<Reply> RedisClient::command(std::vector<std::string> args,
                      timeout);
 }
 
-CacheResult<Reply> RedisClient::eval(const RedisScript& script, std::vector<std::string> keys,
-                                     std::vector<std::string> args,
-                                     std::optional<std::chrono::milliseconds> timeout) {
+namespace {
+
+std::shared_ptr<const std::vector<std::string>> evalsha_argv(const RedisScript& script,
+                                                             std::vector<std::string> keys,
+                                                             std::vector<std::string> args) {
   auto argv = std::make_shared<std::vector<std::string>>();
   argv->reserve(3 + keys.size() + args.size());
   argv->push_back("EVALSHA");
@@ -1062,12 +1113,31 @@ CacheResult<Reply> RedisClient::eval(const RedisScript& script, std::vector<std:
   argv->push_back(std::to_string(keys.size()));
   for (auto& k : keys) argv->push_back(std::move(k));
   for (auto& a : args) argv->push_back(std::move(a));
+  return argv;
+}
+
+}  // namespace
+
+CacheResult<Reply> RedisClient::eval(const RedisScript& script, std::vector<std::string> keys,
+                                     std::vector<std::string> args,
+                                     std::optional<std::chrono::milliseconds> timeout) {
+  auto cargv = evalsha_argv(script, std::move(keys), std::move(args));
   auto source = std::make_shared<const std::string>(script.source());
   Impl* impl = impl_.get();
-  std::shared_ptr<const std::vector<std::string>> cargv = std::move(argv);
   return impl_->call(
       [impl, cargv, source](Done done) { impl->send_eval(cargv, source, std::move(done)); },
       timeout);
+}
+
+void RedisClient::eval_async(const RedisScript& script, std::vector<std::string> keys,
+                             std::vector<std::string> args,
+                             std::optional<std::chrono::milliseconds> timeout,
+                             std::function<void(CacheResult<Reply>)> done) {
+  auto cargv = evalsha_argv(script, std::move(keys), std::move(args));
+  auto source = std::make_shared<const std::string>(script.source());
+  Impl* impl = impl_.get();
+  impl_->call_async([impl, cargv, source](Done d) { impl->send_eval(cargv, source, std::move(d)); },
+                    timeout, std::move(done));
 }
 
 CacheResult<std::int64_t> RedisClient::publish(std::string_view channel, std::string_view message,

@@ -94,20 +94,18 @@ void RedisRateLimiter::reset(std::string_view key) {
   }
 }
 
-auth::Decision RedisRateLimiter::run(std::string_view key, const auth::Limit& limit,
-                                     std::int64_t cost, bool consume, RedisDownPolicy policy) {
-  if (!detail::valid(limit)) return detail::invalid_limit_decision(limit);
-  cost = std::max<std::int64_t>(0, cost);
-  if (!client_.available()) return degrade(key, limit, cost, consume, policy);
-  auto r =
-      client_.eval(gcra_script(), {options_.prefix + std::string(key)},
-                   {std::to_string(detail::interval_us(limit)), std::to_string(limit.burst),
-                    std::to_string(cost), consume ? "1" : "0"},
-                   options_.timeout.count() > 0 ? std::optional(options_.timeout) : std::nullopt);
+std::vector<std::string> RedisRateLimiter::script_args(const auth::Limit& limit, std::int64_t cost,
+                                                       bool consume) {
+  return {std::to_string(detail::interval_us(limit)), std::to_string(limit.burst),
+          std::to_string(cost), consume ? "1" : "0"};
+}
+
+std::optional<auth::Decision> RedisRateLimiter::parse(const CacheResult<Reply>& r,
+                                                      const auth::Limit& limit) {
   if (!r || r->type != Reply::Type::kArray || r->elements.size() != 4 ||
       std::any_of(r->elements.begin(), r->elements.end(),
                   [](const Reply& e) { return e.type != Reply::Type::kInteger; })) {
-    return degrade(key, limit, cost, consume, policy);
+    return std::nullopt;
   }
   auth::Decision d;
   d.allowed = r->elements[0].integer == 1;
@@ -116,6 +114,34 @@ auth::Decision RedisRateLimiter::run(std::string_view key, const auth::Limit& li
   d.retry_after_ms = r->elements[2].integer;
   d.reset_ms = r->elements[3].integer;
   return d;
+}
+
+auth::Decision RedisRateLimiter::run(std::string_view key, const auth::Limit& limit,
+                                     std::int64_t cost, bool consume, RedisDownPolicy policy) {
+  if (!detail::valid(limit)) return detail::invalid_limit_decision(limit);
+  cost = std::max<std::int64_t>(0, cost);
+  if (!client_.available()) return degrade(key, limit, cost, consume, policy);
+  auto r = client_.eval(
+      gcra_script(), {options_.prefix + std::string(key)}, script_args(limit, cost, consume),
+      options_.timeout.count() > 0 ? std::optional(options_.timeout) : std::nullopt);
+  if (auto d = parse(r, limit)) return *d;
+  return degrade(key, limit, cost, consume, policy);
+}
+
+void RedisRateLimiter::check_async(std::string_view key, const auth::Limit& limit,
+                                   std::int64_t cost, std::function<void(auth::Decision)> done) {
+  if (!detail::valid(limit)) return done(detail::invalid_limit_decision(limit));
+  cost = std::max<std::int64_t>(0, cost);
+  const RedisDownPolicy policy = options_.down_policy;
+  if (!client_.available()) return done(degrade(key, limit, cost, true, policy));
+  client_.eval_async(gcra_script(), {options_.prefix + std::string(key)},
+                     script_args(limit, cost, true),
+                     options_.timeout.count() > 0 ? std::optional(options_.timeout) : std::nullopt,
+                     [this, k = std::string(key), limit, cost, policy,
+                      done = std::move(done)](CacheResult<Reply> r) {
+                       if (auto d = parse(r, limit)) return done(*d);
+                       done(degrade(k, limit, cost, true, policy));
+                     });
 }
 
 auth::Decision RedisRateLimiter::degrade(std::string_view key, const auth::Limit& limit,

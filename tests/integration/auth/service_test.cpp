@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -60,6 +62,55 @@ struct RecordingEvents final : Events {
   }
 };
 
+// A limiter that, like the Redis one, blocks in check() and answers check_async() from a
+// thread of its own. Each key allows `burst` calls, then denies (no refill: the test is short).
+class ThreadedLimiter final : public RateLimiter {
+ public:
+  ~ThreadedLimiter() override {
+    std::lock_guard lock(mu_);
+    for (auto& t : threads_) t.join();
+  }
+  Decision check(std::string_view key, const Limit& limit, std::int64_t cost = 1) override {
+    sync_calls++;
+    return decide(key, limit, cost);
+  }
+  Decision peek(std::string_view, const Limit& limit) override {
+    return Decision{true, limit.burst};
+  }
+  void reset(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    used_.erase(std::string(key));
+  }
+  void check_async(std::string_view key, const Limit& limit, std::int64_t cost,
+                   std::function<void(Decision)> done) override {
+    async_calls++;
+    std::lock_guard lock(mu_);
+    threads_.emplace_back([this, k = std::string(key), limit, cost, done = std::move(done)] {
+      done(decide(k, limit, cost));
+    });
+  }
+  bool checks_async() const override { return true; }
+
+  std::atomic<int> sync_calls{0}, async_calls{0};
+
+ private:
+  Decision decide(std::string_view key, const Limit& limit, std::int64_t cost) {
+    std::lock_guard lock(decide_mu_);
+    std::int64_t& used = used_[std::string(key)];
+    Decision d;
+    d.limit = limit.burst;
+    d.allowed = used + cost <= limit.burst;
+    if (d.allowed) used += cost;
+    d.remaining = limit.burst - used;
+    d.retry_after_ms = d.allowed ? 0 : 1000;
+    d.reset_ms = 1000;
+    return d;
+  }
+  std::mutex mu_, decide_mu_;
+  std::vector<std::thread> threads_;
+  std::map<std::string, std::int64_t> used_;
+};
+
 constexpr const char* kPassword = "correct horse battery";
 const crypto::PasswordParams kFastParams{1, 8 * 1024};
 
@@ -90,6 +141,12 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     settings_.password = kFastParams;
     settings_.session_absolute_s = 30 * 86400;
     settings_.session_idle_s = 86400;
+    if (GetParam().event_loop) loop_ = std::make_unique<testing::AttachedEventLoop>(tdb_->db(), 4);
+    build_service(nullptr);
+    user_id_ = add_user("alice@example.com", kPassword);
+  }
+
+  void build_service(RateLimiter* refresh_limiter) {
     AuthService::Deps deps{tdb_->db().users(),
                            tdb_->db().sessions(),
                            tdb_->db().clients(),
@@ -98,12 +155,9 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
                            random_,
                            *hasher_,
                            &events_};
-    if (GetParam().event_loop) {
-      loop_ = std::make_unique<testing::AttachedEventLoop>(tdb_->db(), 4);
-      deps.offload = loop_->offload();
-    }
+    deps.refresh_limiter = refresh_limiter;
+    if (loop_) deps.offload = loop_->offload();
     service_ = std::make_unique<AuthService>(deps, settings_);
-    user_id_ = add_user("alice@example.com", kPassword);
   }
 
   std::string add_user(const std::string& email, const std::string& password,
@@ -133,7 +187,9 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
         if (loop_->on_loop_thread()) answered_on_loop_++;
         answer->set_value(std::move(r));
       };
-      if (service_->refresh_async(req, done)) return;
+      if (service_->refresh_async(
+              req, done, [this](std::function<void()> task) { loop_->post(std::move(task)); }))
+        return;
       refused_on_loop_++;
       loop_->offload()([this, req, done] { done(service_->refresh(req)); });
     });
@@ -192,6 +248,41 @@ TEST_P(AuthServiceTest, RolesAndTenantNeedingJsonEscapesReachTheTokenIntact) {
   ASSERT_TRUE(v) << jose::to_string(v.error());
   EXPECT_EQ(v->claims["roles"], nlohmann::json(u.roles));
   EXPECT_EQ(v->claims["tenant_id"], u.tenant_id);
+}
+
+// Limits that answer asynchronously (Redis) keep the event-loop path: the loop never waits on
+// the limiter, the rotation still runs on the loop, and a refusal is the same 429.
+TEST_P(AuthServiceTest, AsynchronousRefreshLimitsKeepTheRotationOnTheLoop) {
+  ThreadedLimiter limiter;
+  settings_.refresh_per_ip = {6000, 100};
+  settings_.refresh_per_family = {60, 3};
+  build_service(&limiter);
+  auto t = login();
+  for (int i = 0; i < 3; ++i) {
+    auto r = refresh(t.refresh_token);
+    ASSERT_TRUE(r) << i << ": " << r.error().description;
+    t = *r;
+  }
+  auto denied = refresh(t.refresh_token);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, Errc::kRateLimited);
+  EXPECT_EQ(denied.error().retry_after_s, 1);
+  auto garbage = refresh("not-a-refresh-token");
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.error().code, Errc::kInvalidGrant);
+  if (GetParam().event_loop) {
+    EXPECT_EQ(limiter.sync_calls, 0) << "the loop never waited on the limiter";
+    EXPECT_EQ(limiter.async_calls, 9);  // 4 refreshes x (address, family) + the garbage's address
+    // Postgres rotates on the loop; SQLite's rotations always run on workers.
+    EXPECT_EQ(answered_on_loop_, GetParam().backend == Backend::kPostgres ? 3 : 0);
+    EXPECT_EQ(refused_on_loop_, 0);
+  } else {
+    EXPECT_EQ(limiter.sync_calls, 9);
+  }
+  // The refused token is still the live one: nothing rotated.
+  settings_.refresh_per_family = {60, 100};
+  build_service(&limiter);
+  EXPECT_TRUE(refresh(t.refresh_token));
 }
 
 TEST_P(AuthServiceTest, EmailIsCaseAndSpaceInsensitive) {

@@ -130,6 +130,69 @@ TEST(RedisClientTest, EvalLoadsTheScriptOnNoScript) {
   EXPECT_EQ(e.error().code, Errc::kReplyError);
 }
 
+// eval() without waiting: the reply on the I/O thread, kUnavailable at once while
+// disconnected, kTimeout when the server sleeps past the deadline (and a late reply is dropped).
+TEST(RedisClientTest, EvalAsyncAnswersOnceOnTheIoThread) {
+  authd::testing::TempDir dir;
+  RedisServer server(dir.path(), "async", {});
+  ASSERT_TRUE(server.start());
+  auto client = connect_or_fail(server.options());
+  ASSERT_TRUE(client);
+  RedisScript script("return {KEYS[1], ARGV[1]}");
+  struct Answer {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<CacheResult<Reply>> replies;
+    std::vector<std::thread::id> threads;
+    void add(CacheResult<Reply> r) {
+      std::lock_guard lock(mu);
+      replies.push_back(std::move(r));
+      threads.push_back(std::this_thread::get_id());
+      cv.notify_all();
+    }
+    bool wait_for(std::size_t n, Ms t) {
+      std::unique_lock lock(mu);
+      return cv.wait_for(lock, t, [&] { return replies.size() >= n; });
+    }
+  };
+  auto ok = std::make_shared<Answer>();
+  client->eval_async(script, {"k"}, {"v"}, std::nullopt,
+                     [ok](CacheResult<Reply> r) { ok->add(std::move(r)); });
+  ASSERT_TRUE(ok->wait_for(1, 2s));
+  ASSERT_TRUE(ok->replies[0]) << ok->replies[0].error().message;
+  ASSERT_EQ(ok->replies[0]->elements.size(), 2u);
+  EXPECT_EQ(ok->replies[0]->elements[1].str, "v");
+  EXPECT_NE(ok->threads[0], std::this_thread::get_id());
+
+  auto slow = std::make_shared<Answer>();
+  std::thread sleeper([&] { server.cli({"DEBUG", "SLEEP", "0.3"}); });
+  std::this_thread::sleep_for(50ms);  // the server is now asleep
+  const auto t0 = std::chrono::steady_clock::now();
+  client->eval_async(script, {"k"}, {"late"}, 50ms,
+                     [slow](CacheResult<Reply> r) { slow->add(std::move(r)); });
+  ASSERT_TRUE(slow->wait_for(1, 2s));
+  EXPECT_LT(since(t0), 200ms);
+  sleeper.join();
+  ASSERT_FALSE(slow->replies[0]);
+  EXPECT_EQ(slow->replies[0].error().code, Errc::kTimeout);
+  // The late reply finds its call answered already: still one answer, and the next call works.
+  auto after = std::make_shared<Answer>();
+  client->eval_async(script, {"k"}, {"after"}, std::nullopt,
+                     [after](CacheResult<Reply> r) { after->add(std::move(r)); });
+  ASSERT_TRUE(after->wait_for(1, 2s));
+  ASSERT_TRUE(after->replies[0]) << after->replies[0].error().message;
+  EXPECT_EQ(after->replies[0]->elements[1].str, "after");
+  EXPECT_EQ(slow->replies.size(), 1u);
+
+  server.stop();
+  ASSERT_TRUE(eventually([&] { return !client->available(); }, 3s));
+  auto down = std::make_shared<Answer>();
+  client->eval_async(script, {"k"}, {"v"}, std::nullopt,
+                     [down](CacheResult<Reply> r) { down->add(std::move(r)); });
+  ASSERT_EQ(down->replies.size(), 1u) << "answered before eval_async returned";
+  EXPECT_EQ(down->replies[0].error().code, Errc::kUnavailable);
+}
+
 TEST(RedisClientTest, AuthWithPasswordAndTheWrongPassword) {
   authd::testing::TempDir dir;
   RedisServer::Config config;

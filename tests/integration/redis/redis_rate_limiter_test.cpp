@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,49 @@ TEST_F(RedisRateLimiterTest, BurstThenDenyWithRetryAfterThenReset) {
   auto after = limiter_->check(key, limit);
   EXPECT_TRUE(after.allowed);
   EXPECT_EQ(after.remaining, 4);
+}
+
+// The event-loop form: the same bucket and decisions as check(), answered on the Redis
+// thread; while Redis is down, at once from the fallback (degraded).
+TEST_F(RedisRateLimiterTest, CheckAsyncSharesTheBucketWithCheckAndDegradesWhenDown) {
+  const auth::Limit limit{60, 3};
+  const std::string key = unique_key("async");
+  auto check_async = [](RedisRateLimiter& l, const std::string& k, const auth::Limit& lim) {
+    std::promise<std::pair<auth::Decision, std::thread::id>> answer;
+    auto f = answer.get_future();
+    l.check_async(k, lim, 1, [&answer](auth::Decision d) {
+      answer.set_value({d, std::this_thread::get_id()});
+    });
+    EXPECT_EQ(f.wait_for(2s), std::future_status::ready);
+    return f.get();
+  };
+  EXPECT_TRUE(limiter_->checks_async());
+  ASSERT_TRUE(limiter_->check(key, limit).allowed);
+  for (int i = 0; i < 2; ++i) {
+    auto [d, thread] = check_async(*limiter_, key, limit);
+    EXPECT_TRUE(d.allowed) << i;
+    EXPECT_FALSE(d.degraded);
+    EXPECT_EQ(d.remaining, 1 - i);
+    EXPECT_NE(thread, std::this_thread::get_id());
+  }
+  auto [denied, t1] = check_async(*limiter_, key, limit);
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_GE(denied.retry_after_ms, 900);
+  EXPECT_FALSE(limiter_->check(key, limit).allowed) << "one bucket for both forms";
+
+  authd::testing::TempDir dir;
+  testing::RedisServer server(dir.path(), "async-down", {});
+  ASSERT_TRUE(server.start());
+  auto own = connect_or_fail(server.options());
+  ASSERT_TRUE(own);
+  RedisRateLimiter limiter(*own, fallback_);
+  server.stop();
+  ASSERT_TRUE(eventually([&] { return !own->available(); }, 3s));
+  const std::string down_key = unique_key("async-down");
+  auto [d, thread] = check_async(limiter, down_key, limit);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_TRUE(d.degraded);
+  EXPECT_EQ(thread, std::this_thread::get_id()) << "answered at once, not via Redis";
 }
 
 TEST_F(RedisRateLimiterTest, RefillsOverTime) {
