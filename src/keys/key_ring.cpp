@@ -198,24 +198,31 @@ Result<jose::KeyPtr, Error> KeyRing::signing_key() const {
   return e->key;
 }
 
-Result<std::string, Error> KeyRing::sign(const nlohmann::json& claims) const {
-  std::string text;  // stays empty, which sign_claims refuses as BadClaims, for a non-object
-  try {
-    if (claims.is_object()) text = claims.dump();
-  } catch (const nlohmann::json::exception&) {  // invalid UTF-8
-  }
-  return sign_claims_json(text);
-}
+namespace {
 
-Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_json) const {
-  auto key = signing_key();
+// Signs with `key` through `sign` (jose::sign or jose::sign_claims) and names the key in the
+// error, so both entry points fail alike.
+template <typename SignFn>
+Result<std::string, Error> sign_with(Result<jose::KeyPtr, Error> key, SignFn&& sign) {
   if (!key) return unexpected(key.error());
-  auto token = jose::sign_claims(**key, claims_json, "at+jwt");
+  auto token = sign(**key);
   if (!token) {
     return fail(Errc::kSignFailed, "signing with key " + (*key)->kid() +
                                        " failed: " + std::string(jose::to_string(token.error())));
   }
   return std::move(token).value();
+}
+
+}  // namespace
+
+Result<std::string, Error> KeyRing::sign(const nlohmann::json& claims) const {
+  return sign_with(signing_key(),
+                   [&](const jose::Key& k) { return jose::sign(k, claims, "at+jwt"); });
+}
+
+Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_json) const {
+  return sign_with(signing_key(),
+                   [&](const jose::Key& k) { return jose::sign_claims(k, claims_json, "at+jwt"); });
 }
 
 jose::KeyPtr KeyRing::find(std::string_view kid) const {

@@ -348,11 +348,10 @@ class RedisClient::Impl {
 
   // --- called from any thread -------------------------------------------------------
 
-  CacheResult<Reply> call(std::function<void(Done)> issue, std::optional<Millis> timeout) {
-    calls_.fetch_add(1, std::memory_order_relaxed);
-    if (std::this_thread::get_id() == io_thread_id_.load()) {
-      return fail(Errc::kInternal, "blocking redis call on the redis I/O thread");
-    }
+  // Queues `issue` on the I/O thread; `on_reply` runs there with the reply (or the
+  // connection's failure), and only then does the call stop counting against max_in_flight,
+  // however long its caller waited. Fails, having called nothing, when it cannot be queued.
+  CacheResult<void> queue(std::function<void(Done)> issue, Done on_reply) {
     if (!available_.load(std::memory_order_acquire)) {
       unavailable_.fetch_add(1, std::memory_order_relaxed);
       return fail(Errc::kUnavailable, "redis is not connected");
@@ -362,25 +361,43 @@ class RedisClient::Impl {
       unavailable_.fetch_add(1, std::memory_order_relaxed);
       return fail(Errc::kUnavailable, "too many redis calls in flight");
     }
-    const Millis t = timeout.value_or(options_.command_timeout);
-    std::future<CacheResult<Reply>> future;
     try {
-      auto promise = std::make_shared<std::promise<CacheResult<Reply>>>();
-      future = promise->get_future();
-      asio::post(io_, [this, promise, issue = std::move(issue)] {
-        issue([this, promise](CacheResult<Reply> r) {
+      asio::post(io_, [this, issue = std::move(issue), on_reply = std::move(on_reply)] {
+        issue([this, on_reply](CacheResult<Reply> r) {
           in_flight_.fetch_sub(1, std::memory_order_relaxed);
-          promise->set_value(std::move(r));
+          on_reply(std::move(r));
         });
       });
     } catch (...) {
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
       return fail(Errc::kInternal, "cannot queue the redis call");
     }
+    return {};
+  }
+
+  static Unexpected<Error> timed_out(Millis t) {
+    return fail(Errc::kTimeout, "redis call timed out after " + std::to_string(t.count()) + " ms");
+  }
+
+  CacheResult<Reply> call(std::function<void(Done)> issue, std::optional<Millis> timeout) {
+    calls_.fetch_add(1, std::memory_order_relaxed);
+    if (std::this_thread::get_id() == io_thread_id_.load()) {
+      return fail(Errc::kInternal, "blocking redis call on the redis I/O thread");
+    }
+    const Millis t = timeout.value_or(options_.command_timeout);
+    std::future<CacheResult<Reply>> future;
+    try {
+      auto promise = std::make_shared<std::promise<CacheResult<Reply>>>();
+      future = promise->get_future();
+      auto queued = queue(std::move(issue),
+                          [promise](CacheResult<Reply> r) { promise->set_value(std::move(r)); });
+      if (!queued) return Unexpected<Error>{queued.error()};
+    } catch (...) {
+      return fail(Errc::kInternal, "cannot queue the redis call");
+    }
     if (future.wait_for(t) != std::future_status::ready) {
       timeouts_.fetch_add(1, std::memory_order_relaxed);
-      return fail(Errc::kTimeout,
-                  "redis call timed out after " + std::to_string(t.count()) + " ms");
+      return timed_out(t);
     }
     try {
       auto r = future.get();
@@ -393,31 +410,27 @@ class RedisClient::Impl {
     }
   }
 
-  // As call(), without waiting: `done` runs once, on the I/O thread with the reply or
-  // kTimeout, or before this returns when the call cannot be queued.
+  // As call(), without waiting: `done` runs once, on the I/O thread with the reply or, at the
+  // deadline, kTimeout; or before this returns when the call cannot be queued.
   void call_async(std::function<void(Done)> issue, std::optional<Millis> timeout, Done done) {
     calls_.fetch_add(1, std::memory_order_relaxed);
-    if (!available_.load(std::memory_order_acquire)) {
-      unavailable_.fetch_add(1, std::memory_order_relaxed);
-      return done(fail(Errc::kUnavailable, "redis is not connected"));
-    }
-    if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      unavailable_.fetch_add(1, std::memory_order_relaxed);
-      return done(fail(Errc::kUnavailable, "too many redis calls in flight"));
-    }
     struct Pending {
-      explicit Pending(asio::io_context& io, Done d) : timer(io), done(std::move(d)) {}
+      Pending(asio::io_context& io, Done d) : timer(io), done(std::move(d)) {}
       asio::steady_timer timer;
       Done done;  // emptied by whichever of the reply and the deadline comes first
     };
     const Millis t = timeout.value_or(options_.command_timeout);
-    auto finish = [this](const std::shared_ptr<Pending>& p, CacheResult<Reply> r) {
-      if (!p->done) return;
-      Done d = std::move(p->done);
-      p->done = nullptr;
-      p->timer.cancel();
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    std::shared_ptr<Pending> p;
+    try {
+      p = std::make_shared<Pending>(io_, std::move(done));
+    } catch (...) {
+      return;  // `done` went with the failed allocation: nothing is left to answer
+    }
+    auto answer = [this](const std::shared_ptr<Pending>& pending, CacheResult<Reply> r) {
+      if (!pending->done) return;
+      Done d = std::move(pending->done);
+      pending->done = nullptr;
+      pending->timer.cancel();
       if (!r && r.error().code == Errc::kUnavailable) {
         unavailable_.fetch_add(1, std::memory_order_relaxed);
       } else if (!r && r.error().code == Errc::kTimeout) {
@@ -425,21 +438,16 @@ class RedisClient::Impl {
       }
       d(std::move(r));
     };
-    try {
-      auto p = std::make_shared<Pending>(io_, std::move(done));
-      asio::post(io_, [p, t, finish, issue = std::move(issue)] {
-        p->timer.expires_after(t);
-        p->timer.async_wait([p, t, finish](boost::system::error_code ec) {
-          if (ec) return;  // cancelled: the reply came first
-          finish(p, fail(Errc::kTimeout,
-                         "redis call timed out after " + std::to_string(t.count()) + " ms"));
-        });
-        issue([p, finish](CacheResult<Reply> r) { finish(p, std::move(r)); });
-      });
-    } catch (...) {
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      // `done` may be gone with the failed allocation: nothing is left to answer.
-    }
+    auto queued = queue(
+        [p, t, answer, issue = std::move(issue)](Done on_reply) {
+          p->timer.expires_after(t);
+          p->timer.async_wait([p, t, answer](boost::system::error_code ec) {
+            if (!ec) answer(p, timed_out(t));  // else cancelled: the reply came first
+          });
+          issue(std::move(on_reply));
+        },
+        [p, answer](CacheResult<Reply> r) { answer(p, std::move(r)); });
+    if (!queued) p->done(Unexpected<Error>{queued.error()});
   }
 
   void post(std::function<void()> fn) {
