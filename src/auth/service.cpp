@@ -29,9 +29,11 @@ constexpr std::size_t kFamilyTagBytes = 8;
 constexpr std::string_view kFamilyLimitContext = "authd.refresh_token.family_limit.v1";
 
 Error store_error(const store::Error& e) {
-  if (e.code == store::Errc::kUnavailable)
-    return Error{Errc::kUnavailable, "The service is temporarily unavailable; retry.", 1};
-  return Error{Errc::kInternal, "Internal error.", 0};
+  Error out = e.code == store::Errc::kUnavailable
+                  ? Error{Errc::kUnavailable, "The service is temporarily unavailable; retry.", 1}
+                  : Error{Errc::kInternal, "Internal error.", 0};
+  out.debug = "store: " + e.message;
+  return out;
 }
 
 bool has(const std::vector<std::string>& v, std::string_view x) {
@@ -216,7 +218,9 @@ AuthResult<TokenPair> AuthService::client_credentials(const Client& c, const std
   auto claims = access_claims(c.id, c.id, granted, now);
   if (!claims.ok()) return fail(Errc::kInternal, "A stored claim is not valid UTF-8.");
   auto token = d_.keys.sign(claims.finish());
-  if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
+  if (!token)
+    return fail(Errc::kUnavailable, "No signing key is available; retry.",
+                "keys: " + token.error());
   TokenPair p;
   p.access_token = std::move(*token);
   p.expires_in = settings_.access_ttl_s;
@@ -325,7 +329,9 @@ AuthResult<TokenPair> AuthService::issue(const User& user, const Session& sessio
   if (!user.tenant_id.empty()) claims.str("tenant_id", user.tenant_id);
   if (!claims.ok()) return fail(Errc::kInternal, "A stored claim is not valid UTF-8.");
   auto token = d_.keys.sign(claims.finish());
-  if (!token) return fail(Errc::kUnavailable, "No signing key is available; retry.");
+  if (!token)
+    return fail(Errc::kUnavailable, "No signing key is available; retry.",
+                "keys: " + token.error());
   TokenPair p;
   p.access_token = std::move(*token);
   p.expires_in = settings_.access_ttl_s;

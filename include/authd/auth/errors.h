@@ -36,6 +36,9 @@ struct Error {
   long limit = 0;
   long window_s = 0;
   long reset_s = 0;
+  /// The internal cause (a store or key-ring message) for the operator's log: never sent to
+  /// the client. The HTTP edge logs it with the request id when it answers 5xx.
+  std::string debug;
 };
 
 template <class T>
@@ -43,6 +46,13 @@ using AuthResult = Result<T, Error>;
 
 inline Unexpected<Error> fail(Errc code, std::string description) {
   return {Error{code, std::move(description)}};
+}
+
+/// A failure with an internal cause for the log (see Error::debug).
+inline Unexpected<Error> fail(Errc code, std::string description, std::string debug) {
+  Error e{code, std::move(description)};
+  e.debug = std::move(debug);
+  return {std::move(e)};
 }
 
 }  // namespace authd::auth
