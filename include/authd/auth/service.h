@@ -1,59 +1,40 @@
 #pragma once
-// The auth domain: login, refresh-token rotation with reuse detection, logout, sessions and
-// bearer authentication. No transport, no SQL: stores, keys and clock come in as interfaces.
+// The auth domain's façade: login, refresh-token rotation with reuse detection, logout,
+// sessions, bearer authentication and the OAuth token endpoint's work. No transport, no SQL:
+// stores, keys and clock come in as interfaces. Each use case lives in its own file under
+// src/auth/ (login, refresh, sessions, token_endpoint, introspection); this class wires them.
 // All methods are thread-safe and may block (password hashing, store I/O): call them from the
-// worker pool, never from an I/O thread.
+// worker pool, never from an I/O thread, except refresh_async().
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <semaphore>
 #include <string>
 #include <vector>
 
 #include "authd/auth/client_store.h"
 #include "authd/auth/errors.h"
 #include "authd/auth/rate_limiter.h"
+#include "authd/auth/refresh_token.h"
 #include "authd/auth/revocation.h"
 #include "authd/auth/session_store.h"
+#include "authd/auth/settings.h"
 #include "authd/auth/token_keys.h"
 #include "authd/auth/user_store.h"
 #include "authd/core/clock.h"
-#include "authd/core/json_writer.h"
 #include "authd/crypto/keyed_hash.h"
-#include "authd/crypto/password.h"
 
 namespace authd::auth {
-
-struct Settings {
-  std::string issuer = "http://127.0.0.1:8080";
-  std::string audience = "authd";
-  std::int64_t access_ttl_s = 600;
-  std::int64_t session_absolute_s = 30 * 86400;
-  std::int64_t session_idle_s = 7 * 86400;
-  std::int64_t leeway_s = 30;
-  crypto::PasswordParams password;
-  std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
-  /// Clients change rarely; a looked-up client is reused this long before it is read again.
-  std::int64_t client_cache_s = 30;
-  /// Password hashes allowed to run at once; 0 = one per core. More than the cores only adds
-  /// context switches and memory traffic (each Argon2id call touches argon2_memory bytes).
-  unsigned max_concurrent_hashes = 0;
-
-  /// Rate limits (requests per minute and burst), applied when a RateLimiter is given.
-  Limit login_per_ip{60, 20};
-  Limit login_per_account{20, 10};  ///< every attempt for one email, existing or not
-  /// Failed logins per email: after `burst` failures, attempts are refused until the bucket
-  /// refills (progressive back-off). Unknown emails are limited the same way.
-  Limit login_failures{2, 5};
-  Limit refresh_per_ip{600, 100};
-  Limit refresh_per_family{30, 10};  ///< refreshes of one family, across its rotations
-  Limit token_per_client{600, 100};  ///< /oauth2/token requests per client id
-};
+namespace detail {
+struct Context;
+class Login;
+class Refresh;
+class Sessions;
+class TokenEndpoint;
+class Introspection;
+}  // namespace detail
 
 /// Who calls the token endpoint (RFC 6749 §2.3): HTTP Basic or body credentials.
 struct ClientAuthRequest {
@@ -129,6 +110,9 @@ class AuthService {
     std::function<void(std::function<void()>)> offload = nullptr;
   };
   AuthService(Deps deps, Settings settings);
+  ~AuthService();
+  AuthService(const AuthService&) = delete;
+  AuthService& operator=(const AuthService&) = delete;
 
   /// Email + password → tokens. Unknown email and wrong password give the same error after
   /// the same amount of hashing work. Disabled accounts get kAccessDenied only after a
@@ -187,63 +171,20 @@ class AuthService {
   /// Looks up a client ("" = default) for transport-level checks (cookie origins).
   AuthResult<Client> client(const std::string& client_id);
 
-  const Settings& settings() const { return settings_; }
+  const Settings& settings() const;
 
   /// Refresh tokens are 256 random bits, base64url (43 characters).
-  static bool looks_like_refresh_token(std::string_view token);
+  static bool looks_like_refresh_token(std::string_view token) {
+    return RefreshTokenCodec::well_formed(token);
+  }
 
  private:
-  /// What refresh() decided before the rotation.
-  struct RefreshPlan {
-    Client client;
-    std::string successor;
-    RotateRequest rotate;
-  };
-  /// The checks and derivations before the rotation; `known` skips the client lookup.
-  /// `limits_checked`: the rate limits were already applied (asynchronously).
-  AuthResult<RefreshPlan> plan_refresh(const RefreshRequest& req, const Client* known,
-                                       bool limits_checked = false);
-  /// Rotates as planned, on the loop where the store can, and answers `done`.
-  void start_rotation(AuthResult<RefreshPlan> plan, RefreshDone done);
-  /// The refresh limits through RateLimiter::check_async, then start_rotation() via resume.
-  void refresh_with_async_limits(RefreshRequest req, Client client, RefreshDone done,
-                                 Resume resume);
-  /// The 429 for a denied decision.
-  static Error limit_error(const Decision& d, const Limit& l);
-  /// The answer to a rotation's result.
-  AuthResult<TokenPair> finish_refresh(const RefreshPlan& plan,
-                                       store::StoreResult<RotateResult> rotated);
-  /// True when finish_refresh() would write to a store or the revocation list.
-  static bool finish_writes(const RefreshPlan& plan,
-                            const store::StoreResult<RotateResult>& rotated);
-  /// The cached client, without a store lookup on a miss.
-  std::optional<Client> cached_client(const std::string& client_id);
-  AuthResult<TokenPair> issue(const User& user, const Session& session, const std::string& refresh,
-                              std::int64_t now);
-  std::string token_hash(std::string_view token) const;
-  std::string successor_of(std::string_view token) const;
-  /// The rate-limit key of the token's family (see kFamilyTagBytes); the token looks valid.
-  std::string family_limit_key(std::string_view token) const;
-
-  bool verify_password_limited(std::string_view hash, std::string_view password);
-  /// nullopt when allowed; otherwise the 429 to return.
-  std::optional<Error> limit(const std::string& key, const Limit& l);
-  void announce_revoked(const std::string& session_id, std::int64_t now);
-  /// The RFC 9068 claims every access token carries (a fresh jti each call).
-  json::ObjectWriter access_claims(const std::string& sub, const std::string& client_id,
-                                   const std::string& scope, std::int64_t now);
-  /// Strict verification plus the revocation checks of the family (if any) and the jti.
-  AuthResult<nlohmann::json> verify_access_token(std::string_view token);
-
-  Deps d_;
-  Settings settings_;
-  std::unique_ptr<std::counting_semaphore<>> hash_slots_;
-  struct CachedClient {
-    Client client;
-    std::int64_t expires_at;
-  };
-  std::mutex clients_mu_;
-  std::map<std::string, CachedClient, std::less<>> clients_;
+  std::unique_ptr<detail::Context> context_;
+  std::unique_ptr<detail::Login> login_;
+  std::unique_ptr<detail::Refresh> refresh_;
+  std::unique_ptr<detail::Sessions> sessions_;
+  std::unique_ptr<detail::TokenEndpoint> token_endpoint_;
+  std::unique_ptr<detail::Introspection> introspection_;
 };
 
 /// Lower-cases and trims an email address; nullopt if it is not plausibly one.

@@ -1,0 +1,67 @@
+#pragma once
+// Which limits apply to which request, in which order, and the one 429 they answer with.
+// The limiters count; this decides what is counted (keys, costs) and what a refusal says.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "authd/auth/errors.h"
+#include "authd/auth/rate_limiter.h"
+#include "authd/auth/settings.h"
+#include "authd/crypto/keyed_hash.h"
+
+namespace authd::auth {
+
+/// Thread-safe when the limiters are. A null limiter means that group is not limited.
+class RateLimitPolicy {
+ public:
+  /// `login` limits /login and the token endpoint's clients; `refresh` limits /refresh.
+  RateLimitPolicy(RateLimiter* login, RateLimiter* refresh, const Settings& settings,
+                  const crypto::KeyedHasher& pepper);
+
+  /// The 429 for a denied decision of `limit`: Retry-After, and the policy for the
+  /// RateLimit headers (its window is the time the burst takes to refill).
+  static Error rate_limited(const Decision& denied, const Limit& limit,
+                            std::string description = "Too many requests; retry later.");
+
+  /// The account key of a login attempt: a keyed hash of the (normalised) email, the same for
+  /// existing and unknown accounts, so a limiter's keys reveal no email.
+  std::string account_key(std::string_view email) const;
+  /// Before a login does any work: the address, the account, then the failure back-off (once
+  /// the failure budget is spent, refuse before hashing anything).
+  std::optional<Error> admit_login(std::string_view ip, std::string_view account);
+  /// After the password check: a failure spends the back-off budget, a success clears it.
+  void login_failed(std::string_view account);
+  void login_succeeded(std::string_view account);
+
+  /// A token-endpoint request naming `client_id`, before its authentication.
+  std::optional<Error> admit_client(std::string_view client_id);
+
+  using Admitted = std::function<void(std::optional<Error>)>;
+  /// /refresh limits: by address first, then by family (`family_key` from the token codec).
+  bool limits_refresh() const { return refresh_ != nullptr; }
+  /// True when the refresh checks may wait on I/O (a shared limiter): an event loop must
+  /// then use the *_async forms, which it may only when refresh_checks_async().
+  bool refresh_checks_block() const { return refresh_ && refresh_->blocks(); }
+  bool refresh_checks_async() const { return refresh_ && refresh_->checks_async(); }
+  std::optional<Error> admit_refresh_address(std::string_view ip);
+  std::optional<Error> admit_refresh_family(std::string_view family_key);
+  /// The same checks answered through `done` exactly once, possibly on the limiter's thread.
+  void admit_refresh_address_async(std::string_view ip, Admitted done);
+  void admit_refresh_family_async(std::string_view family_key, Admitted done);
+
+ private:
+  static std::optional<Error> verdict(RateLimiter* limiter, std::string_view key,
+                                      const Limit& limit);
+  static void verdict_async(RateLimiter* limiter, std::string_view key, const Limit& limit,
+                            Admitted done);
+
+  RateLimiter* login_;
+  RateLimiter* refresh_;
+  const Settings& settings_;
+  const crypto::KeyedHasher& pepper_;
+};
+
+}  // namespace authd::auth

@@ -1,0 +1,38 @@
+#pragma once
+// What the auth service is configured with: issuer, lifetimes, password cost and limits.
+
+#include <cstdint>
+#include <string>
+
+#include "authd/auth/rate_limiter.h"
+#include "authd/crypto/password.h"
+
+namespace authd::auth {
+
+struct Settings {
+  std::string issuer = "http://127.0.0.1:8080";
+  std::string audience = "authd";
+  std::int64_t access_ttl_s = 600;
+  std::int64_t session_absolute_s = 30 * 86400;
+  std::int64_t session_idle_s = 7 * 86400;
+  std::int64_t leeway_s = 30;
+  crypto::PasswordParams password;
+  std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
+  /// Clients change rarely; a looked-up client is reused this long before it is read again.
+  std::int64_t client_cache_s = 30;
+  /// Password hashes allowed to run at once; 0 = one per core. More than the cores only adds
+  /// context switches and memory traffic (each Argon2id call touches argon2_memory bytes).
+  unsigned max_concurrent_hashes = 0;
+
+  /// Rate limits (requests per minute and burst), applied when a RateLimiter is given.
+  Limit login_per_ip{60, 20};
+  Limit login_per_account{20, 10};  ///< every attempt for one email, existing or not
+  /// Failed logins per email: after `burst` failures, attempts are refused until the bucket
+  /// refills (progressive back-off). Unknown emails are limited the same way.
+  Limit login_failures{2, 5};
+  Limit refresh_per_ip{600, 100};
+  Limit refresh_per_family{30, 10};  ///< refreshes of one family, across its rotations
+  Limit token_per_client{600, 100};  ///< /oauth2/token requests per client id
+};
+
+}  // namespace authd::auth

@@ -1,0 +1,99 @@
+#include "auth/access_tokens.h"
+
+#include <algorithm>
+
+#include "auth/context.h"
+#include "authd/jose/jws.h"
+
+namespace authd::auth::detail {
+namespace {
+constexpr std::string_view kSessionScope = "openid offline_access";
+
+Unexpected<Error> invalid_access_token() {
+  return fail(Errc::kInvalidToken, "The access token is invalid, expired or revoked.");
+}
+}  // namespace
+
+json::ObjectWriter AccessTokens::claims(const std::string& sub, const std::string& client_id,
+                                        const std::string& scope, std::int64_t now) const {
+  json::ObjectWriter claims(512);
+  claims.str("iss", settings_.issuer)
+      .str("sub", sub)
+      .str("aud", settings_.audience)
+      .num("iat", now)
+      .num("nbf", now)
+      .num("exp", now + settings_.access_ttl_s)
+      .str("jti", make_uuid_v4(d_.random))
+      .str("client_id", client_id)
+      .str("scope", scope);
+  return claims;
+}
+
+AuthResult<std::string> AccessTokens::sign(json::ObjectWriter& claims) const {
+  if (!claims.ok()) return fail(Errc::kInternal, "A stored claim is not valid UTF-8.");
+  auto token = d_.keys.sign(claims.finish());
+  if (!token)
+    return fail(Errc::kUnavailable, "No signing key is available; retry.",
+                "keys: " + token.error());
+  return std::move(*token);
+}
+
+AuthResult<TokenPair> AccessTokens::issue(const User& user, const Session& session,
+                                          const std::string& refresh_token,
+                                          std::int64_t now) const {
+  json::ObjectWriter c = claims(user.id, session.client_id, std::string(kSessionScope), now);
+  c.str("sid", session.id);
+  if (!user.roles.empty()) c.str_array("roles", user.roles);
+  if (!user.tenant_id.empty()) c.str("tenant_id", user.tenant_id);
+  auto token = sign(c);
+  if (!token) return unexpected(token.error());
+  TokenPair p;
+  p.access_token = std::move(*token);
+  p.expires_in = settings_.access_ttl_s;
+  p.refresh_token = refresh_token;
+  p.refresh_expires_in = std::max<std::int64_t>(
+      0, std::min(session.idle_expires_at, session.absolute_expires_at) - now);
+  p.session_id = session.id;
+  p.user_id = user.id;
+  p.scope = std::string(kSessionScope);
+  return p;
+}
+
+AuthResult<nlohmann::json> AccessTokens::verify(std::string_view token) const {
+  jose::VerifyOptions opts;
+  opts.issuer = settings_.issuer;
+  opts.audience = settings_.audience;
+  opts.leeway_s = settings_.leeway_s;
+  auto v = jose::verify(
+      token, [this](std::string_view kid) { return d_.keys.find(kid); }, d_.clock.now_unix(), opts);
+  if (!v) return invalid_access_token();
+  nlohmann::json c = std::move(v->claims);
+  if (!c.contains("sub") || !c["sub"].is_string() || !c.contains("jti") || !c["jti"].is_string())
+    return invalid_access_token();
+  const std::string jti = c["jti"].get<std::string>();
+  const bool has_family = c.contains("sid");
+  if (has_family && !c["sid"].is_string()) return invalid_access_token();
+  const std::string sid = has_family ? c["sid"].get<std::string>() : std::string();
+  // Revocation takes effect at once, not at token expiry.
+  std::optional<bool> family_revoked, token_revoked;
+  if (d_.revocations) {
+    if (has_family) family_revoked = d_.revocations->is_session_revoked(sid);
+    if (!family_revoked.value_or(false)) token_revoked = d_.revocations->is_token_revoked(jti);
+  }
+  if (family_revoked.value_or(false) || token_revoked.value_or(false))
+    return invalid_access_token();
+  if (has_family && !family_revoked) {
+    auto s = d_.sessions.find(sid);
+    if (!s) return unexpected(store_error(s.error()));
+    if (!s->has_value() || (*s)->revoked_at || (*s)->user_id != c["sub"].get<std::string>())
+      return invalid_access_token();
+  }
+  if (!token_revoked) {
+    auto r = d_.sessions.is_token_revoked(jti);
+    if (!r) return unexpected(store_error(r.error()));
+    if (*r) return invalid_access_token();
+  }
+  return c;
+}
+
+}  // namespace authd::auth::detail

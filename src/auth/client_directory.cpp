@@ -1,0 +1,34 @@
+#include "auth/client_directory.h"
+
+#include "auth/context.h"
+
+namespace authd::auth::detail {
+namespace {
+// Unknown ids are not cached; this bounds the rest.
+constexpr std::size_t kMaxCached = 1000;
+constexpr std::size_t kMaxClientIdBytes = 128;
+}  // namespace
+
+AuthResult<Client> ClientDirectory::find(const std::string& client_id) {
+  const std::string id = client_id.empty() ? std::string(kDefaultClient) : client_id;
+  if (id.size() > kMaxClientIdBytes) return fail(Errc::kInvalidClient, "Unknown client.");
+  if (auto hit = cached(id)) return std::move(*hit);
+  auto c = store_.find(id);
+  if (!c) return unexpected(store_error(c.error()));
+  if (!c->has_value()) return fail(Errc::kInvalidClient, "Unknown client.");
+  std::lock_guard lock(mu_);
+  if (entries_.size() > kMaxCached) entries_.clear();
+  entries_[id] = Entry{**c, clock_.now_unix() + cache_s_};
+  return std::move(**c);
+}
+
+std::optional<Client> ClientDirectory::cached(const std::string& client_id) {
+  const std::string_view id = client_id.empty() ? kDefaultClient : std::string_view(client_id);
+  std::lock_guard lock(mu_);
+  if (auto it = entries_.find(id);
+      it != entries_.end() && it->second.expires_at > clock_.now_unix())
+    return it->second.client;
+  return std::nullopt;
+}
+
+}  // namespace authd::auth::detail

@@ -1,0 +1,68 @@
+#include "auth/context.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace authd::auth::detail {
+
+Error store_error(const store::Error& e) {
+  Error out = e.code == store::Errc::kUnavailable
+                  ? Error{Errc::kUnavailable, "The service is temporarily unavailable; retry.", 1}
+                  : Error{Errc::kInternal, "Internal error.", 0};
+  out.debug = "store: " + e.message;
+  return out;
+}
+
+Unexpected<Error> invalid_refresh_token() {
+  return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+namespace {
+std::ptrdiff_t hash_slots(unsigned configured) {
+  return static_cast<std::ptrdiff_t>(
+      configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+PasswordWork::PasswordWork(unsigned slots, const crypto::PasswordParams& params)
+    : params_(params), slots_(hash_slots(slots)) {}
+
+bool PasswordWork::verify(std::string_view encoded_hash, std::string_view password) {
+  slots_.acquire();
+  const bool ok = crypto::verify_password(encoded_hash, password);
+  slots_.release();
+  return ok;
+}
+
+void PasswordWork::verify_dummy(std::string_view password) {
+  if (auto dummy = crypto::dummy_hash(params_)) (void)verify(*dummy, password);
+}
+
+std::optional<std::string> PasswordWork::hash(std::string_view password) {
+  slots_.acquire();
+  auto h = crypto::hash_password(password, params_);
+  slots_.release();
+  if (!h) return std::nullopt;
+  return std::move(*h);
+}
+
+Context::Context(AuthService::Deps deps, Settings s)
+    : d(deps),
+      settings(std::move(s)),
+      codec(d.token_hasher),
+      limits(d.limiter, d.refresh_limiter, settings, d.token_hasher),
+      passwords(settings.max_concurrent_hashes, settings.password),
+      clients(d.clients, d.clock, settings.client_cache_s),
+      tokens(d, settings) {}
+
+void Context::announce_revoked(const std::string& session_id, std::int64_t now) {
+  const std::int64_t until = now + settings.access_ttl_s + settings.leeway_s;
+  if (d.revocations) d.revocations->revoke_session(session_id, until);
+  if (d.events) d.events->revoked(session_id, until);
+}
+
+}  // namespace authd::auth::detail

@@ -1,0 +1,58 @@
+#pragma once
+// What every use case of the auth service shares: its dependencies and settings, and the
+// small units built on them. Internal to src/auth; the façade is include/authd/auth/service.h.
+
+#include <memory>
+#include <optional>
+#include <semaphore>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/access_tokens.h"
+#include "auth/client_directory.h"
+#include "authd/auth/rate_limit_policy.h"
+#include "authd/auth/refresh_token.h"
+#include "authd/auth/service.h"
+
+namespace authd::auth::detail {
+
+/// A store failure as the client may see it; the store's message goes to Error::debug.
+Error store_error(const store::Error& e);
+/// One answer for every refresh token that is not a live one, so none reveals more.
+Unexpected<Error> invalid_refresh_token();
+bool contains(const std::vector<std::string>& list, std::string_view item);
+
+/// Password hashing bounded to `slots` at once: Argon2id calls beyond the cores only add
+/// context switches and memory traffic.
+class PasswordWork {
+ public:
+  PasswordWork(unsigned slots, const crypto::PasswordParams& params);
+  bool verify(std::string_view encoded_hash, std::string_view password);
+  /// The same work as a failed verify(), for an unknown account or client, so that timing
+  /// does not tell which exist.
+  void verify_dummy(std::string_view password);
+  /// A new hash under the current parameters; nullopt on failure.
+  std::optional<std::string> hash(std::string_view password);
+
+ private:
+  const crypto::PasswordParams& params_;
+  std::counting_semaphore<> slots_;
+};
+
+struct Context {
+  Context(AuthService::Deps deps, Settings settings);
+  /// Tells the shared revocation list and the event sink that a family is revoked, so every
+  /// replica refuses its access tokens at once.
+  void announce_revoked(const std::string& session_id, std::int64_t now);
+
+  AuthService::Deps d;
+  const Settings settings;
+  const RefreshTokenCodec codec;
+  RateLimitPolicy limits;
+  PasswordWork passwords;
+  ClientDirectory clients;
+  AccessTokens tokens;
+};
+
+}  // namespace authd::auth::detail

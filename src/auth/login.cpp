@@ -1,0 +1,68 @@
+#include "auth/login.h"
+
+#include <algorithm>
+
+namespace authd::auth::detail {
+
+AuthResult<TokenPair> Login::run(const LoginRequest& req) {
+  if (req.email.empty() || req.password.empty())
+    return fail(Errc::kInvalidRequest, "email and password are required.");
+  if (req.password.size() > c_.settings.max_password_bytes)
+    return fail(Errc::kInvalidRequest, "password is too long.");
+  auto client = c_.clients.find(req.client_id);
+  if (!client) return unexpected(client.error());
+  if (!contains(client->grant_types, "password"))
+    return fail(Errc::kUnauthorizedClient, "This client may not log in with a password.");
+
+  const auto email = normalize_email(req.email);
+  const std::string account = c_.limits.account_key(email.value_or(req.email));
+  if (auto e = c_.limits.admit_login(req.ip, account)) return unexpected(std::move(*e));
+
+  std::optional<User> user;
+  if (email) {
+    auto found = c_.d.users.find_by_email(*email);
+    if (!found) return unexpected(store_error(found.error()));
+    user = std::move(*found);
+  }
+  bool ok = false;
+  if (user) {
+    ok = c_.passwords.verify(user->password_hash, req.password);
+  } else {
+    c_.passwords.verify_dummy(req.password);
+  }
+  if (c_.d.events) c_.d.events->login(ok);
+  if (!ok) {
+    c_.limits.login_failed(account);
+    return fail(Errc::kInvalidGrant, "Invalid email or password.");
+  }
+  c_.limits.login_succeeded(account);
+  if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
+  upgrade_hash(*user, req.password, c_.d.clock.now_unix());
+  return open_session(*user, *client, req);
+}
+
+void Login::upgrade_hash(const User& user, std::string_view password, std::int64_t now) {
+  if (!crypto::needs_rehash(user.password_hash, c_.settings.password)) return;
+  if (auto h = c_.passwords.hash(password)) (void)c_.d.users.set_password_hash(user.id, *h, now);
+}
+
+AuthResult<TokenPair> Login::open_session(const User& user, const Client& client,
+                                          const LoginRequest& req) {
+  const auto now = c_.d.clock.now_unix();
+  Session s;
+  s.id = make_uuid_v4(c_.d.random);
+  s.user_id = user.id;
+  s.client_id = client.id;
+  s.created_at = s.last_used_at = now;
+  s.absolute_expires_at = now + c_.settings.session_absolute_s;
+  s.idle_expires_at = std::min(now + c_.settings.session_idle_s, s.absolute_expires_at);
+  s.user_agent = req.user_agent.substr(0, 256);
+  s.ip = req.ip.substr(0, 64);
+  s.generation = 1;
+  const std::string refresh = c_.codec.mint(c_.d.random);
+  if (auto r = c_.d.sessions.create(s, NewRefreshToken{c_.codec.store_hash(refresh), now}); !r)
+    return unexpected(store_error(r.error()));
+  return c_.tokens.issue(user, s, refresh, now);
+}
+
+}  // namespace authd::auth::detail

@@ -1,0 +1,24 @@
+#pragma once
+// A user's sessions (refresh-token families): list them, end one, end them all.
+
+#include "auth/context.h"
+
+namespace authd::auth::detail {
+
+class Sessions {
+ public:
+  explicit Sessions(Context& c) : c_(c) {}
+  AuthResult<void> logout_refresh_token(const std::string& refresh_token);
+  AuthResult<void> logout(const Principal& who);
+  AuthResult<std::size_t> logout_all(const Principal& who);
+  AuthResult<std::vector<Session>> list(const Principal& who);
+  AuthResult<void> remove(const Principal& who, const std::string& session_id);
+
+ private:
+  /// Revokes one family (already revoked is fine) and announces it.
+  AuthResult<void> end(const std::string& session_id, const char* reason);
+
+  Context& c_;
+};
+
+}  // namespace authd::auth::detail

@@ -1,0 +1,25 @@
+#pragma once
+// The OAuth token endpoint's own work (RFC 6749): authenticating the calling client, and the
+// client_credentials grant. The password and refresh_token grants are Login and Refresh.
+
+#include "auth/context.h"
+
+namespace authd::auth::detail {
+
+class TokenEndpoint {
+ public:
+  explicit TokenEndpoint(Context& c) : c_(c) {}
+  /// See AuthService::authenticate_client.
+  AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
+  /// See AuthService::client_credentials.
+  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
+
+ private:
+  /// The granted scope: all of the client's for an empty request, else the requested ones if
+  /// the client has each of them.
+  static AuthResult<std::string> grant_scope(const Client& client, std::string_view requested);
+
+  Context& c_;
+};
+
+}  // namespace authd::auth::detail
