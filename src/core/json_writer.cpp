@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "authd/core/hex.h"
+
 namespace authd::json {
 namespace {
 
@@ -28,10 +30,10 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return 0;
 }
 
-}  // namespace
+// The replacement character, for ill-formed bytes in lossy mode (Unicode §3.9, U+FFFD).
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-bool append_quoted(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
+bool append_quoted(std::string& out, std::string_view s, bool lossy) {
   const std::size_t mark = out.size();
   out.push_back('"');
   std::size_t run = 0;  // start of the pending run of bytes that need no escaping
@@ -44,11 +46,17 @@ bool append_quoted(std::string& out, std::string_view s) {
     }
     if (c >= 0x80) {
       const std::size_t n = utf8_sequence(s, i);
-      if (n == 0) {
+      if (n > 0) {
+        i += n;
+        continue;
+      }
+      if (!lossy) {
         out.resize(mark);
         return false;
       }
-      i += n;
+      out.append(s.substr(run, i - run));
+      out.append(kReplacement);
+      run = ++i;
       continue;
     }
     out.append(s.substr(run, i - run));
@@ -76,14 +84,23 @@ bool append_quoted(std::string& out, std::string_view s) {
         break;
       default:
         out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
+        hex::append_byte(out, c);
     }
     run = ++i;
   }
   out.append(s.substr(run));
   out.push_back('"');
   return true;
+}
+
+}  // namespace
+
+bool append_quoted(std::string& out, std::string_view s) {
+  return append_quoted(out, s, /*lossy=*/false);
+}
+
+void append_quoted_lossy(std::string& out, std::string_view s) {
+  (void)append_quoted(out, s, /*lossy=*/true);
 }
 
 ObjectWriter::ObjectWriter(std::size_t reserve) {

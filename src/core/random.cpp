@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "authd/core/clock.h"
+#include "authd/core/hex.h"
 
 namespace authd {
 
@@ -21,13 +22,11 @@ std::string make_uuid_v4(Random& random) {
   random.fill(b, sizeof b);
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
   s.reserve(36);
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(kHex[b[i] >> 4]);
-    s.push_back(kHex[b[i] & 15]);
+    hex::append_byte(s, b[i]);
   }
   return s;
 }

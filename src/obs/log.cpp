@@ -9,6 +9,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "authd/core/json_writer.h"
+
 namespace authd::log {
 namespace {
 
@@ -28,47 +30,15 @@ spdlog::logger& logger() {
   return *g_logger;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void append_value(std::string& out, const Value& v, bool json) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::string_view>) {
           if (json) {
-            append_json_string(out, x);
+            json::append_quoted_lossy(out, x);
           } else if (x.find_first_of(" \"=") != std::string_view::npos || x.empty()) {
-            append_json_string(out, x);
+            json::append_quoted_lossy(out, x);
           } else {
             out.append(x);
           }
@@ -135,16 +105,16 @@ Level level_from_string(std::string_view n) {
 
 bool enabled(Level level) { return level >= g_level.load() && level != Level::kOff; }
 
-void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
-  if (!enabled(level)) return;
+std::string format_line(Level level, std::string_view event, std::initializer_list<Field> fields,
+                        Format format) {
   std::string line;
   line.reserve(256);
-  if (g_format.load() == Format::kJson) {
+  if (format == Format::kJson) {
     line += "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) + "\",\"event\":";
-    append_json_string(line, event);
+    json::append_quoted_lossy(line, event);
     for (const auto& f : fields) {
       line.push_back(',');
-      append_json_string(line, f.key);
+      json::append_quoted_lossy(line, f.key);
       line.push_back(':');
       append_value(line, f.value, true);
     }
@@ -162,6 +132,12 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
       append_value(line, f.value, false);
     }
   }
+  return line;
+}
+
+void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+  if (!enabled(level)) return;
+  const std::string line = format_line(level, event, fields, g_format.load());
   logger().log(spdlog::level::info, spdlog::string_view_t(line));
 }
 

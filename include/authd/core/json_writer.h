@@ -37,4 +37,8 @@ class ObjectWriter {
 /// not valid UTF-8.
 bool append_quoted(std::string& out, std::string_view s);
 
+/// Appends `s` as a quoted JSON string, each ill-formed UTF-8 byte replaced by U+FFFD: for
+/// text that must always be written (log fields, error bodies) and must stay valid JSON.
+void append_quoted_lossy(std::string& out, std::string_view s);
+
 }  // namespace authd::json

@@ -36,6 +36,11 @@ void init(Format format, Level level);
 Level level_from_string(std::string_view name);
 bool enabled(Level level);
 
+/// One event as the line write() prints (without the newline). In JSON every line is valid
+/// JSON whatever the fields hold: ill-formed UTF-8 becomes U+FFFD.
+std::string format_line(Level level, std::string_view event, std::initializer_list<Field> fields,
+                        Format format);
+
 /// Writes one event. Thread-safe.
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 

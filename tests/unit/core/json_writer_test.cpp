@@ -81,5 +81,32 @@ TEST(JsonWriterTest, AgreesWithNlohmannOnRandomStrings) {
   }
 }
 
+TEST(JsonWriterTest, LossyQuotingReplacesEachIllFormedByteAndKeepsTheRest) {
+  std::string out;
+  json::append_quoted_lossy(out, "a\xFF\"b\xC3");
+  EXPECT_EQ(out, "\"a\xEF\xBF\xBD\\\"b\xEF\xBF\xBD\"");
+  out.clear();
+  json::append_quoted_lossy(out, "caf\xC3\xA9\n");
+  EXPECT_EQ(out, "\"caf\xC3\xA9\\n\"");
+}
+
+// Whatever the bytes, lossy output is one valid JSON string, and for valid UTF-8 it is exactly
+// what append_quoted writes.
+TEST(JsonWriterTest, LossyQuotingAlwaysParsesOnRandomStrings) {
+  std::mt19937 rng(20261205);
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 12);
+    for (int i = 0; i < len; ++i) s.push_back(static_cast<char>(rng() % 256));
+    std::string lossy, strict;
+    json::append_quoted_lossy(lossy, s);
+    const auto parsed = njson::parse(lossy, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(parsed.is_string()) << testing::PrintToString(s);
+    if (json::append_quoted(strict, s)) {
+      ASSERT_EQ(lossy, strict) << testing::PrintToString(s);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace authd
