@@ -14,7 +14,7 @@
 #include "authd/cache/local_rate_limiter.h"
 #include "authd/cache/redis_rate_limiter.h"
 #include "authd/cache/redis_revocation_list.h"
-#include "redis_server.h"
+#include "support/redis_server.h"
 
 namespace authd::cache {
 namespace {

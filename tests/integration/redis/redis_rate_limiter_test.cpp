@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "authd/cache/local_rate_limiter.h"
-#include "redis_server.h"
+#include "support/redis_server.h"
 
 namespace authd::cache {
 namespace {

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "redis_server.h"
+#include "support/redis_server.h"
 
 namespace authd::cache {
 namespace {

@@ -10,9 +10,9 @@
 #include "authd/cache/local_rate_limiter.h"
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_rate_limiter.h"
-#include "redis_server.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/redis_server.h"
 
 namespace authd::cache {
 namespace {
