@@ -9,6 +9,29 @@
 // future, never longer than the timeout. When the connection is down, calls fail at once
 // with Errc::kUnavailable while the I/O thread reconnects in the background with
 // exponential backoff. Nothing here throws.
+//
+// THREADING CONTRACT (the one statement of it; the files under src/cache/redis/ refer here)
+//
+// * The Redis I/O thread owns everything that talks to hiredis: the links (link.h), their
+//   connections (connection.h, asio_hiredis.h), the Sentinel resolver (sentinel.h), the host
+//   lookups, the backoff state, and the sending half of the pipeline (Pipeline::send_*).
+//   None of these is locked; only the I/O thread touches them, and other threads reach them
+//   solely by posting a function to the io_context.
+// * Worker threads and event-loop threads may call every public member of RedisClient,
+//   concurrently. Inside, they touch only: atomics (availability, the in-flight count, the
+//   counters), the callback registries and the subscription table (each under its own
+//   recursive mutex), the mutex-guarded endpoint/last-error strings, and asio::post.
+//   Blocking calls (command, eval, publish) wait on a future, at most their timeout.
+//   Event loops must not block: they use eval_async (or a RateLimiter's check_async), whose
+//   callback runs on the I/O thread, or at once when the call cannot be queued.
+// * Every callback (on_state_change, subscribe, on_resubscribed, command_async,
+//   eval_async) runs on the I/O thread: it must be quick and must not call the blocking
+//   functions, which detect this and return kInternal instead of deadlocking. Hand longer
+//   work (a resync from Postgres) to another thread. A callback's CallbackHandle::reset()
+//   waits for a running invocation of it, so a callback may be removed from any thread.
+// * Destruction: only after every call on other threads has returned. The destructor stops
+//   the links on the I/O thread and joins it; a pending blocking call then gets
+//   kUnavailable, and a pending eval_async is dropped unanswered.
 
 #include <chrono>
 #include <cstddef>
@@ -141,14 +164,8 @@ struct RedisClientStats {
   std::uint64_t messages = 0;          ///< pub/sub messages received
 };
 
-/// The client. Create with create(); destroy only after every call on other threads has
-/// returned (its destructor stops the I/O thread; a pending call then gets kUnavailable).
-///
-/// Thread-safety: every member function may be called from any thread, concurrently.
-/// Callbacks (on_state_change, subscribe, on_resubscribed, command_async) run on the
-/// Redis I/O thread: they must be quick and must not call the blocking functions
-/// (command, eval, publish), which detect this and return kInternal instead of deadlocking.
-/// Hand longer work (a resync from Postgres) to another thread.
+/// The client. Create with create(). Threads, callbacks and destruction: see the threading
+/// contract at the top of this file.
 ///
 /// Redis blocking commands (BLPOP, WAIT, SUBSCRIBE through command()) must not be used:
 /// the command connection is shared and pipelined.

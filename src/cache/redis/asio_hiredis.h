@@ -2,8 +2,8 @@
 // Drives one hiredis 0.14 async context from a boost::asio::io_context (hiredis ships no Asio
 // adapter). hiredis asks for read/write interest through ev.addRead/delRead/addWrite/delWrite
 // and signals the end of the context through ev.cleanup; we turn interest into async_wait on
-// the context's socket and readiness into redisAsyncHandleRead/Write. Single-threaded: every
-// call happens on the io_context's thread.
+// the context's socket and readiness into redisAsyncHandleRead/Write. Threading: I/O thread
+// only (see the contract at the top of include/authd/cache/redis_client.h).
 
 #include <hiredis/async.h>
 

@@ -1,6 +1,7 @@
 #pragma once
 // One hiredis async connection on the I/O thread: connect with a timeout, send commands with
-// per-command callbacks, receive pub/sub pushes, close. Not thread-safe (I/O thread only).
+// per-command callbacks, receive pub/sub pushes, close. Threading: I/O thread only (see the
+// contract at the top of include/authd/cache/redis_client.h).
 //
 // hiredis frees a context by itself on I/O errors and failed connects, and must not be freed
 // from inside most of its own callbacks. So this class never frees a context synchronously:

@@ -1,4 +1,6 @@
 // LocalRateLimiter: GCRA decisions with a pinned clock, bounded memory, and thread safety.
+// What every auth::RateLimiter must do (cost, peek, reset, independent keys, ...) is in
+// tests/contract/rate_limiter_contract_test.cpp, run on this limiter too.
 
 #include "authd/cache/local_rate_limiter.h"
 
@@ -62,18 +64,6 @@ TEST(CacheLocalRateLimiterTest, RefillsAtTheRate) {
   EXPECT_FALSE(limiter.check("k", kPerSecondBurst5).allowed);
 }
 
-TEST(CacheLocalRateLimiterTest, CostTakesSeveralTokens) {
-  FakeClock clock;
-  LocalRateLimiter limiter(clock);
-  auto d = limiter.check("k", kPerSecondBurst5, 3);
-  EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.remaining, 2);
-  d = limiter.check("k", kPerSecondBurst5, 3);
-  EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.retry_after_ms, 1000);
-  EXPECT_TRUE(limiter.check("k", kPerSecondBurst5, 2).allowed);
-}
-
 TEST(CacheLocalRateLimiterTest, CostAboveBurstIsNeverAllowed) {
   FakeClock clock;
   LocalRateLimiter limiter(clock);
@@ -81,40 +71,6 @@ TEST(CacheLocalRateLimiterTest, CostAboveBurstIsNeverAllowed) {
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.remaining, 5);  // nothing was taken
   EXPECT_EQ(limiter.size(), 0u);
-}
-
-TEST(CacheLocalRateLimiterTest, PeekDoesNotConsume) {
-  FakeClock clock;
-  LocalRateLimiter limiter(clock);
-  for (int i = 0; i < 3; ++i) {
-    auto p = limiter.peek("k", kPerSecondBurst5);
-    EXPECT_TRUE(p.allowed);
-    EXPECT_EQ(p.remaining, 4);
-  }
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.check("k", kPerSecondBurst5).allowed);
-  auto p = limiter.peek("k", kPerSecondBurst5);
-  EXPECT_FALSE(p.allowed);
-  EXPECT_EQ(p.retry_after_ms, 1000);
-}
-
-TEST(CacheLocalRateLimiterTest, ResetForgetsTheBucket) {
-  FakeClock clock;
-  LocalRateLimiter limiter(clock);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.check("k", kPerSecondBurst5).allowed);
-  ASSERT_FALSE(limiter.check("k", kPerSecondBurst5).allowed);
-  limiter.reset("k");
-  auto d = limiter.check("k", kPerSecondBurst5);
-  EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.remaining, 4);
-  limiter.reset("never-seen");  // no-op
-}
-
-TEST(CacheLocalRateLimiterTest, KeysAreIndependent) {
-  FakeClock clock;
-  LocalRateLimiter limiter(clock);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.check("a", kPerSecondBurst5).allowed);
-  EXPECT_FALSE(limiter.check("a", kPerSecondBurst5).allowed);
-  EXPECT_TRUE(limiter.check("b", kPerSecondBurst5).allowed);
 }
 
 TEST(CacheLocalRateLimiterTest, InvalidLimitFailsClosed) {

@@ -2,6 +2,7 @@
 // Test helper: redis-server processes owned by one test (a plain server, a replica, a
 // sentinel), on free ports below 32768, with configs regenerated on every run (Sentinel
 // rewrites them), daemonized with pidfiles in a temp dir and stopped by PID, never by name.
+// Used by the Redis integration tests, the daemon tests and the contract tests.
 
 #include <sys/types.h>
 
@@ -9,13 +10,17 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "authd/cache/redis_client.h"
+#include "support/eventually.h"
 #include "support/process.h"
 
-namespace authd::cache::testing {
+namespace authd::testing {
+
+using cache::CacheResult;
+using cache::RedisClient;
+using cache::RedisOptions;
 
 /// A free TCP port on 127.0.0.1 in [21000, 32000): below the ephemeral range (TESTENV §0).
 int free_port();
@@ -65,17 +70,6 @@ class RedisServer {
 /// one started for this test binary. Never stopped by tests.
 RedisOptions shared_redis_options();
 
-/// Polls `pred` every millisecond until true or timeout; returns its last value.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return pred();
-}
-
 /// The receiver count of a publish, 0 on error.
 inline std::int64_t receivers(const CacheResult<std::int64_t>& r) { return r ? *r : 0; }
 
@@ -83,4 +77,4 @@ inline std::int64_t receivers(const CacheResult<std::int64_t>& r) { return r ? *
 std::unique_ptr<RedisClient> connect_or_fail(
     RedisOptions options, std::chrono::milliseconds wait = std::chrono::seconds(3));
 
-}  // namespace authd::cache::testing
+}  // namespace authd::testing

@@ -1,4 +1,4 @@
-#include "redis_server.h"
+#include "support/redis_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,9 +13,8 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
 
-namespace authd::cache::testing {
+namespace authd::testing {
 
 namespace {
 
@@ -130,11 +129,7 @@ bool RedisServer::start() {
                           (config_.sentinel_monitor_port ? " --sentinel" : "") + " >>" + dir_ +
                           "/" + name_ + ".start.log 2>&1";
   if (std::system(cmd.c_str()) != 0) return false;
-  for (int i = 0; i < 500; ++i) {
-    if (answers_ping()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return eventually([&] { return answers_ping(); }, std::chrono::seconds(5));
 }
 
 std::optional<pid_t> RedisServer::pid() const {
@@ -153,9 +148,7 @@ void RedisServer::kill9() {
   auto p = pid();
   if (!p) return;
   ::kill(*p, SIGKILL);
-  for (int i = 0; i < 500 && process_alive(*p); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  eventually([&] { return !process_alive(*p); }, std::chrono::seconds(5));
   ::unlink((dir_ + "/" + name_ + ".pid").c_str());
 }
 
@@ -163,10 +156,9 @@ void RedisServer::stop() {
   auto p = pid();
   if (!p || !process_alive(*p)) return;
   ::kill(*p, SIGTERM);
-  for (int i = 0; i < 500 && process_alive(*p); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!eventually([&] { return !process_alive(*p); }, std::chrono::seconds(5))) {
+    ::kill(*p, SIGKILL);
   }
-  if (process_alive(*p)) ::kill(*p, SIGKILL);
 }
 
 std::optional<std::string> RedisServer::cli(const std::vector<std::string>& args) const {
@@ -213,7 +205,7 @@ bool RedisServer::answers_ping() const {
 
 RedisOptions shared_redis_options() {
   if (const char* url = std::getenv("AUTHD_TEST_REDIS_URL"); url != nullptr && *url != '\0') {
-    auto o = parse_redis_url(url);
+    auto o = cache::parse_redis_url(url);
     if (o) return *o;
     ADD_FAILURE() << "AUTHD_TEST_REDIS_URL: " << o.error().message;
   }
@@ -237,4 +229,4 @@ std::unique_ptr<RedisClient> connect_or_fail(RedisOptions options, std::chrono::
   return std::move(*client);
 }
 
-}  // namespace authd::cache::testing
+}  // namespace authd::testing
