@@ -114,7 +114,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   TrustedProxies trusted_proxies;
   // One event loop per I/O thread (as nginx workers): a connection lives on one loop, so its
   // handlers need no strand and threads never contend on a shared scheduler. `ioc` (loop 0)
-  // also runs the acceptors, signals and the drain timer.
+  // also runs the acceptors and the drain timer.
   asio::io_context ioc;
   std::vector<std::unique_ptr<asio::io_context>> extra_loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
@@ -147,7 +147,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     bool open_while_draining;  // the admin listener keeps answering probes (503) while draining
   };
   std::vector<Listener> listeners;
-  std::optional<asio::signal_set> signals;
   std::optional<asio::steady_timer> drain_timer;
 
   obs::Family<obs::Counter>& requests;
@@ -572,10 +571,6 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
       l.acceptor->close(ignored);
     }
     if (open.load() != 0) log::warn("server.drain_deadline", {{"connections_left", open.load()}});
-    if (signals) {
-      beast::error_code ignored;
-      signals->cancel(ignored);
-    }
     stop_loops();
     return;
   }
@@ -665,25 +660,6 @@ Result<void, std::string> Server::reload_tls() {
   }
   log::info("tls.reloaded", {{"cert_file", c.tls_cert_file}});
   return {};
-}
-
-void Server::handle_signals() {
-  impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT, SIGHUP);
-  struct Waiter {
-    Server* server;
-    void operator()(beast::error_code ec, int sig) const {
-      if (ec) return;
-      if (sig == SIGHUP) {
-        (void)server->reload_tls();
-      } else {
-        log::info("server.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-        server->shutdown();
-      }
-      if (!server->impl_->is_draining.load() || sig == SIGHUP)
-        server->impl_->signals->async_wait(*this);
-    }
-  };
-  impl_->signals->async_wait(Waiter{this});
 }
 
 }  // namespace authd::http
