@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "app/components.h"
+#include "app/ring_keys.h"
+#include "app/signals.h"
 #include "authd/auth/service.h"
 #include "authd/cache/local_rate_limiter.h"
 #include "authd/cache/redis_client.h"
@@ -14,7 +16,9 @@
 #include "authd/cache/redis_revocation_list.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
+#include "authd/http/admin_routes.h"
 #include "authd/http/auth_routes.h"
+#include "authd/http/jwks_route.h"
 #include "authd/http/server.h"
 #include "authd/keys/key_ring.h"
 #include "authd/keys/key_ring_service.h"
@@ -26,21 +30,6 @@ namespace {
 
 constexpr const char* kDemoEmail = "demo@example.com";
 constexpr const char* kDemoPassword = "demo-password";
-
-/// auth::TokenKeys over the key ring.
-class RingKeys final : public auth::TokenKeys {
- public:
-  explicit RingKeys(keys::KeyRing& ring) : ring_(ring) {}
-  Result<std::string, std::string> sign(std::string_view claims_json) override {
-    auto t = ring_.sign_claims_json(claims_json);
-    if (!t) return unexpected(t.error().message);
-    return std::move(*t);
-  }
-  jose::KeyPtr find(std::string_view kid) override { return ring_.find(kid); }
-
- private:
-  keys::KeyRing& ring_;
-};
 
 /// Security events: counted for /metrics and alerts, logged as audit lines (no secrets).
 class MetricsEvents final : public auth::Events {
@@ -207,61 +196,6 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
   st->refresh_limiter = std::make_unique<cache::RedisRateLimiter>(*st->redis, *st->local, lo);
   st->revocations = std::make_unique<cache::RedisRevocationList>(*st->redis, clock);
   return st;
-}
-
-bool etag_matches(std::string_view header, const std::string& etag) {
-  if (header == "*") return true;
-  // A comma-separated list; weak comparison (RFC 9110 §13.1.2) ignores a W/ prefix.
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    auto item = header.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
-    if (item == etag) return true;
-    if (comma == std::string_view::npos) break;
-    header.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-void add_jwks_route(http::Router& router, keys::KeyRing& ring) {
-  router.add("GET", "/.well-known/jwks.json",
-             [&ring](const http::Request& req, http::RequestContext&) {
-               auto doc = ring.jwks();
-               http::Response r;
-               r.set_header("ETag", doc->etag);
-               r.set_header("Cache-Control", doc->cache_control);
-               r.set_header("Access-Control-Allow-Origin", "*");
-               if (etag_matches(req.header("If-None-Match"), doc->etag)) {
-                 r.status = 304;
-                 return r;
-               }
-               r.status = 200;
-               r.set_header("Content-Type", "application/json");
-               r.body = *doc->body;
-               return r;
-             });
-}
-
-void add_admin_routes(http::Router& router, http::Server& server, obs::Registry& metrics,
-                      store::Database& db, keys::KeyRing& ring) {
-  router.add("GET", "/healthz", [](const http::Request&, http::RequestContext&) {
-    return http::Response::json(200, R"({"status":"ok"})");
-  });
-  router.add(
-      "GET", "/readyz",
-      [&server, &db, &ring](const http::Request&, http::RequestContext&) {
-        if (server.draining()) return http::Response::json(503, R"({"status":"draining"})");
-        if (!ring.ready()) return http::Response::json(503, R"({"status":"no_signing_key"})");
-        if (auto p = db.ping(); !p)
-          return http::Response::json(503, R"({"status":"store_unavailable"})");
-        return http::Response::json(200, R"({"status":"ready"})");
-      },
-      http::Dispatch::kWorker);  // pings the store: never on an I/O thread
-  router.add("GET", "/metrics", [&metrics](const http::Request&, http::RequestContext&) {
-    return http::Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
 }
 
 void ensure_demo_user(auth::UserStore& users, const crypto::PasswordParams& params,
@@ -435,8 +369,18 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   ro.allowed_origins = cfg.auth.cookie_origins;
   if (cfg.general.dev) ro.allowed_origins.push_back(base);
   http::add_auth_routes(*public_router, service, ro);
-  add_jwks_route(*public_router, ring);
-  add_admin_routes(admin_router ? *admin_router : *public_router, server, metrics, **db, ring);
+  http::add_jwks_route(*public_router, [&ring] {
+    auto doc = ring.jwks();
+    return http::JwksDocument{doc->body, doc->etag, doc->cache_control};
+  });
+  auto failing = [](bool ok, const char* status) {
+    return ok ? std::nullopt : std::optional<std::string>(status);
+  };
+  http::add_admin_routes(
+      admin_router ? *admin_router : *public_router, metrics,
+      {[&server, failing] { return failing(!server.draining(), "draining"); },
+       [&ring, failing] { return failing(ring.ready(), "no_signing_key"); },
+       [&db, failing] { return failing(bool((*db)->ping()), "store_unavailable"); }});
 
   std::optional<config::Endpoint> admin;
   if (admin_router) {
@@ -447,7 +391,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     }
     admin = *a;
   }
-  server.handle_signals();
+  SignalHandler signals(server);
   Janitor janitor((*db)->sessions(), clock, cfg.store.purge_interval, cfg.store.purge_retention);
   auto& redis_up =
       metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.")

@@ -45,6 +45,15 @@ Response& Response::set_header(std::string name, std::string value) {
   return *this;
 }
 
+void add_transport_headers(Response& r, std::string_view request_id) {
+  if (!r.body.empty() && r.header("Content-Type").empty())
+    r.set_header("Content-Type", "application/octet-stream");
+  if (r.header("Cache-Control").empty()) r.set_header("Cache-Control", "no-store");
+  r.set_header("Server", "authd");
+  r.set_header("X-Content-Type-Options", "nosniff");
+  r.set_header("X-Request-Id", std::string(request_id));
+}
+
 std::string_view Response::header(std::string_view name) const {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;

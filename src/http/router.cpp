@@ -66,4 +66,11 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   return m;
 }
 
+Response unmatched_response(const Router::Match& m) {
+  if (!m.path_known) return Response::error(404, "not_found", "No such route.");
+  Response r = Response::error(405, "method_not_allowed", "Method not allowed.");
+  r.set_header("Allow", m.allow);
+  return r;
+}
+
 }  // namespace authd::http

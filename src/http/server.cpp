@@ -79,6 +79,31 @@ std::string make_request_id(std::string_view given) {
   return id;
 }
 
+struct AccessEntry {
+  const RequestContext& ctx;
+  const std::string& listener;
+  const std::string& method;
+  const std::string& client;
+  int status;
+  double seconds;
+  std::size_t bytes;
+};
+
+/// Writes the "http.access" line, with any `extra` fields after the common ones.
+template <class... Extra>
+void log_access(log::Level level, const AccessEntry& e, Extra&&... extra) {
+  log::write(level, "http.access",
+             {{"request_id", e.ctx.request_id},
+              {"listener", e.listener},
+              {"method", e.method},
+              {"route", e.ctx.route},
+              {"status", e.status},
+              {"latency_ms", e.seconds * 1000.0},
+              {"bytes", e.bytes},
+              {"client", e.client},
+              log::Field(std::forward<Extra>(extra))...});
+}
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
@@ -114,7 +139,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   TrustedProxies trusted_proxies;
   // One event loop per I/O thread (as nginx workers): a connection lives on one loop, so its
   // handlers need no strand and threads never contend on a shared scheduler. `ioc` (loop 0)
-  // also runs the acceptors, signals and the drain timer.
+  // also runs the acceptors and the drain timer.
   asio::io_context ioc;
   std::vector<std::unique_ptr<asio::io_context>> extra_loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
@@ -147,7 +172,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     bool open_while_draining;  // the admin listener keeps answering probes (503) while draining
   };
   std::vector<Listener> listeners;
-  std::optional<asio::signal_set> signals;
   std::optional<asio::steady_timer> drain_timer;
 
   obs::Family<obs::Counter>& requests;
@@ -295,11 +319,7 @@ class Session : public SessionBase {
     auto m = router_->match(r.method, r.path);
     if (!m.route) {
       ctx.route = "unmatched";
-      Response resp = m.path_known
-                          ? Response::error(405, "method_not_allowed", "Method not allowed.")
-                          : Response::error(404, "not_found", "No such route.");
-      if (m.path_known) resp.set_header("Allow", m.allow);
-      return send(std::move(resp), std::move(ctx), version_);
+      return send(unmatched_response(m), std::move(ctx), version_);
     }
     ctx.route = m.route->pattern;
     r.path_params = std::move(m.params);
@@ -385,19 +405,8 @@ class Session : public SessionBase {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version);
     res->result(static_cast<unsigned>(resp.status));
-    res->set(bhttp::field::server, "authd");
-    bool has_cache_control = false, has_type = false;
-    for (auto& h : resp.headers) {
-      if (iequals(h.name, "Cache-Control")) has_cache_control = true;
-      if (iequals(h.name, "Content-Type")) has_type = true;
-      res->insert(h.name, h.value);
-    }
-    // Token responses must not be cached (RFC 6749 §5.1); handlers opt in to caching.
-    if (!has_cache_control) res->set(bhttp::field::cache_control, "no-store");
-    if (!has_type && !resp.body.empty())
-      res->set(bhttp::field::content_type, "application/octet-stream");
-    res->set("X-Content-Type-Options", "nosniff");
-    res->set("X-Request-Id", ctx.request_id);
+    add_transport_headers(resp, ctx.request_id);
+    for (auto& h : resp.headers) res->insert(h.name, h.value);
     res->body() = std::move(resp.body);
     const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();
     res->keep_alive(keep);
@@ -405,27 +414,26 @@ class Session : public SessionBase {
     // Counted before the write so a client that has its answer also sees it in /metrics.
     server_->requests.with({listener_, ctx.route, method_, std::to_string(resp.status)}).inc();
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
-    bhttp::async_write(derived().stream(), *res,
-                       [self = derived().shared_from_this(), res, ctx = std::move(ctx), keep,
-                        status = resp.status](beast::error_code ec, std::size_t bytes) {
-                         self->on_write(ec, bytes, ctx, status, keep);
-                       });
+    bhttp::async_write(
+        derived().stream(), *res,
+        [self = derived().shared_from_this(), res, ctx = std::move(ctx), keep, status = resp.status,
+         cause = std::move(resp.log_cause)](beast::error_code ec, std::size_t bytes) {
+          self->on_write(ec, bytes, ctx, status, cause, keep);
+        });
   }
 
+  // One access line per answer. A 5xx with a known cause is logged (at error level, with its
+  // cause) even when the access log is off: the operator needs it and the client never sees it.
   void on_write(beast::error_code ec, std::size_t bytes, const RequestContext& ctx, int status,
-                bool keep) {
+                const std::string& cause, bool keep) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
     server_->latency.with({listener_, ctx.route}).observe(secs);
-    if (server_->options.access_log)
-      log::info("http.access", {{"request_id", ctx.request_id},
-                                {"listener", listener_},
-                                {"method", method_},
-                                {"route", ctx.route},
-                                {"status", status},
-                                {"latency_ms", secs * 1000.0},
-                                {"bytes", bytes},
-                                {"client", peer_}});
+    const AccessEntry entry{ctx, listener_, method_, peer_, status, secs, bytes};
+    if (status >= 500 && !cause.empty())
+      log_access(log::Level::kError, entry, log::Field("cause", cause));
+    else if (server_->options.access_log)
+      log_access(log::Level::kInfo, entry);
     if (ec || !keep) return derived().do_close();
     wait_request();
   }
@@ -572,10 +580,6 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
       l.acceptor->close(ignored);
     }
     if (open.load() != 0) log::warn("server.drain_deadline", {{"connections_left", open.load()}});
-    if (signals) {
-      beast::error_code ignored;
-      signals->cancel(ignored);
-    }
     stop_loops();
     return;
   }
@@ -665,25 +669,6 @@ Result<void, std::string> Server::reload_tls() {
   }
   log::info("tls.reloaded", {{"cert_file", c.tls_cert_file}});
   return {};
-}
-
-void Server::handle_signals() {
-  impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT, SIGHUP);
-  struct Waiter {
-    Server* server;
-    void operator()(beast::error_code ec, int sig) const {
-      if (ec) return;
-      if (sig == SIGHUP) {
-        (void)server->reload_tls();
-      } else {
-        log::info("server.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-        server->shutdown();
-      }
-      if (!server->impl_->is_draining.load() || sig == SIGHUP)
-        server->impl_->signals->async_wait(*this);
-    }
-  };
-  impl_->signals->async_wait(Waiter{this});
 }
 
 }  // namespace authd::http

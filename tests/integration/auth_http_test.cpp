@@ -1,6 +1,7 @@
 // The auth routes through real sockets against the real authd binary in dev mode, and authctl.
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <signal.h>
 
 #include <mutex>
@@ -101,40 +102,17 @@ class AuthHttpTest : public ::testing::TestWithParam<testing::Backend> {
   std::string origin_;  // an Origin allowed for cookie requests
 };
 
-TEST_P(AuthHttpTest, LoginReturnsTokensAsRfc6749) {
+// Route semantics are checked in-process (tests/unit/http/routes_test.cpp); here the daemon
+// serves a login end to end and keeps its secrets out of the log.
+TEST_P(AuthHttpTest, LoginKeepsSecretsOutOfTheLog) {
   auto r = post("/login", kDemoLogin);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(r->header("cache-control"), "no-store");
   auto j = json::parse(r->body);
-  EXPECT_EQ(j["token_type"], "Bearer");
-  EXPECT_EQ(j["expires_in"], 600);
-  EXPECT_TRUE(j["access_token"].is_string());
-  EXPECT_EQ(j["refresh_token"].get<std::string>().size(), 43u);
-  EXPECT_GT(j["refresh_expires_in"].get<int>(), 0);
   EXPECT_EQ(proc_->stdout_text().find(j["refresh_token"].get<std::string>()), std::string::npos)
       << "a refresh token reached the log";
   EXPECT_EQ(proc_->stdout_text().find("demo-password"), std::string::npos);
-}
-
-TEST_P(AuthHttpTest, WrongPasswordAndUnknownUserLookTheSame) {
-  auto wrong = post("/login", R"({"email":"demo@example.com","password":"nope"})");
-  auto unknown = post("/login", R"({"email":"nobody@example.com","password":"nope"})");
-  ASSERT_TRUE(wrong && unknown);
-  EXPECT_EQ(wrong->status, 401);
-  EXPECT_EQ(unknown->status, wrong->status);
-  EXPECT_EQ(unknown->body, wrong->body);
-  EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_grant");
-}
-
-TEST_P(AuthHttpTest, MalformedBodiesGet400) {
-  for (const char* body :
-       {"{", "[]", R"({"email":1,"password":"x"})", R"({"email":"demo@example.com"})", ""}) {
-    auto r = post("/login", body);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 400) << body;
-    EXPECT_EQ(json::parse(r->body)["error"], "invalid_request") << body;
-  }
 }
 
 TEST_P(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
@@ -187,94 +165,24 @@ TEST_P(AuthHttpTest, ConcurrentRefreshesOfOneTokenShareOneSuccessor) {
   EXPECT_EQ(next->status, 200) << next->body;
 }
 
-TEST_P(AuthHttpTest, CookieModeNeedsOriginAndCsrfHeader) {
+// The daemon's cookie origins: its own URL in dev mode, else auth.cookie_origins. (Cookie
+// attributes and the CSRF rules are checked in-process.)
+TEST_P(AuthHttpTest, CookieModeTrustsTheConfiguredOrigin) {
   auto r =
       post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
   ASSERT_TRUE(r && r->status == 200);
-  EXPECT_FALSE(json::parse(r->body).contains("refresh_token"))
-      << "cookie mode keeps the token out of JS";
   const auto cookie = r->header("set-cookie");
-  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
-  EXPECT_NE(cookie.find("Secure"), std::string::npos);
-  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
-  EXPECT_NE(cookie.find("Path=/refresh"), std::string::npos);
   const auto pair = cookie.substr(0, cookie.find(';'));
-
-  auto no_header = post("/refresh", "", {{"Cookie", pair}, {"Origin", origin_}});
-  ASSERT_TRUE(no_header);
-  EXPECT_EQ(no_header->status, 403);
-  EXPECT_EQ(json::parse(no_header->body)["error"], "csrf_check_failed");
   auto bad_origin =
       post("/refresh", "",
            {{"Cookie", pair}, {"Origin", "https://evil.example"}, {"X-Authd-CSRF", "1"}});
   ASSERT_TRUE(bad_origin);
   EXPECT_EQ(bad_origin->status, 403);
-  auto no_origin = post("/refresh", "", {{"Cookie", pair}, {"X-Authd-CSRF", "1"}});
-  ASSERT_TRUE(no_origin);
-  EXPECT_EQ(no_origin->status, 403);
   auto ok = post("/refresh", "", {{"Cookie", pair}, {"Origin", origin_}, {"X-Authd-CSRF", "1"}});
   ASSERT_TRUE(ok);
   ASSERT_EQ(ok->status, 200) << ok->body;
-  EXPECT_FALSE(json::parse(ok->body).contains("refresh_token"));
   EXPECT_NE(ok->header("set-cookie").substr(0, ok->header("set-cookie").find(';')), pair)
       << "cookie rotated";
-}
-
-TEST_P(AuthHttpTest, BearerRoutesSessionsAndLogout) {
-  auto none = testing::http_get(port_, "/sessions");
-  ASSERT_TRUE(none);
-  EXPECT_EQ(none->status, 401);
-  EXPECT_NE(none->header("www-authenticate").find("Bearer"), std::string::npos);
-
-  auto a = login_ok(), b = login_ok();
-  const std::map<std::string, std::string> auth_a{
-      {"Authorization", "Bearer " + a["access_token"].get<std::string>()}};
-  Connection c(port_);
-  auto list = c.request("GET", "/sessions", "", auth_a);
-  ASSERT_TRUE(list && list->status == 200);
-  auto sessions = json::parse(list->body)["sessions"];
-  ASSERT_EQ(sessions.size(), 2u);
-  std::string other_id;
-  for (const auto& s : sessions)
-    if (!s["current"].get<bool>()) other_id = s["id"];
-  ASSERT_FALSE(other_id.empty());
-  auto del = c.request("DELETE", "/sessions/" + other_id, "", auth_a);
-  ASSERT_TRUE(del);
-  EXPECT_EQ(del->status, 204);
-  auto b_refresh = post("/refresh", json{{"refresh_token", b["refresh_token"]}}.dump());
-  EXPECT_EQ(b_refresh->status, 401) << "deleted session's refresh token is dead";
-
-  auto out = c.request("POST", "/logout", "", auth_a);
-  ASSERT_TRUE(out && out->status == 200);
-  auto after = c.request("GET", "/sessions", "", auth_a);
-  ASSERT_TRUE(after);
-  EXPECT_EQ(after->status, 401) << "logout rejects the access token at once";
-  EXPECT_NE(after->header("www-authenticate").find("invalid_token"), std::string::npos);
-}
-
-TEST_P(AuthHttpTest, LogoutAllEndsEverySession) {
-  auto a = login_ok(), b = login_ok();
-  auto r = post("/logout/all", "",
-                {{"Authorization", "Bearer " + a["access_token"].get<std::string>()}});
-  ASSERT_TRUE(r && r->status == 200);
-  EXPECT_EQ(json::parse(r->body)["sessions_revoked"], 2);
-  EXPECT_EQ(post("/refresh", json{{"refresh_token", b["refresh_token"]}}.dump())->status, 401);
-}
-
-TEST_P(AuthHttpTest, JwksHasETagAnd304) {
-  auto r = testing::http_get(port_, "/.well-known/jwks.json");
-  ASSERT_TRUE(r && r->status == 200);
-  const auto etag = r->header("etag");
-  ASSERT_FALSE(etag.empty());
-  EXPECT_NE(r->header("cache-control").find("max-age=300"), std::string::npos);
-  EXPECT_EQ(json::parse(r->body)["keys"].size(), 1u);
-  Connection c(port_);
-  auto again = c.request("GET", "/.well-known/jwks.json", "", {{"If-None-Match", etag}});
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->status, 304);
-  EXPECT_TRUE(again->body.empty());
-  auto other = c.request("GET", "/.well-known/jwks.json", "", {{"If-None-Match", "\"other\""}});
-  EXPECT_EQ(other->status, 200);
 }
 
 TEST_P(AuthHttpTest, AuthctlManagesUsers) {
@@ -322,7 +230,7 @@ TEST_P(AuthHttpTest, SigtermFinishesInFlightLogin) {
   ASSERT_TRUE(c.send_raw(
       "POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: " +
       std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(testing::wait_for_open_connections(port_, 1, 5s));
   proc_->signal(SIGTERM);
   ASSERT_TRUE(proc_->wait_for_output("server.draining", 2s));
   ASSERT_TRUE(c.send_raw(body.substr(10)));
@@ -364,37 +272,10 @@ json claims_of(const std::string& jwt) {
 
 }  // namespace oauth2
 
-// This test verifies the password and refresh_token grants of the token endpoint for the
-// default public client: RFC 6749 §5.1 answers, no-store, and rotation as on /refresh.
-TEST_P(AuthHttpTest, TokenEndpointPasswordAndRefreshGrants) {
-  auto r =
-      post("/oauth2/token",
-           "grant_type=password&username=demo%40example.com&password=demo-password", oauth2::kForm);
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(r->header("cache-control"), "no-store");
-  EXPECT_EQ(r->header("pragma"), "no-cache");
-  auto j = json::parse(r->body);
-  EXPECT_EQ(j["token_type"], "Bearer");
-  EXPECT_EQ(oauth2::claims_of(j["access_token"])["client_id"], "authd");
-  const std::string rt = j["refresh_token"];
-
-  auto r2 = post("/oauth2/token", "grant_type=refresh_token&refresh_token=" + rt, oauth2::kForm);
-  ASSERT_TRUE(r2);
-  ASSERT_EQ(r2->status, 200) << r2->body;
-  EXPECT_NE(json::parse(r2->body)["refresh_token"], rt);
-
-  auto wrong = post("/oauth2/token",
-                    "grant_type=password&username=demo%40example.com&password=nope", oauth2::kForm);
-  ASSERT_TRUE(wrong);
-  EXPECT_EQ(wrong->status, 400) << "RFC 6749 §5.2: invalid_grant is a 400 at the token endpoint";
-  EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_grant");
-}
-
-// This test verifies the client_credentials grant for a confidential client made with authctl
-// (secret from stdin, HTTP Basic or body credentials), its scopes, and that a wrong secret, an
-// unknown client and a public client are refused with the right RFC 6749 errors.
-TEST_P(AuthHttpTest, TokenEndpointClientCredentials) {
+// This test verifies that a client made with authctl (secret from stdin, never echoed or
+// logged) gets client_credentials tokens over HTTP Basic. (Scopes and the refusals of wrong,
+// unknown and public clients are checked in-process.)
+TEST_P(AuthHttpTest, AuthctlClientGetsClientCredentialsTokens) {
   std::string out;
   ASSERT_EQ(authctl({"client", "add", "billing", "--grants", "client_credentials", "--scopes",
                      "invoices.read,invoices.write", "--secret"},
@@ -411,128 +292,38 @@ TEST_P(AuthHttpTest, TokenEndpointClientCredentials) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   auto j = json::parse(r->body);
-  EXPECT_FALSE(j.contains("refresh_token")) << "client_credentials issues no refresh token";
-  EXPECT_EQ(j["scope"], "invoices.read");
-  auto c = oauth2::claims_of(j["access_token"]);
-  EXPECT_EQ(c["sub"], "billing");
-  EXPECT_EQ(c["client_id"], "billing");
-  EXPECT_FALSE(c.contains("sid"));
-
-  auto body_creds = post("/oauth2/token",
-                         "grant_type=client_credentials&client_id=billing"
-                         "&client_secret=billing-secret-0123456789",
-                         oauth2::kForm);
-  ASSERT_TRUE(body_creds);
-  EXPECT_EQ(body_creds->status, 200);
-  EXPECT_EQ(json::parse(body_creds->body)["scope"], "invoices.read invoices.write");
-
-  auto bad_scope = post("/oauth2/token", "grant_type=client_credentials&scope=admin", h);
-  EXPECT_EQ(bad_scope->status, 400);
-  EXPECT_EQ(json::parse(bad_scope->body)["error"], "invalid_scope");
-
-  h["Authorization"] = oauth2::basic("billing", "wrong-secret-0123456789");
-  auto wrong = post("/oauth2/token", "grant_type=client_credentials", h);
-  ASSERT_TRUE(wrong);
-  EXPECT_EQ(wrong->status, 401);
-  EXPECT_EQ(json::parse(wrong->body)["error"], "invalid_client");
-  EXPECT_EQ(wrong->header("www-authenticate"), "Basic realm=\"authd\"");
-  h["Authorization"] = oauth2::basic("nobody", "wrong-secret-0123456789");
-  auto unknown = post("/oauth2/token", "grant_type=client_credentials", h);
-  ASSERT_TRUE(unknown);
-  EXPECT_EQ(unknown->body, wrong->body) << "unknown client and wrong secret look the same";
-
-  auto public_client = post("/oauth2/token", "grant_type=client_credentials", oauth2::kForm);
-  ASSERT_TRUE(public_client);
-  EXPECT_EQ(public_client->status, 400);
-  EXPECT_EQ(json::parse(public_client->body)["error"], "unauthorized_client");
+  EXPECT_FALSE(j.contains("refresh_token"));
+  EXPECT_EQ(oauth2::claims_of(j["access_token"])["sub"], "billing");
   EXPECT_EQ(proc_->stdout_text().find("billing-secret"), std::string::npos);
 }
 
-// This test verifies that malformed token requests get RFC 6749 §5.2 errors.
-TEST_P(AuthHttpTest, TokenEndpointRejectsMalformedRequests) {
-  auto expect = [&](const std::string& body, const std::map<std::string, std::string>& h,
-                    const std::string& error) {
-    auto r = post("/oauth2/token", body, h);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 400) << body;
-    EXPECT_EQ(json::parse(r->body)["error"], error) << body;
-  };
-  expect(R"({"grant_type":"password"})", kJson, "invalid_request");
-  expect("grant_type=password&grant_type=password", oauth2::kForm, "invalid_request");
-  expect("grant_type=bogus", oauth2::kForm, "unsupported_grant_type");
-  expect("username=x", oauth2::kForm, "invalid_request");
-  expect("grant_type=password&username=demo%4", oauth2::kForm, "invalid_request");
-  expect("grant_type=refresh_token", oauth2::kForm, "invalid_request");
-}
+// This test verifies that a 5xx is logged with its cause and request id on the access line,
+// while the client's body says nothing of it: the sessions table vanishes under a running
+// daemon, so a login fails in the store.
+TEST_P(AuthHttpTest, ServerErrorCauseIsLoggedWithTheRequestId) {
+  if (GetParam() != testing::Backend::kPostgres) GTEST_SKIP() << "drops a table on Postgres";
+  PGconn* pg = PQconnectdb(pg_->location().c_str());
+  ASSERT_EQ(PQstatus(pg), CONNECTION_OK) << PQerrorMessage(pg);
+  PGresult* dropped = PQexec(pg, "DROP TABLE sessions CASCADE");
+  const bool ok = PQresultStatus(dropped) == PGRES_COMMAND_OK;
+  PQclear(dropped);
+  PQfinish(pg);
+  ASSERT_TRUE(ok);
 
-// This test verifies RFC 7662 introspection for a confidential client and RFC 7009
-// revocation: an access token revoked by jti is inactive and refused by authd's own bearer
-// routes at once, while its family goes on; a revoked refresh token ends its family; a client
-// cannot revoke another client's token; introspection needs a confidential client.
-TEST_P(AuthHttpTest, IntrospectionAndRevocation) {
-  ASSERT_EQ(authctl({"client", "add", "api", "--grants", "client_credentials", "--secret"},
-                    "api-secret-0123456789ab\n"),
-            0);
-  std::map<std::string, std::string> api = oauth2::kForm;
-  api["Authorization"] = oauth2::basic("api", "api-secret-0123456789ab");
-  auto introspect = [&](const std::string& token) {
-    auto r = post("/oauth2/introspect", "token=" + token, api);
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
-    return r ? json::parse(r->body) : json::object();
-  };
-  auto sessions_status = [&](const std::string& at) {
-    Connection c(port_);
-    return c.request("GET", "/sessions", "", {{"Authorization", "Bearer " + at}})->status;
-  };
-
-  auto t = login_ok();
-  const std::string at = t["access_token"], rt = t["refresh_token"];
-  auto info = introspect(at);
-  EXPECT_EQ(info["active"], true);
-  EXPECT_EQ(info["client_id"], "authd");
-  EXPECT_EQ(info["token_type"], "Bearer");
-  EXPECT_TRUE(info.contains("sub") && info.contains("exp") && info.contains("sid"));
-  EXPECT_EQ(introspect("not-a-token"), json({{"active", false}}));
-  EXPECT_EQ(introspect(rt), json({{"active", false}})) << "refresh tokens are not introspected";
-  auto public_caller = post("/oauth2/introspect", "token=" + at, oauth2::kForm);
-  EXPECT_EQ(public_caller->status, 401);
-
-  // Another client may not revoke it; its own (public) client may.
-  auto foreign = post("/oauth2/revoke", "token=" + at, api);
-  EXPECT_EQ(foreign->status, 400);
-  EXPECT_EQ(json::parse(foreign->body)["error"], "unauthorized_client");
-  EXPECT_EQ(introspect(at)["active"], true);
-  auto revoked =
-      post("/oauth2/revoke", "token=" + at + "&token_type_hint=access_token", oauth2::kForm);
-  ASSERT_TRUE(revoked);
-  EXPECT_EQ(revoked->status, 200) << revoked->body;
-  EXPECT_EQ(introspect(at)["active"], false);
-  EXPECT_EQ(sessions_status(at), 401) << "authd's own bearer check sees the jti revocation";
-  EXPECT_EQ(post("/oauth2/revoke", "token=" + at, oauth2::kForm)->status, 200)
-      << "revoking twice, or an unknown token, succeeds (RFC 7009 §2.2)";
-
-  // The family lives on: a refresh gives a fresh, usable access token.
-  auto r = post("/refresh", json{{"refresh_token", rt}}.dump());
-  ASSERT_TRUE(r && r->status == 200);
-  auto t2 = json::parse(r->body);
-  EXPECT_EQ(sessions_status(t2["access_token"]), 200);
-
-  // Revoking the refresh token ends the family and its access tokens.
-  ASSERT_EQ(post("/oauth2/revoke", "token=" + t2["refresh_token"].get<std::string>(), oauth2::kForm)
-                ->status,
-            200);
-  EXPECT_EQ(post("/refresh", json{{"refresh_token", t2["refresh_token"]}}.dump())->status, 401);
-  EXPECT_EQ(introspect(t2["access_token"])["active"], false);
-
-  // A client_credentials token is revoked by jti too.
-  auto cc = post("/oauth2/token", "grant_type=client_credentials", api);
-  ASSERT_TRUE(cc && cc->status == 200) << (cc ? cc->body : "");
-  const std::string cat = json::parse(cc->body)["access_token"];
-  EXPECT_EQ(introspect(cat)["active"], true);
-  EXPECT_EQ(introspect(cat)["sub"], "api");
-  ASSERT_EQ(post("/oauth2/revoke", "token=" + cat, api)->status, 200);
-  EXPECT_EQ(introspect(cat)["active"], false);
-  EXPECT_EQ(sessions_status(cat), 401) << "client tokens never open the user routes";
+  Connection c(port_);
+  auto r = c.request("POST", "/login", kDemoLogin,
+                     {{"Content-Type", "application/json"}, {"X-Request-Id", "cause-trace-5xx"}});
+  ASSERT_TRUE(r);
+  EXPECT_GE(r->status, 500) << r->body;
+  EXPECT_EQ(r->body.find("store"), std::string::npos) << r->body;
+  EXPECT_EQ(r->body.find("sessions"), std::string::npos) << r->body;
+  ASSERT_TRUE(proc_->wait_for_output("\"request_id\":\"cause-trace-5xx\"", 5s));
+  const std::string log = proc_->stdout_text();
+  const auto at = log.find("\"request_id\":\"cause-trace-5xx\"");
+  const auto begin = log.rfind('\n', at) + 1;
+  const std::string line = log.substr(begin, log.find('\n', at) - begin);
+  EXPECT_NE(line.find("\"event\":\"http.access\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"cause\":\"store: "), std::string::npos) << line;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuthHttpTest,

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <string>
+#include <thread>
 
 namespace authd::testing {
 
@@ -185,6 +187,21 @@ std::optional<HttpResponse> http_get(int port, const std::string& target) {
   Connection c(port);
   if (!c.ok()) return std::nullopt;
   return c.request("GET", target);
+}
+
+bool wait_for_open_connections(int metrics_port, int others, std::chrono::milliseconds timeout) {
+  static const std::string kGauge = "\nauthd_http_connections_open ";
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Connection poller(metrics_port);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = poller.request("GET", "/metrics");
+    if (!r) return false;
+    const auto at = r->body.find(kGauge);
+    if (at != std::string::npos && std::stoi(r->body.substr(at + kGauge.size())) >= others + 1)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval, not a wait
+  }
+  return false;
 }
 
 }  // namespace authd::testing

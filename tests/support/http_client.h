@@ -63,4 +63,9 @@ class Connection {
 /// One request on a fresh connection.
 std::optional<HttpResponse> http_get(int port, const std::string& target);
 
+/// Polls GET /metrics on `metrics_port` (over one keep-alive connection) until the server
+/// counts at least `others` open connections besides the poller's own; false at the deadline.
+/// Tests use it to know the server has accepted their connections before they act.
+bool wait_for_open_connections(int metrics_port, int others, std::chrono::milliseconds timeout);
+
 }  // namespace authd::testing

@@ -1,11 +1,13 @@
 #pragma once
-// JSON codecs for the auth routes: decode the request, call auth::AuthService, encode the
-// answer, and map auth errors to HTTP once (RFC 6749 §5.2 bodies, WWW-Authenticate).
+// The auth routes: decode the request, call auth::AuthService, encode the answer. Errors are
+// mapped to HTTP once, in auth_errors.h. One group per file: user_routes.cpp (login, refresh,
+// logout, sessions) and oauth_routes.cpp (the OAuth 2.0 endpoints).
 
 #include <string>
 #include <vector>
 
 #include "authd/auth/service.h"
+#include "authd/http/auth_errors.h"
 #include "authd/http/router.h"
 
 namespace authd::http {
@@ -20,12 +22,16 @@ struct AuthRoutesOptions {
   std::string csrf_header = "X-Authd-CSRF";
 };
 
-/// Adds POST /login, /refresh, /logout, /logout/all, GET /sessions, DELETE /sessions/{id},
-/// and POST /oauth2/token (grants password, refresh_token, client_credentials; RFC 6749).
+/// Adds POST /login, /refresh, /logout, /logout/all, GET /sessions and DELETE /sessions/{id}.
 /// `service` must outlive the router.
-void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
+void add_user_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
 
-/// The HTTP form of an auth error (exposed for tests and other route sets).
-Response auth_error_response(const auth::Error& e, bool token_endpoint = false);
+/// Adds POST /oauth2/token (grants password, refresh_token, client_credentials; RFC 6749),
+/// /oauth2/revoke (RFC 7009) and /oauth2/introspect (RFC 7662). `service` must outlive the
+/// router.
+void add_oauth_routes(Router& router, auth::AuthService& service);
+
+/// Every auth route: add_user_routes() and add_oauth_routes().
+void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
 
 }  // namespace authd::http

@@ -40,6 +40,9 @@ struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  /// Why a 5xx happened (a store or key-ring message), for the operator: the transport logs
+  /// it with the request id and never sends it.
+  std::string log_cause;
 
   /// Replaces any header of the same name (case-insensitive).
   Response& set_header(std::string name, std::string value);
@@ -61,5 +64,10 @@ struct RequestContext {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+
+/// Adds what the transport puts on every answer: Server, X-Request-Id, nosniff, a Content-Type
+/// for an untyped body, and Cache-Control: no-store unless the handler chose its own caching
+/// (token responses must not be cached, RFC 6749 §5.1).
+void add_transport_headers(Response& response, std::string_view request_id);
 
 }  // namespace authd::http

@@ -70,4 +70,8 @@ class Router {
   std::vector<Route> routes_;
 };
 
+/// The answer when nothing matched: 405 with Allow when the path exists under other methods,
+/// else 404; both with an RFC 6749 style JSON error.
+Response unmatched_response(const Router::Match& match);
+
 }  // namespace authd::http

@@ -49,9 +49,6 @@ class Server {
   /// On error the previous certificate stays in use.
   Result<void, std::string> reload_tls();
 
-  /// SIGTERM/SIGINT start shutdown(); SIGHUP calls reload_tls().
-  void handle_signals();
-
   /// The I/O threads' event loops (one per thread), for components that do non-blocking I/O
   /// on them (see store::Database::attach_event_loops).
   std::vector<boost::asio::io_context*> event_loops();

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "app/ring_keys.h"
 #include "authd/auth/service.h"
 #include "authd/crypto/init.h"
 #include "authd/crypto/password.h"
@@ -37,19 +38,7 @@ class FakeClock final : public Clock {
   std::atomic<std::int64_t> now_{1'800'000'000};
 };
 
-class RingKeys final : public TokenKeys {
- public:
-  explicit RingKeys(keys::KeyRing& r) : ring_(r) {}
-  Result<std::string, std::string> sign(std::string_view claims_json) override {
-    auto t = ring_.sign_claims_json(claims_json);
-    if (!t) return unexpected(t.error().message);
-    return *t;
-  }
-  jose::KeyPtr find(std::string_view kid) override { return ring_.find(kid); }
-
- private:
-  keys::KeyRing& ring_;
-};
+using app::RingKeys;
 
 struct RecordingEvents final : Events {
   std::atomic<int> logins_ok{0}, logins_failed{0}, reuse{0};

@@ -1,0 +1,13 @@
+#include "app/ring_keys.h"
+
+namespace authd::app {
+
+Result<std::string, std::string> RingKeys::sign(std::string_view claims_json) {
+  auto t = ring_.sign_claims_json(claims_json);
+  if (!t) return unexpected(t.error().message);
+  return std::move(*t);
+}
+
+jose::KeyPtr RingKeys::find(std::string_view kid) { return ring_.find(kid); }
+
+}  // namespace authd::app

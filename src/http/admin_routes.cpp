@@ -1,0 +1,31 @@
+#include "authd/http/admin_routes.h"
+
+#include "authd/core/json_writer.h"
+#include "authd/obs/metrics.h"
+
+namespace authd::http {
+namespace {
+
+Response status_response(int status, std::string_view name) {
+  return Response::json(status, authd::json::ObjectWriter(32).str("status", name).finish());
+}
+
+}  // namespace
+
+void add_admin_routes(Router& router, obs::Registry& metrics, std::vector<ReadinessProbe> probes) {
+  router.add("GET", "/healthz",
+             [](const Request&, RequestContext&) { return status_response(200, "ok"); });
+  router.add(
+      "GET", "/readyz",
+      [probes = std::move(probes)](const Request&, RequestContext&) {
+        for (const auto& probe : probes)
+          if (auto failing = probe()) return status_response(503, *failing);
+        return status_response(200, "ready");
+      },
+      Dispatch::kWorker);  // probes may ping the store: never on an I/O thread
+  router.add("GET", "/metrics", [&metrics](const Request&, RequestContext&) {
+    return Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+}  // namespace authd::http

@@ -1,0 +1,155 @@
+// The OAuth 2.0 endpoints: /oauth2/token (RFC 6749), /oauth2/revoke (RFC 7009) and
+// /oauth2/introspect (RFC 7662), with their shared form parsing and client authentication.
+
+#include <nlohmann/json.hpp>
+#include <variant>
+
+#include "authd/http/auth_errors.h"
+#include "authd/http/auth_routes.h"
+#include "authd/http/form.h"
+
+namespace authd::http {
+namespace {
+
+using nlohmann::json;
+
+class OAuthRoutes {
+ public:
+  explicit OAuthRoutes(auth::AuthService& s) : service_(s) {}
+
+  // The OAuth endpoints share their input: a form body (RFC 6749 §3.2) and client
+  // authentication by HTTP Basic or body credentials (§2.3.1), never both.
+  struct OAuthRequest {
+    std::map<std::string, std::string> form;
+    bool basic = false;
+    std::optional<auth::Client> client;
+    std::string param(const char* k) const {
+      auto it = form.find(k);
+      return it == form.end() ? std::string() : it->second;
+    }
+  };
+
+  static Response oauth_error(const auth::Error& e, bool basic) {
+    auto r = auth_error_response(e, /*token_endpoint=*/true);
+    if (e.code == auth::Errc::kInvalidClient && basic)
+      r.set_header("WWW-Authenticate", "Basic realm=\"authd\"");
+    r.set_header("Cache-Control", "no-store");
+    return r;
+  }
+  static Response oauth_invalid(std::string description) {
+    return oauth_error(http_auth_error(auth::Errc::kInvalidRequest, std::move(description)), false);
+  }
+
+  /// Parses the form and authenticates the client; an error response when either fails.
+  std::variant<OAuthRequest, Response> oauth_request(const Request& req) {
+    const std::string_view type = req.header("Content-Type");
+    if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
+      return oauth_invalid("The body must be application/x-www-form-urlencoded.");
+    auto form = parse_form(req.body);
+    if (!form) return oauth_invalid("Malformed or repeated form parameters.");
+    OAuthRequest o;
+    o.form = std::move(*form);
+    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret")};
+    o.basic = req.has_header("Authorization");
+    if (o.basic) {
+      auto creds = parse_basic_auth(req.header("Authorization"));
+      if (!creds)
+        return oauth_error(
+            http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."), true);
+      if (o.form.count("client_secret") ||
+          (o.form.count("client_id") && who.client_id != creds->user))
+        return oauth_invalid("Use one client authentication method.");
+      who = auth::ClientAuthRequest{creds->user, creds->password};
+    }
+    auto client = service_.authenticate_client(who);
+    if (!client) return oauth_error(client.error(), o.basic);
+    o.client = std::move(*client);
+    return o;
+  }
+
+  // RFC 6749 §4.3, §6, §4.4: the password, refresh_token and client_credentials grants.
+  Response token(const Request& req) {
+    auto parsed = oauth_request(req);
+    if (auto* err = std::get_if<Response>(&parsed)) return std::move(*err);
+    const OAuthRequest& o = std::get<OAuthRequest>(parsed);
+    const auth::Client& client = *o.client;
+    const std::string grant = o.param("grant_type");
+    auth::AuthResult<auth::TokenPair> r = auth::fail(auth::Errc::kInternal, "");
+    bool with_refresh = true;
+    if (grant == "password") {
+      const std::string user = o.param("username"), password = o.param("password");
+      if (user.empty() || password.empty())
+        return oauth_invalid("username and password are required.");
+      r = service_.login(auth::LoginRequest{
+          user, password, client.id, std::string(req.header("User-Agent")), req.client_address});
+    } else if (grant == "refresh_token") {
+      const std::string token = o.param("refresh_token");
+      if (token.empty()) return oauth_invalid("refresh_token is required.");
+      r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address});
+    } else if (grant == "client_credentials") {
+      r = service_.client_credentials(client, o.param("scope"));
+      with_refresh = false;
+    } else if (grant.empty()) {
+      return oauth_invalid("grant_type is required.");
+    } else {
+      return oauth_error(http_auth_error(auth::Errc::kUnsupportedGrant, "Unsupported grant_type."),
+                         false);
+    }
+    if (!r) return oauth_error(r.error(), o.basic);
+    json j = {{"access_token", r->access_token},
+              {"token_type", "Bearer"},
+              {"expires_in", r->expires_in},
+              {"scope", r->scope}};
+    if (with_refresh) {
+      j["refresh_token"] = r->refresh_token;
+      j["refresh_expires_in"] = r->refresh_expires_in;
+    }
+    auto resp = Response::json(200, j.dump());
+    resp.set_header("Cache-Control", "no-store");
+    resp.set_header("Pragma", "no-cache");
+    return resp;
+  }
+
+  // RFC 7009: revoke a refresh token (its family) or an access token (its jti).
+  Response revoke(const Request& req) {
+    auto parsed = oauth_request(req);
+    if (auto* err = std::get_if<Response>(&parsed)) return std::move(*err);
+    const OAuthRequest& o = std::get<OAuthRequest>(parsed);
+    const std::string token = o.param("token");
+    if (token.empty()) return oauth_invalid("token is required.");
+    auto r = service_.revoke(*o.client, token);
+    if (!r) return oauth_error(r.error(), o.basic);
+    Response ok;  // 200 with an empty body, also for unknown tokens (§2.2)
+    ok.set_header("Cache-Control", "no-store");
+    return ok;
+  }
+
+  // RFC 7662: is this access token active, and what does it say?
+  Response introspect(const Request& req) {
+    auto parsed = oauth_request(req);
+    if (auto* err = std::get_if<Response>(&parsed)) return std::move(*err);
+    const OAuthRequest& o = std::get<OAuthRequest>(parsed);
+    auto r = service_.introspect(*o.client, o.param("token"));
+    if (!r) return oauth_error(r.error(), o.basic);
+    auto resp = Response::json(200, r->has_value() ? (*r)->dump() : R"({"active":false})");
+    resp.set_header("Cache-Control", "no-store");
+    return resp;
+  }
+
+ private:
+  auth::AuthService& service_;
+};
+
+}  // namespace
+
+void add_oauth_routes(Router& router, auth::AuthService& service) {
+  auto routes = std::make_shared<OAuthRoutes>(service);
+  auto bind = [routes](Response (OAuthRoutes::*fn)(const Request&)) {
+    return [routes, fn](const Request& req, RequestContext&) { return ((*routes).*fn)(req); };
+  };
+  router.add("POST", "/oauth2/token", bind(&OAuthRoutes::token), Dispatch::kWorker);
+  router.add("POST", "/oauth2/revoke", bind(&OAuthRoutes::revoke), Dispatch::kWorker);
+  router.add("POST", "/oauth2/introspect", bind(&OAuthRoutes::introspect), Dispatch::kWorker);
+}
+
+}  // namespace authd::http

@@ -1,0 +1,49 @@
+#include "http/request_parsing.h"
+
+#include "authd/http/auth_errors.h"
+
+namespace authd::http {
+
+std::optional<nlohmann::json> json_body(const Request& req) {
+  auto j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+std::optional<std::string> json_string(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+Response bad_request(std::string_view description) {
+  return auth_error_response(
+      http_auth_error(auth::Errc::kInvalidRequest, std::string(description)));
+}
+
+std::string cookie_value(const Request& req, std::string_view name) {
+  std::string_view all = req.header("Cookie");
+  while (!all.empty()) {
+    auto semi = all.find(';');
+    auto part = all.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+    if (semi == std::string_view::npos) break;
+    all.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+std::optional<std::string> bearer_token(const Request& req) {
+  std::string_view h = req.header("Authorization");
+  if (h.size() < 8 || !iequals(h.substr(0, 7), "Bearer ")) return std::nullopt;
+  h.remove_prefix(7);
+  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
+  if (h.empty()) return std::nullopt;
+  return std::string(h);
+}
+
+}  // namespace authd::http

@@ -1,0 +1,641 @@
+// authd's routes without a socket: the real handlers over a real AuthService on SQLite, a real
+// key ring and an in-process limiter (support/in_process_http.h). Statuses, RFC 6749 bodies,
+// headers and cookies are checked here; tests/integration keeps what needs the transport or
+// the daemon itself.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "authd/core/base64url.h"
+#include "authd/http/admin_routes.h"
+#include "authd/http/jwks_route.h"
+#include "authd/obs/metrics.h"
+#include "support/in_process_http.h"
+
+namespace authd::http {
+namespace {
+
+using nlohmann::json;
+using testing::Headers;
+using testing::InProcessAuthd;
+
+const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
+const Headers kForm{{"Content-Type", "application/x-www-form-urlencoded"}};
+constexpr const char* kAppOrigin = "https://app.example";
+constexpr const char* kBillingSecret = "billing-secret-0123456789";
+
+std::string basic(const std::string& id, const std::string& secret) {
+  // Standard base64 with padding, as RFC 7617 clients send it; written here, not borrowed
+  // from authd's base64url, so that the server's Basic decoder is checked independently.
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string in = id + ":" + secret;
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += a[(v >> 18) & 63];
+    out += a[(v >> 12) & 63];
+    out += i + 1 < in.size() ? a[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? a[v & 63] : '=';
+  }
+  return "Basic " + out;
+}
+
+json claims_of(const std::string& jwt) {
+  const auto a = jwt.find('.'), b = jwt.find('.', a + 1);
+  return json::parse(base64url::decode(jwt.substr(a + 1, b - a - 1)).value_or(""));
+}
+
+json body_of(const Response& r) { return json::parse(r.body, nullptr, false); }
+
+class RoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(InProcessAuthd::Options{}); }
+
+  void start(InProcessAuthd::Options options) {
+    options.routes.allowed_origins = {kAppOrigin};
+    authd_ = std::make_unique<InProcessAuthd>(std::move(options));
+    ASSERT_EQ(authd_->error(), "");
+  }
+  testing::InProcessHttp& http() { return authd_->http(); }
+
+  json login_ok(const std::string& body = kDemoLogin) {
+    auto r = http().post("/login", body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? body_of(r) : json::object();
+  }
+  Headers bearer(const json& tokens) {
+    return {{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}};
+  }
+  Response refresh(const json& token) {
+    return http().post("/refresh", json{{"refresh_token", token}}.dump());
+  }
+  void add_billing_client() {
+    auth::Client c;
+    c.id = "billing";
+    c.grant_types = {"client_credentials"};
+    c.scopes = {"invoices.read", "invoices.write"};
+    authd_->add_client(c, kBillingSecret);
+    ASSERT_EQ(authd_->error(), "");
+  }
+  Headers billing_basic(const std::string& secret = kBillingSecret) {
+    Headers h = kForm;
+    h["Authorization"] = basic("billing", secret);
+    return h;
+  }
+
+  std::unique_ptr<InProcessAuthd> authd_;
+};
+
+// ---- /login --------------------------------------------------------------------------------
+
+TEST_F(RoutesTest, LoginReturnsTokensAsRfc6749) {
+  auto r = http().post("/login", kDemoLogin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  EXPECT_EQ(r.header("Pragma"), "no-cache");
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  auto j = body_of(r);
+  EXPECT_EQ(j["token_type"], "Bearer");
+  EXPECT_EQ(j["expires_in"], 600);
+  EXPECT_TRUE(j["access_token"].is_string());
+  EXPECT_EQ(j["refresh_token"].get<std::string>().size(), 43u);
+  EXPECT_GT(j["refresh_expires_in"].get<int>(), 0);
+  EXPECT_TRUE(r.header("Set-Cookie").empty()) << "no cookie unless asked for";
+}
+
+TEST_F(RoutesTest, WrongPasswordAndUnknownUserLookTheSame) {
+  auto wrong = http().post("/login", R"({"email":"demo@example.com","password":"nope"})");
+  auto unknown = http().post("/login", R"({"email":"nobody@example.com","password":"nope"})");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, wrong.status);
+  EXPECT_EQ(unknown.body, wrong.body);
+  EXPECT_EQ(body_of(wrong)["error"], "invalid_grant");
+}
+
+TEST_F(RoutesTest, MalformedLoginBodiesGet400) {
+  for (const char* body :
+       {"{", "[]", R"({"email":1,"password":"x"})", R"({"email":"demo@example.com"})", "",
+        R"({"email":"demo@example.com","password":"x","cookie":"yes"})"}) {
+    auto r = http().post("/login", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(body_of(r)["error"], "invalid_request") << body;
+  }
+}
+
+// This test verifies that a 429 names when to retry (Retry-After) and the policy that was hit
+// (RateLimit-Policy, RateLimit), in an RFC 6749 body.
+TEST_F(RoutesTest, RateLimitedLoginAnswers429WithRetryAfterAndRateLimit) {
+  auto options = InProcessAuthd::Options{};
+  options.settings.login_per_account = auth::Limit{60, 2};
+  start(std::move(options));
+  EXPECT_EQ(http().post("/login", kDemoLogin).status, 200);
+  EXPECT_EQ(http().post("/login", kDemoLogin).status, 200);
+  auto r = http().post("/login", kDemoLogin);
+  ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(body_of(r)["error"], "rate_limited");
+  EXPECT_EQ(r.header("Retry-After"), "1");
+  EXPECT_EQ(r.header("RateLimit-Policy"), "2;w=2");
+  EXPECT_EQ(r.header("RateLimit"), "limit=2, remaining=0, reset=1");
+}
+
+// This test verifies that a store failure answers 503 with Retry-After, that the response
+// carries the store's message as its log cause for the transport's log, and that the client
+// never sees it.
+TEST_F(RoutesTest, StoreFailureIsA503WhoseCauseStaysOutOfTheBody) {
+  authd_->users().fail_with(store::Error{store::Errc::kUnavailable, "pg-host-7 refused"});
+  auto r = http().post("/login", kDemoLogin);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(body_of(r)["error"], "temporarily_unavailable");
+  EXPECT_EQ(r.header("Retry-After"), "1");
+  EXPECT_NE(r.log_cause.find("pg-host-7 refused"), std::string::npos) << r.log_cause;
+  EXPECT_EQ(r.body.find("pg-host-7"), std::string::npos) << r.body;
+
+  authd_->users().fail_with(store::Error{store::Errc::kInternal, "corrupt row 42"});
+  auto internal = http().post("/login", kDemoLogin);
+  EXPECT_EQ(internal.status, 500);
+  EXPECT_NE(internal.log_cause.find("corrupt row 42"), std::string::npos);
+  EXPECT_EQ(internal.body.find("corrupt row"), std::string::npos) << internal.body;
+
+  authd_->users().fail_with(std::nullopt);
+  auto ok = http().post("/login", kDemoLogin);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.log_cause, "");
+}
+
+// ---- /refresh and cookies ------------------------------------------------------------------
+
+TEST_F(RoutesTest, RefreshRotatesAndReuseRevokesTheFamily) {
+  auto t = login_ok();
+  auto r1 = refresh(t["refresh_token"]);
+  ASSERT_EQ(r1.status, 200) << r1.body;
+  const auto t1 = body_of(r1);
+  EXPECT_NE(t1["refresh_token"], t["refresh_token"]);
+  EXPECT_EQ(r1.header("Cache-Control"), "no-store");
+  // Inside the grace window the old token returns the same successor (two tabs).
+  auto again = refresh(t["refresh_token"]);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(body_of(again)["refresh_token"], t1["refresh_token"]);
+  // Rotate the successor, then replay the original: its successor is no longer live -> reuse.
+  auto r2 = refresh(t1["refresh_token"]);
+  ASSERT_EQ(r2.status, 200);
+  auto reuse = refresh(t["refresh_token"]);
+  EXPECT_EQ(reuse.status, 401);
+  EXPECT_EQ(body_of(reuse)["error"], "invalid_grant");
+  EXPECT_EQ(refresh(body_of(r2)["refresh_token"]).status, 401) << "the whole family is revoked";
+}
+
+TEST_F(RoutesTest, RefreshRejectsMalformedBodies) {
+  for (const char* body : {"{", R"({"refresh_token":5})", R"({"client_id":[]})"}) {
+    auto r = http().post("/refresh", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(body_of(r)["error"], "invalid_request") << body;
+  }
+  auto no_token = http().post("/refresh", "");
+  EXPECT_EQ(no_token.status, 400) << "no body and no cookie";
+}
+
+// This test verifies cookie mode: the refresh token only in an HttpOnly, Secure, SameSite=Strict
+// cookie scoped to /refresh, and the CSRF rules of cookie requests (the header is required, an
+// Origin is required, and it must be allowed by configuration or by the client).
+TEST_F(RoutesTest, CookieModeSetsAStrictCookieAndNeedsOriginAndCsrfHeader) {
+  auto r = http().post("/login",
+                       R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_FALSE(body_of(r).contains("refresh_token")) << "cookie mode keeps the token out of JS";
+  const std::string cookie(r.header("Set-Cookie"));
+  EXPECT_EQ(cookie.substr(0, cookie.find('=')), "authd_refresh");
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("; Path=/refresh"), std::string::npos);
+  EXPECT_NE(cookie.find("; Max-Age=" + std::to_string(body_of(r)["refresh_expires_in"].get<int>())),
+            std::string::npos);
+  const auto pair = cookie.substr(0, cookie.find(';'));
+
+  auto no_header = http().post("/refresh", "", {{"Cookie", pair}, {"Origin", kAppOrigin}});
+  EXPECT_EQ(no_header.status, 403);
+  EXPECT_EQ(body_of(no_header)["error"], "csrf_check_failed");
+  auto bad_origin =
+      http().post("/refresh", "",
+                  {{"Cookie", pair}, {"Origin", "https://evil.example"}, {"X-Authd-CSRF", "1"}});
+  EXPECT_EQ(bad_origin.status, 403);
+  EXPECT_EQ(body_of(bad_origin)["error"], "csrf_check_failed");
+  auto no_origin = http().post("/refresh", "", {{"Cookie", pair}, {"X-Authd-CSRF", "1"}});
+  EXPECT_EQ(no_origin.status, 403);
+  auto ok =
+      http().post("/refresh", "",
+                  {{"Cookie", "other=1; " + pair}, {"Origin", kAppOrigin}, {"X-Authd-CSRF", "1"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_FALSE(body_of(ok).contains("refresh_token"));
+  const std::string rotated(ok.header("Set-Cookie"));
+  EXPECT_NE(rotated.substr(0, rotated.find(';')), pair) << "cookie rotated";
+
+  // A cookie that is not a live token is refused, and cleared so the browser stops sending it.
+  auto junk = http().post(
+      "/refresh", "",
+      {{"Cookie", "authd_refresh=junk"}, {"Origin", kAppOrigin}, {"X-Authd-CSRF", "1"}});
+  EXPECT_EQ(junk.status, 401);
+  EXPECT_NE(junk.header("Set-Cookie").find("authd_refresh=; Path=/refresh; Max-Age=0"),
+            std::string::npos)
+      << junk.header("Set-Cookie");
+}
+
+TEST_F(RoutesTest, CookieOriginsMayComeFromTheClient) {
+  auth::Client spa;
+  spa.id = "spa";
+  spa.grant_types = {"password", "refresh_token"};
+  spa.allowed_origins = {"https://spa.example"};
+  authd_->add_client(spa);
+  auto r = http().post(
+      "/login",
+      R"({"email":"demo@example.com","password":"demo-password","client_id":"spa","cookie":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string cookie(r.header("Set-Cookie"));
+  const Headers h{{"Cookie", cookie.substr(0, cookie.find(';'))},
+                  {"Origin", "https://spa.example"},
+                  {"X-Authd-CSRF", "1"}};
+  auto ok = http().post("/refresh", json{{"client_id", "spa"}}.dump(), h);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto other_client = http().post("/refresh", json{{"client_id", ""}}.dump(), h);
+  EXPECT_EQ(other_client.status, 403) << "the default client does not allow that origin";
+}
+
+// ---- bearer routes -------------------------------------------------------------------------
+
+TEST_F(RoutesTest, BearerRoutesSessionsAndLogout) {
+  auto none = http().get("/sessions");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.header("WWW-Authenticate"), "Bearer realm=\"authd\"");
+  EXPECT_EQ(body_of(none)["error"], "invalid_request");
+  auto garbage = http().get("/sessions", {{"Authorization", "Bearer not-a-jwt"}});
+  EXPECT_EQ(garbage.status, 401);
+  EXPECT_EQ(garbage.header("WWW-Authenticate"), "Bearer realm=\"authd\", error=\"invalid_token\"");
+
+  auto a = login_ok(), b = login_ok();
+  auto list = http().get("/sessions", bearer(a));
+  ASSERT_EQ(list.status, 200);
+  auto sessions = body_of(list)["sessions"];
+  ASSERT_EQ(sessions.size(), 2u);
+  std::string other_id;
+  for (const auto& s : sessions) {
+    EXPECT_TRUE(s.contains("created_at") && s.contains("expires_at") && s.contains("client_id"));
+    if (!s["current"].get<bool>()) other_id = s["id"];
+  }
+  ASSERT_FALSE(other_id.empty());
+  auto del = http().request("DELETE", "/sessions/" + other_id, "", bearer(a));
+  EXPECT_EQ(del.status, 204);
+  EXPECT_EQ(refresh(b["refresh_token"]).status, 401) << "deleted session's refresh token is dead";
+  auto missing = http().request("DELETE", "/sessions/" + other_id + "x", "", bearer(a));
+  EXPECT_EQ(missing.status, 404);
+  auto too_long = http().request("DELETE", "/sessions/" + std::string(65, 'a'), "", bearer(a));
+  EXPECT_EQ(too_long.status, 400);
+
+  auto out = http().post("/logout", "", bearer(a));
+  ASSERT_EQ(out.status, 200);
+  EXPECT_EQ(body_of(out)["status"], "logged_out");
+  EXPECT_NE(out.header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  auto after = http().get("/sessions", bearer(a));
+  EXPECT_EQ(after.status, 401) << "logout rejects the access token at once";
+  EXPECT_NE(after.header("WWW-Authenticate").find("invalid_token"), std::string::npos);
+}
+
+TEST_F(RoutesTest, LogoutWithARefreshTokenEndsItsFamily) {
+  auto t = login_ok();
+  auto out = http().post("/logout", json{{"refresh_token", t["refresh_token"]}}.dump());
+  EXPECT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(refresh(t["refresh_token"]).status, 401);
+  EXPECT_EQ(http().post("/logout", R"({"refresh_token":7})").status, 400);
+}
+
+TEST_F(RoutesTest, LogoutAllEndsEverySession) {
+  auto a = login_ok(), b = login_ok();
+  auto r = http().post("/logout/all", "", bearer(a));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r)["sessions_revoked"], 2);
+  EXPECT_NE(r.header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(refresh(b["refresh_token"]).status, 401);
+}
+
+// ---- /oauth2/token -------------------------------------------------------------------------
+
+// This test verifies the password and refresh_token grants of the token endpoint for the
+// default public client: RFC 6749 §5.1 answers, no-store, and rotation as on /refresh.
+TEST_F(RoutesTest, TokenEndpointPasswordAndRefreshGrants) {
+  auto r =
+      http().post("/oauth2/token",
+                  "grant_type=password&username=demo%40example.com&password=demo-password", kForm);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  EXPECT_EQ(r.header("Pragma"), "no-cache");
+  auto j = body_of(r);
+  EXPECT_EQ(j["token_type"], "Bearer");
+  EXPECT_EQ(claims_of(j["access_token"])["client_id"], "authd");
+  const std::string rt = j["refresh_token"];
+
+  auto r2 = http().post("/oauth2/token", "grant_type=refresh_token&refresh_token=" + rt, kForm);
+  ASSERT_EQ(r2.status, 200) << r2.body;
+  EXPECT_NE(body_of(r2)["refresh_token"], rt);
+
+  auto wrong = http().post("/oauth2/token",
+                           "grant_type=password&username=demo%40example.com&password=nope", kForm);
+  EXPECT_EQ(wrong.status, 400) << "RFC 6749 §5.2: invalid_grant is a 400 at the token endpoint";
+  EXPECT_EQ(body_of(wrong)["error"], "invalid_grant");
+  EXPECT_EQ(wrong.header("Cache-Control"), "no-store");
+}
+
+// This test verifies the client_credentials grant for a confidential client (HTTP Basic or
+// body credentials), its scopes, and that a wrong secret, an unknown client and a public
+// client are refused with the right RFC 6749 errors.
+TEST_F(RoutesTest, TokenEndpointClientCredentials) {
+  add_billing_client();
+  auto r = http().post("/oauth2/token", "grant_type=client_credentials&scope=invoices.read",
+                       billing_basic());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = body_of(r);
+  EXPECT_FALSE(j.contains("refresh_token")) << "client_credentials issues no refresh token";
+  EXPECT_EQ(j["scope"], "invoices.read");
+  auto c = claims_of(j["access_token"]);
+  EXPECT_EQ(c["sub"], "billing");
+  EXPECT_EQ(c["client_id"], "billing");
+  EXPECT_FALSE(c.contains("sid"));
+
+  auto body_creds = http().post("/oauth2/token",
+                                "grant_type=client_credentials&client_id=billing"
+                                "&client_secret=billing-secret-0123456789",
+                                kForm);
+  EXPECT_EQ(body_creds.status, 200);
+  EXPECT_EQ(body_of(body_creds)["scope"], "invoices.read invoices.write");
+
+  auto bad_scope =
+      http().post("/oauth2/token", "grant_type=client_credentials&scope=admin", billing_basic());
+  EXPECT_EQ(bad_scope.status, 400);
+  EXPECT_EQ(body_of(bad_scope)["error"], "invalid_scope");
+
+  auto wrong = http().post("/oauth2/token", "grant_type=client_credentials",
+                           billing_basic("wrong-secret-0123456789"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(body_of(wrong)["error"], "invalid_client");
+  EXPECT_EQ(wrong.header("WWW-Authenticate"), "Basic realm=\"authd\"");
+  Headers unknown_client = kForm;
+  unknown_client["Authorization"] = basic("nobody", "wrong-secret-0123456789");
+  auto unknown = http().post("/oauth2/token", "grant_type=client_credentials", unknown_client);
+  EXPECT_EQ(unknown.body, wrong.body) << "unknown client and wrong secret look the same";
+
+  auto public_client = http().post("/oauth2/token", "grant_type=client_credentials", kForm);
+  EXPECT_EQ(public_client.status, 400);
+  EXPECT_EQ(body_of(public_client)["error"], "unauthorized_client");
+}
+
+// This test verifies the client authentication rules of RFC 6749 §2.3.1 at all three OAuth
+// endpoints: one method only, a malformed Basic header is invalid_client with a Basic
+// challenge, body credentials get no challenge, and a confidential client must authenticate.
+TEST_F(RoutesTest, OAuthClientAuthenticationRules) {
+  add_billing_client();
+  for (const char* path : {"/oauth2/token", "/oauth2/revoke", "/oauth2/introspect"}) {
+    SCOPED_TRACE(path);
+    const std::string grant = "grant_type=client_credentials&token=x";
+    auto both = http().post(path, grant + "&client_secret=" + kBillingSecret, billing_basic());
+    EXPECT_EQ(both.status, 400);
+    EXPECT_EQ(body_of(both)["error"], "invalid_request");
+    EXPECT_EQ(body_of(both)["error_description"], "Use one client authentication method.");
+    auto other_id = http().post(path, grant + "&client_id=someone-else", billing_basic());
+    EXPECT_EQ(other_id.status, 400) << "Basic and a different body client_id";
+    auto same_id = http().post(path, grant + "&client_id=billing", billing_basic());
+    EXPECT_EQ(same_id.status, 200) << "a body client_id equal to the Basic one is allowed";
+
+    Headers malformed = kForm;
+    malformed["Authorization"] = "Basic !!!not-base64";
+    auto bad = http().post(path, grant, malformed);
+    EXPECT_EQ(bad.status, 401);
+    EXPECT_EQ(body_of(bad)["error"], "invalid_client");
+    EXPECT_EQ(bad.header("WWW-Authenticate"), "Basic realm=\"authd\"");
+    EXPECT_EQ(bad.header("Cache-Control"), "no-store");
+
+    auto body_wrong =
+        http().post(path, grant + "&client_id=billing&client_secret=wrong-secret-0123", kForm);
+    EXPECT_EQ(body_wrong.status, 401);
+    EXPECT_EQ(body_of(body_wrong)["error"], "invalid_client");
+    EXPECT_TRUE(body_wrong.header("WWW-Authenticate").empty())
+        << "no Basic challenge for body credentials";
+
+    auto unauthenticated = http().post(path, grant + "&client_id=billing", kForm);
+    EXPECT_EQ(unauthenticated.status, 401) << "a confidential client must present its secret";
+  }
+  // A public client must not present a secret.
+  Headers public_with_secret = kForm;
+  public_with_secret["Authorization"] = basic("authd", "some-secret");
+  EXPECT_EQ(
+      http().post("/oauth2/token", "grant_type=client_credentials", public_with_secret).status,
+      401);
+}
+
+// This test verifies that malformed token requests get RFC 6749 §5.2 errors: the form content
+// type (parameters allowed), no repeated or malformed parameters, and the grant's own fields.
+TEST_F(RoutesTest, TokenEndpointRejectsMalformedRequests) {
+  auto expect = [&](const std::string& body, const Headers& h, const std::string& error) {
+    auto r = http().post("/oauth2/token", body, h);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(body_of(r)["error"], error) << body;
+    EXPECT_EQ(r.header("Cache-Control"), "no-store") << body;
+  };
+  expect(R"({"grant_type":"password"})", {{"Content-Type", "application/json"}}, "invalid_request");
+  expect("grant_type=password", {}, "invalid_request");
+  expect("grant_type=password&grant_type=password", kForm, "invalid_request");
+  expect("grant_type=bogus", kForm, "unsupported_grant_type");
+  expect("username=x", kForm, "invalid_request");
+  expect("grant_type=password&username=demo%4", kForm, "invalid_request");
+  expect("grant_type=password&username=demo%40example.com", kForm, "invalid_request");
+  expect("grant_type=refresh_token", kForm, "invalid_request");
+  auto with_charset = http().post(
+      "/oauth2/token", "grant_type=password&username=demo%40example.com&password=demo-password",
+      {{"Content-Type", "application/x-www-form-urlencoded; charset=UTF-8"}});
+  EXPECT_EQ(with_charset.status, 200) << with_charset.body;
+}
+
+// This test verifies the per-client limit of the token endpoint: 429 with Retry-After and the
+// RateLimit headers once the client's burst is spent.
+TEST_F(RoutesTest, TokenEndpointPerClientLimitAnswers429) {
+  auto options = InProcessAuthd::Options{};
+  options.settings.token_per_client = auth::Limit{60, 2};
+  start(std::move(options));
+  const std::string grant =
+      "grant_type=password&username=demo%40example.com&password=demo-password";
+  std::vector<int> statuses;
+  Response last;
+  for (int i = 0; i < 3; ++i) {
+    last = http().post("/oauth2/token", grant, kForm);
+    statuses.push_back(last.status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 429}));
+  EXPECT_EQ(body_of(last)["error"], "rate_limited");
+  EXPECT_EQ(last.header("Retry-After"), "1");
+  EXPECT_EQ(last.header("RateLimit-Policy"), "2;w=2");
+  EXPECT_EQ(last.header("Cache-Control"), "no-store");
+}
+
+// ---- /oauth2/introspect and /oauth2/revoke --------------------------------------------------
+
+// This test verifies RFC 7662 introspection for a confidential client and RFC 7009
+// revocation: an access token revoked by jti is inactive and refused by authd's own bearer
+// routes at once, while its family goes on; a revoked refresh token ends its family; a client
+// cannot revoke another client's token; introspection needs a confidential client.
+TEST_F(RoutesTest, IntrospectionAndRevocation) {
+  auth::Client api;
+  api.id = "api";
+  api.grant_types = {"client_credentials"};
+  authd_->add_client(api, "api-secret-0123456789ab");
+  Headers api_auth = kForm;
+  api_auth["Authorization"] = basic("api", "api-secret-0123456789ab");
+  auto introspect = [&](const std::string& token) {
+    auto r = http().post("/oauth2/introspect", "token=" + token, api_auth);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("Cache-Control"), "no-store");
+    return r.status == 200 ? body_of(r) : json::object();
+  };
+  auto sessions_status = [&](const std::string& at) {
+    return http().get("/sessions", {{"Authorization", "Bearer " + at}}).status;
+  };
+
+  auto t = login_ok();
+  const std::string at = t["access_token"], rt = t["refresh_token"];
+  auto info = introspect(at);
+  EXPECT_EQ(info["active"], true);
+  EXPECT_EQ(info["client_id"], "authd");
+  EXPECT_EQ(info["token_type"], "Bearer");
+  EXPECT_TRUE(info.contains("sub") && info.contains("exp") && info.contains("sid"));
+  EXPECT_EQ(introspect("not-a-token"), json({{"active", false}}));
+  EXPECT_EQ(introspect(rt), json({{"active", false}})) << "refresh tokens are not introspected";
+  EXPECT_EQ(http().post("/oauth2/introspect", "token=" + at, kForm).status, 401);
+
+  // Another client may not revoke it; its own (public) client may.
+  auto foreign = http().post("/oauth2/revoke", "token=" + at, api_auth);
+  EXPECT_EQ(foreign.status, 400);
+  EXPECT_EQ(body_of(foreign)["error"], "unauthorized_client");
+  EXPECT_EQ(introspect(at)["active"], true);
+  auto missing = http().post("/oauth2/revoke", "token_type_hint=access_token", kForm);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(body_of(missing)["error"], "invalid_request");
+  auto revoked =
+      http().post("/oauth2/revoke", "token=" + at + "&token_type_hint=access_token", kForm);
+  EXPECT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(revoked.body, "");
+  EXPECT_EQ(revoked.header("Cache-Control"), "no-store");
+  EXPECT_EQ(introspect(at)["active"], false);
+  EXPECT_EQ(sessions_status(at), 401) << "authd's own bearer check sees the jti revocation";
+  EXPECT_EQ(http().post("/oauth2/revoke", "token=" + at, kForm).status, 200)
+      << "revoking twice, or an unknown token, succeeds (RFC 7009 §2.2)";
+
+  // The family lives on: a refresh gives a fresh, usable access token.
+  auto r = refresh(rt);
+  ASSERT_EQ(r.status, 200);
+  auto t2 = body_of(r);
+  EXPECT_EQ(sessions_status(t2["access_token"]), 200);
+
+  // Revoking the refresh token ends the family and its access tokens.
+  EXPECT_EQ(http()
+                .post("/oauth2/revoke", "token=" + t2["refresh_token"].get<std::string>(), kForm)
+                .status,
+            200);
+  EXPECT_EQ(refresh(t2["refresh_token"]).status, 401);
+  EXPECT_EQ(introspect(t2["access_token"])["active"], false);
+
+  // A client_credentials token is revoked by jti too.
+  auto cc = http().post("/oauth2/token", "grant_type=client_credentials", api_auth);
+  ASSERT_EQ(cc.status, 200) << cc.body;
+  const std::string cat = body_of(cc)["access_token"];
+  EXPECT_EQ(introspect(cat)["active"], true);
+  EXPECT_EQ(introspect(cat)["sub"], "api");
+  EXPECT_EQ(http().post("/oauth2/revoke", "token=" + cat, api_auth).status, 200);
+  EXPECT_EQ(introspect(cat)["active"], false);
+  EXPECT_EQ(sessions_status(cat), 401) << "client tokens never open the user routes";
+}
+
+// ---- JWKS, admin, routing --------------------------------------------------------------------
+
+TEST_F(RoutesTest, JwksHasETagCacheControlAnd304) {
+  auto r = http().get("/.well-known/jwks.json");
+  ASSERT_EQ(r.status, 200);
+  const std::string etag(r.header("ETag"));
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(etag.front(), '"');
+  EXPECT_EQ(r.header("Cache-Control"), "public, max-age=300, stale-while-revalidate=60");
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  EXPECT_EQ(body_of(r)["keys"].size(), 1u);
+
+  for (const std::string& match : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+    auto again = http().get("/.well-known/jwks.json", {{"If-None-Match", match}});
+    EXPECT_EQ(again.status, 304) << match;
+    EXPECT_TRUE(again.body.empty());
+    EXPECT_EQ(again.header("ETag"), etag) << "a 304 repeats the validators";
+    EXPECT_EQ(again.header("Cache-Control"), r.header("Cache-Control"));
+  }
+  auto other = http().get("/.well-known/jwks.json", {{"If-None-Match", "\"other\""}});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.body, r.body);
+}
+
+TEST(JwksRouteTest, EtagMatchingFollowsRfc9110) {
+  EXPECT_TRUE(etag_matches("\"a\"", "\"a\""));
+  EXPECT_TRUE(etag_matches("W/\"a\"", "\"a\""));
+  EXPECT_TRUE(etag_matches(" \"b\" ,  \"a\" ", "\"a\""));
+  EXPECT_TRUE(etag_matches("*", "\"a\""));
+  EXPECT_FALSE(etag_matches("\"b\"", "\"a\""));
+  EXPECT_FALSE(etag_matches("", "\"a\""));
+  EXPECT_FALSE(etag_matches("a", "\"a\""));
+}
+
+TEST_F(RoutesTest, HealthzReadyzAndMetrics) {
+  auto h = http().get("/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.header("Content-Type"), "application/json");
+  EXPECT_EQ(h.body, R"({"status":"ok"})");
+  auto ready = http().get("/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, R"({"status":"ready"})");
+  auto m = http().get("/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_EQ(m.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// This test verifies that /readyz answers 503 with the first failing probe's status, in order,
+// and 200 once every probe holds.
+TEST(AdminRoutesTest, ReadyzReportsTheFirstFailingProbe) {
+  std::optional<std::string> first, second = "store_unavailable";
+  obs::Registry metrics;
+  Router router;
+  add_admin_routes(router, metrics, {[&] { return first; }, [&] { return second; }});
+  testing::InlineExecutor executor;
+  testing::InProcessHttp http(router, executor);
+  auto r = http.get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, R"({"status":"store_unavailable"})");
+  first = "draining";
+  EXPECT_EQ(http.get("/readyz").body, R"({"status":"draining"})");
+  first = second = std::nullopt;
+  EXPECT_EQ(http.get("/readyz").status, 200);
+  EXPECT_EQ(router.match("GET", "/readyz").route->dispatch, Dispatch::kWorker)
+      << "probes may block: never on an I/O thread";
+}
+
+TEST_F(RoutesTest, UnknownRouteIs404AndWrongMethodIs405WithAllow) {
+  auto r = http().get("/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"not_found","error_description":"No such route."})");
+  r = http().post("/healthz", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "GET");
+  EXPECT_EQ(body_of(r)["error"], "method_not_allowed");
+  r = http().get("/login");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "POST");
+  auto head = http().request("HEAD", "/healthz");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty()) << "HEAD is GET without the body";
+}
+
+}  // namespace
+}  // namespace authd::http
