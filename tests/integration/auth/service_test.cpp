@@ -19,21 +19,14 @@
 #include "authd/keys/key_ring.h"
 #include "support/backends.h"
 #include "support/event_loop.h"
+#include "support/fake_clock.h"
 
 namespace authd::auth {
 namespace {
 
 using testing::Backend;
 
-class FakeClock final : public Clock {
- public:
-  SystemTime now() const override { return SystemTime(std::chrono::seconds(now_.load())); }
-  void set(std::int64_t t) { now_ = t; }
-  void advance(std::int64_t s) { now_ += s; }
-
- private:
-  std::atomic<std::int64_t> now_{1'800'000'000};
-};
+using testing::FakeClock;
 
 class RingKeys final : public TokenKeys {
  public:
@@ -196,7 +189,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     return answer->get_future().get();
   }
 
-  FakeClock clock_;
+  FakeClock clock_{1'800'000'000};
   SystemRandom random_;
   RecordingEvents events_;
   Settings settings_;
