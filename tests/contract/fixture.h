@@ -14,6 +14,7 @@
 #include "authd/auth/session_store.h"
 #include "authd/store/database.h"
 #include "support/backends.h"
+#include "support/hex.h"
 
 namespace authd::store {
 std::ostream& operator<<(std::ostream& os, Errc e);
@@ -51,8 +52,7 @@ class ContractTest : public ::testing::TestWithParam<Backend> {
 std::string new_uuid();
 /// 32 random bytes, like a keyed BLAKE2b token hash (contains NULs now and then).
 std::string new_hash();
-/// Hex of raw bytes, lower-case.
-std::string to_hex(const std::string& bytes);
+using testing::to_hex;
 
 inline constexpr std::int64_t kT0 = 1'700'000'000;
 
