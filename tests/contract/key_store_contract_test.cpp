@@ -10,7 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "contract/backend.h"
+#include "contract/fixture.h"
+#include "support/eventually.h"
 
 namespace authd::contract {
 namespace {
@@ -152,20 +153,25 @@ TEST_P(KeyStoreContract, PlanExceptionRollsBack) {
 // plan, the other returns false without calling it.
 void run_two_rotations(keys::KeyStore& a, keys::KeyStore& b, const std::vector<StoredKey>& out) {
   std::atomic<int> plans{0};
+  std::atomic<int> returned{0};
   std::barrier start(2);
   store::StoreResult<bool> ra = false, rb = false;
   auto plan = [&](const std::vector<StoredKey>&) {
     ++plans;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Hold the lock until the other replica has tried and given up. A store that waited for
+    // the lock instead would be released at the deadline and run the plan twice.
+    testing::eventually([&] { return returned.load() > 0; }, std::chrono::seconds(10));
     return KeyChanges{out, {}, {}};
   };
   std::thread ta([&] {
     start.arrive_and_wait();
     ra = a.rotate_exclusive(plan);
+    ++returned;
   });
   std::thread tb([&] {
     start.arrive_and_wait();
     rb = b.rotate_exclusive(plan);
+    ++returned;
   });
   ta.join();
   tb.join();

@@ -4,7 +4,7 @@
 #include <string>
 #include <thread>
 
-#include "contract/backend.h"
+#include "contract/fixture.h"
 
 namespace authd::contract {
 namespace {
@@ -130,10 +130,7 @@ TEST_P(MigrationContract, DownMigrationsRevertEverything) {
   EXPECT_EQ(test_db_->count_tables(), 0);
 
   // A fresh handle: the old one's cached statements refer to dropped tables.
-  db_.reset();
-  auto reopened = test_db_->open();
-  ASSERT_TRUE(reopened) << reopened.error();
-  db_ = std::move(reopened).value();
+  ASSERT_TRUE(test_db_->reopen()) << test_db_->error();
   migrate();
   auto client = db().clients().find("authd");
   ASSERT_TRUE(client) << client.error();

@@ -22,9 +22,10 @@
 #include <thread>
 #include <vector>
 
-#include "contract/backend.h"
+#include "contract/fixture.h"
 #include "store/postgres/connection.h"
 #include "support/event_loop.h"
+#include "support/eventually.h"
 
 namespace authd::contract {
 namespace {
@@ -153,9 +154,8 @@ class PostgresTest : public ::testing::Test {
                                   const Rotate& rotate);
 
   void SetUp() override {
-    std::string error;
-    pg_ = PgTestDatabase::create(&error);
-    ASSERT_TRUE(pg_) << error;
+    pg_ = std::make_unique<TestDatabase>(Backend::kPostgres, /*migrate=*/false);
+    ASSERT_TRUE(pg_->ok()) << pg_->error();
   }
   void TearDown() override { pg_.reset(); }
 
@@ -175,7 +175,7 @@ class PostgresTest : public ::testing::Test {
   // Options for a key=value conninfo built from the test URL, with the password passed apart.
   store::PostgresOptions options_for(const std::string& hosts, const std::string& ports,
                                      const std::string& extra = "") {
-    store::PostgresOptions o = pg_->options();
+    store::PostgresOptions o = pg_->postgres_options();
     o.conninfo = pg_->conninfo_for(hosts, ports, extra);
     o.password = pg_->param("password");
     return o;
@@ -226,7 +226,7 @@ class PostgresTest : public ::testing::Test {
   // A pool of one connection, already prepared by one rotation of a new family whose live
   // token's hash is left in `current`: every later call reuses that warm connection.
   DatabasePtr open_warm_chain(std::string& current) {
-    return open_warm_chain(current, pg_->options());
+    return open_warm_chain(current, pg_->postgres_options());
   }
   DatabasePtr open_warm_chain(std::string& current, store::PostgresOptions o) {
     o.pool_size = 1;
@@ -240,11 +240,11 @@ class PostgresTest : public ::testing::Test {
     return db;
   }
 
-  std::unique_ptr<PgTestDatabase> pg_;
+  std::unique_ptr<TestDatabase> pg_;
 };
 
 TEST_F(PostgresTest, UniqueViolationIsConflict) {
-  DatabasePtr db = open_migrated(pg_->options());
+  DatabasePtr db = open_migrated(pg_->postgres_options());
   ASSERT_TRUE(db);
   auth::User u;
   u.id = new_uuid();
@@ -261,7 +261,7 @@ TEST_F(PostgresTest, UniqueViolationIsConflict) {
 }
 
 TEST_F(PostgresTest, MissingTableIsSchemaError) {
-  DatabasePtr db = open(pg_->options());
+  DatabasePtr db = open(pg_->postgres_options());
   ASSERT_TRUE(db);
   auto r = db->sessions().find(new_uuid());
   ASSERT_FALSE(r);
@@ -319,17 +319,14 @@ TEST_F(PostgresTest, MultiHostConninfoSkipsStandby) {
 TEST_F(PostgresTest, WriteOnStandbyIsUnavailable) {
   const std::string replica = env("AUTHD_TEST_PG_REPLICA_PORT");
   ASSERT_FALSE(replica.empty()) << "AUTHD_TEST_PG_REPLICA_PORT is not set: run scripts/test";
-  DatabasePtr primary = open_migrated(pg_->options());
+  DatabasePtr primary = open_migrated(pg_->postgres_options());
   ASSERT_TRUE(primary);
   DatabasePtr standby = open(options_for("127.0.0.1", replica));
   ASSERT_TRUE(standby);
   // synchronous_commit=on guarantees the standby flushed the migration, not that it applied it.
-  bool visible = false;
-  for (int i = 0; i < 100 && !visible; ++i) {
-    visible = static_cast<bool>(standby->check_schema());
-    if (!visible) std::this_thread::sleep_for(milliseconds(100));
-  }
-  ASSERT_TRUE(visible) << "the standby never saw the migrated schema";
+  ASSERT_TRUE(testing::eventually([&] { return static_cast<bool>(standby->check_schema()); },
+                                  std::chrono::seconds(10), milliseconds(100)))
+      << "the standby never saw the migrated schema";
   auth::User u;
   u.id = new_uuid();
   u.email = "standby@example.com";
@@ -343,19 +340,16 @@ TEST_F(PostgresTest, WriteOnStandbyIsUnavailable) {
 // A call blocked past statement_timeout is cancelled (57014) and reported as kUnavailable,
 // and the pool recovers once the blocker is gone.
 TEST_F(PostgresTest, StatementTimeoutBoundsABlockedCall) {
-  store::PostgresOptions o = pg_->options();
+  store::PostgresOptions o = pg_->postgres_options();
   o.statement_timeout_ms = 300;
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);
   ASSERT_EQ(pg_->exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"), "");
-  const auto start = steady_clock::now();
   auto r = db->users().find_by_email("a@example.com");
-  const auto took = elapsed_ms(start);
   ASSERT_EQ(pg_->exec("ROLLBACK"), "");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kUnavailable) << r.error();
   EXPECT_NE(r.error().message.find("57014"), std::string::npos) << r.error();
-  EXPECT_LT(took, 3000);
   auto again = db->users().find_by_email("a@example.com");
   EXPECT_TRUE(again) << again.error();
 }
@@ -364,7 +358,7 @@ TEST_F(PostgresTest, StatementTimeoutBoundsABlockedCall) {
 // and is not retried on a new connection (a timeout says nothing about the connection): one
 // round trip, then the loop's next rotation works.
 TEST_F(PostgresTest, StatementTimeoutEndsAnAsyncRotationWithoutRetry) {
-  store::PostgresOptions o = pg_->options();
+  store::PostgresOptions o = pg_->postgres_options();
   o.statement_timeout_ms = 300;
   std::string current;
   DatabasePtr db = open_warm_chain(current, o);
@@ -373,16 +367,13 @@ TEST_F(PostgresTest, StatementTimeoutEndsAnAsyncRotationWithoutRetry) {
   ASSERT_EQ(pg_->exec("BEGIN; LOCK TABLE refresh_tokens IN ACCESS EXCLUSIVE MODE"), "");
   const std::uint64_t before = store::postgres::round_trips();
   bool async = false;
-  const auto start = steady_clock::now();
   auto r = rotate_from_loop(loop, *db, {current, new_hash(), kT0 + 2, 10, 3600}, &async);
-  const auto took = elapsed_ms(start);
   const std::uint64_t trips = store::postgres::round_trips() - before;
   ASSERT_EQ(pg_->exec("ROLLBACK"), "");
   EXPECT_TRUE(async);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kUnavailable) << r.error();
   EXPECT_NE(r.error().message.find("57014"), std::string::npos) << r.error();
-  EXPECT_LT(took, 3000);
   EXPECT_EQ(trips, 1u) << "no retry after a statement timeout";
   auto next = rotate_from_loop(loop, *db, {current, new_hash(), kT0 + 3, 10, 3600}, &async);
   ASSERT_TRUE(next) << next.error();
@@ -391,30 +382,34 @@ TEST_F(PostgresTest, StatementTimeoutEndsAnAsyncRotationWithoutRetry) {
 
 // Every connection busy: a call waits acquire_timeout, then fails with kUnavailable.
 TEST_F(PostgresTest, ExhaustedPoolTimesOut) {
-  store::PostgresOptions o = pg_->options();
+  store::PostgresOptions o = pg_->postgres_options();
   o.pool_size = 1;
   o.acquire_timeout_ms = 200;
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);
+  // The holder keeps the only connection (inside a rotation plan) until the ping has returned:
+  // the ping can only have failed by waiting out acquire_timeout, never by the holder leaving.
   std::atomic<bool> in_plan{false};
+  std::atomic<bool> ping_returned{false};
   std::thread holder([&] {
     auto r = db->keys().rotate_exclusive([&](const std::vector<keys::StoredKey>&) {
       in_plan = true;
-      std::this_thread::sleep_for(milliseconds(1000));
+      EXPECT_TRUE(
+          testing::eventually([&] { return ping_returned.load(); }, std::chrono::seconds(30)));
       return keys::KeyChanges{};
     });
     EXPECT_TRUE(r) << r.error();
   });
-  while (!in_plan) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(testing::eventually([&] { return in_plan.load(); }));
   const auto start = steady_clock::now();
   auto ping = db->ping();
   const auto took = elapsed_ms(start);
+  ping_returned = true;
   holder.join();
   ASSERT_FALSE(ping);
   EXPECT_EQ(ping.error().code, Errc::kUnavailable);
   EXPECT_NE(ping.error().message.find("no free connection"), std::string::npos) << ping.error();
-  EXPECT_GE(took, 150);
-  EXPECT_LT(took, 900);
+  EXPECT_GE(took, 150) << "failed before acquire_timeout (200 ms)";
   auto after = db->ping();
   EXPECT_TRUE(after) << after.error();
 }
@@ -422,16 +417,16 @@ TEST_F(PostgresTest, ExhaustedPoolTimesOut) {
 // Every pooled connection killed by the server (restart, failover, pg_terminate_backend): the
 // next calls reconnect by themselves instead of failing.
 TEST_F(PostgresTest, ReconnectsAfterConnectionsAreTerminated) {
-  DatabasePtr db = open_migrated(pg_->options());
+  DatabasePtr db = open_migrated(pg_->postgres_options());
   ASSERT_TRUE(db);
   const std::string first = new_hash();
   new_family(*db, first);
   PgConnPtr su = superuser();
-  ASSERT_GT(terminate(su.get(), pg_->options().application_name), 0);
+  ASSERT_GT(terminate(su.get(), pg_->postgres_options().application_name), 0);
 
   auto ping = db->ping();
   EXPECT_TRUE(ping) << ping.error();
-  ASSERT_GT(terminate(su.get(), pg_->options().application_name), 0);
+  ASSERT_GT(terminate(su.get(), pg_->postgres_options().application_name), 0);
   auto rotated = db->sessions().rotate({first, new_hash(), kT0 + 1, 10, 3600});
   ASSERT_TRUE(rotated) << rotated.error();
   EXPECT_EQ(rotated->outcome, RotateOutcome::kRotated);
@@ -479,6 +474,7 @@ void PostgresTest::rotate_chain_while_killing(store::Database& db_ref,
   std::thread killer([&] {
     while (!stop) {
       kills += terminate(su.get(), o.application_name);
+      // Pacing, not synchronisation: a kill every 20 ms lets some rotations through.
       std::this_thread::sleep_for(milliseconds(20));
     }
   });
@@ -577,7 +573,7 @@ void PostgresTest::rotate_chain_while_killing(store::Database& db_ref,
 }
 
 TEST_F(PostgresTest, ConnectionKilledMidRotation) {
-  store::PostgresOptions o = pg_->options();
+  store::PostgresOptions o = pg_->postgres_options();
   o.pool_size = 4;
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);
@@ -588,7 +584,7 @@ TEST_F(PostgresTest, ConnectionKilledMidRotation) {
 // The same from an event loop, as the daemon's /refresh runs it: the rotation goes out on the
 // loop without blocking it when a pooled connection is idle or busy here, else on a worker.
 TEST_F(PostgresTest, ConnectionKilledMidAsyncRotation) {
-  store::PostgresOptions o = pg_->options();
+  store::PostgresOptions o = pg_->postgres_options();
   o.pool_size = 4;
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);
@@ -637,7 +633,7 @@ TEST_F(PostgresTest, AsyncRotationIsOneRoundTripOnTheLoop) {
 // running ones rather than blocking. Thirty families rotate once each; twenty presentations
 // of one token yield exactly one rotation and nineteen grace replays of the same successor.
 TEST_F(PostgresTest, AsyncRotationsQueueBehindABusyPool) {
-  store::PostgresOptions o = pg_->options();
+  store::PostgresOptions o = pg_->postgres_options();
   o.pool_size = 2;
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);

@@ -13,7 +13,7 @@
 #include "authd/cache/local_rate_limiter.h"
 #include "authd/cache/redis_rate_limiter.h"
 #include "contract/cache_backend.h"
-#include "unit/cache/fake_clock.h"
+#include "support/fake_clock.h"
 
 namespace authd::contract {
 namespace {
@@ -52,7 +52,7 @@ class RateLimiterContract : public ::testing::TestWithParam<CacheImpl> {
     EXPECT_GE(actual, expected - slack) << what;
   }
 
-  cache::testing::FakeClock fake_clock_;
+  authd::testing::FakeClock fake_clock_;
   SystemClock system_clock_;
   cache::LocalRateLimiter fallback_{system_clock_};
   std::unique_ptr<cache::RedisClient> client_;

@@ -11,7 +11,7 @@
 #include "authd/cache/local_revocation_list.h"
 #include "authd/cache/redis_revocation_list.h"
 #include "contract/cache_backend.h"
-#include "unit/cache/fake_clock.h"
+#include "support/fake_clock.h"
 
 namespace authd::contract {
 namespace {
@@ -42,10 +42,10 @@ class RevocationListContract : public ::testing::TestWithParam<CacheImpl> {
   /// Brings the local list's fake clock to `unix_s`. Redis keys expire in real time, which
   /// the tests wait for by polling the answer.
   void advance_to(std::int64_t unix_s) {
-    if (GetParam() == CacheImpl::kLocal) fake_clock_.set_us(unix_s * 1'000'000);
+    if (GetParam() == CacheImpl::kLocal) fake_clock_.set(unix_s);
   }
 
-  cache::testing::FakeClock fake_clock_;
+  authd::testing::FakeClock fake_clock_;
   SystemClock system_clock_;
   std::unique_ptr<cache::RedisClient> client_;
   std::unique_ptr<auth::RevocationList> list_;

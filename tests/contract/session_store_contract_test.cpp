@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "contract/backend.h"
+#include "contract/fixture.h"
 
 namespace authd::contract {
 namespace {

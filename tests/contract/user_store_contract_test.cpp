@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "contract/backend.h"
+#include "contract/fixture.h"
 
 namespace authd::contract {
 namespace {

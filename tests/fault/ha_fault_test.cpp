@@ -328,7 +328,7 @@ class Load {
           fail("jwks", r, c.last_error);
         }
       }
-      std::this_thread::sleep_for(10ms);
+      std::this_thread::sleep_for(10ms);  // load pacing: a steady rate per client thread
     }
   }
 
@@ -435,6 +435,7 @@ class FaultTest : public ::testing::Test {
     row.scenario = name;
     verifier_->take();
     load_->start();
+    // The windows of load before and after the fault are the scenario, not a wait for a state.
     std::this_thread::sleep_for(before);
     fault(row);
     std::this_thread::sleep_for(after);
@@ -469,7 +470,7 @@ TEST_F(FaultTest, KillOneReplica) {
       "1. kill -9 one replica", 3s,
       [](Row& r) {
         ASSERT_TRUE(cluster_->run("kill", "2"));
-        std::this_thread::sleep_for(3s);
+        std::this_thread::sleep_for(3s);  // the scenario: the replica stays dead under load
         const auto t = Clock::now();
         ASSERT_TRUE(cluster_->run("start", "2"));
         r.notes = "replica 2 back in " +
@@ -501,7 +502,7 @@ TEST_F(FaultTest, RedisKilledAndRestarted) {
       "4. Redis killed, restarted 4 s later", 2s,
       [](Row& r) {
         ASSERT_TRUE(cluster_->run("redis-kill"));
-        std::this_thread::sleep_for(4s);
+        std::this_thread::sleep_for(4s);  // the scenario: Redis stays down for 4 s under load
         ASSERT_TRUE(cluster_->run("redis-start"));
         r.notes = "fallback to local limits";
       },

@@ -149,7 +149,7 @@ TEST_F(KeyRotationTest, ReplicasConvergeAndCachingVerifierNeverMeetsUnknownKid) 
       ++rotations;
       next_rotation = std::chrono::steady_clock::now() + 3500ms;
     }
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(20ms);  // pacing of the client's logins, not a wait
     ASSERT_LT(std::chrono::steady_clock::now() - t0, 60s);
   }
   EXPECT_EQ(unknown_kid, 0);
@@ -183,7 +183,7 @@ TEST_F(KeyRotationTest, ScheduledRotationRunsOnOneReplicaAndBothFollow) {
       ASSERT_FALSE(token.empty());
       first_use[kid_of(token)].emplace(port, Clock::now());
     }
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(20ms);  // pacing: the schedule runs in real time, we sample it
   }
   // Bootstrap key plus at least two scheduled rotations in 11 s with a 3 s period.
   ASSERT_GE(first_use.size(), 3u);

@@ -1,21 +1,24 @@
 #pragma once
-// Test helper: wait for an observed condition, bounded, instead of sleeping for a guess.
+// Synchronising on observed state: poll a condition until it holds, with a bounded deadline,
+// instead of sleeping for a fixed time and hoping the other thread or process got there.
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 namespace authd::testing {
 
-/// Polls `pred` every millisecond until it is true or `timeout` has passed; returns its last
-/// value. The timeout is a bound for a broken build, not a latency claim: make it generous.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+/// Calls `condition` every `interval` until it returns true or `timeout` has passed; returns
+/// its last result (so a condition that holds at the deadline still counts).
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                       std::chrono::milliseconds interval = std::chrono::milliseconds(2)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (condition()) return true;
+    std::this_thread::sleep_for(interval);
   }
-  return pred();
+  return condition();
 }
 
 }  // namespace authd::testing

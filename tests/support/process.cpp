@@ -11,9 +11,14 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
+
+#include "support/eventually.h"
 
 namespace authd::testing {
+namespace {
+// Each poll re-reads the child's output file: often enough, without spinning on it.
+constexpr std::chrono::milliseconds kPollInterval{10};
+}  // namespace
 
 std::string authd_binary() { return AUTHD_BINARY; }
 
@@ -83,11 +88,7 @@ bool Process::running() {
 }
 
 std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (running()) {
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  if (!eventually([this] { return !running(); }, timeout, kPollInterval)) return std::nullopt;
   return status_;
 }
 
@@ -102,13 +103,15 @@ std::string Process::stdout_text() const { return slurp(dir_.file("stdout")); }
 std::string Process::stderr_text() const { return slurp(dir_.file("stderr")); }
 
 bool Process::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (stdout_text().find(needle) != std::string::npos) return true;
-    if (!running()) return stdout_text().find(needle) != std::string::npos;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  bool found = false;
+  eventually(
+      [&] {
+        const bool alive = running();  // before reading: output written just before exit counts
+        found = stdout_text().find(needle) != std::string::npos;
+        return found || !alive;
+      },
+      timeout, kPollInterval);
+  return found;
 }
 
 std::optional<int> Process::wait_for_port(const std::string& listener,
@@ -117,15 +120,19 @@ std::optional<int> Process::wait_for_port(const std::string& listener,
   const std::regex json("\"event\":\"server.listening\",\"listener\":\"" + listener +
                         "\",\"address\":\"[^\"]*:([0-9]+)\"");
   const std::regex text("server.listening listener=" + listener + " address=\\S*:([0-9]+)");
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto out = stdout_text();
-    std::smatch m;
-    if (std::regex_search(out, m, json) || std::regex_search(out, m, text)) return std::stoi(m[1]);
-    if (!running()) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return std::nullopt;
+  std::optional<int> port;
+  eventually(
+      [&] {
+        const bool alive = running();
+        const auto out = stdout_text();
+        std::smatch m;
+        if (std::regex_search(out, m, json) || std::regex_search(out, m, text)) {
+          port = std::stoi(m[1]);
+        }
+        return port.has_value() || !alive;
+      },
+      timeout, kPollInterval);
+  return port;
 }
 
 }  // namespace authd::testing

@@ -38,7 +38,7 @@ struct Error {
   long reset_s = 0;
   /// The internal cause (a store or key-ring message) for the operator's log: never sent to
   /// the client. The HTTP edge logs it with the request id when it answers 5xx.
-  std::string debug = {};
+  std::string debug{};  // {}: initialisers that omit it stay free of -Wmissing-field-initializers
 };
 
 template <class T>

@@ -23,22 +23,13 @@
 #include "support/backends.h"
 #include "support/counting_limiter.h"
 #include "support/event_loop.h"
+#include "support/fake_clock.h"
 
 namespace authd::auth::testing_support {
 
-using testing::Backend;
-
-class FakeClock final : public Clock {
- public:
-  SystemTime now() const override { return SystemTime(std::chrono::seconds(now_.load())); }
-  void set(std::int64_t t) { now_ = t; }
-  void advance(std::int64_t s) { now_ += s; }
-
- private:
-  std::atomic<std::int64_t> now_{1'800'000'000};
-};
-
 using app::RingKeys;
+using testing::Backend;
+using testing::FakeClock;
 
 struct RecordingEvents final : Events {
   std::atomic<int> logins_ok{0}, logins_failed{0}, reuse{0};
@@ -153,7 +144,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     return answer->get_future().get();
   }
 
-  FakeClock clock_;
+  FakeClock clock_{1'800'000'000};
   SystemRandom random_;
   RecordingEvents events_;
   Settings settings_;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cache/local/gcra.h"
-#include "fake_clock.h"
+#include "support/fake_clock.h"
 
 namespace authd::cache {
 namespace {

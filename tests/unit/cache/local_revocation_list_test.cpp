@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "fake_clock.h"
+#include "support/fake_clock.h"
 
 namespace authd::cache {
 namespace {

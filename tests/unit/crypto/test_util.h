@@ -7,6 +7,7 @@
 
 #include "authd/crypto/errc.h"
 #include "authd/crypto/password.h"
+#include "support/hex.h"
 
 namespace authd::crypto::testing {
 
@@ -14,15 +15,7 @@ namespace authd::crypto::testing {
 inline constexpr PasswordParams kFastParams{.ops_limit = 1, .mem_limit_bytes = 8 * 1024};
 
 /// Lowercase hex, for readable known-answer comparisons.
-inline std::string hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
+inline std::string hex(std::string_view bytes) { return authd::testing::to_hex(bytes); }
 
 }  // namespace authd::crypto::testing
 

@@ -59,6 +59,7 @@ TEST_F(KeysServiceTest, ReloadsWhenNotified) {
   service.start();
   ASSERT_TRUE(eventually([&] { return service.stats().reloads >= 1; }));
   const std::string kid = other_replica_rotates();
+  // An absence can only be observed over time: a window for a wrong reload to show.
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(ring_.find(kid), nullptr);  // no poll due for an hour
   service.notify();
@@ -157,6 +158,7 @@ TEST_F(KeysServiceTest, NotifyAfterStopDoesNothing) {
   service.stop();
   const auto before = service.stats().reloads;
   service.notify();
+  // An absence can only be observed over time: a window for a wrong reload to show.
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(service.stats().reloads, before);
 }

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <ostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "authd/core/clock.h"
@@ -19,6 +18,8 @@
 #include "authd/keys/key_store.h"
 #include "authd/keys/rotation.h"
 #include "authd/keys/settings.h"
+#include "support/eventually.h"
+#include "support/fake_clock.h"
 
 namespace authd::keys {
 // GoogleTest prints enums by name instead of as integers.
@@ -32,17 +33,8 @@ namespace authd::keys::testing {
 /// A fixed "now" (2023-11-14T22:13:20Z): tests never read the real clock.
 inline constexpr std::int64_t kT0 = 1'700'000'000;
 
-/// A Clock pinned to a Unix second that tests move by hand. Thread-safe.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(std::int64_t now = kT0) : now_(now) {}
-  SystemTime now() const override { return SystemTime(std::chrono::seconds(now_.load())); }
-  void set(std::int64_t now) { now_ = now; }
-  void advance(std::int64_t seconds) { now_ += seconds; }
-
- private:
-  std::atomic<std::int64_t> now_;
-};
+using authd::testing::eventually;
+using authd::testing::FakeClock;
 
 /// An in-memory KeyStore. rotate_exclusive() applies a plan all-or-nothing, as a transaction
 /// would. Failure switches simulate an unreachable database and a lock held elsewhere.
@@ -134,16 +126,6 @@ inline Settings test_settings() {
   s.rotation_period_s = 86400;
   s.leeway_s = 30;
   return s;
-}
-
-/// Polls `done` every few milliseconds for up to 5 s (for the service thread's effects).
-inline bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return done();
 }
 
 }  // namespace authd::keys::testing
