@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -178,8 +177,12 @@ void notify_replicas(const config::Config& cfg) {
   auto opts = cache::parse_redis_url(cfg.redis.url);
   if (!opts) return;
   if (!cfg.redis.password_file.empty()) {
-    std::ifstream f(cfg.redis.password_file);
-    std::getline(f, opts->password);
+    auto password = app::read_password_file("redis.password_file", cfg.redis.password_file);
+    if (!password) {
+      std::cerr << "authctl: " << password.error().message << "\n";
+      return;
+    }
+    opts->password = std::move(*password);
   }
   auto client = cache::RedisClient::create(*opts);
   if (!client || !(*client)->wait_until_available(std::chrono::seconds(2))) {

@@ -3,8 +3,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "authd/crypto/init.h"
 #include "authd/crypto/secret_file.h"
@@ -22,17 +20,16 @@ Unexpected<Failure> failure(int code, std::string message) {
   return {Failure{code, std::move(message)}};
 }
 
-AppResult<std::string> read_password_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return failure(2, "cannot read store.password_file " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 }  // namespace
+
+AppResult<std::string> read_password_file(std::string_view setting, const std::string& path) {
+  auto pw = crypto::load_password_file(path);
+  if (!pw) {
+    return failure(2, "cannot read " + std::string(setting) + " " + path + ": " +
+                          std::string(crypto::to_string(pw.error())));
+  }
+  return std::string(pw->view());
+}
 
 AppResult<std::unique_ptr<store::Database>> open_database(const config::Config& cfg) {
   if (!crypto::init()) return failure(1, "libsodium failed to initialise");
@@ -54,7 +51,7 @@ AppResult<std::unique_ptr<store::Database>> open_database(const config::Config& 
   o.conninfo = cfg.store.url;
   o.password = cfg.store.password;
   if (!cfg.store.password_file.empty()) {
-    auto pw = read_password_file(cfg.store.password_file);
+    auto pw = read_password_file("store.password_file", cfg.store.password_file);
     if (!pw) return unexpected(pw.error());
     o.password = *pw;
   }

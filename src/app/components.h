@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "authd/config/config.h"
 #include "authd/crypto/keyed_hash.h"
@@ -30,6 +31,9 @@ AppResult<int> prepare_schema(store::Database& db, const config::Config& cfg);
 
 /// The refresh-token pepper (created in dev mode).
 AppResult<crypto::KeyedHasher> load_pepper(const config::Config& cfg);
+/// The password in a password file (`setting` names it in the error: "store.password_file"),
+/// read with the permission checks of every secret file; exit code 2 when it cannot be read.
+AppResult<std::string> read_password_file(std::string_view setting, const std::string& path);
 /// The key-encryption key (created in dev mode).
 AppResult<crypto::Secret> load_kek(const config::Config& cfg);
 

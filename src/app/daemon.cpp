@@ -1,7 +1,6 @@
 #include "app/daemon.h"
 
 #include <condition_variable>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -175,10 +174,9 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
     return unexpected(Failure{2, "invalid configuration: redis.url: " + opts.error().message});
   opts->command_timeout = cfg.redis.command_timeout;
   if (!cfg.redis.password_file.empty()) {
-    std::ifstream f(cfg.redis.password_file);
-    if (!f)
-      return unexpected(Failure{1, "cannot read redis.password_file " + cfg.redis.password_file});
-    std::getline(f, opts->password);
+    auto password = read_password_file("redis.password_file", cfg.redis.password_file);
+    if (!password) return unexpected(password.error());
+    opts->password = std::move(*password);
   }
   auto client = cache::RedisClient::create(*opts);
   if (!client)

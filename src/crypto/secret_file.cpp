@@ -87,10 +87,9 @@ Result<Secret, Errc> decode_base64(std::string_view text) {
   return unexpected(Errc::Malformed);
 }
 
-}  // namespace
-
-Result<Secret, Errc> load_secret_file(const std::string& path, std::size_t min_bytes,
-                                      const SecretFileOptions& options) {
+// Opens, checks and reads a secret file whole: the checks every secret file gets, whatever
+// its format (see secret_file.h).
+Result<Secret, Errc> read_checked(const std::string& path, const SecretFileOptions& options) {
   if (!init()) return unexpected(Errc::InitFailed);
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd.valid()) return unexpected(errno_to_errc(errno));
@@ -122,10 +121,30 @@ Result<Secret, Errc> load_secret_file(const std::string& path, std::size_t min_b
   }
   if (used > kMaxSecretFileBytes) return unexpected(Errc::Malformed);
 
-  auto decoded = decode_base64(text.view().substr(0, used));
+  text.truncate(used);
+  return text;
+}
+
+}  // namespace
+
+Result<Secret, Errc> load_secret_file(const std::string& path, std::size_t min_bytes,
+                                      const SecretFileOptions& options) {
+  auto text = read_checked(path, options);
+  if (!text) return unexpected(text.error());
+  auto decoded = decode_base64(text->view());
   if (!decoded) return unexpected(decoded.error());
   if (decoded->size() < min_bytes || decoded->empty()) return unexpected(Errc::TooShort);
   return std::move(decoded).value();
+}
+
+Result<Secret, Errc> load_password_file(const std::string& path, const SecretFileOptions& options) {
+  auto text = read_checked(path, options);
+  if (!text) return unexpected(text.error());
+  std::size_t len = text->size();
+  while (len > 0 && (text->data()[len - 1] == '\n' || text->data()[len - 1] == '\r')) --len;
+  if (len == 0) return unexpected(Errc::TooShort);
+  text->truncate(len);
+  return std::move(text).value();
 }
 
 Result<void, Errc> create_secret_file(const std::string& path, std::size_t bytes) {

@@ -96,7 +96,21 @@ INSTANTIATE_TEST_SUITE_P(
                  {"--dev"},
                  {{"AUTHD_AUTH_PEPPER_FILE", "/nonexistent-authd-dir/pepper"}},
                  "",
-                 "auth.pepper_file"}),
+                 "auth.pepper_file"},
+        // /etc/hostname is world-readable: every secret file gets the key files' checks.
+        BadStart{"WorldReadableStorePasswordFile",
+                 {"--dev"},
+                 {{"AUTHD_STORE_DRIVER", "postgres"},
+                  {"AUTHD_STORE_URL", "postgresql://127.0.0.1:1/authd"},
+                  {"AUTHD_STORE_PASSWORD_FILE", "/etc/hostname"}},
+                 "",
+                 "store.password_file /etc/hostname: permissions_too_open"},
+        BadStart{"WorldReadableRedisPasswordFile",
+                 {"--dev"},
+                 {{"AUTHD_REDIS_URL", "redis://127.0.0.1:1"},
+                  {"AUTHD_REDIS_PASSWORD_FILE", "/etc/hostname"}},
+                 "",
+                 "redis.password_file /etc/hostname: permissions_too_open"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DaemonConfigTest, ListenFailureExitsOneWithReason) {

@@ -1,7 +1,8 @@
 #pragma once
-// Key files (KEK, refresh-token pepper) on disk.
+// Secret files on disk: key files (KEK, refresh-token pepper) and password files (Postgres,
+// Redis). One reader does the checks below for all of them.
 //
-// Format: the file holds the secret as base64 text: standard (RFC 4648 §4) or URL-safe
+// Key-file format: the file holds the secret as base64 text: standard (RFC 4648 §4) or URL-safe
 // (§5) alphabet, '=' padding optional, whitespace and line breaks anywhere ignored. That is
 // exactly what `head -c32 /dev/urandom | base64 > kek && chmod 600 kek` produces, and what a
 // Kubernetes Secret holding such text mounts. Raw binary files are rejected as Malformed:
@@ -39,6 +40,13 @@ struct SecretFileOptions {
 /// Error values never carry file contents. Thread-safe.
 Result<Secret, Errc> load_secret_file(const std::string& path, std::size_t min_bytes,
                                       const SecretFileOptions& options = {});
+
+/// Reads a password file (store.password_file, redis.password_file): the file's bytes as
+/// they are, less trailing line breaks (CR/LF, so `echo pw > file` works). Same checks and
+/// errors as load_secret_file (Errc::TooShort when nothing is left), no base64 decoding: a
+/// password is whatever the server was given.
+Result<Secret, Errc> load_password_file(const std::string& path,
+                                        const SecretFileOptions& options = {});
 
 /// Creates @p path holding @p bytes fresh random bytes in the format above, mode 0600.
 ///

@@ -272,5 +272,37 @@ TEST_F(SecretFileTest, LoadOrCreateKeepsExisting) {
   EXPECT_EQ(s->view(), counting_bytes(32));
 }
 
+// Password files (store.password_file, redis.password_file) get the key files' checks.
+
+TEST_F(SecretFileTest, PasswordFileReadAsTextLessTrailingLineBreaks) {
+  auto pw = load_password_file(write("pw", "s3cret with spaces+/=\r\n\n", 0600));
+  ASSERT_TRUE(pw) << to_string(pw.error());
+  EXPECT_EQ(pw->view(), "s3cret with spaces+/=");
+}
+
+TEST_F(SecretFileTest, PasswordFileWithoutLineBreakReadWhole) {
+  auto pw = load_password_file(write("pw", "authd-test-pw", 0400));
+  ASSERT_TRUE(pw) << to_string(pw.error());
+  EXPECT_EQ(pw->view(), "authd-test-pw");
+}
+
+TEST_F(SecretFileTest, WorldReadablePasswordFileRefused) {
+  auto pw = load_password_file(write("pw", "hunter2\n", 0644));
+  ASSERT_FALSE(pw);
+  EXPECT_EQ(pw.error(), Errc::PermissionsTooOpen);
+}
+
+TEST_F(SecretFileTest, EmptyPasswordFileTooShort) {
+  auto pw = load_password_file(write("pw", "\n", 0600));
+  ASSERT_FALSE(pw);
+  EXPECT_EQ(pw.error(), Errc::TooShort);
+}
+
+TEST_F(SecretFileTest, MissingPasswordFileNotFound) {
+  auto pw = load_password_file((dir_ / "absent").string());
+  ASSERT_FALSE(pw);
+  EXPECT_EQ(pw.error(), Errc::NotFound);
+}
+
 }  // namespace
 }  // namespace authd::crypto
