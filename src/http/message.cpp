@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "authd/core/json_writer.h"
+
 namespace authd::http {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -76,31 +78,11 @@ Response Response::text(int status, std::string body, std::string content_type) 
   return r;
 }
 
-namespace {
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back('"');
-}
-}  // namespace
-
 Response Response::error(int status, std::string_view code, std::string_view description) {
   std::string body = "{\"error\":";
-  append_json_string(body, code);
+  json::append_quoted_lossy(body, code);
   body += ",\"error_description\":";
-  append_json_string(body, description);
+  json::append_quoted_lossy(body, description);
   body += "}";
   return json(status, std::move(body));
 }

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "authd/core/clock.h"
+#include "authd/core/hex.h"
 #include "authd/http/client_ip.h"
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
@@ -69,14 +70,7 @@ std::string make_request_id(std::string_view given) {
   static thread_local SystemRandom random;
   unsigned char b[16];
   random.fill(b, sizeof b);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  id.reserve(32);
-  for (unsigned char c : b) {
-    id.push_back(kHex[c >> 4]);
-    id.push_back(kHex[c & 15]);
-  }
-  return id;
+  return hex::encode({reinterpret_cast<const char*>(b), sizeof b});
 }
 
 struct AccessEntry {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "authd/core/hex.h"
 #include "cache/redis/callback_registry.h"
 #include "cache/redis/client_core.h"
 #include "cache/redis/counters.h"
@@ -36,17 +37,6 @@ using Millis = std::chrono::milliseconds;
 using Done = Pipeline::Done;
 
 namespace {
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    s.push_back(kDigits[p[i] >> 4]);
-    s.push_back(kDigits[p[i] & 0xf]);
-  }
-  return s;
-}
 
 CacheResult<RedisOptions> validate(RedisOptions o) {
   auto bad = [](std::string m) { return fail(Errc::kInvalidArgument, "redis options: " + m); };
@@ -92,7 +82,7 @@ RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (EVP_Digest(source_.data(), source_.size(), md, &n, EVP_sha1(), nullptr) == 1) {
-    sha1_ = hex(md, n);
+    sha1_ = hex::encode({reinterpret_cast<const char*>(md), n});
   }
   // On failure sha1_ stays empty: EVALSHA then answers NOSCRIPT and eval() sends EVAL.
 }

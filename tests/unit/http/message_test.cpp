@@ -1,0 +1,29 @@
+#include "authd/http/message.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace authd::http {
+namespace {
+
+TEST(ResponseTest, ErrorBodyIsTheRfc6749Shape) {
+  const Response r = Response::error(400, "invalid_request", "missing \"username\"");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  const auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["error"], "invalid_request");
+  EXPECT_EQ(body["error_description"], "missing \"username\"");
+}
+
+// A description may quote client input; invalid UTF-8 in it must not make the body invalid JSON
+// (the replacement character stands in for the bad bytes).
+TEST(ResponseTest, ErrorBodyStaysValidJsonForInvalidUtf8) {
+  const Response r = Response::error(400, "invalid_request", "bad \xff\xfe byte\n");
+  nlohmann::json body;
+  ASSERT_NO_THROW(body = nlohmann::json::parse(r.body)) << r.body;
+  EXPECT_EQ(body["error_description"], "bad \xEF\xBF\xBD\xEF\xBF\xBD byte\n");
+}
+
+}  // namespace
+}  // namespace authd::http
