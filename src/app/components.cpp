@@ -117,4 +117,23 @@ crypto::PasswordParams password_params(const config::Config& cfg) {
   return p;
 }
 
+auth::Settings auth_settings(const config::Config& cfg) {
+  auto limit = [](const config::RateConfig& r) { return auth::Limit{r.per_minute, r.burst}; };
+  auth::Settings s;
+  s.issuer = cfg.auth.issuer;
+  s.audience = cfg.auth.audience;
+  s.access_ttl_s = cfg.auth.access_ttl.count() / 1000;
+  s.session_absolute_s = cfg.auth.session_absolute.count() / 1000;
+  s.session_idle_s = cfg.auth.session_idle.count() / 1000;
+  s.leeway_s = cfg.auth.leeway.count() / 1000;
+  s.password = password_params(cfg);
+  s.login_per_ip = limit(cfg.limits.login_per_ip);
+  s.login_per_account = limit(cfg.limits.login_per_account);
+  s.login_failures = limit(cfg.limits.login_failures);
+  s.refresh_per_ip = limit(cfg.limits.refresh_per_ip);
+  s.refresh_per_family = limit(cfg.limits.refresh_per_family);
+  s.token_per_client = limit(cfg.limits.token_per_client);
+  return s;
+}
+
 }  // namespace authd::app

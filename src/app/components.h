@@ -1,11 +1,13 @@
 #pragma once
-// Shared construction for authd and authctl: opening the store and reading secrets.
+// Shared construction for authd and authctl: opening the store, reading secrets, and the
+// settings each module takes from the configuration.
 // Failures come back as a message for the operator and an exit code.
 
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "authd/auth/settings.h"
 #include "authd/config/config.h"
 #include "authd/crypto/keyed_hash.h"
 #include "authd/crypto/password.h"
@@ -39,5 +41,8 @@ AppResult<crypto::Secret> load_kek(const config::Config& cfg);
 
 keys::Settings key_settings(const config::Config& cfg);
 crypto::PasswordParams password_params(const config::Config& cfg);
+/// The auth service's settings from auth.* and limits.*; an empty issuer is filled in by the
+/// daemon once the public listener is bound.
+auth::Settings auth_settings(const config::Config& cfg);
 
 }  // namespace authd::app

@@ -1,18 +1,18 @@
 #include "app/daemon.h"
 
-#include <condition_variable>
 #include <functional>
 #include <iostream>
-#include <thread>
+#include <memory>
+#include <optional>
 
 #include "app/components.h"
+#include "app/janitor.h"
+#include "app/key_bootstrap.h"
+#include "app/metrics_events.h"
+#include "app/redis_wiring.h"
 #include "app/ring_keys.h"
 #include "app/signals.h"
 #include "authd/auth/service.h"
-#include "authd/cache/local_rate_limiter.h"
-#include "authd/cache/redis_client.h"
-#include "authd/cache/redis_rate_limiter.h"
-#include "authd/cache/redis_revocation_list.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
 #include "authd/http/admin_routes.h"
@@ -24,176 +24,25 @@
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
 
+// run_daemon is the composition root: it builds every component in dependency order, binds
+// the listeners, serves until a signal, and takes things down in the reverse order. Each step
+// that can fail logs its reason and returns the process exit code.
+
 namespace authd::app {
 namespace {
 
 constexpr const char* kDemoEmail = "demo@example.com";
 constexpr const char* kDemoPassword = "demo-password";
 
-/// Security events: counted for /metrics and alerts, logged as audit lines (no secrets).
-class MetricsEvents final : public auth::Events {
- public:
-  explicit MetricsEvents(obs::Registry& m)
-      : logins_(m.counter("authd_logins_total", "Login attempts by result.", {"result"})),
-        refreshes_(m.counter("authd_refresh_total", "Refresh-token presentations by outcome.",
-                             {"outcome"})),
-        reuse_(m.counter("authd_refresh_reuse_detected_total",
-                         "Refresh-token reuse detections; each revoked a whole session.")
-                   .get()),
-        revocations_(m.counter("authd_sessions_revoked_total", "Sessions revoked.").get()) {}
+/// Logs `event` with the failure's reason; returns its exit code.
+int stop_with(const char* event, const Failure& f) {
+  log::error(event, {{"reason", f.message}});
+  return f.exit_code;
+}
 
-  void login(bool ok) override { logins_.with({ok ? "success" : "failure"}).inc(); }
-  void refresh(auth::RotateOutcome o) override {
-    static const char* kNames[] = {"rotated", "grace_replay", "reuse_detected",
-                                   "unknown", "revoked",      "expired"};
-    refreshes_.with({kNames[static_cast<int>(o)]}).inc();
-  }
-  void reuse_detected(const auth::Session& s) override {
-    reuse_.inc();
-    log::warn("auth.refresh_reuse", {{"session_id", s.id},
-                                     {"user_id", s.user_id},
-                                     {"client_id", s.client_id},
-                                     {"generation", s.generation},
-                                     {"action", "family_revoked"}});
-  }
-  void revoked(const std::string& session_id, std::int64_t) override {
-    revocations_.inc();
-    log::info("auth.session_revoked", {{"session_id", session_id}});
-  }
-
- private:
-  obs::Family<obs::Counter>& logins_;
-  obs::Family<obs::Counter>& refreshes_;
-  obs::Counter& reuse_;
-  obs::Counter& revocations_;
-};
-
-/// Background store work off the I/O and Redis threads: deletes long-dead sessions every
-/// `interval` and runs posted tasks (revocation re-sync after a Redis reconnect).
-class Janitor {
- public:
-  Janitor(auth::SessionStore& sessions, const Clock& clock, std::chrono::milliseconds interval,
-          std::chrono::milliseconds retention)
-      : sessions_(sessions), clock_(clock), interval_(interval), retention_(retention) {
-    thread_ = std::thread([this] { run(); });
-  }
-  void post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      tasks_.push_back(std::move(task));
-    }
-    cv_.notify_all();
-  }
-  ~Janitor() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  static constexpr std::size_t kPurgeBatch = 1000;
-
-  void run() {
-    std::unique_lock lock(mu_);
-    auto next_purge = std::chrono::steady_clock::now() + interval_;
-    while (!stop_) {
-      cv_.wait_until(lock, next_purge, [this] { return stop_ || !tasks_.empty(); });
-      if (stop_) break;
-      if (!tasks_.empty()) {
-        auto task = std::move(tasks_.front());
-        tasks_.erase(tasks_.begin());
-        lock.unlock();
-        task();
-        lock.lock();
-        continue;
-      }
-      next_purge = std::chrono::steady_clock::now() + interval_;
-      lock.unlock();
-      purge();
-      lock.lock();
-    }
-  }
-
-  // Batches until caught up, so a backlog larger than one batch clears in one run; each batch
-  // is its own short statement, and a stop request ends the run between batches.
-  void purge() {
-    const std::int64_t cutoff =
-        clock_.now_unix() - std::chrono::duration_cast<std::chrono::seconds>(retention_).count();
-    std::size_t total = 0;
-    while (true) {
-      auto n = sessions_.purge(cutoff, kPurgeBatch);
-      if (!n) {
-        log::warn("sessions.purge_failed", {{"reason", n.error().message}});
-        break;
-      }
-      total += *n;
-      std::lock_guard lock(mu_);
-      if (*n < kPurgeBatch || stop_) break;
-    }
-    if (total > 0) log::info("sessions.purged", {{"count", total}});
-  }
-
-  auth::SessionStore& sessions_;
-  const Clock& clock_;
-  const std::chrono::milliseconds interval_, retention_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::vector<std::function<void()>> tasks_;
-  std::thread thread_;
-};
-
-auth::Limit to_limit(const config::RateConfig& r) { return auth::Limit{r.per_minute, r.burst}; }
-
-/// Rate limiting and revocation, shared through Redis when configured, else in-process.
-struct SharedState {
-  std::unique_ptr<cache::LocalRateLimiter> local;
-  std::unique_ptr<cache::RedisClient> redis;
-  std::unique_ptr<cache::RedisRateLimiter> login_limiter, refresh_limiter;
-  std::unique_ptr<cache::RedisRevocationList> revocations;
-  std::vector<cache::CallbackHandle> handles;
-
-  auth::RateLimiter* login() {
-    return login_limiter ? static_cast<auth::RateLimiter*>(login_limiter.get()) : local.get();
-  }
-  auth::RateLimiter* refresh() {
-    return refresh_limiter ? static_cast<auth::RateLimiter*>(refresh_limiter.get()) : local.get();
-  }
-};
-
-AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& cfg,
-                                                          const Clock& clock) {
-  auto st = std::make_unique<SharedState>();
-  st->local = std::make_unique<cache::LocalRateLimiter>(clock);
-  if (cfg.redis.url.empty()) return st;
-  auto opts = cache::parse_redis_url(cfg.redis.url);
-  if (!opts)
-    return unexpected(Failure{2, "invalid configuration: redis.url: " + opts.error().message});
-  opts->command_timeout = cfg.redis.command_timeout;
-  if (!cfg.redis.password_file.empty()) {
-    auto password = read_password_file("redis.password_file", cfg.redis.password_file);
-    if (!password) return unexpected(password.error());
-    opts->password = std::move(*password);
-  }
-  auto client = cache::RedisClient::create(*opts);
-  if (!client)
-    return unexpected(Failure{1, "cannot start the Redis client: " + client.error().message});
-  st->redis = std::move(*client);
-  auto policy = [](config::RedisDownPolicy p) {
-    return p == config::RedisDownPolicy::kClosed ? cache::RedisDownPolicy::kFailClosed
-                                                 : cache::RedisDownPolicy::kLocalFallback;
-  };
-  cache::RedisRateLimiterOptions lo;
-  lo.fallback_factor = cfg.limits.fallback_factor;
-  lo.down_policy = policy(cfg.limits.login_when_redis_down);
-  st->login_limiter = std::make_unique<cache::RedisRateLimiter>(*st->redis, *st->local, lo);
-  lo.down_policy = policy(cfg.limits.refresh_when_redis_down);
-  st->refresh_limiter = std::make_unique<cache::RedisRateLimiter>(*st->redis, *st->local, lo);
-  st->revocations = std::make_unique<cache::RedisRevocationList>(*st->redis, clock);
-  return st;
+int listen_failed(const char* listener, const std::string& reason) {
+  log::error("server.listen_failed", {{"listener", listener}, {"reason", reason}});
+  return 1;
 }
 
 void ensure_demo_user(auth::UserStore& users, const crypto::PasswordParams& params,
@@ -211,162 +60,113 @@ void ensure_demo_user(auth::UserStore& users, const crypto::PasswordParams& para
   if (users.create(u)) log::info("dev.demo_user_created", {{"email", kDemoEmail}});
 }
 
-}  // namespace
+void print_dev_banner(const config::Config& cfg, const std::string& base,
+                      const std::string& admin_base) {
+  std::cerr << "\nauthd dev mode — data in " << cfg.general.data_dir << "\n"
+            << "  demo user  " << kDemoEmail << " / " << kDemoPassword << "\n"
+            << "  log in     curl -s " << base << "/login -H 'Content-Type: application/json' \\\n"
+            << "               -d '{\"email\":\"" << kDemoEmail << "\",\"password\":\""
+            << kDemoPassword << "\"}'\n"
+            << "  JWKS       " << base << "/.well-known/jwks.json\n"
+            << "  health     " << admin_base << "/healthz   metrics " << admin_base << "/metrics\n"
+            << "  stop with Ctrl-C\n\n";
+}
 
-int run_daemon(const config::Config& cfg, const std::string& command) {
+/// The open store with its schema checked; or, in `done`, the exit code when the process ends
+/// here (an error, or `authd migrate` having done its job).
+struct StoreStep {
+  std::unique_ptr<store::Database> db;
+  int schema_version = 0;
+  std::optional<int> done;
+};
+
+StoreStep open_store(const config::Config& cfg, const std::string& command) {
+  StoreStep step;
   auto db = open_database(cfg);
-  if (!db) {
-    log::error("authd.store", {{"reason", db.error().message}});
-    return db.error().exit_code;
-  }
+  if (!db) return {nullptr, 0, stop_with("authd.store", db.error())};
   if (command == "migrate") {
     auto v = (*db)->migrate();
     if (!v) {
       log::error("authd.migrate_failed", {{"reason", v.error().message}});
-      return 1;
+      return {nullptr, 0, 1};
     }
     log::info("authd.migrated", {{"schema_version", *v}});
-    return 0;
+    return {nullptr, 0, 0};
   }
   auto version = prepare_schema(**db, cfg);
-  if (!version) {
-    log::error("authd.schema", {{"reason", version.error().message}});
-    return version.error().exit_code;
-  }
-  auto pepper = load_pepper(cfg);
-  if (!pepper) {
-    log::error("authd.secrets", {{"reason", pepper.error().message}});
-    return pepper.error().exit_code;
-  }
-  auto kek = load_kek(cfg);
-  if (!kek) {
-    log::error("authd.secrets", {{"reason", kek.error().message}});
-    return kek.error().exit_code;
-  }
+  if (!version) return {nullptr, 0, stop_with("authd.schema", version.error())};
+  step.db = std::move(*db);
+  step.schema_version = *version;
+  return step;
+}
 
+}  // namespace
+
+int run_daemon(const config::Config& cfg, const std::string& command) {
+  // 1. Store and secrets.
+  auto store = open_store(cfg, command);
+  if (store.done) return *store.done;
+  store::Database& db = *store.db;
+  auto pepper = load_pepper(cfg);
+  if (!pepper) return stop_with("authd.secrets", pepper.error());
+  auto kek = load_kek(cfg);
+  if (!kek) return stop_with("authd.secrets", kek.error());
+
+  // 2. Signing keys: loaded (or created on a first start) before anything can sign.
   SystemClock clock;
   SystemRandom random;
   obs::Registry metrics;
-  keys::KeyRing ring((*db)->keys(), std::move(*kek), clock, key_settings(cfg));
-  if (auto loaded = ring.load(); !loaded) {
-    log::error("keys.load_failed", {{"reason", loaded.error().message}});
-    return 1;
-  }
-  // First start: create the first key. Replicas started together race for the rotation lock;
-  // a loser must not serve without a key, so it waits (bounded) for the winner's commit.
-  const auto bootstrap_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (int attempt = 0; !ring.ready(); ++attempt) {
-    // Try to create the key at first, then only once a second: a replica that lost the race
-    // waits for the winner's commit, and must not itself rotate a ring that now has a key.
-    if (attempt % 10 == 0) {
-      if (auto r = ring.rotate(false); !r) {
-        log::error("keys.bootstrap_failed", {{"reason", r.error().message}});
-        return 1;
-      }
-    }
-    if (auto loaded = ring.load(); !loaded) {
-      log::error("keys.load_failed", {{"reason", loaded.error().message}});
-      return 1;
-    }
-    if (ring.ready()) break;
-    if (std::chrono::steady_clock::now() >= bootstrap_deadline) {
-      log::error("keys.bootstrap_failed", {{"reason", "no signing key appeared within 30s"}});
-      return 1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  auto& key_reloads =
-      metrics.counter("authd_key_ring_errors_total", "Failed key-ring reloads or rotation checks.")
-          .get();
-  auto& key_rotations =
-      metrics.counter("authd_key_rotations_total", "Key rotations performed by this replica.")
-          .get();
-  keys::ServiceOptions kopt;
-  kopt.poll_interval = cfg.keys.poll_interval;
-  // Rotation is due days apart in production, where a check a minute bounds the drift; a
-  // short poll interval (tests, demos with short periods) checks as often as it polls.
-  kopt.check_interval = std::min<std::chrono::milliseconds>(
-      std::chrono::seconds(60),
-      std::max<std::chrono::milliseconds>(cfg.keys.poll_interval, std::chrono::seconds(1)));
-  kopt.on_error = [&key_reloads](const keys::Error& e) {
-    key_reloads.inc();
-    log::warn("keys.refresh_failed", {{"reason", e.message}});
-  };
-  kopt.on_rotated = [&key_rotations](const keys::RotateResult& r) {
-    key_rotations.inc();
-    log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
-  };
+  keys::KeyRing ring(db.keys(), std::move(*kek), clock, key_settings(cfg));
+  if (auto ready = bootstrap_key_ring(ring); !ready) return ready.error().exit_code;
+
+  // 3. State shared with the other replicas (Redis, or in-process without it).
   auto shared = make_shared_state(cfg, clock);
-  if (!shared) {
-    log::error("authd.redis", {{"reason", shared.error().message}});
-    return shared.error().exit_code;
-  }
-  auto& st = **shared;
-  if (st.revocations) {
-    // Another replica rotated: reload now instead of at the next poll.
-    kopt.on_rotated = [&key_rotations, &st](const keys::RotateResult& r) {
-      key_rotations.inc();
-      log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
+  if (!shared) return stop_with("authd.redis", shared.error());
+  SharedState& st = **shared;
+  std::function<void()> announce_rotation;
+  if (st.revocations)
+    announce_rotation = [&st] {
       (void)st.revocations->publish_event(R"({"type":"keys_changed"})");
     };
-  }
-  keys::KeyRingService key_service(ring, clock, kopt);
+  keys::KeyRingService key_service(ring, clock,
+                                   key_service_options(cfg, metrics, std::move(announce_rotation)));
   key_service.start();
 
   const auto params = password_params(cfg);
-  if (cfg.auth.demo_user) ensure_demo_user((*db)->users(), params, clock, random);
+  if (cfg.auth.demo_user) ensure_demo_user(db.users(), params, clock, random);
   (void)crypto::dummy_hash(params);  // the first unknown-email login must not pay for it
 
+  // 4. The server and its public listener: the issuer defaults to the public URL, which needs
+  // the bound port. Routes are added before run(), so no request sees a half-built router.
   http::Server server(http::ServerOptions{cfg.server, cfg.log.access_log}, metrics);
   const bool tls = !cfg.server.tls_cert_file.empty();
   // /refresh rotates from the I/O threads without blocking them where the store can.
   auto offload = [&server](std::function<void()> task) { server.offload(std::move(task)); };
-  (*db)->attach_event_loops(server.event_loops(), offload);
+  db.attach_event_loops(server.event_loops(), offload);
+  auto public_router = std::make_shared<http::Router>();
+  auto admin_router = cfg.server.admin_listen ? std::make_shared<http::Router>() : public_router;
+  auto pub = server.listen("public", cfg.server.listen, public_router, tls);
+  if (!pub) return listen_failed("public", pub.error());
+  const std::string base = std::string(tls ? "https://" : "http://") + pub->to_string();
 
-  auth::Settings as;
-  as.issuer = cfg.auth.issuer;
-  as.audience = cfg.auth.audience;
-  as.access_ttl_s = cfg.auth.access_ttl.count() / 1000;
-  as.session_absolute_s = cfg.auth.session_absolute.count() / 1000;
-  as.session_idle_s = cfg.auth.session_idle.count() / 1000;
-  as.leeway_s = cfg.auth.leeway.count() / 1000;
-  as.password = params;
+  // 5. The auth service and its routes.
+  auth::Settings settings = auth_settings(cfg);
+  if (settings.issuer.empty()) settings.issuer = base;
   RingKeys ring_keys(ring);
   MetricsEvents events(metrics);
-  auth::AuthService::Deps deps{
-      (*db)->users(), (*db)->sessions(), (*db)->clients(), ring_keys, clock,
-      random,         *pepper,           &events};
+  auth::AuthService::Deps deps{db.users(), db.sessions(), db.clients(), ring_keys,
+                               clock,      random,        *pepper,      &events};
   if (cfg.limits.enabled) {
     deps.limiter = st.login();
     deps.refresh_limiter = st.refresh();
   }
   deps.revocations = st.revocations.get();
   deps.offload = offload;
-  as.login_per_ip = to_limit(cfg.limits.login_per_ip);
-  as.login_per_account = to_limit(cfg.limits.login_per_account);
-  as.login_failures = to_limit(cfg.limits.login_failures);
-  as.refresh_per_ip = to_limit(cfg.limits.refresh_per_ip);
-  as.refresh_per_family = to_limit(cfg.limits.refresh_per_family);
-  as.token_per_client = to_limit(cfg.limits.token_per_client);
-
-  auto public_router = std::make_shared<http::Router>();
-  std::shared_ptr<http::Router> admin_router;
-  if (cfg.server.admin_listen) admin_router = std::make_shared<http::Router>();
-
-  // Bind first: the issuer defaults to the public URL, which needs the bound port.
-  // Routes are added before run(), so no request sees a half-built router.
-  auto pub = server.listen("public", cfg.server.listen, public_router, tls);
-  if (!pub) {
-    log::error("server.listen_failed", {{"listener", "public"}, {"reason", pub.error()}});
-    return 1;
-  }
-  const std::string base = std::string(tls ? "https://" : "http://") + pub->to_string();
-  if (as.issuer.empty()) as.issuer = base;
-  auth::AuthService service(deps, as);
-  http::AuthRoutesOptions ro;
-  ro.allowed_origins = cfg.auth.cookie_origins;
-  if (cfg.general.dev) ro.allowed_origins.push_back(base);
-  http::add_auth_routes(*public_router, service, ro);
+  auth::AuthService service(deps, settings);
+  http::AuthRoutesOptions route_options;
+  route_options.allowed_origins = cfg.auth.cookie_origins;
+  if (cfg.general.dev) route_options.allowed_origins.push_back(base);
+  http::add_auth_routes(*public_router, service, route_options);
   http::add_jwks_route(*public_router, [&ring] {
     auto doc = ring.jwks();
     return http::JwksDocument{doc->body, doc->etag, doc->cache_control};
@@ -375,89 +175,37 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     return ok ? std::nullopt : std::optional<std::string>(status);
   };
   http::add_admin_routes(
-      admin_router ? *admin_router : *public_router, metrics,
+      *admin_router, metrics,
       {[&server, failing] { return failing(!server.draining(), "draining"); },
        [&ring, failing] { return failing(ring.ready(), "no_signing_key"); },
-       [&db, failing] { return failing(bool((*db)->ping()), "store_unavailable"); }});
-
-  std::optional<config::Endpoint> admin;
-  if (admin_router) {
-    auto a = server.listen("admin", *cfg.server.admin_listen, admin_router, false);
-    if (!a) {
-      log::error("server.listen_failed", {{"listener", "admin"}, {"reason", a.error()}});
-      return 1;
-    }
-    admin = *a;
+       [&db, failing] { return failing(bool(db.ping()), "store_unavailable"); }});
+  std::string admin_base = base;
+  if (cfg.server.admin_listen) {
+    auto admin = server.listen("admin", *cfg.server.admin_listen, admin_router, false);
+    if (!admin) return listen_failed("admin", admin.error());
+    admin_base = "http://" + admin->to_string();
   }
+
+  // 6. Background work: signals, session purge, reactions to Redis.
   SignalHandler signals(server);
-  Janitor janitor((*db)->sessions(), clock, cfg.store.purge_interval, cfg.store.purge_retention);
-  auto& redis_up =
-      metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.")
-          .get();
-  if (st.redis) {
-    redis_up.set(st.redis->available() ? 1 : 0);
-    st.handles.push_back(st.redis->on_state_change([&redis_up, &st](bool up) {
-      redis_up.set(up ? 1 : 0);
-      if (up)
-        log::info("cache.redis_up", {{"endpoint", st.redis->endpoint()}});
-      else
-        log::warn("cache.redis_down", {{"reason", st.redis->last_error()},
-                                       {"fallback", "local limits, store revocation checks"}});
-    }));
-    st.handles.push_back(
-        st.revocations->on_event([&key_service](const std::string& type, const std::string&) {
-          if (type == "keys_changed") key_service.notify();
-        }));
-    // Revocations published while this replica was cut off were lost: re-read them.
-    const std::int64_t window = as.access_ttl_s + as.leeway_s;
-    // So were key-ring events: reload the ring now rather than at the next poll.
-    st.handles.push_back(
-        st.revocations->on_reconnect([&janitor, &db, &clock, &st, &key_service, window] {
-          key_service.notify();
-          janitor.post([&db, &clock, &st, window] {
-            const auto now = clock.now_unix();
-            auto ids = (*db)->sessions().revoked_since(now - window);
-            if (!ids) {
-              log::warn("cache.revocation_resync_failed", {{"reason", ids.error().message}});
-              return;
-            }
-            for (const auto& id : *ids) st.revocations->mark_revoked_local(id, now + window);
-            // Revoked access tokens are few (explicit RFC 7009 calls): write them back to
-            // Redis too, which also heals a Redis that restarted empty.
-            auto tokens = (*db)->sessions().revoked_tokens(now, 100000);
-            if (tokens)
-              for (const auto& [jti, until] : *tokens) st.revocations->revoke_token(jti, until);
-            log::info("cache.revocation_resync",
-                      {{"sessions", ids->size()}, {"tokens", tokens ? tokens->size() : 0}});
-          });
-        }));
-  }
+  Janitor janitor(db.sessions(), clock, cfg.store.purge_interval, cfg.store.purge_retention);
+  watch_redis(st, metrics, key_service, janitor, db.sessions(), clock,
+              settings.access_ttl_s + settings.leeway_s);
 
-  const std::string admin_base = admin ? "http://" + admin->to_string() : base;
+  // 7. Serve until a signal; then stop in reverse order.
   log::info("authd.started", {{"version", AUTHD_VERSION},
                               {"dev", cfg.general.dev},
                               {"public", base},
                               {"admin", admin_base},
-                              {"schema_version", *version},
+                              {"schema_version", store.schema_version},
                               {"io_threads", cfg.server.threads},
                               {"worker_threads", cfg.server.worker_threads}});
-  if (cfg.general.dev) {
-    std::cerr << "\nauthd dev mode — data in " << cfg.general.data_dir << "\n"
-              << "  demo user  " << kDemoEmail << " / " << kDemoPassword << "\n"
-              << "  log in     curl -s " << base
-              << "/login -H 'Content-Type: application/json' \\\n"
-              << "               -d '{\"email\":\"" << kDemoEmail << "\",\"password\":\""
-              << kDemoPassword << "\"}'\n"
-              << "  JWKS       " << base << "/.well-known/jwks.json\n"
-              << "  health     " << admin_base << "/healthz   metrics " << admin_base
-              << "/metrics\n"
-              << "  stop with Ctrl-C\n\n";
-  }
+  if (cfg.general.dev) print_dev_banner(cfg, base, admin_base);
   server.run();
   // Work still queued for the workers uses the service and the stores: finish it while they
   // live; then nothing may touch the stopped loops.
   server.join_workers();
-  (*db)->detach_event_loops();
+  db.detach_event_loops();
   key_service.stop();
   st.handles.clear();
   log::info("authd.stopped");

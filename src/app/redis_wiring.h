@@ -1,0 +1,51 @@
+#pragma once
+// Rate limits and revocations shared through Redis when redis.url is set, else in-process; and
+// the reactions to Redis' state: the authd_redis_up gauge, key-ring events from other
+// replicas, and the re-sync of what a replica missed while it was cut off.
+
+#include <memory>
+#include <vector>
+
+#include "app/components.h"
+#include "app/janitor.h"
+#include "authd/auth/rate_limiter.h"
+#include "authd/auth/session_store.h"
+#include "authd/cache/local_rate_limiter.h"
+#include "authd/cache/redis_client.h"
+#include "authd/cache/redis_rate_limiter.h"
+#include "authd/cache/redis_revocation_list.h"
+#include "authd/config/config.h"
+#include "authd/keys/key_ring_service.h"
+#include "authd/obs/metrics.h"
+
+namespace authd::app {
+
+struct SharedState {
+  std::unique_ptr<cache::LocalRateLimiter> local;
+  std::unique_ptr<cache::RedisClient> redis;  ///< null without redis.url
+  std::unique_ptr<cache::RedisRateLimiter> login_limiter, refresh_limiter;
+  std::unique_ptr<cache::RedisRevocationList> revocations;
+  std::vector<cache::CallbackHandle> handles;  ///< cleared before the things they capture die
+
+  auth::RateLimiter* login() {
+    return login_limiter ? static_cast<auth::RateLimiter*>(login_limiter.get()) : local.get();
+  }
+  auth::RateLimiter* refresh() {
+    return refresh_limiter ? static_cast<auth::RateLimiter*>(refresh_limiter.get()) : local.get();
+  }
+};
+
+/// The limiters and revocation list as configured (redis.url, its password file, the
+/// limits.*_when_redis_down policies). Exit code 2 for a bad URL or password file.
+AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& cfg,
+                                                          const Clock& clock);
+
+/// With Redis: keeps the authd_redis_up gauge, reloads the key ring on another replica's
+/// "keys_changed", and after a reconnect reloads it and re-reads the revocations of the last
+/// `revocation_window_s` from the store (on the janitor's thread) that pub/sub may have lost.
+/// Everything passed must outlive `st.handles`. Without Redis: sets nothing.
+void watch_redis(SharedState& st, obs::Registry& metrics, keys::KeyRingService& key_service,
+                 Janitor& janitor, auth::SessionStore& sessions, const Clock& clock,
+                 std::int64_t revocation_window_s);
+
+}  // namespace authd::app
