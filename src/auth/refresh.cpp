@@ -86,7 +86,10 @@ AuthResult<Refresh::Plan> Refresh::plan(const RefreshRequest& req, std::optional
   RotateRequest& rr = p.rotate;
   rr.presented_hash = c_.codec.store_hash(req.refresh_token);
   rr.successor_hash = c_.codec.store_hash(p.successor);
-  rr.now = c_.d.clock.now_unix();
+  const std::int64_t now = c_.d.clock.now_unix();
+  // Never later than now: the arrival time only moves the rotation back, to when it was asked.
+  rr.now = req.presented_at > 0 ? std::min(req.presented_at, now) : now;
+  p.issued_at = now;
   rr.grace_seconds = std::clamp<std::int64_t>(p.client.refresh_grace_seconds, 0, kMaxGraceSeconds);
   rr.idle_timeout_seconds = c_.settings.session_idle_s;
   return p;
@@ -166,7 +169,7 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
     revoke_family(s, "account_disabled", now);
     return invalid_refresh_token();
   }
-  return c_.tokens.issue(user, s, p.successor, now);
+  return c_.tokens.issue(user, s, p.successor, p.issued_at);
 }
 
 void Refresh::revoke_family(const Session& s, const char* reason, std::int64_t now) {

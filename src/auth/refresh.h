@@ -29,6 +29,7 @@ class Refresh {
     Client client;
     std::string successor;
     RotateRequest rotate;
+    std::int64_t issued_at = 0;  ///< now, for the new tokens (rotate.now may be earlier)
   };
   using Admitted = std::function<void(std::optional<Error>)>;
 

@@ -275,6 +275,24 @@ TEST_P(SessionStoreContract, ReplayAfterGraceIsReuse) {
   EXPECT_EQ(rotate(t1, new_hash(), kT0 + 120).outcome, RotateOutcome::kRevoked);
 }
 
+// A request that waited for the store presents with its arrival time, which may be earlier
+// than a rotation recorded meanwhile: the window is measured between the two presentations,
+// whichever ran first.
+TEST_P(SessionStoreContract, EarlierPresentationRunLaterIsGraceReplayOnlyInsideTheWindow) {
+  Family close_family = new_family();
+  const std::string t1 = new_hash();
+  ASSERT_EQ(rotate(close_family.first_hash, t1, kT0 + 100).outcome, RotateOutcome::kRotated);
+  EXPECT_EQ(rotate(close_family.first_hash, t1, kT0 + 100 - kGrace).outcome,
+            RotateOutcome::kGraceReplay);
+
+  Family far_family = new_family();
+  const std::string t2 = new_hash();
+  ASSERT_EQ(rotate(far_family.first_hash, t2, kT0 + 100).outcome, RotateOutcome::kRotated);
+  EXPECT_EQ(rotate(far_family.first_hash, t2, kT0 + 100 - kGrace - 1).outcome,
+            RotateOutcome::kReuseDetected);
+  EXPECT_TRUE(fetch(far_family.session.id).revoked_at.has_value());
+}
+
 // Every outcome with a session also carries the family's user (disabled, roles, tenant), read
 // in the same call, so a refresh needs no second query; and it is read fresh each time.
 TEST_P(SessionStoreContract, RotationCarriesTheFamilysUser) {

@@ -54,6 +54,10 @@ struct RefreshRequest {
   std::string refresh_token;
   std::string client_id;  ///< "" = "authd"
   std::string ip;
+  /// When the client presented the token (Unix seconds; 0 = now). A request that waited for
+  /// the store passes its arrival time, so that a retry of a rotation whose answer was lost
+  /// still falls in the grace window however long the wait: it is the same presentation.
+  std::int64_t presented_at = 0;
 };
 
 struct TokenPair {

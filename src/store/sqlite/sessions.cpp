@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdlib>
 
 #include "store/sqlite/json_list.h"
 #include "store/sqlite/stores.h"
@@ -235,7 +236,8 @@ StoreResult<auth::RotateResult> SqliteSessionStore::rotate(const auth::RotateReq
     result.generation = generation + 1;
   } else {
     bool successor_live = false;
-    if (request.now - *used_at <= request.grace_seconds &&
+    // Symmetric: a held request presents with its arrival time, which may be the earlier one.
+    if (std::abs(request.now - *used_at) <= request.grace_seconds &&
         successor_hash == request.successor_hash) {
       auto q = conn.query(kSuccessorLive);
       if (!q) return unexpected(std::move(q).error());
