@@ -29,6 +29,9 @@ Client make_client(const std::string& id) {
   c.allowed_origins = {"https://app.example.com", "https://admin.example.com"};
   c.refresh_grace_seconds = 30;
   c.created_at = kT0;
+  c.permissions = {"introspect"};
+  c.audiences = {"https://api.example.com", "billing"};
+  c.access_ttl_seconds = 120;
   return c;
 }
 
@@ -40,6 +43,9 @@ void expect_same(const Client& a, const Client& b) {
   EXPECT_EQ(a.allowed_origins, b.allowed_origins);
   EXPECT_EQ(a.refresh_grace_seconds, b.refresh_grace_seconds);
   EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.permissions, b.permissions);
+  EXPECT_EQ(a.audiences, b.audiences);
+  EXPECT_EQ(a.access_ttl_seconds, b.access_ttl_seconds);
 }
 
 // The migrations install the public client that /login and /refresh use.
@@ -54,6 +60,9 @@ TEST_P(ClientStoreContract, DefaultClientExistsAfterMigrate) {
   EXPECT_TRUE(c.allowed_origins.empty());
   EXPECT_EQ(c.refresh_grace_seconds, 10);
   EXPECT_GT(c.created_at, 0);
+  EXPECT_TRUE(c.permissions.empty());
+  EXPECT_TRUE(c.audiences.empty());
+  EXPECT_EQ(c.access_ttl_seconds, 0) << "the server's lifetime";
 }
 
 // Upsert inserts, then replaces everything but created_at (when the client was registered).
@@ -72,6 +81,9 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   changed.allowed_origins = {"https://new.example.com"};
   changed.refresh_grace_seconds = 0;
   changed.created_at = kT0 + 999;
+  changed.permissions = {};
+  changed.audiences = {"https://other.example.com"};
+  changed.access_ttl_seconds = 0;
   auto r = clients().upsert(changed);
   ASSERT_TRUE(r) << r.error();
   auto updated = clients().find("svc-reports");
@@ -80,6 +92,15 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   Client expected = changed;
   expected.created_at = kT0;
   expect_same(**updated, expected);
+}
+
+// The schema bounds a client's access-token lifetime, whatever the caller checked.
+TEST_P(ClientStoreContract, AccessTtlOutsideItsRangeIsRefused) {
+  for (std::int64_t ttl : {std::int64_t{-1}, std::int64_t{86401}}) {
+    Client c = make_client("svc-ttl");
+    c.access_ttl_seconds = ttl;
+    EXPECT_FALSE(clients().upsert(c)) << ttl;
+  }
 }
 
 TEST_P(ClientStoreContract, FindUnknownIsEmpty) {

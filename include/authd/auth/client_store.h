@@ -18,7 +18,17 @@ struct Client {
   std::vector<std::string> allowed_origins;  ///< for cookie-mode CSRF checks
   std::int64_t refresh_grace_seconds = 10;   ///< 0..60
   std::int64_t created_at = 0;
+  /// What the client may do besides its grants: "introspect" (ask /oauth2/introspect).
+  std::vector<std::string> permissions;
+  /// Audiences (RFC 8707 resource indicators) it may request besides the server's default.
+  std::vector<std::string> audiences;
+  std::int64_t access_ttl_seconds = 0;  ///< 0 = the server's auth.access_ttl; else 1..86400
+
+  bool confidential() const { return !secret_hash.empty(); }
 };
+
+/// Client::permissions values.
+inline constexpr const char* kPermissionIntrospect = "introspect";
 
 class ClientStore {
  public:

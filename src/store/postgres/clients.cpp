@@ -6,17 +6,21 @@ namespace {
 // SQL is laid out by hand.
 // clang-format off
 #define AUTHD_CLIENT_COLUMNS \
-  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at"
+  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
+  " permissions, audiences, access_ttl_seconds"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr Statement kUpsert{
     "authd_clients_upsert",
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
-    " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint)"
+    " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
+    "         $8::text[], $9::text[], $10::bigint)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,"
     "   grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,"
     "   allowed_origins = EXCLUDED.allowed_origins,"
-    "   refresh_grace_seconds = EXCLUDED.refresh_grace_seconds"};
+    "   refresh_grace_seconds = EXCLUDED.refresh_grace_seconds,"
+    "   permissions = EXCLUDED.permissions, audiences = EXCLUDED.audiences,"
+    "   access_ttl_seconds = EXCLUDED.access_ttl_seconds"};
 constexpr Statement kFind{"authd_clients_find",
                           "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = $1::text"};
 constexpr Statement kList{"authd_clients_list",
@@ -35,6 +39,9 @@ StoreResult<auth::Client> read_client(const PGresult* result, int row_index) {
   c.allowed_origins = row.text_array(4);
   c.refresh_grace_seconds = row.int64(5);
   c.created_at = row.int64(6);
+  c.permissions = row.text_array(7);
+  c.audiences = row.text_array(8);
+  c.access_ttl_seconds = row.int64(9);
   if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed clients row");
   return c;
 }
@@ -49,7 +56,10 @@ StoreResult<void> PgClientStore::upsert(const auth::Client& client) {
       .text_array(client.scopes)
       .text_array(client.allowed_origins)
       .int64(client.refresh_grace_seconds)
-      .int64(client.created_at);
+      .int64(client.created_at)
+      .text_array(client.permissions)
+      .text_array(client.audiences)
+      .int64(client.access_ttl_seconds);
   auto r = run(pool_, kUpsert, p, /*retry_safe=*/true);
   if (!r) return unexpected(std::move(r).error());
   return {};

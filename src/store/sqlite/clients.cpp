@@ -7,15 +7,18 @@ namespace {
 // SQL is laid out by hand.
 // clang-format off
 #define AUTHD_CLIENT_COLUMNS \
-  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at"
+  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
+  " permissions, audiences, access_ttl_seconds"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr const char* kUpsert =
-    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash,"
     "   grant_types = excluded.grant_types, scopes = excluded.scopes,"
     "   allowed_origins = excluded.allowed_origins,"
-    "   refresh_grace_seconds = excluded.refresh_grace_seconds";
+    "   refresh_grace_seconds = excluded.refresh_grace_seconds,"
+    "   permissions = excluded.permissions, audiences = excluded.audiences,"
+    "   access_ttl_seconds = excluded.access_ttl_seconds";
 constexpr const char* kFind = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = ?1";
 constexpr const char* kList = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients ORDER BY id";
 
@@ -29,13 +32,18 @@ StoreResult<auth::Client> read_client(const Query& q) {
   auto grant_types = from_json_list(q.text_at(2));
   auto scopes = from_json_list(q.text_at(3));
   auto origins = from_json_list(q.text_at(4));
-  if (!grant_types || !scopes || !origins)
+  auto permissions = from_json_list(q.text_at(7));
+  auto audiences = from_json_list(q.text_at(8));
+  if (!grant_types || !scopes || !origins || !permissions || !audiences)
     return fail(Errc::kInternal, "sqlite: malformed clients row");
   c.grant_types = std::move(*grant_types);
   c.scopes = std::move(*scopes);
   c.allowed_origins = std::move(*origins);
   c.refresh_grace_seconds = q.int64_at(5);
   c.created_at = q.int64_at(6);
+  c.permissions = std::move(*permissions);
+  c.audiences = std::move(*audiences);
+  c.access_ttl_seconds = q.int64_at(9);
   return c;
 }
 
@@ -57,7 +65,9 @@ StoreResult<void> SqliteClientStore::upsert(const auth::Client& client) {
   auto grant_types = to_json_list(client.grant_types);
   auto scopes = to_json_list(client.scopes);
   auto origins = to_json_list(client.allowed_origins);
-  if (!grant_types || !scopes || !origins) {
+  auto permissions = to_json_list(client.permissions);
+  auto audiences = to_json_list(client.audiences);
+  if (!grant_types || !scopes || !origins || !permissions || !audiences) {
     return fail(Errc::kInternal, "sqlite: a client list entry is not valid UTF-8");
   }
   std::lock_guard lock(shared_.mutex);
@@ -69,7 +79,10 @@ StoreResult<void> SqliteClientStore::upsert(const auth::Client& client) {
       .text(*scopes)
       .text(*origins)
       .int64(client.refresh_grace_seconds)
-      .int64(client.created_at);
+      .int64(client.created_at)
+      .text(*permissions)
+      .text(*audiences)
+      .int64(client.access_ttl_seconds);
   return q->run();
 }
 
