@@ -17,6 +17,10 @@ Unexpected<Error> invalid_refresh_token() {
   return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
 }
 
+Unexpected<Error> client_not_authenticated() {
+  return fail(Errc::kInvalidClient, "Client authentication failed.");
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }

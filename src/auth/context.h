@@ -22,6 +22,8 @@ Error store_error(const store::Error& e);
 /// One answer for every refresh token that is not a live one, so none reveals more.
 Unexpected<Error> invalid_refresh_token();
 bool contains(const std::vector<std::string>& list, std::string_view item);
+/// The one answer for a client that failed, or skipped, authentication.
+Unexpected<Error> client_not_authenticated();
 
 /// Password hashing bounded to `slots` at once: Argon2id calls beyond the cores only add
 /// context switches and memory traffic.

@@ -24,8 +24,10 @@ AuthResult<Principal> Introspection::authenticate(std::string_view bearer) {
 
 AuthResult<std::optional<nlohmann::json>> Introspection::introspect(const Client& caller,
                                                                     std::string_view token) {
-  if (caller.secret_hash.empty())
+  if (!caller.confidential())
     return fail(Errc::kInvalidClient, "Introspection needs a confidential client.");
+  if (!contains(caller.permissions, kPermissionIntrospect))
+    return fail(Errc::kAccessDenied, "This client may not introspect tokens.");
   if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
   auto v = c_.tokens.verify(token);
   if (!v) {

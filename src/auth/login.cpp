@@ -11,6 +11,7 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
     return fail(Errc::kInvalidRequest, "password is too long.");
   auto client = c_.clients.find(req.client_id);
   if (!client) return unexpected(client.error());
+  if (client->confidential() && !req.client_authenticated) return client_not_authenticated();
   if (!contains(client->grant_types, "password"))
     return fail(Errc::kUnauthorizedClient, "This client may not log in with a password.");
 

@@ -80,6 +80,7 @@ AuthResult<Refresh::Plan> Refresh::plan(const RefreshRequest& req, std::optional
     if (!client) return unexpected(client.error());
     p.client = std::move(*client);
   }
+  if (p.client.confidential() && !req.client_authenticated) return client_not_authenticated();
   if (!contains(p.client.grant_types, "refresh_token"))
     return fail(Errc::kUnauthorizedClient, "This client may not use refresh tokens.");
   p.successor = c_.codec.successor(req.refresh_token);

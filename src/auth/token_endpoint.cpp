@@ -6,7 +6,7 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
   const std::string id =
       req.client_id.empty() ? std::string(ClientDirectory::kDefaultClient) : req.client_id;
   if (id.size() > 128 || req.client_secret.size() > c_.settings.max_password_bytes)
-    return fail(Errc::kInvalidClient, "Client authentication failed.");
+    return client_not_authenticated();
   if (auto e = c_.limits.admit_client(id)) return unexpected(std::move(*e));
   auto c = c_.clients.find(id);
   if (!c && c.error().code != Errc::kInvalidClient) return unexpected(c.error());
@@ -19,7 +19,7 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
   } else if (c && req.client_secret.empty()) {
     return c;  // a public client names itself
   }
-  return fail(Errc::kInvalidClient, "Client authentication failed.");
+  return client_not_authenticated();
 }
 
 AuthResult<std::string> TokenEndpoint::grant_scope(const Client& c, std::string_view requested) {

@@ -80,12 +80,14 @@ class OAuthRoutes {
       const std::string user = o.param("username"), password = o.param("password");
       if (user.empty() || password.empty())
         return oauth_invalid("username and password are required.");
-      r = service_.login(auth::LoginRequest{
-          user, password, client.id, std::string(req.header("User-Agent")), req.client_address});
+      r = service_.login(auth::LoginRequest{user, password, client.id,
+                                            std::string(req.header("User-Agent")),
+                                            req.client_address, /*client_authenticated=*/true});
     } else if (grant == "refresh_token") {
       const std::string token = o.param("refresh_token");
       if (token.empty()) return oauth_invalid("refresh_token is required.");
-      r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address});
+      r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address,
+                                                /*client_authenticated=*/true});
     } else if (grant == "client_credentials") {
       r = service_.client_credentials(client, o.param("scope"));
       with_refresh = false;

@@ -7,6 +7,7 @@
 #include "authd/core/json_writer.h"
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
+#include "authd/http/form.h"
 #include "http/request_parsing.h"
 
 namespace authd::http {
@@ -37,6 +38,33 @@ class UserRoutes {
            "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; Secure; SameSite=Strict";
   }
 
+  // /login and /refresh name a client in the body; a confidential one must authenticate, with
+  // HTTP Basic as at the token endpoint (RFC 6749 §2.3.1). Sets `client_id` and
+  // `authenticated` from valid credentials; the answer to send when they are not.
+  std::optional<Response> authenticate_client(const Request& req, std::string& client_id,
+                                              bool& authenticated) {
+    if (!req.has_header("Authorization")) return std::nullopt;
+    auto creds = parse_basic_auth(req.header("Authorization"));
+    if (!creds)
+      return client_error(
+          http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."));
+    if (!client_id.empty() && client_id != creds->user)
+      return bad_request("Use one client authentication method.");
+    auto c = service_.authenticate_client(auth::ClientAuthRequest{creds->user, creds->password});
+    if (!c) return client_error(c.error());
+    client_id = c->id;
+    authenticated = true;
+    return std::nullopt;
+  }
+
+  // An error answer; invalid_client says how to authenticate (RFC 9110 §11.6.1).
+  static Response client_error(const auth::Error& e) {
+    auto r = auth_error_response(e);
+    if (e.code == auth::Errc::kInvalidClient)
+      r.set_header("WWW-Authenticate", "Basic realm=\"authd\"");
+    return r;
+  }
+
   Response login(const Request& req) {
     auto j = json_body(req);
     if (!j) return bad_request("The body must be a JSON object.");
@@ -52,8 +80,10 @@ class UserRoutes {
     }
     auth::LoginRequest lr{*email, *password, *client_id, std::string(req.header("User-Agent")),
                           req.client_address};
+    if (auto denied = authenticate_client(req, lr.client_id, lr.client_authenticated))
+      return std::move(*denied);
     auto r = service_.login(lr);
-    if (!r) return auth_error_response(r.error());
+    if (!r) return client_error(r.error());
     auto resp = token_response(*r, !cookie);
     if (cookie) resp.set_header("Set-Cookie", set_cookie(r->refresh_token, r->refresh_expires_in));
     return resp;
@@ -91,7 +121,7 @@ class UserRoutes {
 
   Response refresh_response(const auth::AuthResult<auth::TokenPair>& r, bool from_cookie) const {
     if (!r) {
-      auto resp = auth_error_response(r.error());
+      auto resp = client_error(r.error());
       if (from_cookie && r.error().code == auth::Errc::kInvalidGrant)
         resp.set_header("Set-Cookie", set_cookie("", 0));
       return resp;
@@ -106,6 +136,8 @@ class UserRoutes {
   Response refresh(const Request& req) {
     std::string token, client_id;
     if (auto bad = parse_refresh(req, token, client_id)) return std::move(*bad);
+    bool authenticated = false;
+    if (auto denied = authenticate_client(req, client_id, authenticated)) return std::move(*denied);
     const bool from_cookie = token.empty();
     if (from_cookie) {
       token = cookie_value(req, opt_.cookie_name);
@@ -113,14 +145,16 @@ class UserRoutes {
       if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
     }
     return refresh_response(
-        service_.refresh(auth::RefreshRequest{token, client_id, req.client_address}), from_cookie);
+        service_.refresh(auth::RefreshRequest{token, client_id, req.client_address, authenticated}),
+        from_cookie);
   }
 
   // Started on the I/O thread: a body token with everything cached rotates without a worker.
   void refresh_async(const Request& req, Reply reply) {
     std::string token, client_id;
     if (auto bad = parse_refresh(req, token, client_id)) return reply(std::move(*bad));
-    if (token.empty()) {
+    if (token.empty() || req.has_header("Authorization")) {
+      // Cookie mode and client authentication may block: a worker's job.
       return reply.offload([this, req] { return refresh(req); });
     }
     auth::RefreshRequest rr{std::move(token), std::move(client_id), req.client_address};

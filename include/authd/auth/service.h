@@ -42,18 +42,25 @@ struct ClientAuthRequest {
   std::string client_secret;
 };
 
+/// /login, /refresh and the token endpoint's password and refresh_token grants name a client.
+/// A public client (or none: the default public client "authd", which may log users in and
+/// refresh) is named only; a confidential one must have been authenticated by the caller
+/// (authenticate_client()), which then sets `client_authenticated`, or the request fails with
+/// kInvalidClient before any other work.
 struct LoginRequest {
   std::string email;
   std::string password;
   std::string client_id;  ///< "" = the default public client "authd"
   std::string user_agent;
   std::string ip;
+  bool client_authenticated = false;
 };
 
 struct RefreshRequest {
   std::string refresh_token;
   std::string client_id;  ///< "" = "authd"
   std::string ip;
+  bool client_authenticated = false;  ///< see LoginRequest
 };
 
 struct TokenPair {
@@ -156,10 +163,12 @@ class AuthService {
   /// must be within the client's scopes; empty means all of them.
   AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
 
-  /// RFC 7662 introspection of an access token for an authenticated confidential client:
-  /// active only when it verifies strictly and neither its family (sid) nor the token (jti)
-  /// is revoked. Refresh tokens are opaque to everyone but authd: never active here.
-  /// Returns the claims to report, or nullopt for "active": false.
+  /// RFC 7662 introspection of an access token for an authenticated confidential client with
+  /// the "introspect" permission (else kInvalidClient for a public client, kAccessDenied for
+  /// a confidential one without it, before the token is looked at): active only when it verifies
+  /// strictly and neither its family (sid) nor the token (jti) is revoked. Refresh tokens are
+  /// opaque to everyone but authd: never active here. Returns the claims to report, or nullopt for
+  /// "active": false.
   AuthResult<std::optional<nlohmann::json>> introspect(const Client& caller,
                                                        std::string_view token);
 

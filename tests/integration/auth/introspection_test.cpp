@@ -9,7 +9,8 @@ class IntrospectionTest : public AuthServiceTest {
  protected:
   void SetUp() override {
     AuthServiceTest::SetUp();
-    api_ = add_client("api", "api-secret", {"client_credentials"}, {"read"});
+    api_ =
+        add_client("api", "api-secret", {"client_credentials"}, {"read"}, {kPermissionIntrospect});
     other_ = add_client("other", "other-secret", {"client_credentials"}, {"read"});
     authd_ = *service_->client("");
   }
@@ -49,6 +50,12 @@ TEST_P(IntrospectionTest, PublicClientsMayNotIntrospect) {
   auto r = service_->introspect(authd_, login().access_token);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kInvalidClient);
+}
+
+TEST_P(IntrospectionTest, ConfidentialClientsWithoutThePermissionMayNotIntrospect) {
+  auto r = service_->introspect(other_, login().access_token);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kAccessDenied);
 }
 
 TEST_P(IntrospectionTest, RevokingAnAccessTokenEndsItEverywhereButNotItsSession) {

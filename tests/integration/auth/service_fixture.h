@@ -109,9 +109,11 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
 
   /// A client with `grants`; confidential (with this secret) unless `secret` is empty.
   Client add_client(const std::string& id, const std::string& secret,
-                    std::vector<std::string> grants, std::vector<std::string> scopes = {}) {
+                    std::vector<std::string> grants, std::vector<std::string> scopes = {},
+                    std::vector<std::string> permissions = {}) {
     Client c;
     c.id = id;
+    c.permissions = std::move(permissions);
     if (!secret.empty()) c.secret_hash = *crypto::hash_password(secret, kFastParams);
     c.grant_types = std::move(grants);
     c.scopes = std::move(scopes);
