@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/components.h"
+#include "authd/auth/client_secret.h"
 #include "authd/auth/service.h"
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_revocation_list.h"
@@ -35,7 +36,9 @@ constexpr const char* kUsage =
     "  user set-password EMAIL                         password read from stdin\n"
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
-    "             [--secret]                          secret read from stdin (confidential)\n"
+    "             [--permissions introspect] [--secret]\n"
+    "                          --secret: confidential; authd generates the secret, shown once\n"
+    "  client rotate-secret ID                         a new generated secret, shown once\n"
     "  client list\n"
     "  keys list | keys rotate\n"
     "  sessions list EMAIL | sessions revoke SESSION_ID\n"
@@ -245,18 +248,47 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-/// OAuth clients: add (or replace) one, list them. A secret makes the client confidential
-/// (it must authenticate at /oauth2/token and may use client_credentials).
+/// A new secret for `cl`: generated here (256 bits; a human-chosen secret is never accepted),
+/// stored as a keyed digest under the server pepper, and printed once.
+Result<std::string, std::string> new_client_secret(Ctx& c, auth::Client& cl) {
+  auto pepper = app::load_pepper(c.cfg);
+  if (!pepper) return unexpected(pepper.error().message);
+  const std::string secret = auth::ClientSecretCodec::generate(c.random);
+  cl.secret_hash = auth::ClientSecretCodec(*pepper).store_hash(cl.id, secret);
+  return secret;
+}
+
+void print_secret_once(const std::string& secret) {
+  std::cout << "client_secret: " << secret << "\n"
+            << "(shown once: authd keeps only a keyed hash of it)\n";
+}
+
+/// OAuth clients: add (or replace) one, list them, give one a new secret. --secret makes the
+/// client confidential (it must authenticate wherever it is named); authd generates the secret.
 int client_cmd(Ctx& c, std::vector<std::string> a) {
   auto& clients = c.db->clients();
   if (a.size() == 1 && a[0] == "list") {
     auto list = clients.list();
     if (!list) return fail(list.error().message);
-    std::cout << "ID\tTYPE\tGRANTS\tSCOPES\tORIGINS\tGRACE\n";
+    std::cout << "ID\tTYPE\tGRANTS\tSCOPES\tORIGINS\tGRACE\tPERMISSIONS\n";
     for (const auto& cl : *list)
-      std::cout << cl.id << "\t" << (cl.secret_hash.empty() ? "public" : "confidential") << "\t"
+      std::cout << cl.id << "\t" << (cl.confidential() ? "confidential" : "public") << "\t"
                 << joined(cl.grant_types) << "\t" << joined(cl.scopes) << "\t"
-                << joined(cl.allowed_origins) << "\t" << cl.refresh_grace_seconds << "s\n";
+                << joined(cl.allowed_origins) << "\t" << cl.refresh_grace_seconds << "s\t"
+                << joined(cl.permissions) << "\n";
+    return 0;
+  }
+  if (a.size() == 2 && a[0] == "rotate-secret") {
+    auto found = clients.find(a[1]);
+    if (!found) return fail(found.error().message);
+    if (!found->has_value()) return fail("no client " + a[1]);
+    auth::Client cl = **found;
+    if (!cl.confidential()) return fail("client " + cl.id + " is public: it has no secret", 2);
+    auto secret = new_client_secret(c, cl);
+    if (!secret) return fail(secret.error());
+    if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
+    std::cout << "client " << cl.id << ": new secret; the old one no longer works\n";
+    print_secret_once(*secret);
     return 0;
   }
   if (a.size() < 2 || a[0] != "add") return fail(kUsage, 2);
@@ -275,6 +307,8 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
       cl.scopes = split(a[++i]);
     } else if (a[i] == "--origins" && has_value) {
       cl.allowed_origins = split(a[++i]);
+    } else if (a[i] == "--permissions" && has_value) {
+      cl.permissions = split(a[++i]);
     } else if (a[i] == "--grace" && has_value) {
       const std::string v = a[++i];
       char* end = nullptr;
@@ -290,20 +324,23 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     if (g != "password" && g != "refresh_token" && g != "client_credentials")
       return fail("unknown grant type '" + g + "' (password, refresh_token, client_credentials)",
                   2);
+  for (const auto& p : cl.permissions)
+    if (p != auth::kPermissionIntrospect)
+      return fail("unknown permission '" + p + "' (introspect)", 2);
   const bool wants_cc = std::find(cl.grant_types.begin(), cl.grant_types.end(),
                                   "client_credentials") != cl.grant_types.end();
-  if (wants_cc && !secret)
-    return fail("client_credentials needs a confidential client (--secret)", 2);
+  if ((wants_cc || !cl.permissions.empty()) && !secret)
+    return fail("client_credentials and permissions need a confidential client (--secret)", 2);
+  std::string generated;
   if (secret) {
-    const auto s = read_password();
-    if (s.size() < 16) return fail("a client secret must be at least 16 characters", 2);
-    auto hash = crypto::hash_password(s, app::password_params(c.cfg));
-    if (!hash) return fail("hashing failed");
-    cl.secret_hash = *hash;
+    auto s = new_client_secret(c, cl);
+    if (!s) return fail(s.error());
+    generated = std::move(*s);
   }
   cl.created_at = c.clock.now_unix();
   if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
   std::cout << "client " << cl.id << " (" << (secret ? "confidential" : "public") << ")\n";
+  if (secret) print_secret_once(generated);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/components.h"
+#include "app/metrics_events.h"
 #include "app/ring_keys.h"
 #include "app/signals.h"
 #include "authd/auth/service.h"
@@ -30,44 +31,6 @@ namespace {
 
 constexpr const char* kDemoEmail = "demo@example.com";
 constexpr const char* kDemoPassword = "demo-password";
-
-/// Security events: counted for /metrics and alerts, logged as audit lines (no secrets).
-class MetricsEvents final : public auth::Events {
- public:
-  explicit MetricsEvents(obs::Registry& m)
-      : logins_(m.counter("authd_logins_total", "Login attempts by result.", {"result"})),
-        refreshes_(m.counter("authd_refresh_total", "Refresh-token presentations by outcome.",
-                             {"outcome"})),
-        reuse_(m.counter("authd_refresh_reuse_detected_total",
-                         "Refresh-token reuse detections; each revoked a whole session.")
-                   .get()),
-        revocations_(m.counter("authd_sessions_revoked_total", "Sessions revoked.").get()) {}
-
-  void login(bool ok) override { logins_.with({ok ? "success" : "failure"}).inc(); }
-  void refresh(auth::RotateOutcome o) override {
-    static const char* kNames[] = {"rotated", "grace_replay", "reuse_detected",
-                                   "unknown", "revoked",      "expired"};
-    refreshes_.with({kNames[static_cast<int>(o)]}).inc();
-  }
-  void reuse_detected(const auth::Session& s) override {
-    reuse_.inc();
-    log::warn("auth.refresh_reuse", {{"session_id", s.id},
-                                     {"user_id", s.user_id},
-                                     {"client_id", s.client_id},
-                                     {"generation", s.generation},
-                                     {"action", "family_revoked"}});
-  }
-  void revoked(const std::string& session_id, std::int64_t) override {
-    revocations_.inc();
-    log::info("auth.session_revoked", {{"session_id", session_id}});
-  }
-
- private:
-  obs::Family<obs::Counter>& logins_;
-  obs::Family<obs::Counter>& refreshes_;
-  obs::Counter& reuse_;
-  obs::Counter& revocations_;
-};
 
 /// Background store work off the I/O and Redis threads: deletes long-dead sessions every
 /// `interval` and runs posted tasks (revocation re-sync after a Redis reconnect).
@@ -350,6 +313,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   as.refresh_per_ip = to_limit(cfg.limits.refresh_per_ip);
   as.refresh_per_family = to_limit(cfg.limits.refresh_per_family);
   as.token_per_client = to_limit(cfg.limits.token_per_client);
+  as.oauth_per_ip = to_limit(cfg.limits.oauth_per_ip);
 
   auto public_router = std::make_shared<http::Router>();
   std::shared_ptr<http::Router> admin_router;

@@ -13,6 +13,12 @@ AuthResult<Client> ClientDirectory::find(const std::string& client_id) {
   const std::string id = client_id.empty() ? std::string(kDefaultClient) : client_id;
   if (id.size() > kMaxClientIdBytes) return fail(Errc::kInvalidClient, "Unknown client.");
   if (auto hit = cached(id)) return std::move(*hit);
+  return reload(id);
+}
+
+AuthResult<Client> ClientDirectory::reload(const std::string& client_id) {
+  const std::string id = client_id.empty() ? std::string(kDefaultClient) : client_id;
+  if (id.size() > kMaxClientIdBytes) return fail(Errc::kInvalidClient, "Unknown client.");
   auto c = store_.find(id);
   if (!c) return unexpected(store_error(c.error()));
   if (!c->has_value()) return fail(Errc::kInvalidClient, "Unknown client.");
@@ -20,6 +26,12 @@ AuthResult<Client> ClientDirectory::find(const std::string& client_id) {
   if (entries_.size() > kMaxCached) entries_.clear();
   entries_[id] = Entry{**c, clock_.now_unix() + cache_s_};
   return std::move(**c);
+}
+
+void ClientDirectory::remember(const Client& client) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() > kMaxCached) entries_.clear();
+  entries_[client.id] = Entry{client, clock_.now_unix() + cache_s_};
 }
 
 std::optional<Client> ClientDirectory::cached(const std::string& client_id) {

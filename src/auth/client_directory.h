@@ -25,6 +25,11 @@ class ClientDirectory {
 
   /// The client ("" = the default), from the cache or the store. kInvalidClient if unknown.
   AuthResult<Client> find(const std::string& client_id);
+  /// find() from the store, refreshing the cache: after a check failed against a cached
+  /// copy, which may be older than a rotated secret.
+  AuthResult<Client> reload(const std::string& client_id);
+  /// Replaces the cached copy (after this replica changed the client).
+  void remember(const Client& client);
   /// The cached client, without a store lookup on a miss.
   std::optional<Client> cached(const std::string& client_id);
 

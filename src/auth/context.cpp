@@ -32,10 +32,11 @@ std::ptrdiff_t hash_slots(unsigned configured) {
 }
 }  // namespace
 
-PasswordWork::PasswordWork(unsigned slots, const crypto::PasswordParams& params)
-    : params_(params), slots_(hash_slots(slots)) {}
+PasswordWork::PasswordWork(unsigned slots, const crypto::PasswordParams& params, Events* events)
+    : params_(params), events_(events), slots_(hash_slots(slots)) {}
 
 bool PasswordWork::verify(std::string_view encoded_hash, std::string_view password) {
+  if (events_) events_->password_hashed();
   slots_.acquire();
   const bool ok = crypto::verify_password(encoded_hash, password);
   slots_.release();
@@ -47,6 +48,7 @@ void PasswordWork::verify_dummy(std::string_view password) {
 }
 
 std::optional<std::string> PasswordWork::hash(std::string_view password) {
+  if (events_) events_->password_hashed();
   slots_.acquire();
   auto h = crypto::hash_password(password, params_);
   slots_.release();
@@ -58,8 +60,9 @@ Context::Context(AuthService::Deps deps, Settings s)
     : d(deps),
       settings(std::move(s)),
       codec(d.token_hasher),
+      secrets(d.token_hasher),
       limits(d.limiter, d.refresh_limiter, settings, d.token_hasher),
-      passwords(settings.max_concurrent_hashes, settings.password),
+      passwords(settings.max_concurrent_hashes, settings.password, d.events),
       clients(d.clients, d.clock, settings.client_cache_s),
       tokens(d, settings) {}
 

@@ -11,6 +11,7 @@
 
 #include "auth/access_tokens.h"
 #include "auth/client_directory.h"
+#include "authd/auth/client_secret.h"
 #include "authd/auth/rate_limit_policy.h"
 #include "authd/auth/refresh_token.h"
 #include "authd/auth/service.h"
@@ -29,7 +30,8 @@ Unexpected<Error> client_not_authenticated();
 /// context switches and memory traffic.
 class PasswordWork {
  public:
-  PasswordWork(unsigned slots, const crypto::PasswordParams& params);
+  /// `events` (optional) hears of every hash.
+  PasswordWork(unsigned slots, const crypto::PasswordParams& params, Events* events);
   bool verify(std::string_view encoded_hash, std::string_view password);
   /// The same work as a failed verify(), for an unknown account or client, so that timing
   /// does not tell which exist.
@@ -39,6 +41,7 @@ class PasswordWork {
 
  private:
   const crypto::PasswordParams& params_;
+  Events* events_;
   std::counting_semaphore<> slots_;
 };
 
@@ -51,6 +54,7 @@ struct Context {
   AuthService::Deps d;
   const Settings settings;
   const RefreshTokenCodec codec;
+  const ClientSecretCodec secrets;
   RateLimitPolicy limits;
   PasswordWork passwords;
   ClientDirectory clients;

@@ -18,6 +18,10 @@ class TokenEndpoint {
   /// The granted scope: all of the client's for an empty request, else the requested ones if
   /// the client has each of them.
   static AuthResult<std::string> grant_scope(const Client& client, std::string_view requested);
+  /// An authenticated client, after its per-client limit.
+  AuthResult<Client> admitted(Client c);
+  /// A confidential client whose stored secret is a legacy Argon2id hash.
+  AuthResult<Client> authenticate_legacy(Client c, const std::string& secret);
 
   Context& c_;
 };

@@ -49,7 +49,7 @@ class OAuthRoutes {
     if (!form) return oauth_invalid("Malformed or repeated form parameters.");
     OAuthRequest o;
     o.form = std::move(*form);
-    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret")};
+    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret"), req.client_address};
     o.basic = req.has_header("Authorization");
     if (o.basic) {
       auto creds = parse_basic_auth(req.header("Authorization"));
@@ -59,7 +59,7 @@ class OAuthRoutes {
       if (o.form.count("client_secret") ||
           (o.form.count("client_id") && who.client_id != creds->user))
         return oauth_invalid("Use one client authentication method.");
-      who = auth::ClientAuthRequest{creds->user, creds->password};
+      who = auth::ClientAuthRequest{creds->user, creds->password, req.client_address};
     }
     auto client = service_.authenticate_client(who);
     if (!client) return oauth_error(client.error(), o.basic);

@@ -50,7 +50,8 @@ class UserRoutes {
           http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."));
     if (!client_id.empty() && client_id != creds->user)
       return bad_request("Use one client authentication method.");
-    auto c = service_.authenticate_client(auth::ClientAuthRequest{creds->user, creds->password});
+    auto c = service_.authenticate_client(
+        auth::ClientAuthRequest{creds->user, creds->password, req.client_address});
     if (!c) return client_error(c.error());
     client_id = c->id;
     authenticated = true;

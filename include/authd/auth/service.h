@@ -40,6 +40,7 @@ class Introspection;
 struct ClientAuthRequest {
   std::string client_id;  ///< "" = the default public client "authd"
   std::string client_secret;
+  std::string ip{};  ///< the caller's address, for the per-IP limit
 };
 
 /// /login, /refresh and the token endpoint's password and refresh_token grants name a client.
@@ -90,6 +91,9 @@ struct Events {
   virtual void refresh(RotateOutcome outcome) = 0;
   virtual void reuse_detected(const Session& family) = 0;  ///< audit: family revoked
   virtual void revoked(const std::string& session_id, std::int64_t until) = 0;  ///< for caches
+  /// A password hash (Argon2id) ran: a login, a legacy client secret, or the dummy work for an
+  /// unknown account. Client secrets authd generated never cost one.
+  virtual void password_hashed() {}
 };
 
 /// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,
@@ -153,9 +157,12 @@ class AuthService {
   /// Revokes a session of the principal's user; kNotFound for someone else's session.
   AuthResult<void> delete_session(const Principal& who, const std::string& session_id);
 
-  /// Authenticates a client at the token endpoint, after its per-client rate limit.
-  /// Confidential clients (with a secret) must present it; public ones must not. Unknown
-  /// clients cost the same hash as a wrong secret. Errors: kInvalidClient, kRateLimited.
+  /// Authenticates a client: first the per-IP limit (before any lookup or hash), then the
+  /// secret. Confidential clients (with a secret) must present it; public ones must not. A
+  /// secret authd generated is checked as a keyed hash (microseconds), and an unknown client
+  /// costs the same keyed hash; a legacy Argon2id secret is checked once with the password
+  /// hash (after the per-client limit) and then replaced by its keyed hash. The per-client
+  /// limit applies to authenticated clients. Errors: kInvalidClient, kRateLimited.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
 
   /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access

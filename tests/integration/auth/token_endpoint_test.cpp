@@ -13,7 +13,7 @@ class TokenEndpointTest : public AuthServiceTest {
     add_client("spa", "", {"password", "refresh_token"});
   }
   ClientAuthRequest as(std::string id, std::string secret) {
-    return ClientAuthRequest{std::move(id), std::move(secret)};
+    return ClientAuthRequest{std::move(id), std::move(secret), "192.0.2.1"};
   }
 };
 
@@ -44,6 +44,53 @@ TEST_P(TokenEndpointTest, UnknownClientsLookLikeAWrongSecret) {
   EXPECT_EQ(unknown.error().code, wrong.error().code);
   EXPECT_EQ(unknown.error().description, wrong.error().description);
   EXPECT_FALSE(service_->authenticate_client(as(std::string(200, 'c'), "")));
+}
+
+// This test verifies that secrets authd generated are checked without a password hash, and
+// that an unknown client (with or without a secret) costs none either.
+TEST_P(TokenEndpointTest, GeneratedSecretsAndUnknownClientsCostNoPasswordHash) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));
+    EXPECT_FALSE(service_->authenticate_client(as("svc", "wrong")));
+    EXPECT_FALSE(service_->authenticate_client(as("nobody-" + std::to_string(i), "svc-secret")));
+    EXPECT_FALSE(service_->authenticate_client(as("nobody-" + std::to_string(i), "")));
+  }
+  EXPECT_EQ(events_.password_hashes, 0);
+  (void)login();
+  EXPECT_EQ(events_.password_hashes, 1) << "a login does cost one: the counter counts";
+}
+
+// This test verifies that a legacy Argon2id client hash still authenticates, once with the
+// password hash, and is then replaced in the store by the keyed hash, so that later checks
+// cost none; a wrong secret neither authenticates nor upgrades anything.
+TEST_P(TokenEndpointTest, LegacyArgon2idSecretWorksAndIsUpgradedOnFirstUse) {
+  add_client("old", "old-secret-from-2025", {"client_credentials"}, {}, {}, /*legacy_hash=*/true);
+  EXPECT_FALSE(service_->authenticate_client(as("old", "not-the-secret")));
+  EXPECT_EQ(events_.password_hashes, 1);
+  auto before = tdb_->db().clients().find("old");
+  ASSERT_TRUE(before && before->has_value());
+  EXPECT_FALSE(ClientSecretCodec::is_keyed((*before)->secret_hash)) << "no upgrade on a failure";
+
+  auto ok = service_->authenticate_client(as("old", "old-secret-from-2025"));
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(events_.password_hashes, 2);
+  auto after = tdb_->db().clients().find("old");
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_TRUE(ClientSecretCodec::is_keyed((*after)->secret_hash));
+  EXPECT_EQ((*after)->grant_types, std::vector<std::string>{"client_credentials"});
+
+  EXPECT_TRUE(service_->authenticate_client(as("old", "old-secret-from-2025")));
+  EXPECT_FALSE(service_->authenticate_client(as("old", "not-the-secret")));
+  EXPECT_EQ(events_.password_hashes, 2) << "upgraded: no more password hashes";
+}
+
+// This test verifies that a secret replaced in the store (authctl client rotate-secret) works
+// at once although the old client is cached, and that the old one stops working.
+TEST_P(TokenEndpointTest, ANewSecretWorksAtOnceDespiteTheCache) {
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // now cached
+  add_client("svc", "svc-secret-2", {"client_credentials"}, {"read", "write"});
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret-2")));
+  EXPECT_FALSE(service_->authenticate_client(as("svc", "svc-secret")));
 }
 
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {

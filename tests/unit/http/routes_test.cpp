@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "authd/core/base64url.h"
+#include "authd/core/clock.h"
 #include "authd/http/admin_routes.h"
 #include "authd/http/jwks_route.h"
 #include "authd/obs/metrics.h"
@@ -475,6 +477,53 @@ TEST_F(RoutesTest, TokenEndpointPerClientLimitAnswers429) {
   EXPECT_EQ(last.header("Retry-After"), "1");
   EXPECT_EQ(last.header("RateLimit-Policy"), "2;w=2");
   EXPECT_EQ(last.header("Cache-Control"), "no-store");
+}
+
+// This test verifies that a flood of made-up client ids from one address costs no password
+// hash (authd_password_hashes_total, read from /metrics, stays 0) and is cut off by the per-IP
+// limit of /oauth2/*, whatever the clients it names; a login afterwards moves the counter.
+TEST_F(RoutesTest, AThousandRandomClientsFromOneAddressCostNoPasswordHashAndAreLimited) {
+  auto hashes = [&] {
+    const std::string text = http().get("/metrics").body;
+    const std::string name = "\nauthd_password_hashes_total ";
+    const auto at = text.find(name);
+    return at == std::string::npos ? -1L : std::stol(text.substr(at + name.size()));
+  };
+  SystemRandom random;
+  std::map<int, int> statuses;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = base64url::encode(random.bytes(12));
+    const std::string secret = base64url::encode(random.bytes(32));
+    Headers h = kForm;
+    std::string body = "grant_type=client_credentials";
+    if (i % 2 == 0)
+      h["Authorization"] = basic(id, secret);
+    else
+      body += "&client_id=" + id + "&client_secret=" + secret;
+    statuses[http().post("/oauth2/token", body, h).status]++;
+  }
+  EXPECT_EQ(hashes(), 0);
+  EXPECT_EQ(statuses[401] + statuses[429], 1000);
+  EXPECT_GE(statuses[401], 300) << "the burst of oauth_per_ip (300) is answered";
+  EXPECT_LE(statuses[401], 400) << "the rest is limited per address";
+  EXPECT_GE(statuses[429], 600);
+  login_ok();
+  EXPECT_EQ(hashes(), 1) << "the counter does count password hashes";
+}
+
+// This test verifies that a confidential client whose secret is a legacy Argon2id hash still
+// gets tokens, and costs one password hash only the first time (the hash is then upgraded).
+TEST_F(RoutesTest, LegacyClientSecretCostsOnePasswordHashThenNone) {
+  auth::Client old;
+  old.id = "old";
+  old.grant_types = {"client_credentials"};
+  authd_->add_client(old, "old-secret-0123456789", /*legacy_hash=*/true);
+  Headers h = kForm;
+  h["Authorization"] = basic("old", "old-secret-0123456789");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(http().post("/oauth2/token", "grant_type=client_credentials", h).status, 200);
+  const std::string text = http().get("/metrics").body;
+  EXPECT_NE(text.find("\nauthd_password_hashes_total 1\n"), std::string::npos) << text;
 }
 
 // ---- /oauth2/introspect and /oauth2/revoke --------------------------------------------------

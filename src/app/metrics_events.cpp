@@ -1,0 +1,44 @@
+#include "app/metrics_events.h"
+
+#include "authd/obs/log.h"
+
+namespace authd::app {
+
+MetricsEvents::MetricsEvents(obs::Registry& m)
+    : logins_(m.counter("authd_logins_total", "Login attempts by result.", {"result"})),
+      refreshes_(
+          m.counter("authd_refresh_total", "Refresh-token presentations by outcome.", {"outcome"})),
+      reuse_(m.counter("authd_refresh_reuse_detected_total",
+                       "Refresh-token reuse detections; each revoked a whole session.")
+                 .get()),
+      revocations_(m.counter("authd_sessions_revoked_total", "Sessions revoked.").get()),
+      password_hashes_(m.counter("authd_password_hashes_total",
+                                 "Argon2id password hashes run (logins, legacy client secrets, "
+                                 "dummy work for unknown accounts).")
+                           .get()) {}
+
+void MetricsEvents::login(bool ok) { logins_.with({ok ? "success" : "failure"}).inc(); }
+
+void MetricsEvents::refresh(auth::RotateOutcome o) {
+  static const char* kNames[] = {"rotated", "grace_replay", "reuse_detected",
+                                 "unknown", "revoked",      "expired"};
+  refreshes_.with({kNames[static_cast<int>(o)]}).inc();
+}
+
+void MetricsEvents::reuse_detected(const auth::Session& s) {
+  reuse_.inc();
+  log::warn("auth.refresh_reuse", {{"session_id", s.id},
+                                   {"user_id", s.user_id},
+                                   {"client_id", s.client_id},
+                                   {"generation", s.generation},
+                                   {"action", "family_revoked"}});
+}
+
+void MetricsEvents::revoked(const std::string& session_id, std::int64_t) {
+  revocations_.inc();
+  log::info("auth.session_revoked", {{"session_id", session_id}});
+}
+
+void MetricsEvents::password_hashed() { password_hashes_.inc(); }
+
+}  // namespace authd::app
