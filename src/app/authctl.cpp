@@ -36,7 +36,8 @@ constexpr const char* kUsage =
     "  user set-password EMAIL                         password read from stdin\n"
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
-    "             [--permissions introspect] [--secret]\n"
+    "             [--permissions introspect] [--audiences A1,A2] [--access-ttl SECONDS]\n"
+    "             [--secret]\n"
     "                          --secret: confidential; authd generates the secret, shown once\n"
     "  client rotate-secret ID                         a new generated secret, shown once\n"
     "  client list\n"
@@ -309,6 +310,16 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
       cl.allowed_origins = split(a[++i]);
     } else if (a[i] == "--permissions" && has_value) {
       cl.permissions = split(a[++i]);
+    } else if (a[i] == "--audiences" && has_value) {
+      cl.audiences = split(a[++i]);
+    } else if (a[i] == "--access-ttl" && has_value) {
+      const std::string v = a[++i];
+      char* end = nullptr;
+      const long t = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || t < 0 || t > 86400)
+        return fail("--access-ttl must be a number of seconds in [0, 86400] (0: auth.access_ttl)",
+                    2);
+      cl.access_ttl_seconds = t;
     } else if (a[i] == "--grace" && has_value) {
       const std::string v = a[++i];
       char* end = nullptr;

@@ -25,6 +25,47 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+std::vector<std::string> split_scope(std::string_view scope) {
+  std::vector<std::string> out;
+  while (!scope.empty()) {
+    const auto sp = scope.find(' ');
+    const std::string_view one = scope.substr(0, sp);
+    if (!one.empty() && !contains(out, one)) out.emplace_back(one);
+    if (sp == std::string_view::npos) break;
+    scope.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
+AuthResult<std::string> grant_scope(const std::vector<std::string>& allowed,
+                                    std::string_view requested) {
+  std::vector<std::string> words = split_scope(requested);
+  if (words.empty()) words = allowed;
+  std::string granted;
+  for (const auto& w : words) {
+    if (!contains(allowed, w))
+      return fail(Errc::kInvalidScope, "The requested scope is not allowed for this client.");
+    if (!granted.empty()) granted += ' ';
+    granted += w;
+  }
+  return granted;
+}
+
+}  // namespace authd::auth::detail
+
+namespace authd::auth {
+
+std::vector<std::string> session_scopes(const Client& client) {
+  std::vector<std::string> out{"openid", "offline_access"};
+  for (const auto& s : client.scopes)
+    if (!detail::contains(out, s)) out.push_back(s);
+  return out;
+}
+
+}  // namespace authd::auth
+
+namespace authd::auth::detail {
+
 namespace {
 std::ptrdiff_t hash_slots(unsigned configured) {
   return static_cast<std::ptrdiff_t>(

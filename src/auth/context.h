@@ -25,6 +25,12 @@ Unexpected<Error> invalid_refresh_token();
 bool contains(const std::vector<std::string>& list, std::string_view item);
 /// The one answer for a client that failed, or skipped, authentication.
 Unexpected<Error> client_not_authenticated();
+/// The words of a space-separated scope.
+std::vector<std::string> split_scope(std::string_view scope);
+/// The granted scope: all of `allowed` for an empty request, else the requested words if each
+/// is allowed (kInvalidScope otherwise): a request can only narrow.
+AuthResult<std::string> grant_scope(const std::vector<std::string>& allowed,
+                                    std::string_view requested);
 
 /// Password hashing bounded to `slots` at once: Argon2id calls beyond the cores only add
 /// context switches and memory traffic.

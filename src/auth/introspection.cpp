@@ -29,7 +29,7 @@ AuthResult<std::optional<nlohmann::json>> Introspection::introspect(const Client
   if (!contains(caller.permissions, kPermissionIntrospect))
     return fail(Errc::kAccessDenied, "This client may not introspect tokens.");
   if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
-  auto v = c_.tokens.verify(token);
+  auto v = c_.tokens.verify(token, /*any_audience=*/true);
   if (!v) {
     if (v.error().code == Errc::kInvalidToken) return std::optional<nlohmann::json>();
     return unexpected(v.error());
@@ -44,7 +44,7 @@ AuthResult<std::optional<nlohmann::json>> Introspection::introspect(const Client
 AuthResult<void> Introspection::revoke(const Client& caller, const std::string& token) {
   if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
   if (RefreshTokenCodec::well_formed(token)) return revoke_refresh_token(caller, token);
-  auto v = c_.tokens.verify(token);
+  auto v = c_.tokens.verify(token, /*any_audience=*/true);
   if (!v) {
     if (v.error().code == Errc::kInvalidToken) return {};  // invalid or already revoked
     return unexpected(v.error());

@@ -29,6 +29,8 @@ class Refresh {
     Client client;
     std::string successor;
     RotateRequest rotate;
+    std::string scope;  ///< requested; narrowed within the session's in finish()
+    TokenSpec spec;     ///< audiences and lifetime; the scope comes from the session
   };
   using Admitted = std::function<void(std::optional<Error>)>;
 

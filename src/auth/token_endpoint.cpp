@@ -64,42 +64,21 @@ AuthResult<Client> TokenEndpoint::authenticate_legacy(Client c, const std::strin
   return c;
 }
 
-AuthResult<std::string> TokenEndpoint::grant_scope(const Client& c, std::string_view requested) {
-  std::string granted;
-  auto add = [&granted](std::string_view one) {
-    if (!granted.empty()) granted += ' ';
-    granted += one;
-  };
-  if (requested.empty()) {
-    for (const auto& sc : c.scopes) add(sc);
-    return granted;
-  }
-  while (!requested.empty()) {
-    const auto sp = requested.find(' ');
-    const std::string_view one = requested.substr(0, sp);
-    if (!one.empty()) {
-      if (!contains(c.scopes, one))
-        return fail(Errc::kInvalidScope, "The requested scope is not allowed for this client.");
-      add(one);
-    }
-    if (sp == std::string_view::npos) break;
-    requested.remove_prefix(sp + 1);
-  }
-  return granted;
-}
-
-AuthResult<TokenPair> TokenEndpoint::client_credentials(const Client& c, const std::string& scope) {
+AuthResult<TokenPair> TokenEndpoint::client_credentials(const Client& c, const std::string& scope,
+                                                        const std::vector<std::string>& audiences) {
   if (!contains(c.grant_types, "client_credentials") || c.secret_hash.empty())
     return fail(Errc::kUnauthorizedClient, "This client may not use the client_credentials grant.");
-  auto granted = grant_scope(c, scope);
+  auto granted = grant_scope(c.scopes, scope);
   if (!granted) return unexpected(granted.error());
-  auto claims = c_.tokens.claims(c.id, c.id, *granted, c_.d.clock.now_unix());
+  auto spec = c_.tokens.spec(c, std::move(*granted), audiences);
+  if (!spec) return unexpected(spec.error());
+  auto claims = c_.tokens.claims(c.id, c.id, *spec, c_.d.clock.now_unix());
   auto token = c_.tokens.sign(claims);
   if (!token) return unexpected(token.error());
   TokenPair p;
   p.access_token = std::move(*token);
-  p.expires_in = c_.settings.access_ttl_s;
-  p.scope = std::move(*granted);
+  p.expires_in = spec->ttl_s;
+  p.scope = std::move(spec->scope);
   return p;
 }
 

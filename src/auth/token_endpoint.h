@@ -12,12 +12,10 @@ class TokenEndpoint {
   /// See AuthService::authenticate_client.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
   /// See AuthService::client_credentials.
-  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
+  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope,
+                                           const std::vector<std::string>& audiences);
 
  private:
-  /// The granted scope: all of the client's for an empty request, else the requested ones if
-  /// the client has each of them.
-  static AuthResult<std::string> grant_scope(const Client& client, std::string_view requested);
   /// An authenticated client, after its per-client limit.
   AuthResult<Client> admitted(Client c);
   /// A confidential client whose stored secret is a legacy Argon2id hash.

@@ -13,6 +13,17 @@ namespace {
 
 using nlohmann::json;
 
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto sp = text.find(' ');
+    if (sp != 0) out.emplace_back(text.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    text.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
 class OAuthRoutes {
  public:
   explicit OAuthRoutes(auth::AuthService& s) : service_(s) {}
@@ -74,22 +85,28 @@ class OAuthRoutes {
     const OAuthRequest& o = std::get<OAuthRequest>(parsed);
     const auth::Client& client = *o.client;
     const std::string grant = o.param("grant_type");
+    // RFC 8707 `resource` (one; repeated parameters are refused) or `audience` (space-separated).
+    if (o.form.count("resource") && o.form.count("audience"))
+      return oauth_invalid("Use resource or audience, not both.");
+    const std::vector<std::string> audiences =
+        split_words(o.param("resource") + " " + o.param("audience"));
+    const std::string scope = o.param("scope");
     auth::AuthResult<auth::TokenPair> r = auth::fail(auth::Errc::kInternal, "");
     bool with_refresh = true;
     if (grant == "password") {
       const std::string user = o.param("username"), password = o.param("password");
       if (user.empty() || password.empty())
         return oauth_invalid("username and password are required.");
-      r = service_.login(auth::LoginRequest{user, password, client.id,
-                                            std::string(req.header("User-Agent")),
-                                            req.client_address, /*client_authenticated=*/true});
+      r = service_.login(
+          auth::LoginRequest{user, password, client.id, std::string(req.header("User-Agent")),
+                             req.client_address, /*client_authenticated=*/true, scope, audiences});
     } else if (grant == "refresh_token") {
       const std::string token = o.param("refresh_token");
       if (token.empty()) return oauth_invalid("refresh_token is required.");
       r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address,
-                                                /*client_authenticated=*/true});
+                                                /*client_authenticated=*/true, scope, audiences});
     } else if (grant == "client_credentials") {
-      r = service_.client_credentials(client, o.param("scope"));
+      r = service_.client_credentials(client, scope, audiences);
       with_refresh = false;
     } else if (grant.empty()) {
       return oauth_invalid("grant_type is required.");

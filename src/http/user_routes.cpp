@@ -29,6 +29,27 @@ Response token_response(const auth::TokenPair& t, bool include_refresh) {
   return r;
 }
 
+// The per-call policy of /login and /refresh: "scope" (a space-separated string) and
+// "resource" (RFC 8707: one URI string or an array of them). False when either has a bad type.
+bool parse_policy(const nlohmann::json& j, std::string& scope,
+                  std::vector<std::string>& audiences) {
+  auto s = json_string(j, "scope");
+  if (!s) return false;
+  scope = *s;
+  auto it = j.find("resource");
+  if (it == j.end() || it->is_null()) return true;
+  if (it->is_string()) {
+    audiences.push_back(it->get<std::string>());
+    return true;
+  }
+  if (!it->is_array()) return false;
+  for (const auto& a : *it) {
+    if (!a.is_string()) return false;
+    audiences.push_back(a.get<std::string>());
+  }
+  return true;
+}
+
 class UserRoutes {
  public:
   UserRoutes(auth::AuthService& s, AuthRoutesOptions o) : service_(s), opt_(std::move(o)) {}
@@ -81,6 +102,8 @@ class UserRoutes {
     }
     auth::LoginRequest lr{*email, *password, *client_id, std::string(req.header("User-Agent")),
                           req.client_address};
+    if (!parse_policy(*j, lr.scope, lr.audiences))
+      return bad_request("scope must be a string, resource a string or an array of strings.");
     if (auto denied = authenticate_client(req, lr.client_id, lr.client_authenticated))
       return std::move(*denied);
     auto r = service_.login(lr);
@@ -107,16 +130,19 @@ class UserRoutes {
     return http_auth_error(auth::Errc::kCsrf, "Origin not allowed.");
   }
 
-  // The body's token and client, or the 400 to answer. An empty token means "use the cookie".
-  std::optional<Response> parse_refresh(const Request& req, std::string& token,
-                                        std::string& client_id) {
+  // The body's token, client and policy into `rr`, or the 400 to answer. An empty token means
+  // "use the cookie".
+  std::optional<Response> parse_refresh(const Request& req, auth::RefreshRequest& rr) {
+    rr.ip = req.client_address;
     if (req.body.empty()) return std::nullopt;
     auto j = json_body(req);
     if (!j) return bad_request("The body must be a JSON object.");
     auto t = json_string(*j, "refresh_token"), c = json_string(*j, "client_id");
     if (!t || !c) return bad_request("refresh_token and client_id must be strings.");
-    token = *t;
-    client_id = *c;
+    rr.refresh_token = *t;
+    rr.client_id = *c;
+    if (!parse_policy(*j, rr.scope, rr.audiences))
+      return bad_request("scope must be a string, resource a string or an array of strings.");
     return std::nullopt;
   }
 
@@ -135,30 +161,27 @@ class UserRoutes {
 
   // The blocking path: cookie mode (its CSRF check may look the client up) and the fallback.
   Response refresh(const Request& req) {
-    std::string token, client_id;
-    if (auto bad = parse_refresh(req, token, client_id)) return std::move(*bad);
-    bool authenticated = false;
-    if (auto denied = authenticate_client(req, client_id, authenticated)) return std::move(*denied);
-    const bool from_cookie = token.empty();
+    auth::RefreshRequest rr;
+    if (auto bad = parse_refresh(req, rr)) return std::move(*bad);
+    if (auto denied = authenticate_client(req, rr.client_id, rr.client_authenticated))
+      return std::move(*denied);
+    const bool from_cookie = rr.refresh_token.empty();
     if (from_cookie) {
-      token = cookie_value(req, opt_.cookie_name);
-      if (token.empty()) return bad_request("refresh_token is required.");
-      if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
+      rr.refresh_token = cookie_value(req, opt_.cookie_name);
+      if (rr.refresh_token.empty()) return bad_request("refresh_token is required.");
+      if (auto e = csrf_check(req, rr.client_id)) return auth_error_response(*e);
     }
-    return refresh_response(
-        service_.refresh(auth::RefreshRequest{token, client_id, req.client_address, authenticated}),
-        from_cookie);
+    return refresh_response(service_.refresh(rr), from_cookie);
   }
 
   // Started on the I/O thread: a body token with everything cached rotates without a worker.
   void refresh_async(const Request& req, Reply reply) {
-    std::string token, client_id;
-    if (auto bad = parse_refresh(req, token, client_id)) return reply(std::move(*bad));
-    if (token.empty() || req.has_header("Authorization")) {
+    auth::RefreshRequest rr;
+    if (auto bad = parse_refresh(req, rr)) return reply(std::move(*bad));
+    if (rr.refresh_token.empty() || req.has_header("Authorization")) {
       // Cookie mode and client authentication may block: a worker's job.
       return reply.offload([this, req] { return refresh(req); });
     }
-    auth::RefreshRequest rr{std::move(token), std::move(client_id), req.client_address};
     const bool started = service_.refresh_async(
         rr,
         [this, reply](auth::AuthResult<auth::TokenPair> r) { reply(refresh_response(r, false)); },

@@ -48,6 +48,12 @@ struct ClientAuthRequest {
 /// refresh) is named only; a confidential one must have been authenticated by the caller
 /// (authenticate_client()), which then sets `client_authenticated`, or the request fails with
 /// kInvalidClient before any other work.
+///
+/// Every grant takes the same per-call policy: `scope` (space-separated) narrows what the
+/// client (or, on refresh, the session) was granted, "" = all of it, anything more is
+/// kInvalidScope; `audiences` (RFC 8707 resource indicators) pick the token's `aud` among
+/// the server's audience and the client's allowed ones, empty = the server's, anything else
+/// is kInvalidTarget. The token lives the client's access_ttl_seconds, or auth.access_ttl.
 struct LoginRequest {
   std::string email;
   std::string password;
@@ -55,6 +61,8 @@ struct LoginRequest {
   std::string user_agent;
   std::string ip;
   bool client_authenticated = false;
+  std::string scope{};  ///< the session's scope: within "openid offline_access" + the client's
+  std::vector<std::string> audiences{};
 };
 
 struct RefreshRequest {
@@ -62,6 +70,8 @@ struct RefreshRequest {
   std::string client_id;  ///< "" = "authd"
   std::string ip;
   bool client_authenticated = false;  ///< see LoginRequest
+  std::string scope{};                ///< within the session's scope; it stays as it was
+  std::vector<std::string> audiences{};
 };
 
 struct TokenPair {
@@ -167,8 +177,10 @@ class AuthService {
 
   /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access
   /// token with sub = client_id and no session, so no refresh token. `scope` (space-separated)
-  /// must be within the client's scopes; empty means all of them.
-  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
+  /// must be within the client's scopes; empty means all of them. `audiences`: see
+  /// LoginRequest.
+  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope,
+                                           const std::vector<std::string>& audiences = {});
 
   /// RFC 7662 introspection of an access token for an authenticated confidential client with
   /// the "introspect" permission (else kInvalidClient for a public client, kAccessDenied for
@@ -202,6 +214,9 @@ class AuthService {
   std::unique_ptr<detail::TokenEndpoint> token_endpoint_;
   std::unique_ptr<detail::Introspection> introspection_;
 };
+
+/// The scope a session of `client` may be granted: "openid offline_access" and the client's.
+std::vector<std::string> session_scopes(const Client& client);
 
 /// Lower-cases and trims an email address; nullopt if it is not plausibly one.
 std::optional<std::string> normalize_email(std::string_view email);

@@ -526,6 +526,58 @@ TEST_F(RoutesTest, LegacyClientSecretCostsOnePasswordHashThenNone) {
   EXPECT_NE(text.find("\nauthd_password_hashes_total 1\n"), std::string::npos) << text;
 }
 
+// This test verifies the per-call policy parameters over HTTP: scope and resource on /login
+// (JSON) and at the token endpoint (form: resource or audience, not both), with the RFC 8707
+// invalid_target error for an audience the client may not ask for.
+TEST_F(RoutesTest, ScopeAndResourceParameters) {
+  auth::Client app;
+  app.id = "app";
+  app.grant_types = {"password", "refresh_token"};
+  app.scopes = {"profile"};
+  app.audiences = {"https://api.example.com"};
+  app.access_ttl_seconds = 90;
+  authd_->add_client(app);
+  auto r = http().post("/login", json{{"email", "demo@example.com"},
+                                      {"password", "demo-password"},
+                                      {"client_id", "app"},
+                                      {"scope", "openid profile"},
+                                      {"resource", "https://api.example.com"}}
+                                     .dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r)["scope"], "openid profile");
+  EXPECT_EQ(body_of(r)["expires_in"], 90);
+  EXPECT_EQ(claims_of(body_of(r)["access_token"])["aud"], "https://api.example.com");
+  auto narrowed = http().post("/refresh", json{{"refresh_token", body_of(r)["refresh_token"]},
+                                               {"client_id", "app"},
+                                               {"scope", "openid"}}
+                                              .dump());
+  ASSERT_EQ(narrowed.status, 200) << narrowed.body;
+  EXPECT_EQ(body_of(narrowed)["scope"], "openid");
+  EXPECT_EQ(
+      http().post("/login", R"({"email":"demo@example.com","password":"x","scope":7})").status,
+      400);
+
+  add_billing_client();
+  const std::string cc = "grant_type=client_credentials&scope=invoices.read";
+  auto bad =
+      http().post("/oauth2/token", cc + "&resource=https%3A%2F%2Fevil.example", billing_basic());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(body_of(bad)["error"], "invalid_target");
+  auto both = http().post("/oauth2/token", cc + "&resource=authd&audience=authd", billing_basic());
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(body_of(both)["error"], "invalid_request");
+  auto own = http().post("/oauth2/token", cc + "&audience=authd", billing_basic());
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(claims_of(body_of(own)["access_token"])["aud"], "authd");
+  auto pw = http().post("/oauth2/token",
+                        "grant_type=password&username=demo%40example.com&password=demo-password"
+                        "&client_id=app&scope=openid&resource=https%3A%2F%2Fapi.example.com",
+                        kForm);
+  ASSERT_EQ(pw.status, 200) << pw.body;
+  EXPECT_EQ(body_of(pw)["scope"], "openid");
+  EXPECT_EQ(claims_of(body_of(pw)["access_token"])["aud"], "https://api.example.com");
+}
+
 // ---- /oauth2/introspect and /oauth2/revoke --------------------------------------------------
 
 // This test verifies RFC 7662 introspection for a confidential client and RFC 7009
