@@ -9,6 +9,7 @@ namespace authd::contract {
 namespace {
 
 using auth::Client;
+using store::Errc;
 
 class ClientStoreContract : public ContractTest {
  protected:
@@ -32,6 +33,8 @@ Client make_client(const std::string& id) {
   c.permissions = {"introspect"};
   c.audiences = {"https://api.example.com", "billing"};
   c.access_ttl_seconds = 120;
+  c.previous_secret_hash = "$authd-kh$v1$previous";
+  c.previous_secret_expires_at = kT0 + 3600;
   return c;
 }
 
@@ -46,6 +49,8 @@ void expect_same(const Client& a, const Client& b) {
   EXPECT_EQ(a.permissions, b.permissions);
   EXPECT_EQ(a.audiences, b.audiences);
   EXPECT_EQ(a.access_ttl_seconds, b.access_ttl_seconds);
+  EXPECT_EQ(a.previous_secret_hash, b.previous_secret_hash);
+  EXPECT_EQ(a.previous_secret_expires_at, b.previous_secret_expires_at);
 }
 
 // The migrations install the public client that /login and /refresh use.
@@ -84,6 +89,8 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   changed.permissions = {};
   changed.audiences = {"https://other.example.com"};
   changed.access_ttl_seconds = 0;
+  changed.previous_secret_hash = "";
+  changed.previous_secret_expires_at = 0;
   auto r = clients().upsert(changed);
   ASSERT_TRUE(r) << r.error();
   auto updated = clients().find("svc-reports");
@@ -101,6 +108,34 @@ TEST_P(ClientStoreContract, AccessTtlOutsideItsRangeIsRefused) {
     c.access_ttl_seconds = ttl;
     EXPECT_FALSE(clients().upsert(c)) << ttl;
   }
+}
+
+// create() never replaces: an existing id is kConflict and the stored client is unchanged.
+TEST_P(ClientStoreContract, CreateRefusesAnExistingId) {
+  Client c = make_client("svc-create");
+  auto first = clients().create(c);
+  ASSERT_TRUE(first) << first.error();
+  Client other = make_client("svc-create");
+  other.scopes = {"admin"};
+  auto again = clients().create(other);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kConflict);
+  auto stored = clients().find("svc-create");
+  ASSERT_TRUE(stored && stored->has_value());
+  expect_same(**stored, c);
+}
+
+TEST_P(ClientStoreContract, RemoveDeletesOnceAndReportsIt) {
+  ASSERT_TRUE(clients().create(make_client("svc-gone")));
+  auto removed = clients().remove("svc-gone");
+  ASSERT_TRUE(removed) << removed.error();
+  EXPECT_TRUE(*removed);
+  auto again = clients().remove("svc-gone");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  auto found = clients().find("svc-gone");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->has_value());
 }
 
 TEST_P(ClientStoreContract, FindUnknownIsEmpty) {

@@ -23,6 +23,9 @@ struct Client {
   /// Audiences (RFC 8707 resource indicators) it may request besides the server's default.
   std::vector<std::string> audiences;
   std::int64_t access_ttl_seconds = 0;  ///< 0 = the server's auth.access_ttl; else 1..86400
+  /// After a rotation the previous secret keeps working until this time (Unix seconds).
+  std::string previous_secret_hash;
+  std::int64_t previous_secret_expires_at = 0;
 
   bool confidential() const { return !secret_hash.empty(); }
 };
@@ -33,7 +36,12 @@ inline constexpr const char* kPermissionIntrospect = "introspect";
 class ClientStore {
  public:
   virtual ~ClientStore() = default;
+  /// Inserts or replaces (keeping created_at).
   virtual store::StoreResult<void> upsert(const Client& client) = 0;
+  /// Inserts a new client; kConflict if the id exists (nothing is replaced).
+  virtual store::StoreResult<void> create(const Client& client) = 0;
+  /// Deletes a client; false if there was none.
+  virtual store::StoreResult<bool> remove(const std::string& id) = 0;
   virtual store::StoreResult<std::optional<Client>> find(const std::string& id) = 0;
   virtual store::StoreResult<std::vector<Client>> list() = 0;
 };

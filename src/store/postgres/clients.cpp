@@ -7,20 +7,28 @@ namespace {
 // clang-format off
 #define AUTHD_CLIENT_COLUMNS \
   "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
-  " permissions, audiences, access_ttl_seconds"
+  " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr Statement kUpsert{
     "authd_clients_upsert",
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
     " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
-    "         $8::text[], $9::text[], $10::bigint)"
+    "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,"
     "   grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,"
     "   allowed_origins = EXCLUDED.allowed_origins,"
     "   refresh_grace_seconds = EXCLUDED.refresh_grace_seconds,"
     "   permissions = EXCLUDED.permissions, audiences = EXCLUDED.audiences,"
-    "   access_ttl_seconds = EXCLUDED.access_ttl_seconds"};
+    "   access_ttl_seconds = EXCLUDED.access_ttl_seconds,"
+    "   previous_secret_hash = EXCLUDED.previous_secret_hash,"
+    "   previous_secret_expires_at = EXCLUDED.previous_secret_expires_at"};
+constexpr Statement kCreate{
+    "authd_clients_create",
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
+    " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
+    "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint)"};
+constexpr Statement kRemove{"authd_clients_remove", "DELETE FROM clients WHERE id = $1::text"};
 constexpr Statement kFind{"authd_clients_find",
                           "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = $1::text"};
 constexpr Statement kList{"authd_clients_list",
@@ -42,13 +50,13 @@ StoreResult<auth::Client> read_client(const PGresult* result, int row_index) {
   c.permissions = row.text_array(7);
   c.audiences = row.text_array(8);
   c.access_ttl_seconds = row.int64(9);
+  c.previous_secret_hash = row.text(10);
+  c.previous_secret_expires_at = row.int64(11);
   if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed clients row");
   return c;
 }
 
-}  // namespace
-
-StoreResult<void> PgClientStore::upsert(const auth::Client& client) {
+Params client_params(const auth::Client& client) {
   Params p;
   p.text(client.id)
       .text(client.secret_hash)
@@ -59,10 +67,34 @@ StoreResult<void> PgClientStore::upsert(const auth::Client& client) {
       .int64(client.created_at)
       .text_array(client.permissions)
       .text_array(client.audiences)
-      .int64(client.access_ttl_seconds);
-  auto r = run(pool_, kUpsert, p, /*retry_safe=*/true);
+      .int64(client.access_ttl_seconds)
+      .text(client.previous_secret_hash)
+      .int64(client.previous_secret_expires_at);
+  return p;
+}
+
+}  // namespace
+
+StoreResult<void> PgClientStore::upsert(const auth::Client& client) {
+  auto r = run(pool_, kUpsert, client_params(client), /*retry_safe=*/true);
   if (!r) return unexpected(std::move(r).error());
   return {};
+}
+
+// Not retried: a retry after a lost commit would report its own insert as a conflict.
+StoreResult<void> PgClientStore::create(const auth::Client& client) {
+  auto r = run(pool_, kCreate, client_params(client), /*retry_safe=*/false);
+  if (!r) return unexpected(std::move(r).error());
+  return {};
+}
+
+StoreResult<bool> PgClientStore::remove(const std::string& id) {
+  Params p;
+  p.text(id);
+  auto r = run(pool_, kRemove, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  const char* n = PQcmdTuples(r->get());
+  return n != nullptr && std::string_view(n) != "0";
 }
 
 StoreResult<std::optional<auth::Client>> PgClientStore::find(const std::string& id) {

@@ -77,6 +77,8 @@ class PgClientStore final : public auth::ClientStore {
  public:
   explicit PgClientStore(Pool& pool) : pool_(pool) {}
   StoreResult<void> upsert(const auth::Client& client) override;
+  StoreResult<void> create(const auth::Client& client) override;
+  StoreResult<bool> remove(const std::string& id) override;
   StoreResult<std::optional<auth::Client>> find(const std::string& id) override;
   StoreResult<std::vector<auth::Client>> list() override;
 
