@@ -4,6 +4,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "app/components.h"
@@ -31,6 +32,8 @@ namespace {
 
 constexpr const char* kDemoEmail = "demo@example.com";
 constexpr const char* kDemoPassword = "demo-password";
+constexpr std::int64_t kClientCacheWithEvents = 30;
+constexpr std::int64_t kClientCacheWithoutEvents = 1;
 
 /// Background store work off the I/O and Redis threads: deletes long-dead sessions every
 /// `interval` and runs posted tasks (revocation re-sync after a Redis reconnect).
@@ -296,6 +299,9 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   as.session_idle_s = cfg.auth.session_idle.count() / 1000;
   as.leeway_s = cfg.auth.leeway.count() / 1000;
   as.password = params;
+  // Without change events (no Redis) a client is re-read from the store every second, so an
+  // authctl change reaches this replica within one second either way.
+  as.client_cache_s = cfg.redis.url.empty() ? kClientCacheWithoutEvents : kClientCacheWithEvents;
   RingKeys ring_keys(ring);
   MetricsEvents events(metrics);
   auth::AuthService::Deps deps{
@@ -362,17 +368,28 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
           .get();
   if (st.redis) {
     redis_up.set(st.redis->available() ? 1 : 0);
-    st.handles.push_back(st.redis->on_state_change([&redis_up, &st](bool up) {
+    if (!st.redis->available()) service.set_client_cache_seconds(kClientCacheWithoutEvents);
+    st.handles.push_back(st.redis->on_state_change([&redis_up, &st, &service](bool up) {
       redis_up.set(up ? 1 : 0);
+      // Client change events cannot arrive while Redis is down: fall back to the store.
+      service.set_client_cache_seconds(up ? kClientCacheWithEvents : kClientCacheWithoutEvents);
+      if (up) service.forget_client("");  // events may have been missed
       if (up)
         log::info("cache.redis_up", {{"endpoint", st.redis->endpoint()}});
       else
         log::warn("cache.redis_down", {{"reason", st.redis->last_error()},
                                        {"fallback", "local limits, store revocation checks"}});
     }));
-    st.handles.push_back(
-        st.revocations->on_event([&key_service](const std::string& type, const std::string&) {
+    st.handles.push_back(st.revocations->on_event(
+        [&key_service, &service](const std::string& type, const std::string& payload) {
           if (type == "keys_changed") key_service.notify();
+          if (type == "client_changed") {
+            // authctl changed or deleted a client: drop this replica's copy now.
+            auto j = nlohmann::json::parse(payload, nullptr, false);
+            auto it = j.is_object() ? j.find("client_id") : j.end();
+            service.forget_client(it != j.end() && it->is_string() ? it->get<std::string>()
+                                                                   : std::string());
+          }
         }));
     // Revocations published while this replica was cut off were lost: re-read them.
     const std::int64_t window = as.access_ttl_s + as.leeway_s;

@@ -123,6 +123,14 @@ AuthResult<void> AuthService::revoke(const Client& caller, const std::string& to
   return introspection_->revoke(caller, token);
 }
 
+void AuthService::set_client_cache_seconds(std::int64_t seconds) {
+  context_->clients.set_cache_seconds(seconds);
+}
+
+void AuthService::forget_client(const std::string& client_id) {
+  context_->clients.forget(client_id);
+}
+
 AuthResult<Client> AuthService::client(const std::string& client_id) {
   return context_->clients.find(client_id);
 }

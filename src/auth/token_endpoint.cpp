@@ -24,7 +24,7 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
   if (req.client_secret.empty()) return client_not_authenticated();
   if (!ClientSecretCodec::is_keyed(c->secret_hash))
     return authenticate_legacy(std::move(*c), req.client_secret);
-  if (c_.secrets.verify(c->id, c->secret_hash, req.client_secret)) return admitted(std::move(*c));
+  if (keyed_secret_matches(*c, req.client_secret)) return admitted(std::move(*c));
   // The cached copy may predate a new secret (authctl client rotate-secret): ask the store.
   auto fresh = c_.clients.reload(id);
   if (!fresh) {
@@ -35,9 +35,14 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
     return client_not_authenticated();
   if (!ClientSecretCodec::is_keyed(fresh->secret_hash))
     return authenticate_legacy(std::move(*fresh), req.client_secret);
-  if (!c_.secrets.verify(fresh->id, fresh->secret_hash, req.client_secret))
-    return client_not_authenticated();
+  if (!keyed_secret_matches(*fresh, req.client_secret)) return client_not_authenticated();
   return admitted(std::move(*fresh));
+}
+
+bool TokenEndpoint::keyed_secret_matches(const Client& c, std::string_view secret) const {
+  if (c_.secrets.verify(c.id, c.secret_hash, secret)) return true;
+  return !c.previous_secret_hash.empty() && c_.d.clock.now_unix() < c.previous_secret_expires_at &&
+         c_.secrets.verify(c.id, c.previous_secret_hash, secret);
 }
 
 AuthResult<Client> TokenEndpoint::admitted(Client c) {

@@ -16,6 +16,9 @@ class TokenEndpoint {
                                            const std::vector<std::string>& audiences);
 
  private:
+  /// Whether `secret` is the client's current keyed secret, or its previous one within the
+  /// overlap window of a rotation.
+  bool keyed_secret_matches(const Client& c, std::string_view secret) const;
   /// An authenticated client, after its per-client limit.
   AuthResult<Client> admitted(Client c);
   /// A confidential client whose stored secret is a legacy Argon2id hash.

@@ -196,6 +196,12 @@ class AuthService {
   /// or expired tokens succeed (§2.2); another client's token is kUnauthorizedClient.
   AuthResult<void> revoke(const Client& caller, const std::string& token);
 
+  /// Forgets this replica's cached copy of a client ("" = all of them): an administrator
+  /// changed or deleted it (a Redis event), or events may have been missed.
+  void forget_client(const std::string& client_id);
+  /// How long this replica reuses a looked-up client (Settings::client_cache_s at first).
+  void set_client_cache_seconds(std::int64_t seconds);
+
   /// Looks up a client ("" = default) for transport-level checks (cookie origins).
   AuthResult<Client> client(const std::string& client_id);
 

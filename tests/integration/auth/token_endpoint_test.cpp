@@ -93,6 +93,39 @@ TEST_P(TokenEndpointTest, ANewSecretWorksAtOnceDespiteTheCache) {
   EXPECT_FALSE(service_->authenticate_client(as("svc", "svc-secret")));
 }
 
+// This test verifies a rotation with an overlap: the previous secret works until the end of
+// its window and not after; the new one works at once; a forgotten (changed elsewhere) client
+// is read again from the store.
+TEST_P(TokenEndpointTest, APreviousSecretWorksUntilItsOverlapEnds) {
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // cached
+  auto stored = tdb_->db().clients().find("svc");
+  ASSERT_TRUE(stored && stored->has_value());
+  Client svc = **stored;
+  svc.previous_secret_hash = svc.secret_hash;
+  svc.previous_secret_expires_at = clock_.now_unix() + 60;
+  svc.secret_hash = ClientSecretCodec(*hasher_).store_hash("svc", "svc-secret-2");
+  ASSERT_TRUE(tdb_->db().clients().upsert(svc));
+  service_->forget_client("svc");
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret-2")));
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret"))) << "within the overlap";
+  clock_.advance(61);
+  EXPECT_FALSE(service_->authenticate_client(as("svc", "svc-secret"))) << "after the overlap";
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret-2")));
+  EXPECT_EQ(events_.password_hashes, 0);
+}
+
+// This test verifies that a deleted client stops working as soon as the replica forgets its
+// cached copy (the Redis event's job), not at the cache's expiry.
+TEST_P(TokenEndpointTest, ADeletedClientStopsOnceForgotten) {
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // cached
+  ASSERT_TRUE(tdb_->db().clients().remove("svc"));
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret"))) << "the cache's copy";
+  service_->forget_client("svc");
+  auto r = service_->authenticate_client(as("svc", "svc-secret"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kInvalidClient);
+}
+
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {
   const Client svc = *service_->authenticate_client(as("svc", "svc-secret"));
   auto all = service_->client_credentials(svc, "");
