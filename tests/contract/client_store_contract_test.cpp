@@ -35,6 +35,7 @@ Client make_client(const std::string& id) {
   c.access_ttl_seconds = 120;
   c.previous_secret_hash = "$authd-kh$v1$previous";
   c.previous_secret_expires_at = kT0 + 3600;
+  c.jwk = R"({"kty":"EC","crv":"P-256","x":"x","y":"y"})";
   return c;
 }
 
@@ -51,6 +52,7 @@ void expect_same(const Client& a, const Client& b) {
   EXPECT_EQ(a.access_ttl_seconds, b.access_ttl_seconds);
   EXPECT_EQ(a.previous_secret_hash, b.previous_secret_hash);
   EXPECT_EQ(a.previous_secret_expires_at, b.previous_secret_expires_at);
+  EXPECT_EQ(a.jwk, b.jwk);
 }
 
 // The migrations install the public client that /login and /refresh use.
@@ -91,6 +93,7 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   changed.access_ttl_seconds = 0;
   changed.previous_secret_hash = "";
   changed.previous_secret_expires_at = 0;
+  changed.jwk = "";
   auto r = clients().upsert(changed);
   ASSERT_TRUE(r) << r.error();
   auto updated = clients().find("svc-reports");
@@ -136,6 +139,26 @@ TEST_P(ClientStoreContract, RemoveDeletesOnceAndReportsIt) {
   auto found = clients().find("svc-gone");
   ASSERT_TRUE(found);
   EXPECT_FALSE(found->has_value());
+}
+
+// A client assertion is accepted once until its `until`; after that the key may be used again
+// (the assertion itself has expired by then); other keys are independent.
+TEST_P(ClientStoreContract, AnAssertionIsUsedOnceUntilItsExpiry) {
+  auto first = clients().use_assertion("svc:jti-1", kT0 + 60, kT0);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_TRUE(*first);
+  auto replay = clients().use_assertion("svc:jti-1", kT0 + 60, kT0 + 30);
+  ASSERT_TRUE(replay) << replay.error();
+  EXPECT_FALSE(*replay);
+  auto other = clients().use_assertion("svc:jti-2", kT0 + 60, kT0 + 30);
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other);
+  auto after = clients().use_assertion("svc:jti-1", kT0 + 200, kT0 + 61);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(*after) << "past its until";
+  auto again = clients().use_assertion("svc:jti-1", kT0 + 200, kT0 + 62);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
 }
 
 TEST_P(ClientStoreContract, FindUnknownIsEmpty) {

@@ -26,8 +26,11 @@ struct Client {
   /// After a rotation the previous secret keeps working until this time (Unix seconds).
   std::string previous_secret_hash;
   std::int64_t previous_secret_expires_at = 0;
+  /// private_key_jwt (RFC 7523): the client's public JWK; "" when it has none.
+  std::string jwk;
 
-  bool confidential() const { return !secret_hash.empty(); }
+  /// A client that authenticates: with a secret, or with assertions signed by its key.
+  bool confidential() const { return !secret_hash.empty() || !jwk.empty(); }
 };
 
 /// Client::permissions values.
@@ -42,6 +45,11 @@ class ClientStore {
   virtual store::StoreResult<void> create(const Client& client) = 0;
   /// Deletes a client; false if there was none.
   virtual store::StoreResult<bool> remove(const std::string& id) = 0;
+  /// Records a client assertion (`key`: client id and jti) as used until `until`: true the
+  /// first time, false when it is already recorded and not yet past its `until` at `now`.
+  /// Atomic, so two replicas presented the same assertion never both get true.
+  virtual store::StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
+                                                 std::int64_t now) = 0;
   virtual store::StoreResult<std::optional<Client>> find(const std::string& id) = 0;
   virtual store::StoreResult<std::vector<Client>> list() = 0;
 };

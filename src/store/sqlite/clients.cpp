@@ -8,11 +8,12 @@ namespace {
 // clang-format off
 #define AUTHD_CLIENT_COLUMNS \
   "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
-  " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at"
+  " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at," \
+  " jwk"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr const char* kUpsert =
-    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash,"
     "   grant_types = excluded.grant_types, scopes = excluded.scopes,"
     "   allowed_origins = excluded.allowed_origins,"
@@ -20,10 +21,13 @@ constexpr const char* kUpsert =
     "   permissions = excluded.permissions, audiences = excluded.audiences,"
     "   access_ttl_seconds = excluded.access_ttl_seconds,"
     "   previous_secret_hash = excluded.previous_secret_hash,"
-    "   previous_secret_expires_at = excluded.previous_secret_expires_at";
+    "   previous_secret_expires_at = excluded.previous_secret_expires_at, jwk = excluded.jwk";
 constexpr const char* kCreate =
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+constexpr const char* kUseAssertion =
+    "INSERT INTO client_assertions (key, until) VALUES (?1, ?2)"
+    " ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE client_assertions.until <= ?3";
 constexpr const char* kRemove = "DELETE FROM clients WHERE id = ?1";
 constexpr const char* kFind = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = ?1";
 constexpr const char* kList = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients ORDER BY id";
@@ -52,6 +56,7 @@ StoreResult<auth::Client> read_client(const Query& q) {
   c.access_ttl_seconds = q.int64_at(9);
   c.previous_secret_hash = q.text_at(10);
   c.previous_secret_expires_at = q.int64_at(11);
+  c.jwk = q.text_at(12);
   return c;
 }
 
@@ -75,6 +80,16 @@ StoreResult<void> SqliteClientStore::upsert(const auth::Client& client) {
 
 StoreResult<void> SqliteClientStore::create(const auth::Client& client) {
   return write(kCreate, client);
+}
+
+StoreResult<bool> SqliteClientStore::use_assertion(const std::string& key, std::int64_t until,
+                                                   std::int64_t now) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kUseAssertion);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(key).int64(until).int64(now);
+  if (auto r = q->run(); !r) return unexpected(std::move(r).error());
+  return shared_.conn->changes() > 0;
 }
 
 StoreResult<bool> SqliteClientStore::remove(const std::string& id) {
@@ -109,7 +124,8 @@ StoreResult<void> SqliteClientStore::write(const char* sql, const auth::Client& 
       .text(*audiences)
       .int64(client.access_ttl_seconds)
       .text(client.previous_secret_hash)
-      .int64(client.previous_secret_expires_at);
+      .int64(client.previous_secret_expires_at)
+      .text(client.jwk);
   return q->run();
 }
 

@@ -67,6 +67,8 @@ class SqliteClientStore final : public auth::ClientStore {
   StoreResult<void> upsert(const auth::Client& client) override;
   StoreResult<void> create(const auth::Client& client) override;
   StoreResult<bool> remove(const std::string& id) override;
+  StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
+                                  std::int64_t now) override;
 
  private:
   StoreResult<void> write(const char* sql, const auth::Client& client);
