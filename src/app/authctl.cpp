@@ -22,6 +22,7 @@
 #include "authd/config/config.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
+#include "authd/jose/key.h"
 #include "authd/keys/key_ring.h"
 
 namespace {
@@ -38,8 +39,9 @@ constexpr const char* kUsage =
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
     "             [--permissions introspect] [--audiences A1,A2] [--access-ttl SECONDS]\n"
-    "             [--secret]\n"
+    "             [--jwk PUBLIC_JWK_FILE] [--secret]\n"
     "                          --secret: confidential; authd generates the secret, shown once;\n"
+    "                          --jwk: confidential by private_key_jwt (RFC 7523) instead;\n"
     "                          an existing ID is refused (use update)\n"
     "  client update ID [the options of add but --secret]   named options are replaced\n"
     "  client rotate-secret ID [--overlap SECONDS]     a new generated secret, shown once; the\n"
@@ -299,6 +301,16 @@ std::string client_options(const std::vector<std::string>& a, std::size_t i, aut
       cl.allowed_origins = split(a[++i]);
     } else if (a[i] == "--permissions" && has_value) {
       cl.permissions = split(a[++i]);
+    } else if (a[i] == "--jwk" && has_value) {
+      // private_key_jwt: the client's public key; a private one is refused (it stays with
+      // the client).
+      std::ifstream f(a[++i]);
+      if (!f) return "cannot read " + a[i];
+      const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      auto key = jose::Key::from_jwk(text);
+      if (!key) return a[i] + " is not a usable JWK (RS256, ES256 or EdDSA)";
+      if ((*key)->has_private()) return a[i] + " holds a private key: register the public JWK only";
+      cl.jwk = (*key)->public_jwk().dump();
     } else if (a[i] == "--audiences" && has_value) {
       cl.audiences = split(a[++i]);
     } else if (a[i] == "--access-ttl" && has_value) {
@@ -337,6 +349,11 @@ void print_client(const auth::Client& cl) {
             << "access_ttl\t"
             << (cl.access_ttl_seconds > 0 ? std::to_string(cl.access_ttl_seconds) + "s"
                                           : std::string("auth.access_ttl"))
+            << "\n"
+            << "auth_method\t"
+            << (!cl.jwk.empty() ? "private_key_jwt"
+                                : (cl.confidential() ? "client_secret_basic, client_secret_post"
+                                                     : "none (public)"))
             << "\n"
             << "previous_secret_until\t"
             << (cl.previous_secret_hash.empty() ? std::string("-")

@@ -1,6 +1,36 @@
 #include "auth/token_endpoint.h"
 
+#include "authd/core/base64url.h"
+#include "authd/jose/jws.h"
+#include "authd/jose/key.h"
+
 namespace authd::auth::detail {
+namespace {
+constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+// An assertion lives minutes at most: its jti is remembered until it expires.
+constexpr std::int64_t kMaxAssertionLifetime = 300;
+constexpr std::size_t kMaxJtiBytes = 256;
+
+// The assertion's `sub` before any verification: only to pick the key that must verify it.
+std::string unverified_subject(std::string_view jwt) {
+  const auto a = jwt.find('.');
+  const auto b = a == std::string_view::npos ? a : jwt.find('.', a + 1);
+  if (b == std::string_view::npos) return {};
+  auto payload = base64url::decode(jwt.substr(a + 1, b - a - 1));
+  if (!payload) return {};
+  auto j = nlohmann::json::parse(*payload, nullptr, false);
+  if (!j.is_object() || !j.contains("sub") || !j["sub"].is_string()) return {};
+  return j["sub"].get<std::string>();
+}
+
+bool names(const nlohmann::json& aud, const std::string& a, const std::string& b) {
+  if (aud.is_string()) return aud == a || aud == b;
+  if (!aud.is_array()) return false;
+  for (const auto& x : aud)
+    if (x.is_string() && (x == a || x == b)) return true;
+  return false;
+}
+}  // namespace
 
 AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& req) {
   const std::string id =
@@ -9,6 +39,8 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
     return client_not_authenticated();
   // Before any lookup or hash: a flood of made-up clients from one address stops here.
   if (auto e = c_.limits.admit_oauth_address(req.ip)) return unexpected(std::move(*e));
+  if (!req.client_assertion.empty() || !req.client_assertion_type.empty())
+    return authenticate_assertion(req);
   auto c = c_.clients.find(id);
   if (!c && c.error().code != Errc::kInvalidClient) return unexpected(c.error());
   if (!c) {
@@ -21,7 +53,7 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
     if (!req.client_secret.empty()) return client_not_authenticated();  // public: named only
     return admitted(std::move(*c));
   }
-  if (req.client_secret.empty()) return client_not_authenticated();
+  if (req.client_secret.empty() || c->secret_hash.empty()) return client_not_authenticated();
   if (!ClientSecretCodec::is_keyed(c->secret_hash))
     return authenticate_legacy(std::move(*c), req.client_secret);
   if (keyed_secret_matches(*c, req.client_secret)) return admitted(std::move(*c));
@@ -43,6 +75,50 @@ bool TokenEndpoint::keyed_secret_matches(const Client& c, std::string_view secre
   if (c_.secrets.verify(c.id, c.secret_hash, secret)) return true;
   return !c.previous_secret_hash.empty() && c_.d.clock.now_unix() < c.previous_secret_expires_at &&
          c_.secrets.verify(c.id, c.previous_secret_hash, secret);
+}
+
+AuthResult<Client> TokenEndpoint::authenticate_assertion(const ClientAuthRequest& req) {
+  if (req.client_assertion_type != kJwtBearer || req.client_assertion.empty() ||
+      !req.client_secret.empty())
+    return client_not_authenticated();
+  const std::string id =
+      req.client_id.empty() ? unverified_subject(req.client_assertion) : req.client_id;
+  if (id.empty() || id.size() > 128) return client_not_authenticated();
+  auto c = c_.clients.find(id);
+  if (!c) {
+    if (c.error().code == Errc::kInvalidClient) return client_not_authenticated();
+    return unexpected(c.error());
+  }
+  if (c->jwk.empty()) return client_not_authenticated();
+  auto key = jose::Key::from_jwk(c->jwk);
+  if (!key) return client_not_authenticated();
+  const std::int64_t now = c_.d.clock.now_unix();
+  jose::VerifyOptions opts;
+  opts.typ = std::nullopt;  // RFC 7523 assertions carry "JWT" or nothing
+  opts.leeway_s = c_.settings.leeway_s;
+  opts.require_exp = true;
+  jose::KeyPtr k = *key;
+  auto v = jose::verify(
+      req.client_assertion, [k](std::string_view) { return k; }, now, opts);
+  if (!v) return client_not_authenticated();
+  const nlohmann::json& cl = v->claims;
+  auto str = [&cl](const char* name) {
+    auto it = cl.find(name);
+    return it != cl.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string jti = str("jti");
+  if (str("iss") != id || str("sub") != id || jti.empty() || jti.size() > kMaxJtiBytes ||
+      !cl.contains("iat") || !cl["iat"].is_number() ||
+      !names(cl.value("aud", nlohmann::json()), c_.settings.issuer + "/oauth2/token",
+             c_.settings.issuer))
+    return client_not_authenticated();
+  const std::int64_t exp = cl["exp"].get<std::int64_t>();
+  if (exp - now > kMaxAssertionLifetime + c_.settings.leeway_s) return client_not_authenticated();
+  // Once, on every replica: the store records the jti until the assertion is dead anyway.
+  auto first = c_.d.clients.use_assertion(id + "\n" + jti, exp + c_.settings.leeway_s, now);
+  if (!first) return unexpected(store_error(first.error()));
+  if (!*first) return client_not_authenticated();
+  return admitted(std::move(*c));
 }
 
 AuthResult<Client> TokenEndpoint::admitted(Client c) {
@@ -71,7 +147,7 @@ AuthResult<Client> TokenEndpoint::authenticate_legacy(Client c, const std::strin
 
 AuthResult<TokenPair> TokenEndpoint::client_credentials(const Client& c, const std::string& scope,
                                                         const std::vector<std::string>& audiences) {
-  if (!contains(c.grant_types, "client_credentials") || c.secret_hash.empty())
+  if (!contains(c.grant_types, "client_credentials") || !c.confidential())
     return fail(Errc::kUnauthorizedClient, "This client may not use the client_credentials grant.");
   auto granted = grant_scope(c.scopes, scope);
   if (!granted) return unexpected(granted.error());

@@ -19,6 +19,8 @@ class TokenEndpoint {
   /// Whether `secret` is the client's current keyed secret, or its previous one within the
   /// overlap window of a rotation.
   bool keyed_secret_matches(const Client& c, std::string_view secret) const;
+  /// private_key_jwt: see AuthService::authenticate_client.
+  AuthResult<Client> authenticate_assertion(const ClientAuthRequest& req);
   /// An authenticated client, after its per-client limit.
   AuthResult<Client> admitted(Client c);
   /// A confidential client whose stored secret is a legacy Argon2id hash.

@@ -72,6 +72,13 @@ class OAuthRoutes {
         return oauth_invalid("Use one client authentication method.");
       who = auth::ClientAuthRequest{creds->user, creds->password, req.client_address};
     }
+    // private_key_jwt (RFC 7523 §2.2): the assertion is the only credential.
+    if (o.form.count("client_assertion") || o.form.count("client_assertion_type")) {
+      if (o.basic || o.form.count("client_secret"))
+        return oauth_invalid("Use one client authentication method.");
+      who.client_assertion_type = o.param("client_assertion_type");
+      who.client_assertion = o.param("client_assertion");
+    }
     auto client = service_.authenticate_client(who);
     if (!client) return oauth_error(client.error(), o.basic);
     o.client = std::move(*client);

@@ -41,6 +41,10 @@ struct ClientAuthRequest {
   std::string client_id;  ///< "" = the default public client "authd"
   std::string client_secret;
   std::string ip{};  ///< the caller's address, for the per-IP limit
+  /// private_key_jwt (RFC 7523 §2.2): the type must be
+  /// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"; then no secret is allowed.
+  std::string client_assertion_type{};
+  std::string client_assertion{};
 };
 
 /// /login, /refresh and the token endpoint's password and refresh_token grants name a client.
@@ -172,7 +176,11 @@ class AuthService {
   /// secret authd generated is checked as a keyed hash (microseconds), and an unknown client
   /// costs the same keyed hash; a legacy Argon2id secret is checked once with the password
   /// hash (after the per-client limit) and then replaced by its keyed hash. The per-client
-  /// limit applies to authenticated clients. Errors: kInvalidClient, kRateLimited.
+  /// limit applies to authenticated clients. A client with a registered JWK authenticates with
+  /// a client_assertion instead (private_key_jwt, RFC 7523): signed by its key (strict
+  /// verifier, the algorithm from the key), iss = sub = the client, aud the token endpoint or
+  /// the issuer, exp at most 5 minutes ahead, iat present, and a jti never seen before on any
+  /// replica (recorded in the store until exp). Errors: kInvalidClient, kRateLimited.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
 
   /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access

@@ -1,5 +1,6 @@
 // The token endpoint's own work: client authentication and the client_credentials grant.
 
+#include "authd/jose/key.h"
 #include "integration/auth/service_fixture.h"
 
 namespace authd::auth::testing_support {
@@ -125,6 +126,101 @@ TEST_P(TokenEndpointTest, ADeletedClientStopsOnceForgotten) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kInvalidClient);
 }
+
+class PrivateKeyJwtTest : public TokenEndpointTest {
+ protected:
+  void SetUp() override {
+    TokenEndpointTest::SetUp();
+    key_ = *jose::Key::generate(jose::Alg::ES256);
+    Client c;
+    c.id = "jwt-svc";
+    c.grant_types = {"client_credentials"};
+    c.jwk = key_->public_jwk().dump();
+    c.created_at = clock_.now_unix();
+    ASSERT_TRUE(tdb_->db().clients().upsert(c));
+  }
+  nlohmann::json claims(const std::string& jti) const {
+    const std::int64_t now = clock_.now_unix();
+    return {{"iss", "jwt-svc"}, {"sub", "jwt-svc"}, {"aud", "https://auth.test/oauth2/token"},
+            {"iat", now},       {"exp", now + 60},  {"jti", jti}};
+  }
+  std::string assertion(const nlohmann::json& c, const jose::Key* key = nullptr) const {
+    return *jose::sign(key ? *key : *key_, c, "");
+  }
+  AuthResult<Client> present(const std::string& jwt, std::string id = "") {
+    ClientAuthRequest r{std::move(id), "", "192.0.2.1"};
+    r.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    r.client_assertion = jwt;
+    return service_->authenticate_client(r);
+  }
+  jose::KeyPtr key_;
+};
+
+// This test verifies private_key_jwt: a fresh assertion signed by the registered key
+// authenticates (the client named by client_id or only by the assertion's sub) and its
+// client may use client_credentials; the same assertion presented again is refused.
+TEST_P(PrivateKeyJwtTest, AFreshAssertionAuthenticatesOnceOnly) {
+  const std::string jwt = assertion(claims("jti-1"));
+  auto ok = present(jwt);
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(ok->id, "jwt-svc");
+  EXPECT_TRUE(service_->client_credentials(*ok, "", {}));
+  auto replay = present(jwt, "jwt-svc");
+  ASSERT_FALSE(replay) << "a jti is accepted once";
+  EXPECT_EQ(replay.error().code, Errc::kInvalidClient);
+  auto other = claims("jti-2");
+  other["aud"] = "https://auth.test";  // the issuer is an accepted audience too
+  EXPECT_TRUE(present(assertion(other), "jwt-svc"));
+  EXPECT_EQ(events_.password_hashes, 0);
+}
+
+// This test verifies every refusal of an assertion: another key, another client's claims, a
+// wrong audience, expired, too long-lived, without iat or jti, a wrong type, a secret with it.
+TEST_P(PrivateKeyJwtTest, BadAssertionsAreRefused) {
+  auto refused = [&](const std::string& why, const std::string& jwt, std::string id = "") {
+    auto r = present(jwt, std::move(id));
+    EXPECT_FALSE(r) << why;
+    if (!r) {
+      EXPECT_EQ(r.error().code, Errc::kInvalidClient) << why;
+    }
+  };
+  auto other_key = *jose::Key::generate(jose::Alg::ES256);
+  refused("another key", assertion(claims("a"), other_key.get()));
+  auto c = claims("b");
+  c["iss"] = "svc";
+  refused("iss is not the client", assertion(c));
+  c = claims("c");
+  c["aud"] = "https://elsewhere.example/token";
+  refused("wrong audience", assertion(c));
+  c = claims("d");
+  c["exp"] = clock_.now_unix() - 100;
+  refused("expired", assertion(c));
+  c = claims("e");
+  c["exp"] = clock_.now_unix() + 3600;
+  refused("lives an hour", assertion(c));
+  c = claims("f");
+  c.erase("iat");
+  refused("no iat", assertion(c));
+  c = claims("g");
+  c.erase("jti");
+  refused("no jti", assertion(c));
+  refused("named for another client", assertion(claims("h")), "svc");
+  refused("garbage", "not.a.jwt");
+  ClientAuthRequest wrong_type{"jwt-svc", "", "192.0.2.1"};
+  wrong_type.client_assertion_type = "urn:example:other";
+  wrong_type.client_assertion = assertion(claims("i"));
+  EXPECT_FALSE(service_->authenticate_client(wrong_type));
+  ClientAuthRequest with_secret{"jwt-svc", "a-secret", "192.0.2.1"};
+  with_secret.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  with_secret.client_assertion = assertion(claims("j"));
+  EXPECT_FALSE(service_->authenticate_client(with_secret));
+  EXPECT_FALSE(service_->authenticate_client(as("jwt-svc", "any-secret")))
+      << "a key-only client has no secret to guess";
+  EXPECT_EQ(events_.password_hashes, 0);
+  EXPECT_TRUE(present(assertion(claims("fresh")))) << "the key still works";
+}
+
+AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtTest);
 
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {
   const Client svc = *service_->authenticate_client(as("svc", "svc-secret"));

@@ -12,6 +12,8 @@
 #include "authd/core/clock.h"
 #include "authd/http/admin_routes.h"
 #include "authd/http/jwks_route.h"
+#include "authd/jose/jws.h"
+#include "authd/jose/key.h"
 #include "authd/obs/metrics.h"
 #include "support/in_process_http.h"
 
@@ -576,6 +578,42 @@ TEST_F(RoutesTest, ScopeAndResourceParameters) {
   ASSERT_EQ(pw.status, 200) << pw.body;
   EXPECT_EQ(body_of(pw)["scope"], "openid");
   EXPECT_EQ(claims_of(body_of(pw)["access_token"])["aud"], "https://api.example.com");
+}
+
+// This test verifies private_key_jwt at the token endpoint (RFC 7523 §2.2): a client
+// assertion signed by the registered key gets a token, is accepted once only, and may not be
+// combined with another authentication method.
+TEST_F(RoutesTest, PrivateKeyJwtAtTheTokenEndpoint) {
+  auto key = *jose::Key::generate(jose::Alg::ES256);
+  auth::Client c;
+  c.id = "jwt-svc";
+  c.grant_types = {"client_credentials"};
+  c.jwk = key->public_jwk().dump();
+  authd_->add_client(c);
+  const std::int64_t now = SystemClock().now_unix();
+  const std::string jwt = *jose::sign(*key,
+                                      {{"iss", "jwt-svc"},
+                                       {"sub", "jwt-svc"},
+                                       {"aud", "https://auth.test/oauth2/token"},
+                                       {"iat", now},
+                                       {"exp", now + 60},
+                                       {"jti", "route-1"}},
+                                      "JWT");
+  const std::string body =
+      "grant_type=client_credentials&client_assertion_type="
+      "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" +
+      jwt;
+  auto ok = http().post("/oauth2/token", body, kForm);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(claims_of(body_of(ok)["access_token"])["client_id"], "jwt-svc");
+  auto replay = http().post("/oauth2/token", body, kForm);
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_EQ(body_of(replay)["error"], "invalid_client");
+  Headers with_basic = kForm;
+  with_basic["Authorization"] = basic("jwt-svc", "x");
+  auto two = http().post("/oauth2/token", body, with_basic);
+  EXPECT_EQ(two.status, 400);
+  EXPECT_EQ(body_of(two)["error"], "invalid_request");
 }
 
 // ---- /oauth2/introspect and /oauth2/revoke --------------------------------------------------
