@@ -7,6 +7,7 @@
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
 #include "authd/http/form.h"
+#include "http/request_parsing.h"
 
 namespace authd::http {
 namespace {
@@ -61,6 +62,7 @@ class OAuthRoutes {
     OAuthRequest o;
     o.form = std::move(*form);
     auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret"), req.client_address};
+    std::optional<BasicCredentials> basic;
     o.basic = req.has_header("Authorization");
     if (o.basic) {
       auto creds = parse_basic_auth(req.header("Authorization"));
@@ -68,9 +70,10 @@ class OAuthRoutes {
         return oauth_error(
             http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."), true);
       if (o.form.count("client_secret") ||
-          (o.form.count("client_id") && who.client_id != creds->user))
+          (o.form.count("client_id") && who.client_id != creds->user &&
+           (!creds->raw || who.client_id != creds->raw->first)))
         return oauth_invalid("Use one client authentication method.");
-      who = auth::ClientAuthRequest{creds->user, creds->password, req.client_address};
+      basic = std::move(*creds);
     }
     // private_key_jwt (RFC 7523 §2.2): the assertion is the only credential.
     if (o.form.count("client_assertion") || o.form.count("client_assertion_type")) {
@@ -79,7 +82,8 @@ class OAuthRoutes {
       who.client_assertion_type = o.param("client_assertion_type");
       who.client_assertion = o.param("client_assertion");
     }
-    auto client = service_.authenticate_client(who);
+    auto client = basic ? authenticate_basic(service_, *basic, req.client_address)
+                        : service_.authenticate_client(who);
     if (!client) return oauth_error(client.error(), o.basic);
     o.client = std::move(*client);
     return o;

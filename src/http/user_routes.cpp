@@ -69,10 +69,10 @@ class UserRoutes {
     if (!creds)
       return client_error(
           http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."));
-    if (!client_id.empty() && client_id != creds->user)
+    if (!client_id.empty() && client_id != creds->user &&
+        (!creds->raw || client_id != creds->raw->first))
       return bad_request("Use one client authentication method.");
-    auto c = service_.authenticate_client(
-        auth::ClientAuthRequest{creds->user, creds->password, req.client_address});
+    auto c = authenticate_basic(service_, *creds, req.client_address);
     if (!c) return client_error(c.error());
     client_id = c->id;
     authenticated = true;
