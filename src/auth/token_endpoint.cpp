@@ -7,8 +7,8 @@
 namespace authd::auth::detail {
 namespace {
 constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-// An assertion lives minutes at most: its jti is remembered until it expires.
-constexpr std::int64_t kMaxAssertionLifetime = 300;
+// An assertion lives an hour at most (authlib's default): its jti is remembered until then.
+constexpr std::int64_t kMaxAssertionLifetime = 3600;
 constexpr std::size_t kMaxJtiBytes = 256;
 
 // The assertion's `sub` before any verification: only to pick the key that must verify it.

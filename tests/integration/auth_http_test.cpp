@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <signal.h>
 
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -11,6 +12,8 @@
 
 #include "authd/core/base64url.h"
 #include "authd/core/clock.h"
+#include "authd/crypto/password.h"
+#include "authd/jose/key.h"
 #include "support/backends.h"
 #include "support/http_client.h"
 #include "support/process.h"
@@ -20,6 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+
 using testing::Connection;
 using testing::HttpResponse;
 using testing::Process;
@@ -316,6 +320,59 @@ TEST_P(AuthHttpTest, AuthctlClientGetsClientCredentialsTokens) {
   auto fresh = token_with(rotated);
   ASSERT_TRUE(fresh);
   EXPECT_EQ(fresh->status, 200) << fresh->body;
+}
+
+// This test verifies the token endpoint against python3-authlib, an OAuth client we did not
+// write: client_secret_basic with '+', '%' and ':' in the secret (authlib form-encodes it,
+// RFC 6749 §2.3.1; the secret is a legacy Argon2id one, written to the store as an older
+// build did), client_secret_post with a secret authctl generated, and private_key_jwt with an
+// ES256 key registered by authctl --jwk. A wrong secret must fail there too.
+TEST_P(AuthHttpTest, AuthlibGetsTokensWithEveryClientAuthMethod) {
+  if (GetParam() != testing::Backend::kPostgres) GTEST_SKIP() << "writes the client to Postgres";
+  ASSERT_EQ(std::system("/usr/bin/python3 -c 'import authlib, requests' 2>/dev/null"), 0)
+      << "python3-authlib not installed (scripts/deps test)";
+  const std::string odd_secret = "s3cr+t%20with:colon+and%percent-0123456789";
+  auth::Client odd;
+  odd.id = "odd";
+  odd.grant_types = {"client_credentials"};
+  odd.secret_hash = *crypto::hash_password(odd_secret, crypto::PasswordParams{1, 8 * 1024});
+  odd.created_at = 1'700'000'000;
+  ASSERT_TRUE(pg_->db().clients().upsert(odd));
+
+  std::string out;
+  ASSERT_EQ(
+      authctl({"client", "add", "post", "--grants", "client_credentials", "--secret"}, "", &out), 0)
+      << out;
+  const std::string tag = "client_secret: ";
+  const auto at = out.find(tag);
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string post_secret = out.substr(at + tag.size(), 43);
+
+  auto key = *jose::Key::generate(jose::Alg::ES256);
+  {
+    std::ofstream pub(dir_.file("pub.jwk")), priv(dir_.file("priv.jwk"));
+    pub << key->public_jwk().dump();
+    priv << key->private_jwk()->dump();
+  }
+  ASSERT_EQ(authctl({"client", "add", "jwt", "--grants", "client_credentials", "--jwk",
+                     dir_.file("pub.jwk")},
+                    "", &out),
+            0)
+      << out;
+
+  Process py("/usr/bin/python3",
+             {std::string(AUTHD_SOURCE_DIR) + "/tests/integration/authlib_interop.py",
+              base_ + "/oauth2/token", "odd", odd_secret, "post", post_secret, "jwt",
+              dir_.file("priv.jwk")},
+             {});
+  auto rc = py.wait(60s);
+  ASSERT_EQ(rc.value_or(-1), 0) << py.stdout_text() << py.stderr_text();
+  auto results = json::parse(py.stdout_text(), nullptr, false);
+  ASSERT_TRUE(results.is_object()) << py.stdout_text();
+  EXPECT_EQ(results["client_secret_basic"], "ok") << results.dump();
+  EXPECT_EQ(results["client_secret_post"], "ok") << results.dump();
+  EXPECT_EQ(results["private_key_jwt"], "ok") << results.dump();
+  EXPECT_NE(results["client_secret_basic_wrong"], "ok") << results.dump();
 }
 
 // This test verifies that a 5xx is logged with its cause and request id on the access line,

@@ -179,7 +179,7 @@ class AuthService {
   /// limit applies to authenticated clients. A client with a registered JWK authenticates with
   /// a client_assertion instead (private_key_jwt, RFC 7523): signed by its key (strict
   /// verifier, the algorithm from the key), iss = sub = the client, aud the token endpoint or
-  /// the issuer, exp at most 5 minutes ahead, iat present, and a jti never seen before on any
+  /// the issuer, exp at most an hour ahead, iat present, and a jti never seen before on any
   /// replica (recorded in the store until exp). Errors: kInvalidClient, kRateLimited.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
 
