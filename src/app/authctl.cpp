@@ -9,16 +9,19 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "app/components.h"
+#include "authd/auth/client_secret.h"
 #include "authd/auth/service.h"
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_revocation_list.h"
 #include "authd/config/config.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
+#include "authd/jose/key.h"
 #include "authd/keys/key_ring.h"
 
 namespace {
@@ -34,8 +37,15 @@ constexpr const char* kUsage =
     "  user set-password EMAIL                         password read from stdin\n"
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
-    "             [--secret]                          secret read from stdin (confidential)\n"
-    "  client list\n"
+    "             [--permissions introspect] [--audiences A1,A2] [--access-ttl SECONDS]\n"
+    "             [--jwk PUBLIC_JWK_FILE] [--secret]\n"
+    "                          --secret: confidential; authd generates the secret, shown once;\n"
+    "                          --jwk: confidential by private_key_jwt (RFC 7523) instead;\n"
+    "                          an existing ID is refused (use update)\n"
+    "  client update ID [the options of add but --secret]   named options are replaced\n"
+    "  client rotate-secret ID [--overlap SECONDS]     a new generated secret, shown once; the\n"
+    "                          old one keeps working for SECONDS (default 0)\n"
+    "  client show ID | client delete ID | client list\n"
     "  keys list | keys rotate\n"
     "  sessions list EMAIL | sessions revoke SESSION_ID\n"
     "  migrate\n";
@@ -171,8 +181,9 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
   return fail(kUsage, 2);
 }
 
-/// Tells running replicas to reload the key ring now (they would anyway at their next poll).
-void notify_replicas(const config::Config& cfg) {
+/// Tells running replicas of a change (an event on the events channel): reload the key ring
+/// now (they would anyway at their next poll), or forget a cached client.
+void notify_replicas(const config::Config& cfg, const std::string& event, const char* otherwise) {
   if (cfg.redis.url.empty()) return;
   auto opts = cache::parse_redis_url(cfg.redis.url);
   if (!opts) return;
@@ -186,10 +197,10 @@ void notify_replicas(const config::Config& cfg) {
   }
   auto client = cache::RedisClient::create(*opts);
   if (!client || !(*client)->wait_until_available(std::chrono::seconds(2))) {
-    std::cerr << "authctl: Redis unreachable; replicas will pick the key up at their next poll\n";
+    std::cerr << "authctl: Redis unreachable; " << otherwise << "\n";
     return;
   }
-  (void)(*client)->publish(std::string(cache::kEventsChannel), R"({"type":"keys_changed"})");
+  (void)(*client)->publish(std::string(cache::kEventsChannel), event);
 }
 
 int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
@@ -202,7 +213,8 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
     auto r = ring.rotate(/*force=*/true);  // on demand: a new key now, published ahead as usual
     if (!r) return fail(r.error().message);
     if (!r->ran) return fail("another replica holds the rotation lock; try again");
-    notify_replicas(c.cfg);
+    notify_replicas(c.cfg, R"({"type":"keys_changed"})",
+                    "replicas will pick the key up at their next poll");
     std::cout << "rotation: "
               << (r->kid.empty() ? "nothing to do (a next key is already pending)"
                                  : "new key " + r->kid)
@@ -248,66 +260,203 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-/// OAuth clients: add (or replace) one, list them. A secret makes the client confidential
-/// (it must authenticate at /oauth2/token and may use client_credentials).
-int client_cmd(Ctx& c, std::vector<std::string> a) {
-  auto& clients = c.db->clients();
-  if (a.size() == 1 && a[0] == "list") {
-    auto list = clients.list();
-    if (!list) return fail(list.error().message);
-    std::cout << "ID\tTYPE\tGRANTS\tSCOPES\tORIGINS\tGRACE\n";
-    for (const auto& cl : *list)
-      std::cout << cl.id << "\t" << (cl.secret_hash.empty() ? "public" : "confidential") << "\t"
-                << joined(cl.grant_types) << "\t" << joined(cl.scopes) << "\t"
-                << joined(cl.allowed_origins) << "\t" << cl.refresh_grace_seconds << "s\n";
-    return 0;
-  }
-  if (a.size() < 2 || a[0] != "add") return fail(kUsage, 2);
-  auth::Client cl;
-  cl.id = a[1];
-  if (cl.id.empty() || cl.id.size() > 128) return fail("a client id has 1 to 128 characters", 2);
-  cl.grant_types = {"password", "refresh_token"};
-  bool secret = false;
-  for (std::size_t i = 2; i < a.size(); ++i) {
+/// A new secret for `cl`: generated here (256 bits; a human-chosen secret is never accepted),
+/// stored as a keyed digest under the server pepper, and printed once.
+Result<std::string, std::string> new_client_secret(Ctx& c, auth::Client& cl) {
+  auto pepper = app::load_pepper(c.cfg);
+  if (!pepper) return unexpected(pepper.error().message);
+  const std::string secret = auth::ClientSecretCodec::generate(c.random);
+  cl.secret_hash = auth::ClientSecretCodec(*pepper).store_hash(cl.id, secret);
+  return secret;
+}
+
+void print_secret_once(const std::string& secret) {
+  std::cout << "client_secret: " << secret << "\n"
+            << "(shown once: authd keeps only a keyed hash of it)\n";
+}
+
+/// Every replica drops its cached copy of the client (within a second, through Redis).
+void client_changed(Ctx& c, const std::string& id) {
+  nlohmann::json event = {{"type", "client_changed"}, {"client_id", id}};
+  notify_replicas(c.cfg, event.dump(),
+                  "replicas see the change when their cached copy expires (auth client cache)");
+}
+
+/// Parses the policy options of `client add` and `client update` from a[i...] into `cl`.
+/// Returns an error message, or "".
+std::string client_options(const std::vector<std::string>& a, std::size_t i, auth::Client& cl,
+                           bool* secret) {
+  auto seconds = [](const std::string& v, long max, long& out) {
+    char* end = nullptr;
+    out = std::strtol(v.c_str(), &end, 10);
+    return !v.empty() && *end == '\0' && out >= 0 && out <= max;
+  };
+  for (; i < a.size(); ++i) {
     const bool has_value = i + 1 < a.size();
-    if (a[i] == "--secret") {
-      secret = true;
+    long n = 0;
+    if (a[i] == "--secret" && secret) {
+      *secret = true;
     } else if (a[i] == "--grants" && has_value) {
       cl.grant_types = split(a[++i]);
     } else if (a[i] == "--scopes" && has_value) {
       cl.scopes = split(a[++i]);
     } else if (a[i] == "--origins" && has_value) {
       cl.allowed_origins = split(a[++i]);
+    } else if (a[i] == "--permissions" && has_value) {
+      cl.permissions = split(a[++i]);
+    } else if (a[i] == "--jwk" && has_value) {
+      // private_key_jwt: the client's public key; a private one is refused (it stays with
+      // the client).
+      std::ifstream f(a[++i]);
+      if (!f) return "cannot read " + a[i];
+      const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      auto key = jose::Key::from_jwk(text);
+      if (!key) return a[i] + " is not a usable JWK (RS256, ES256 or EdDSA)";
+      if ((*key)->has_private()) return a[i] + " holds a private key: register the public JWK only";
+      cl.jwk = (*key)->public_jwk().dump();
+    } else if (a[i] == "--audiences" && has_value) {
+      cl.audiences = split(a[++i]);
+    } else if (a[i] == "--access-ttl" && has_value) {
+      if (!seconds(a[++i], 86400, n))
+        return "--access-ttl must be a number of seconds in [0, 86400] (0: auth.access_ttl)";
+      cl.access_ttl_seconds = n;
     } else if (a[i] == "--grace" && has_value) {
-      const std::string v = a[++i];
-      char* end = nullptr;
-      const long g = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || g < 0 || g > 60)
-        return fail("--grace must be a number of seconds in [0, 60]", 2);
-      cl.refresh_grace_seconds = g;
+      if (!seconds(a[++i], 60, n)) return "--grace must be a number of seconds in [0, 60]";
+      cl.refresh_grace_seconds = n;
     } else {
-      return fail("unknown or incomplete option " + a[i], 2);
+      return "unknown or incomplete option " + a[i];
     }
   }
   for (const auto& g : cl.grant_types)
     if (g != "password" && g != "refresh_token" && g != "client_credentials")
-      return fail("unknown grant type '" + g + "' (password, refresh_token, client_credentials)",
-                  2);
+      return "unknown grant type '" + g + "' (password, refresh_token, client_credentials)";
+  for (const auto& p : cl.permissions)
+    if (p != auth::kPermissionIntrospect) return "unknown permission '" + p + "' (introspect)";
+  const bool confidential = cl.confidential() || (secret && *secret);
   const bool wants_cc = std::find(cl.grant_types.begin(), cl.grant_types.end(),
                                   "client_credentials") != cl.grant_types.end();
-  if (wants_cc && !secret)
-    return fail("client_credentials needs a confidential client (--secret)", 2);
-  if (secret) {
-    const auto s = read_password();
-    if (s.size() < 16) return fail("a client secret must be at least 16 characters", 2);
-    auto hash = crypto::hash_password(s, app::password_params(c.cfg));
-    if (!hash) return fail("hashing failed");
-    cl.secret_hash = *hash;
+  if ((wants_cc || !cl.permissions.empty()) && !confidential)
+    return "client_credentials and permissions need a confidential client (--secret)";
+  return "";
+}
+
+void print_client(const auth::Client& cl) {
+  std::cout << "id\t" << cl.id << "\n"
+            << "type\t" << (cl.confidential() ? "confidential" : "public") << "\n"
+            << "grants\t" << joined(cl.grant_types) << "\n"
+            << "scopes\t" << joined(cl.scopes) << "\n"
+            << "audiences\t" << joined(cl.audiences) << "\n"
+            << "permissions\t" << joined(cl.permissions) << "\n"
+            << "origins\t" << joined(cl.allowed_origins) << "\n"
+            << "refresh_grace\t" << cl.refresh_grace_seconds << "s\n"
+            << "access_ttl\t"
+            << (cl.access_ttl_seconds > 0 ? std::to_string(cl.access_ttl_seconds) + "s"
+                                          : std::string("auth.access_ttl"))
+            << "\n"
+            << "auth_method\t"
+            << (!cl.jwk.empty() ? "private_key_jwt"
+                                : (cl.confidential() ? "client_secret_basic, client_secret_post"
+                                                     : "none (public)"))
+            << "\n"
+            << "previous_secret_until\t"
+            << (cl.previous_secret_hash.empty() ? std::string("-")
+                                                : iso(cl.previous_secret_expires_at))
+            << "\n"
+            << "created\t" << iso(cl.created_at) << "\n";
+}
+
+/// OAuth clients: add (never replacing), update, delete, show, list, rotate-secret. --secret
+/// makes a client confidential (it must authenticate wherever it is named); authd generates
+/// the secret. Every change is announced to running replicas.
+int client_cmd(Ctx& c, std::vector<std::string> a) {
+  auto& clients = c.db->clients();
+  if (a.size() == 1 && a[0] == "list") {
+    auto list = clients.list();
+    if (!list) return fail(list.error().message);
+    std::cout << "ID\tTYPE\tGRANTS\tSCOPES\tORIGINS\tGRACE\tPERMISSIONS\n";
+    for (const auto& cl : *list)
+      std::cout << cl.id << "\t" << (cl.confidential() ? "confidential" : "public") << "\t"
+                << joined(cl.grant_types) << "\t" << joined(cl.scopes) << "\t"
+                << joined(cl.allowed_origins) << "\t" << cl.refresh_grace_seconds << "s\t"
+                << joined(cl.permissions) << "\n";
+    return 0;
   }
-  cl.created_at = c.clock.now_unix();
-  if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
-  std::cout << "client " << cl.id << " (" << (secret ? "confidential" : "public") << ")\n";
-  return 0;
+  if (a.size() < 2) return fail(kUsage, 2);
+  const std::string& verb = a[0];
+  const std::string& id = a[1];
+  if (verb == "add") {
+    auth::Client cl;
+    cl.id = id;
+    if (cl.id.empty() || cl.id.size() > 128) return fail("a client id has 1 to 128 characters", 2);
+    cl.grant_types = {"password", "refresh_token"};
+    bool secret = false;
+    if (auto e = client_options(a, 2, cl, &secret); !e.empty()) return fail(e, 2);
+    std::string generated;
+    if (secret) {
+      auto s = new_client_secret(c, cl);
+      if (!s) return fail(s.error());
+      generated = std::move(*s);
+    }
+    cl.created_at = c.clock.now_unix();
+    if (auto r = clients.create(cl); !r) {
+      if (r.error().code == store::Errc::kConflict)
+        return fail("client " + cl.id + " exists; change it with `client update`");
+      return fail(r.error().message);
+    }
+    std::cout << "client " << cl.id << " (" << (secret ? "confidential" : "public") << ")\n";
+    if (secret) print_secret_once(generated);
+    return 0;
+  }
+  auto found = clients.find(id);
+  if (!found) return fail(found.error().message);
+  if (!found->has_value()) return fail("no client " + id);
+  auth::Client cl = **found;
+  if (verb == "show" && a.size() == 2) {
+    print_client(cl);
+    return 0;
+  }
+  if (verb == "update") {
+    if (auto e = client_options(a, 2, cl, nullptr); !e.empty()) return fail(e, 2);
+    if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
+    client_changed(c, cl.id);
+    std::cout << "client " << cl.id << " updated\n";
+    return 0;
+  }
+  if (verb == "delete" && a.size() == 2) {
+    if (cl.id == "authd") return fail("the built-in client authd cannot be deleted", 2);
+    auto r = clients.remove(cl.id);
+    if (!r) return fail(r.error().message);
+    client_changed(c, cl.id);
+    std::cout << "client " << cl.id << " deleted\n";
+    return 0;
+  }
+  if (verb == "rotate-secret") {
+    long overlap = 0;
+    if (a.size() == 4 && a[2] == "--overlap") {
+      char* end = nullptr;
+      overlap = std::strtol(a[3].c_str(), &end, 10);
+      if (a[3].empty() || *end != '\0' || overlap < 0 || overlap > 7 * 86400)
+        return fail("--overlap must be a number of seconds in [0, 604800]", 2);
+    } else if (a.size() != 2) {
+      return fail(kUsage, 2);
+    }
+    if (!cl.confidential()) return fail("client " + cl.id + " is public: it has no secret", 2);
+    const std::string previous = cl.secret_hash;
+    auto secret = new_client_secret(c, cl);
+    if (!secret) return fail(secret.error());
+    cl.previous_secret_hash = overlap > 0 ? previous : std::string();
+    cl.previous_secret_expires_at = overlap > 0 ? c.clock.now_unix() + overlap : 0;
+    if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
+    client_changed(c, cl.id);
+    if (overlap > 0)
+      std::cout << "client " << cl.id << ": new secret; the old one works until "
+                << iso(cl.previous_secret_expires_at) << "\n";
+    else
+      std::cout << "client " << cl.id << ": new secret; the old one no longer works\n";
+    print_secret_once(*secret);
+    return 0;
+  }
+  return fail(kUsage, 2);
 }
 
 }  // namespace

@@ -133,6 +133,7 @@ auth::Settings auth_settings(const config::Config& cfg) {
   s.refresh_per_ip = limit(cfg.limits.refresh_per_ip);
   s.refresh_per_family = limit(cfg.limits.refresh_per_family);
   s.token_per_client = limit(cfg.limits.token_per_client);
+  s.oauth_per_ip = limit(cfg.limits.oauth_per_ip);
   return s;
 }
 

@@ -152,6 +152,8 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   // 5. The auth service and its routes.
   auth::Settings settings = auth_settings(cfg);
   if (settings.issuer.empty()) settings.issuer = base;
+  settings.client_cache_s =
+      cfg.redis.url.empty() ? kClientCacheWithoutEvents : kClientCacheWithEvents;
   RingKeys ring_keys(ring);
   MetricsEvents events(metrics);
   auth::AuthService::Deps deps{db.users(), db.sessions(), db.clients(), ring_keys,
@@ -189,7 +191,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   // 6. Background work: signals, session purge, reactions to Redis.
   SignalHandler signals(server);
   Janitor janitor(db.sessions(), clock, cfg.store.purge_interval, cfg.store.purge_retention);
-  watch_redis(st, metrics, key_service, janitor, db.sessions(), clock,
+  watch_redis(st, metrics, key_service, service, janitor, db.sessions(), clock,
               settings.access_ttl_s + settings.leeway_s);
 
   // 7. Serve until a signal; then stop in reverse order.

@@ -11,14 +11,18 @@ MetricsEvents::MetricsEvents(obs::Registry& m)
       reuse_(m.counter("authd_refresh_reuse_detected_total",
                        "Refresh-token reuse detections; each revoked a whole session.")
                  .get()),
-      revocations_(m.counter("authd_sessions_revoked_total", "Sessions revoked.").get()) {}
+      revocations_(m.counter("authd_sessions_revoked_total", "Sessions revoked.").get()),
+      password_hashes_(m.counter("authd_password_hashes_total",
+                                 "Argon2id password hashes run (logins, legacy client secrets, "
+                                 "dummy work for unknown accounts).")
+                           .get()) {}
 
 void MetricsEvents::login(bool ok) { logins_.with({ok ? "success" : "failure"}).inc(); }
 
-void MetricsEvents::refresh(auth::RotateOutcome outcome) {
+void MetricsEvents::refresh(auth::RotateOutcome o) {
   static const char* kNames[] = {"rotated", "grace_replay", "reuse_detected",
                                  "unknown", "revoked",      "expired"};
-  refreshes_.with({kNames[static_cast<int>(outcome)]}).inc();
+  refreshes_.with({kNames[static_cast<int>(o)]}).inc();
 }
 
 void MetricsEvents::reuse_detected(const auth::Session& s) {
@@ -34,5 +38,7 @@ void MetricsEvents::revoked(const std::string& session_id, std::int64_t) {
   revocations_.inc();
   log::info("auth.session_revoked", {{"session_id", session_id}});
 }
+
+void MetricsEvents::password_hashed() { password_hashes_.inc(); }
 
 }  // namespace authd::app

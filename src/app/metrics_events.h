@@ -1,27 +1,31 @@
 #pragma once
-// auth::Events for the daemon: security events counted for /metrics and alerts, and logged as
-// audit lines (ids only, never a secret).
+// The auth service's security events as Prometheus counters and audit log lines (no secrets).
+// Shared by the daemon and the in-process HTTP tests, which read the same /metrics.
+
+#include <string>
 
 #include "authd/auth/service.h"
 #include "authd/obs/metrics.h"
 
 namespace authd::app {
 
+/// Thread-safe. `metrics` must outlive it.
 class MetricsEvents final : public auth::Events {
  public:
-  /// Registers its counters in `metrics`, which must outlive this object.
   explicit MetricsEvents(obs::Registry& metrics);
 
   void login(bool ok) override;
   void refresh(auth::RotateOutcome outcome) override;
-  void reuse_detected(const auth::Session& session) override;
+  void reuse_detected(const auth::Session& family) override;
   void revoked(const std::string& session_id, std::int64_t until) override;
+  void password_hashed() override;
 
  private:
   obs::Family<obs::Counter>& logins_;
   obs::Family<obs::Counter>& refreshes_;
   obs::Counter& reuse_;
   obs::Counter& revocations_;
+  obs::Counter& password_hashes_;
 };
 
 }  // namespace authd::app

@@ -1,5 +1,7 @@
 #include "app/redis_wiring.h"
 
+#include <nlohmann/json.hpp>
+
 #include "authd/obs/log.h"
 
 namespace authd::app {
@@ -60,24 +62,35 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
 }
 
 void watch_redis(SharedState& st, obs::Registry& metrics, keys::KeyRingService& key_service,
-                 Janitor& janitor, auth::SessionStore& sessions, const Clock& clock,
-                 std::int64_t revocation_window_s) {
+                 auth::AuthService& service, Janitor& janitor, auth::SessionStore& sessions,
+                 const Clock& clock, std::int64_t revocation_window_s) {
   auto& redis_up =
       metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.")
           .get();
   if (!st.redis) return;
   redis_up.set(st.redis->available() ? 1 : 0);
-  st.handles.push_back(st.redis->on_state_change([&redis_up, &st](bool up) {
+  if (!st.redis->available()) service.set_client_cache_seconds(kClientCacheWithoutEvents);
+  st.handles.push_back(st.redis->on_state_change([&redis_up, &st, &service](bool up) {
     redis_up.set(up ? 1 : 0);
+    // Client change events cannot arrive while Redis is down: re-read clients from the store.
+    service.set_client_cache_seconds(up ? kClientCacheWithEvents : kClientCacheWithoutEvents);
+    if (up) service.forget_client("");  // events may have been missed
     if (up)
       log::info("cache.redis_up", {{"endpoint", st.redis->endpoint()}});
     else
       log::warn("cache.redis_down", {{"reason", st.redis->last_error()},
                                      {"fallback", "local limits, store revocation checks"}});
   }));
-  st.handles.push_back(
-      st.revocations->on_event([&key_service](const std::string& type, const std::string&) {
+  st.handles.push_back(st.revocations->on_event(
+      [&key_service, &service](const std::string& type, const std::string& payload) {
         if (type == "keys_changed") key_service.notify();
+        if (type == "client_changed") {
+          // authctl changed or deleted a client: drop this replica's copy now.
+          auto j = nlohmann::json::parse(payload, nullptr, false);
+          auto it = j.is_object() ? j.find("client_id") : j.end();
+          service.forget_client(it != j.end() && it->is_string() ? it->get<std::string>()
+                                                                 : std::string());
+        }
       }));
   // Key-ring events were lost too while cut off: reload the ring now, not at the next poll.
   st.handles.push_back(st.revocations->on_reconnect(

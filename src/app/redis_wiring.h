@@ -9,6 +9,7 @@
 #include "app/components.h"
 #include "app/janitor.h"
 #include "authd/auth/rate_limiter.h"
+#include "authd/auth/service.h"
 #include "authd/auth/session_store.h"
 #include "authd/cache/local_rate_limiter.h"
 #include "authd/cache/redis_client.h"
@@ -40,12 +41,19 @@ struct SharedState {
 AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& cfg,
                                                           const Clock& clock);
 
+/// How long a replica keeps a client it read: long while authctl's change events reach it
+/// through Redis, a second when they cannot (no Redis, or Redis down), so that a change takes
+/// effect everywhere within a second either way.
+inline constexpr std::int64_t kClientCacheWithEvents = 30;
+inline constexpr std::int64_t kClientCacheWithoutEvents = 1;
+
 /// With Redis: keeps the authd_redis_up gauge, reloads the key ring on another replica's
-/// "keys_changed", and after a reconnect reloads it and re-reads the revocations of the last
-/// `revocation_window_s` from the store (on the janitor's thread) that pub/sub may have lost.
-/// Everything passed must outlive `st.handles`. Without Redis: sets nothing.
+/// "keys_changed", forgets a client on "client_changed" (and shortens the client cache while
+/// Redis is down), and after a reconnect reloads the ring and re-reads the revocations of the
+/// last `revocation_window_s` from the store (on the janitor's thread) that pub/sub may have
+/// lost. Everything passed must outlive `st.handles`. Without Redis: sets nothing else.
 void watch_redis(SharedState& st, obs::Registry& metrics, keys::KeyRingService& key_service,
-                 Janitor& janitor, auth::SessionStore& sessions, const Clock& clock,
-                 std::int64_t revocation_window_s);
+                 auth::AuthService& service, Janitor& janitor, auth::SessionStore& sessions,
+                 const Clock& clock, std::int64_t revocation_window_s);
 
 }  // namespace authd::app

@@ -7,26 +7,42 @@
 
 namespace authd::auth::detail {
 namespace {
-constexpr std::string_view kSessionScope = "openid offline_access";
-
 Unexpected<Error> invalid_access_token() {
   return fail(Errc::kInvalidToken, "The access token is invalid, expired or revoked.");
 }
 }  // namespace
 
 json::ObjectWriter AccessTokens::claims(const std::string& sub, const std::string& client_id,
-                                        const std::string& scope, std::int64_t now) const {
+                                        const TokenSpec& spec, std::int64_t now) const {
   json::ObjectWriter claims(512);
-  claims.str("iss", settings_.issuer)
-      .str("sub", sub)
-      .str("aud", settings_.audience)
-      .num("iat", now)
+  claims.str("iss", settings_.issuer).str("sub", sub);
+  if (spec.audiences.empty()) {
+    claims.str("aud", settings_.audience);
+  } else if (spec.audiences.size() == 1) {
+    claims.str("aud", spec.audiences.front());
+  } else {
+    claims.str_array("aud", spec.audiences);
+  }
+  claims.num("iat", now)
       .num("nbf", now)
-      .num("exp", now + settings_.access_ttl_s)
+      .num("exp", now + spec.ttl_s)
       .str("jti", make_uuid_v4(d_.random))
       .str("client_id", client_id)
-      .str("scope", scope);
+      .str("scope", spec.scope);
   return claims;
+}
+
+AuthResult<TokenSpec> AccessTokens::spec(const Client& client, std::string scope,
+                                         const std::vector<std::string>& audiences) const {
+  TokenSpec s;
+  s.scope = std::move(scope);
+  s.ttl_s = client.access_ttl_seconds > 0 ? client.access_ttl_seconds : settings_.access_ttl_s;
+  for (const auto& a : audiences) {
+    if (a != settings_.audience && !contains(client.audiences, a))
+      return fail(Errc::kInvalidTarget, "The requested audience is not allowed for this client.");
+    if (!contains(s.audiences, a)) s.audiences.push_back(a);
+  }
+  return s;
 }
 
 AuthResult<std::string> AccessTokens::sign(json::ObjectWriter& claims) const {
@@ -39,9 +55,9 @@ AuthResult<std::string> AccessTokens::sign(json::ObjectWriter& claims) const {
 }
 
 AuthResult<TokenPair> AccessTokens::issue(const User& user, const Session& session,
-                                          const std::string& refresh_token,
+                                          const std::string& refresh_token, const TokenSpec& spec,
                                           std::int64_t now) const {
-  json::ObjectWriter c = claims(user.id, session.client_id, std::string(kSessionScope), now);
+  json::ObjectWriter c = claims(user.id, session.client_id, spec, now);
   c.str("sid", session.id);
   if (!user.roles.empty()) c.str_array("roles", user.roles);
   if (!user.tenant_id.empty()) c.str("tenant_id", user.tenant_id);
@@ -49,20 +65,20 @@ AuthResult<TokenPair> AccessTokens::issue(const User& user, const Session& sessi
   if (!token) return unexpected(token.error());
   TokenPair p;
   p.access_token = std::move(*token);
-  p.expires_in = settings_.access_ttl_s;
+  p.expires_in = spec.ttl_s;
   p.refresh_token = refresh_token;
   p.refresh_expires_in = std::max<std::int64_t>(
       0, std::min(session.idle_expires_at, session.absolute_expires_at) - now);
   p.session_id = session.id;
   p.user_id = user.id;
-  p.scope = std::string(kSessionScope);
+  p.scope = spec.scope;
   return p;
 }
 
-AuthResult<nlohmann::json> AccessTokens::verify(std::string_view token) const {
+AuthResult<nlohmann::json> AccessTokens::verify(std::string_view token, bool any_audience) const {
   jose::VerifyOptions opts;
   opts.issuer = settings_.issuer;
-  opts.audience = settings_.audience;
+  if (!any_audience) opts.audience = settings_.audience;
   opts.leeway_s = settings_.leeway_s;
   auto v = jose::verify(
       token, [this](std::string_view kid) { return d_.keys.find(kid); }, d_.clock.now_unix(), opts);

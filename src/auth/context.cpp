@@ -17,9 +17,54 @@ Unexpected<Error> invalid_refresh_token() {
   return fail(Errc::kInvalidGrant, "The refresh token is invalid, expired or revoked.");
 }
 
+Unexpected<Error> client_not_authenticated() {
+  return fail(Errc::kInvalidClient, "Client authentication failed.");
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
+
+std::vector<std::string> split_scope(std::string_view scope) {
+  std::vector<std::string> out;
+  while (!scope.empty()) {
+    const auto sp = scope.find(' ');
+    const std::string_view one = scope.substr(0, sp);
+    if (!one.empty() && !contains(out, one)) out.emplace_back(one);
+    if (sp == std::string_view::npos) break;
+    scope.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
+AuthResult<std::string> grant_scope(const std::vector<std::string>& allowed,
+                                    std::string_view requested) {
+  std::vector<std::string> words = split_scope(requested);
+  if (words.empty()) words = allowed;
+  std::string granted;
+  for (const auto& w : words) {
+    if (!contains(allowed, w))
+      return fail(Errc::kInvalidScope, "The requested scope is not allowed for this client.");
+    if (!granted.empty()) granted += ' ';
+    granted += w;
+  }
+  return granted;
+}
+
+}  // namespace authd::auth::detail
+
+namespace authd::auth {
+
+std::vector<std::string> session_scopes(const Client& client) {
+  std::vector<std::string> out{"openid", "offline_access"};
+  for (const auto& s : client.scopes)
+    if (!detail::contains(out, s)) out.push_back(s);
+  return out;
+}
+
+}  // namespace authd::auth
+
+namespace authd::auth::detail {
 
 namespace {
 std::ptrdiff_t hash_slots(unsigned configured) {
@@ -28,10 +73,11 @@ std::ptrdiff_t hash_slots(unsigned configured) {
 }
 }  // namespace
 
-PasswordWork::PasswordWork(unsigned slots, const crypto::PasswordParams& params)
-    : params_(params), slots_(hash_slots(slots)) {}
+PasswordWork::PasswordWork(unsigned slots, const crypto::PasswordParams& params, Events* events)
+    : params_(params), events_(events), slots_(hash_slots(slots)) {}
 
 bool PasswordWork::verify(std::string_view encoded_hash, std::string_view password) {
+  if (events_) events_->password_hashed();
   slots_.acquire();
   const bool ok = crypto::verify_password(encoded_hash, password);
   slots_.release();
@@ -43,6 +89,7 @@ void PasswordWork::verify_dummy(std::string_view password) {
 }
 
 std::optional<std::string> PasswordWork::hash(std::string_view password) {
+  if (events_) events_->password_hashed();
   slots_.acquire();
   auto h = crypto::hash_password(password, params_);
   slots_.release();
@@ -54,8 +101,9 @@ Context::Context(AuthService::Deps deps, Settings s)
     : d(deps),
       settings(std::move(s)),
       codec(d.token_hasher),
+      secrets(d.token_hasher),
       limits(d.limiter, d.refresh_limiter, settings, d.token_hasher),
-      passwords(settings.max_concurrent_hashes, settings.password),
+      passwords(settings.max_concurrent_hashes, settings.password, d.events),
       clients(d.clients, d.clock, settings.client_cache_s),
       tokens(d, settings) {}
 

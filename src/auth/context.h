@@ -11,6 +11,7 @@
 
 #include "auth/access_tokens.h"
 #include "auth/client_directory.h"
+#include "authd/auth/client_secret.h"
 #include "authd/auth/rate_limit_policy.h"
 #include "authd/auth/refresh_token.h"
 #include "authd/auth/service.h"
@@ -22,12 +23,21 @@ Error store_error(const store::Error& e);
 /// One answer for every refresh token that is not a live one, so none reveals more.
 Unexpected<Error> invalid_refresh_token();
 bool contains(const std::vector<std::string>& list, std::string_view item);
+/// The one answer for a client that failed, or skipped, authentication.
+Unexpected<Error> client_not_authenticated();
+/// The words of a space-separated scope.
+std::vector<std::string> split_scope(std::string_view scope);
+/// The granted scope: all of `allowed` for an empty request, else the requested words if each
+/// is allowed (kInvalidScope otherwise): a request can only narrow.
+AuthResult<std::string> grant_scope(const std::vector<std::string>& allowed,
+                                    std::string_view requested);
 
 /// Password hashing bounded to `slots` at once: Argon2id calls beyond the cores only add
 /// context switches and memory traffic.
 class PasswordWork {
  public:
-  PasswordWork(unsigned slots, const crypto::PasswordParams& params);
+  /// `events` (optional) hears of every hash.
+  PasswordWork(unsigned slots, const crypto::PasswordParams& params, Events* events);
   bool verify(std::string_view encoded_hash, std::string_view password);
   /// The same work as a failed verify(), for an unknown account or client, so that timing
   /// does not tell which exist.
@@ -37,6 +47,7 @@ class PasswordWork {
 
  private:
   const crypto::PasswordParams& params_;
+  Events* events_;
   std::counting_semaphore<> slots_;
 };
 
@@ -49,6 +60,7 @@ struct Context {
   AuthService::Deps d;
   const Settings settings;
   const RefreshTokenCodec codec;
+  const ClientSecretCodec secrets;
   RateLimitPolicy limits;
   PasswordWork passwords;
   ClientDirectory clients;

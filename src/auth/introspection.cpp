@@ -24,10 +24,12 @@ AuthResult<Principal> Introspection::authenticate(std::string_view bearer) {
 
 AuthResult<std::optional<nlohmann::json>> Introspection::introspect(const Client& caller,
                                                                     std::string_view token) {
-  if (caller.secret_hash.empty())
+  if (!caller.confidential())
     return fail(Errc::kInvalidClient, "Introspection needs a confidential client.");
+  if (!contains(caller.permissions, kPermissionIntrospect))
+    return fail(Errc::kAccessDenied, "This client may not introspect tokens.");
   if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
-  auto v = c_.tokens.verify(token);
+  auto v = c_.tokens.verify(token, /*any_audience=*/true);
   if (!v) {
     if (v.error().code == Errc::kInvalidToken) return std::optional<nlohmann::json>();
     return unexpected(v.error());
@@ -42,7 +44,7 @@ AuthResult<std::optional<nlohmann::json>> Introspection::introspect(const Client
 AuthResult<void> Introspection::revoke(const Client& caller, const std::string& token) {
   if (token.empty()) return fail(Errc::kInvalidRequest, "token is required.");
   if (RefreshTokenCodec::well_formed(token)) return revoke_refresh_token(caller, token);
-  auto v = c_.tokens.verify(token);
+  auto v = c_.tokens.verify(token, /*any_audience=*/true);
   if (!v) {
     if (v.error().code == Errc::kInvalidToken) return {};  // invalid or already revoked
     return unexpected(v.error());

@@ -11,8 +11,14 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
     return fail(Errc::kInvalidRequest, "password is too long.");
   auto client = c_.clients.find(req.client_id);
   if (!client) return unexpected(client.error());
+  if (client->confidential() && !req.client_authenticated) return client_not_authenticated();
   if (!contains(client->grant_types, "password"))
     return fail(Errc::kUnauthorizedClient, "This client may not log in with a password.");
+  // The per-call policy is checked before any hashing: a bad request costs nothing.
+  auto granted = grant_scope(session_scopes(*client), req.scope);
+  if (!granted) return unexpected(granted.error());
+  auto spec = c_.tokens.spec(*client, std::move(*granted), req.audiences);
+  if (!spec) return unexpected(spec.error());
 
   const auto email = normalize_email(req.email);
   const std::string account = c_.limits.account_key(email.value_or(req.email));
@@ -38,7 +44,7 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   c_.limits.login_succeeded(account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
   upgrade_hash(*user, req.password, c_.d.clock.now_unix());
-  return open_session(*user, *client, req);
+  return open_session(*user, *client, *spec, req);
 }
 
 void Login::upgrade_hash(const User& user, std::string_view password, std::int64_t now) {
@@ -47,7 +53,7 @@ void Login::upgrade_hash(const User& user, std::string_view password, std::int64
 }
 
 AuthResult<TokenPair> Login::open_session(const User& user, const Client& client,
-                                          const LoginRequest& req) {
+                                          const TokenSpec& spec, const LoginRequest& req) {
   const auto now = c_.d.clock.now_unix();
   Session s;
   s.id = make_uuid_v4(c_.d.random);
@@ -59,10 +65,11 @@ AuthResult<TokenPair> Login::open_session(const User& user, const Client& client
   s.user_agent = req.user_agent.substr(0, 256);
   s.ip = req.ip.substr(0, 64);
   s.generation = 1;
+  s.scope = spec.scope;
   const std::string refresh = c_.codec.mint(c_.d.random);
   if (auto r = c_.d.sessions.create(s, NewRefreshToken{c_.codec.store_hash(refresh), now}); !r)
     return unexpected(store_error(r.error()));
-  return c_.tokens.issue(user, s, refresh, now);
+  return c_.tokens.issue(user, s, refresh, spec, now);
 }
 
 }  // namespace authd::auth::detail

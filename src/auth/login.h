@@ -15,7 +15,7 @@ class Login {
  private:
   /// A stored hash under weaker parameters than configured is replaced (best effort).
   void upgrade_hash(const User& user, std::string_view password, std::int64_t now);
-  AuthResult<TokenPair> open_session(const User& user, const Client& client,
+  AuthResult<TokenPair> open_session(const User& user, const Client& client, const TokenSpec& spec,
                                      const LoginRequest& req);
 
   Context& c_;

@@ -68,6 +68,10 @@ void RateLimitPolicy::login_succeeded(std::string_view account) {
   if (login_) login_->reset(key("login:fail:", account));
 }
 
+std::optional<Error> RateLimitPolicy::admit_oauth_address(std::string_view ip) {
+  return verdict(login_, key("oauth:ip:", ip), settings_.oauth_per_ip);
+}
+
 std::optional<Error> RateLimitPolicy::admit_client(std::string_view client_id) {
   return verdict(login_, key("token:client:", client_id), settings_.token_per_client);
 }

@@ -80,8 +80,16 @@ AuthResult<Refresh::Plan> Refresh::plan(const RefreshRequest& req, std::optional
     if (!client) return unexpected(client.error());
     p.client = std::move(*client);
   }
+  if (p.client.confidential() && !req.client_authenticated) return client_not_authenticated();
   if (!contains(p.client.grant_types, "refresh_token"))
     return fail(Errc::kUnauthorizedClient, "This client may not use refresh tokens.");
+  // What can be refused before the rotation is: the session's scope is known only after it.
+  if (auto within_client = grant_scope(session_scopes(p.client), req.scope); !within_client)
+    return unexpected(within_client.error());
+  auto spec = c_.tokens.spec(p.client, std::string(), req.audiences);
+  if (!spec) return unexpected(spec.error());
+  p.spec = std::move(*spec);
+  p.scope = req.scope;
   p.successor = c_.codec.successor(req.refresh_token);
   RotateRequest& rr = p.rotate;
   rr.presented_hash = c_.codec.store_hash(req.refresh_token);
@@ -169,7 +177,13 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
     revoke_family(s, "account_disabled", now);
     return invalid_refresh_token();
   }
-  return c_.tokens.issue(user, s, p.successor, p.issued_at);
+  // Narrowing only, within what the login granted (RFC 6749 §6). Refused after the rotation:
+  // a retry of the same token within the grace window gets the same successor.
+  TokenSpec spec = p.spec;
+  auto scope = grant_scope(split_scope(s.scope), p.scope);
+  if (!scope) return unexpected(scope.error());
+  spec.scope = std::move(*scope);
+  return c_.tokens.issue(user, s, p.successor, spec, p.issued_at);
 }
 
 void Refresh::revoke_family(const Session& s, const char* reason, std::int64_t now) {

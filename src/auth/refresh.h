@@ -30,6 +30,8 @@ class Refresh {
     std::string successor;
     RotateRequest rotate;
     std::int64_t issued_at = 0;  ///< now, for the new tokens (rotate.now may be earlier)
+    std::string scope;           ///< requested; narrowed within the session's in finish()
+    TokenSpec spec;              ///< audiences and lifetime; the scope comes from the session
   };
   using Admitted = std::function<void(std::optional<Error>)>;
 

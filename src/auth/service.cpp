@@ -24,6 +24,8 @@ std::string_view to_string(Errc e) {
       return "unsupported_grant_type";
     case Errc::kInvalidScope:
       return "invalid_scope";
+    case Errc::kInvalidTarget:
+      return "invalid_target";
     case Errc::kInvalidGrant:
       return "invalid_grant";
     case Errc::kInvalidToken:
@@ -107,8 +109,9 @@ AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req
 }
 
 AuthResult<TokenPair> AuthService::client_credentials(const Client& client,
-                                                      const std::string& scope) {
-  return token_endpoint_->client_credentials(client, scope);
+                                                      const std::string& scope,
+                                                      const std::vector<std::string>& audiences) {
+  return token_endpoint_->client_credentials(client, scope, audiences);
 }
 
 AuthResult<std::optional<nlohmann::json>> AuthService::introspect(const Client& caller,
@@ -118,6 +121,14 @@ AuthResult<std::optional<nlohmann::json>> AuthService::introspect(const Client& 
 
 AuthResult<void> AuthService::revoke(const Client& caller, const std::string& token) {
   return introspection_->revoke(caller, token);
+}
+
+void AuthService::set_client_cache_seconds(std::int64_t seconds) {
+  context_->clients.set_cache_seconds(seconds);
+}
+
+void AuthService::forget_client(const std::string& client_id) {
+  context_->clients.forget(client_id);
 }
 
 AuthResult<Client> AuthService::client(const std::string& client_id) {

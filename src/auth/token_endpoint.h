@@ -12,12 +12,19 @@ class TokenEndpoint {
   /// See AuthService::authenticate_client.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
   /// See AuthService::client_credentials.
-  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
+  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope,
+                                           const std::vector<std::string>& audiences);
 
  private:
-  /// The granted scope: all of the client's for an empty request, else the requested ones if
-  /// the client has each of them.
-  static AuthResult<std::string> grant_scope(const Client& client, std::string_view requested);
+  /// Whether `secret` is the client's current keyed secret, or its previous one within the
+  /// overlap window of a rotation.
+  bool keyed_secret_matches(const Client& c, std::string_view secret) const;
+  /// private_key_jwt: see AuthService::authenticate_client.
+  AuthResult<Client> authenticate_assertion(const ClientAuthRequest& req);
+  /// An authenticated client, after its per-client limit.
+  AuthResult<Client> admitted(Client c);
+  /// A confidential client whose stored secret is a legacy Argon2id hash.
+  AuthResult<Client> authenticate_legacy(Client c, const std::string& secret);
 
   Context& c_;
 };

@@ -376,8 +376,12 @@ const std::vector<Field>& fields() {
     add("limits.refresh_per_family", "30/10", "",
         "Refreshes of one session (refresh-token family), whichever of its tokens is presented.",
         rate(&LimitsConfig::refresh_per_family));
-    add("limits.token_per_client", "600/100", "", "POST /oauth2/token per client id.",
+    add("limits.token_per_client", "600/100", "",
+        "POST /oauth2/token per authenticated client (per named client for legacy secrets).",
         rate(&LimitsConfig::token_per_client));
+    add("limits.oauth_per_ip", "1200/300", "",
+        "POST /oauth2/* and client authentication per client IP, before any lookup or hash.",
+        rate(&LimitsConfig::oauth_per_ip));
     add("limits.login_when_redis_down", "local", "",
         "local: a stricter per-replica limit (fallback_factor); closed: refuse with 429.",
         policy(&LimitsConfig::login_when_redis_down));

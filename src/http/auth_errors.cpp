@@ -15,6 +15,7 @@ int status_of(auth::Errc c, bool token_endpoint) {
       return 400;
     case auth::Errc::kUnsupportedGrant:
     case auth::Errc::kInvalidScope:
+    case auth::Errc::kInvalidTarget:
       return 400;
     case auth::Errc::kInvalidGrant:
       return token_endpoint ? 400 : 401;  // RFC 6749 §5.2 for /oauth2/token

@@ -72,10 +72,16 @@ std::optional<BasicCredentials> parse_basic_auth(std::string_view h) {
   if (!raw) return std::nullopt;
   const auto colon = raw->find(':');
   if (colon == std::string::npos) return std::nullopt;
-  auto user = form_decode(std::string_view(*raw).substr(0, colon));
-  auto password = form_decode(std::string_view(*raw).substr(colon + 1));
-  if (!user || !password) return std::nullopt;
-  return BasicCredentials{std::move(*user), std::move(*password)};
+  std::string raw_user = raw->substr(0, colon), raw_password = raw->substr(colon + 1);
+  // Each part decoded on its own; one that is not form-encoded after all (a stray '%') can
+  // only match as sent.
+  auto user = form_decode(raw_user);
+  auto password = form_decode(raw_password);
+  BasicCredentials c{user ? std::move(*user) : raw_user,
+                     password ? std::move(*password) : raw_password, std::nullopt};
+  if (c.user != raw_user || c.password != raw_password)
+    c.raw.emplace(std::move(raw_user), std::move(raw_password));
+  return c;
 }
 
 }  // namespace authd::http

@@ -7,11 +7,23 @@
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
 #include "authd/http/form.h"
+#include "http/request_parsing.h"
 
 namespace authd::http {
 namespace {
 
 using nlohmann::json;
+
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto sp = text.find(' ');
+    if (sp != 0) out.emplace_back(text.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    text.remove_prefix(sp + 1);
+  }
+  return out;
+}
 
 class OAuthRoutes {
  public:
@@ -49,7 +61,8 @@ class OAuthRoutes {
     if (!form) return oauth_invalid("Malformed or repeated form parameters.");
     OAuthRequest o;
     o.form = std::move(*form);
-    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret")};
+    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret"), req.client_address};
+    std::optional<BasicCredentials> basic;
     o.basic = req.has_header("Authorization");
     if (o.basic) {
       auto creds = parse_basic_auth(req.header("Authorization"));
@@ -57,11 +70,20 @@ class OAuthRoutes {
         return oauth_error(
             http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."), true);
       if (o.form.count("client_secret") ||
-          (o.form.count("client_id") && who.client_id != creds->user))
+          (o.form.count("client_id") && who.client_id != creds->user &&
+           (!creds->raw || who.client_id != creds->raw->first)))
         return oauth_invalid("Use one client authentication method.");
-      who = auth::ClientAuthRequest{creds->user, creds->password};
+      basic = std::move(*creds);
     }
-    auto client = service_.authenticate_client(who);
+    // private_key_jwt (RFC 7523 §2.2): the assertion is the only credential.
+    if (o.form.count("client_assertion") || o.form.count("client_assertion_type")) {
+      if (o.basic || o.form.count("client_secret"))
+        return oauth_invalid("Use one client authentication method.");
+      who.client_assertion_type = o.param("client_assertion_type");
+      who.client_assertion = o.param("client_assertion");
+    }
+    auto client = basic ? authenticate_basic(service_, *basic, req.client_address)
+                        : service_.authenticate_client(who);
     if (!client) return oauth_error(client.error(), o.basic);
     o.client = std::move(*client);
     return o;
@@ -74,20 +96,28 @@ class OAuthRoutes {
     const OAuthRequest& o = std::get<OAuthRequest>(parsed);
     const auth::Client& client = *o.client;
     const std::string grant = o.param("grant_type");
+    // RFC 8707 `resource` (one; repeated parameters are refused) or `audience` (space-separated).
+    if (o.form.count("resource") && o.form.count("audience"))
+      return oauth_invalid("Use resource or audience, not both.");
+    const std::vector<std::string> audiences =
+        split_words(o.param("resource") + " " + o.param("audience"));
+    const std::string scope = o.param("scope");
     auth::AuthResult<auth::TokenPair> r = auth::fail(auth::Errc::kInternal, "");
     bool with_refresh = true;
     if (grant == "password") {
       const std::string user = o.param("username"), password = o.param("password");
       if (user.empty() || password.empty())
         return oauth_invalid("username and password are required.");
-      r = service_.login(auth::LoginRequest{
-          user, password, client.id, std::string(req.header("User-Agent")), req.client_address});
+      r = service_.login(
+          auth::LoginRequest{user, password, client.id, std::string(req.header("User-Agent")),
+                             req.client_address, /*client_authenticated=*/true, scope, audiences});
     } else if (grant == "refresh_token") {
       const std::string token = o.param("refresh_token");
       if (token.empty()) return oauth_invalid("refresh_token is required.");
-      r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address});
+      r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address,
+                                                /*client_authenticated=*/true, scope, audiences});
     } else if (grant == "client_credentials") {
-      r = service_.client_credentials(client, o.param("scope"));
+      r = service_.client_credentials(client, scope, audiences);
       with_refresh = false;
     } else if (grant.empty()) {
       return oauth_invalid("grant_type is required.");

@@ -37,6 +37,15 @@ std::string cookie_value(const Request& req, std::string_view name) {
   return {};
 }
 
+auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
+                                                  const BasicCredentials& creds,
+                                                  const std::string& ip) {
+  auto c = service.authenticate_client(auth::ClientAuthRequest{creds.user, creds.password, ip});
+  if (c || !creds.raw || c.error().code != auth::Errc::kInvalidClient) return c;
+  return service.authenticate_client(
+      auth::ClientAuthRequest{creds.raw->first, creds.raw->second, ip});
+}
+
 std::optional<std::string> bearer_token(const Request& req) {
   std::string_view h = req.header("Authorization");
   if (h.size() < 8 || !iequals(h.substr(0, 7), "Bearer ")) return std::nullopt;

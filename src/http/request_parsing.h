@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "authd/auth/service.h"
+#include "authd/http/form.h"
 #include "authd/http/message.h"
 
 namespace authd::http {
@@ -22,6 +24,12 @@ Response bad_request(std::string_view description);
 
 /// The value of cookie `name` in the Cookie header, or "".
 std::string cookie_value(const Request& req, std::string_view name);
+
+/// Authenticates HTTP Basic credentials: the form-decoded ones (RFC 6749 §2.3.1), then, if
+/// those fail as invalid_client, the text as sent (for clients that do not form-encode).
+auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
+                                                  const BasicCredentials& creds,
+                                                  const std::string& ip);
 
 /// The token of `Authorization: Bearer <token>`; nullopt when absent or empty.
 std::optional<std::string> bearer_token(const Request& req);

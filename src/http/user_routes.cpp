@@ -7,6 +7,7 @@
 #include "authd/core/json_writer.h"
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
+#include "authd/http/form.h"
 #include "http/request_parsing.h"
 
 namespace authd::http {
@@ -28,6 +29,27 @@ Response token_response(const auth::TokenPair& t, bool include_refresh) {
   return r;
 }
 
+// The per-call policy of /login and /refresh: "scope" (a space-separated string) and
+// "resource" (RFC 8707: one URI string or an array of them). False when either has a bad type.
+bool parse_policy(const nlohmann::json& j, std::string& scope,
+                  std::vector<std::string>& audiences) {
+  auto s = json_string(j, "scope");
+  if (!s) return false;
+  scope = *s;
+  auto it = j.find("resource");
+  if (it == j.end() || it->is_null()) return true;
+  if (it->is_string()) {
+    audiences.push_back(it->get<std::string>());
+    return true;
+  }
+  if (!it->is_array()) return false;
+  for (const auto& a : *it) {
+    if (!a.is_string()) return false;
+    audiences.push_back(a.get<std::string>());
+  }
+  return true;
+}
+
 class UserRoutes {
  public:
   UserRoutes(auth::AuthService& s, AuthRoutesOptions o) : service_(s), opt_(std::move(o)) {}
@@ -35,6 +57,34 @@ class UserRoutes {
   std::string set_cookie(const std::string& token, std::int64_t max_age) const {
     return opt_.cookie_name + "=" + token + "; Path=" + opt_.cookie_path +
            "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; Secure; SameSite=Strict";
+  }
+
+  // /login and /refresh name a client in the body; a confidential one must authenticate, with
+  // HTTP Basic as at the token endpoint (RFC 6749 §2.3.1). Sets `client_id` and
+  // `authenticated` from valid credentials; the answer to send when they are not.
+  std::optional<Response> authenticate_client(const Request& req, std::string& client_id,
+                                              bool& authenticated) {
+    if (!req.has_header("Authorization")) return std::nullopt;
+    auto creds = parse_basic_auth(req.header("Authorization"));
+    if (!creds)
+      return client_error(
+          http_auth_error(auth::Errc::kInvalidClient, "Malformed Basic credentials."));
+    if (!client_id.empty() && client_id != creds->user &&
+        (!creds->raw || client_id != creds->raw->first))
+      return bad_request("Use one client authentication method.");
+    auto c = authenticate_basic(service_, *creds, req.client_address);
+    if (!c) return client_error(c.error());
+    client_id = c->id;
+    authenticated = true;
+    return std::nullopt;
+  }
+
+  // An error answer; invalid_client says how to authenticate (RFC 9110 §11.6.1).
+  static Response client_error(const auth::Error& e) {
+    auto r = auth_error_response(e);
+    if (e.code == auth::Errc::kInvalidClient)
+      r.set_header("WWW-Authenticate", "Basic realm=\"authd\"");
+    return r;
   }
 
   Response login(const Request& req) {
@@ -52,8 +102,12 @@ class UserRoutes {
     }
     auth::LoginRequest lr{*email, *password, *client_id, std::string(req.header("User-Agent")),
                           req.client_address};
+    if (!parse_policy(*j, lr.scope, lr.audiences))
+      return bad_request("scope must be a string, resource a string or an array of strings.");
+    if (auto denied = authenticate_client(req, lr.client_id, lr.client_authenticated))
+      return std::move(*denied);
     auto r = service_.login(lr);
-    if (!r) return auth_error_response(r.error());
+    if (!r) return client_error(r.error());
     auto resp = token_response(*r, !cookie);
     if (cookie) resp.set_header("Set-Cookie", set_cookie(r->refresh_token, r->refresh_expires_in));
     return resp;
@@ -76,22 +130,25 @@ class UserRoutes {
     return http_auth_error(auth::Errc::kCsrf, "Origin not allowed.");
   }
 
-  // The body's token and client, or the 400 to answer. An empty token means "use the cookie".
-  std::optional<Response> parse_refresh(const Request& req, std::string& token,
-                                        std::string& client_id) {
+  // The body's token, client and policy into `rr`, or the 400 to answer. An empty token means
+  // "use the cookie".
+  std::optional<Response> parse_refresh(const Request& req, auth::RefreshRequest& rr) {
+    rr.ip = req.client_address;
     if (req.body.empty()) return std::nullopt;
     auto j = json_body(req);
     if (!j) return bad_request("The body must be a JSON object.");
     auto t = json_string(*j, "refresh_token"), c = json_string(*j, "client_id");
     if (!t || !c) return bad_request("refresh_token and client_id must be strings.");
-    token = *t;
-    client_id = *c;
+    rr.refresh_token = *t;
+    rr.client_id = *c;
+    if (!parse_policy(*j, rr.scope, rr.audiences))
+      return bad_request("scope must be a string, resource a string or an array of strings.");
     return std::nullopt;
   }
 
   Response refresh_response(const auth::AuthResult<auth::TokenPair>& r, bool from_cookie) const {
     if (!r) {
-      auto resp = auth_error_response(r.error());
+      auto resp = client_error(r.error());
       if (from_cookie && r.error().code == auth::Errc::kInvalidGrant)
         resp.set_header("Set-Cookie", set_cookie("", 0));
       return resp;
@@ -104,26 +161,27 @@ class UserRoutes {
 
   // The blocking path: cookie mode (its CSRF check may look the client up) and the fallback.
   Response refresh(const Request& req) {
-    std::string token, client_id;
-    if (auto bad = parse_refresh(req, token, client_id)) return std::move(*bad);
-    const bool from_cookie = token.empty();
+    auth::RefreshRequest rr;
+    if (auto bad = parse_refresh(req, rr)) return std::move(*bad);
+    if (auto denied = authenticate_client(req, rr.client_id, rr.client_authenticated))
+      return std::move(*denied);
+    const bool from_cookie = rr.refresh_token.empty();
     if (from_cookie) {
-      token = cookie_value(req, opt_.cookie_name);
-      if (token.empty()) return bad_request("refresh_token is required.");
-      if (auto e = csrf_check(req, client_id)) return auth_error_response(*e);
+      rr.refresh_token = cookie_value(req, opt_.cookie_name);
+      if (rr.refresh_token.empty()) return bad_request("refresh_token is required.");
+      if (auto e = csrf_check(req, rr.client_id)) return auth_error_response(*e);
     }
-    return refresh_response(
-        service_.refresh(auth::RefreshRequest{token, client_id, req.client_address}), from_cookie);
+    return refresh_response(service_.refresh(rr), from_cookie);
   }
 
   // Started on the I/O thread: a body token with everything cached rotates without a worker.
   void refresh_async(const Request& req, Reply reply) {
-    std::string token, client_id;
-    if (auto bad = parse_refresh(req, token, client_id)) return reply(std::move(*bad));
-    if (token.empty()) {
+    auth::RefreshRequest rr;
+    if (auto bad = parse_refresh(req, rr)) return reply(std::move(*bad));
+    if (rr.refresh_token.empty() || req.has_header("Authorization")) {
+      // Cookie mode and client authentication may block: a worker's job.
       return reply.offload([this, req] { return refresh(req); });
     }
-    auth::RefreshRequest rr{std::move(token), std::move(client_id), req.client_address};
     const bool started = service_.refresh_async(
         rr,
         [this, reply](auth::AuthResult<auth::TokenPair> r) { reply(refresh_response(r, false)); },

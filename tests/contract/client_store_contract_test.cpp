@@ -9,6 +9,7 @@ namespace authd::contract {
 namespace {
 
 using auth::Client;
+using store::Errc;
 
 class ClientStoreContract : public ContractTest {
  protected:
@@ -29,6 +30,12 @@ Client make_client(const std::string& id) {
   c.allowed_origins = {"https://app.example.com", "https://admin.example.com"};
   c.refresh_grace_seconds = 30;
   c.created_at = kT0;
+  c.permissions = {"introspect"};
+  c.audiences = {"https://api.example.com", "billing"};
+  c.access_ttl_seconds = 120;
+  c.previous_secret_hash = "$authd-kh$v1$previous";
+  c.previous_secret_expires_at = kT0 + 3600;
+  c.jwk = R"({"kty":"EC","crv":"P-256","x":"x","y":"y"})";
   return c;
 }
 
@@ -40,6 +47,12 @@ void expect_same(const Client& a, const Client& b) {
   EXPECT_EQ(a.allowed_origins, b.allowed_origins);
   EXPECT_EQ(a.refresh_grace_seconds, b.refresh_grace_seconds);
   EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.permissions, b.permissions);
+  EXPECT_EQ(a.audiences, b.audiences);
+  EXPECT_EQ(a.access_ttl_seconds, b.access_ttl_seconds);
+  EXPECT_EQ(a.previous_secret_hash, b.previous_secret_hash);
+  EXPECT_EQ(a.previous_secret_expires_at, b.previous_secret_expires_at);
+  EXPECT_EQ(a.jwk, b.jwk);
 }
 
 // The migrations install the public client that /login and /refresh use.
@@ -54,6 +67,9 @@ TEST_P(ClientStoreContract, DefaultClientExistsAfterMigrate) {
   EXPECT_TRUE(c.allowed_origins.empty());
   EXPECT_EQ(c.refresh_grace_seconds, 10);
   EXPECT_GT(c.created_at, 0);
+  EXPECT_TRUE(c.permissions.empty());
+  EXPECT_TRUE(c.audiences.empty());
+  EXPECT_EQ(c.access_ttl_seconds, 0) << "the server's lifetime";
 }
 
 // Upsert inserts, then replaces everything but created_at (when the client was registered).
@@ -72,6 +88,12 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   changed.allowed_origins = {"https://new.example.com"};
   changed.refresh_grace_seconds = 0;
   changed.created_at = kT0 + 999;
+  changed.permissions = {};
+  changed.audiences = {"https://other.example.com"};
+  changed.access_ttl_seconds = 0;
+  changed.previous_secret_hash = "";
+  changed.previous_secret_expires_at = 0;
+  changed.jwk = "";
   auto r = clients().upsert(changed);
   ASSERT_TRUE(r) << r.error();
   auto updated = clients().find("svc-reports");
@@ -80,6 +102,63 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   Client expected = changed;
   expected.created_at = kT0;
   expect_same(**updated, expected);
+}
+
+// The schema bounds a client's access-token lifetime, whatever the caller checked.
+TEST_P(ClientStoreContract, AccessTtlOutsideItsRangeIsRefused) {
+  for (std::int64_t ttl : {std::int64_t{-1}, std::int64_t{86401}}) {
+    Client c = make_client("svc-ttl");
+    c.access_ttl_seconds = ttl;
+    EXPECT_FALSE(clients().upsert(c)) << ttl;
+  }
+}
+
+// create() never replaces: an existing id is kConflict and the stored client is unchanged.
+TEST_P(ClientStoreContract, CreateRefusesAnExistingId) {
+  Client c = make_client("svc-create");
+  auto first = clients().create(c);
+  ASSERT_TRUE(first) << first.error();
+  Client other = make_client("svc-create");
+  other.scopes = {"admin"};
+  auto again = clients().create(other);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kConflict);
+  auto stored = clients().find("svc-create");
+  ASSERT_TRUE(stored && stored->has_value());
+  expect_same(**stored, c);
+}
+
+TEST_P(ClientStoreContract, RemoveDeletesOnceAndReportsIt) {
+  ASSERT_TRUE(clients().create(make_client("svc-gone")));
+  auto removed = clients().remove("svc-gone");
+  ASSERT_TRUE(removed) << removed.error();
+  EXPECT_TRUE(*removed);
+  auto again = clients().remove("svc-gone");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  auto found = clients().find("svc-gone");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->has_value());
+}
+
+// A client assertion is accepted once until its `until`; after that the key may be used again
+// (the assertion itself has expired by then); other keys are independent.
+TEST_P(ClientStoreContract, AnAssertionIsUsedOnceUntilItsExpiry) {
+  auto first = clients().use_assertion("svc:jti-1", kT0 + 60, kT0);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_TRUE(*first);
+  auto replay = clients().use_assertion("svc:jti-1", kT0 + 60, kT0 + 30);
+  ASSERT_TRUE(replay) << replay.error();
+  EXPECT_FALSE(*replay);
+  auto other = clients().use_assertion("svc:jti-2", kT0 + 60, kT0 + 30);
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other);
+  auto after = clients().use_assertion("svc:jti-1", kT0 + 200, kT0 + 61);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(*after) << "past its until";
+  auto again = clients().use_assertion("svc:jti-1", kT0 + 200, kT0 + 62);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
 }
 
 TEST_P(ClientStoreContract, FindUnknownIsEmpty) {

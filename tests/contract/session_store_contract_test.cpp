@@ -65,6 +65,7 @@ class SessionStoreContract : public ContractTest {
     f.session.idle_expires_at = idle;
     f.session.user_agent = "Mozilla/5.0 (X11; Linux x86_64)";
     f.session.ip = "203.0.113.7";
+    f.session.scope = "openid offline_access invoices.read";
     f.first_hash = new_hash();
     auto r = sessions().create(f.session, {f.first_hash, created});
     EXPECT_TRUE(r) << r.error();
@@ -133,7 +134,29 @@ TEST_P(SessionStoreContract, CreateAndFind) {
   EXPECT_EQ(s.user_agent, "Mozilla/5.0 (X11; Linux x86_64)");
   EXPECT_EQ(s.ip, "203.0.113.7");
   EXPECT_EQ(s.generation, 1);
+  EXPECT_EQ(s.scope, "openid offline_access invoices.read");
   EXPECT_EQ(live_tokens(s.id), 1);
+}
+
+// The scope granted at login comes back with every rotation outcome that names the family,
+// and from a lookup by token: a refresh narrows within it without another round trip.
+TEST_P(SessionStoreContract, RotationAndLookupsCarryTheGrantedScope) {
+  Family f = new_family();
+  const std::string t1 = new_hash();
+  RotateResult rotated = rotate(f.first_hash, t1, kT0 + 100);
+  ASSERT_EQ(rotated.outcome, RotateOutcome::kRotated);
+  ASSERT_TRUE(rotated.session);
+  EXPECT_EQ(rotated.session->scope, "openid offline_access invoices.read");
+  RotateResult replay = rotate(f.first_hash, t1, kT0 + 101);
+  ASSERT_EQ(replay.outcome, RotateOutcome::kGraceReplay);
+  ASSERT_TRUE(replay.session);
+  EXPECT_EQ(replay.session->scope, "openid offline_access invoices.read");
+  auto by_token = sessions().find_by_token(t1);
+  ASSERT_TRUE(by_token && by_token->has_value());
+  EXPECT_EQ((*by_token)->scope, "openid offline_access invoices.read");
+  auto active = sessions().list_active(user_id_, kT0 + 200);
+  ASSERT_TRUE(active && active->size() == 1u);
+  EXPECT_EQ(active->front().scope, "openid offline_access invoices.read");
 }
 
 // The idle expiry is never later than the absolute one, even when the caller asks for it.

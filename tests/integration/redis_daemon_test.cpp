@@ -59,6 +59,65 @@ class RedisDaemonTest : public ::testing::Test {
   std::vector<int> ports_;
 };
 
+// This test verifies that a client change made with authctl reaches every replica within one
+// second through the Redis event, although both had the client cached: a deleted client stops
+// getting tokens, and after rotate-secret the old secret stops working.
+TEST_F(RedisDaemonTest, ClientChangesReachEveryReplicaWithinASecond) {
+  auto a = replica();
+  auto b = replica();
+  auto authctl = [&](std::vector<std::string> args, std::string* out) {
+    std::vector<std::string> argv{"--dev", "--data", data_.path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string bin = testing::authd_binary();
+    Process p(bin.substr(0, bin.rfind('/')) + "/authctl", argv,
+              {{"AUTHD_REDIS_URL", redis_->url()}});
+    auto rc = p.wait(30s);
+    *out = p.stdout_text() + p.stderr_text();
+    return rc.value_or(-1);
+  };
+  auto secret_of = [](const std::string& text) {
+    const std::string tag = "client_secret: ";
+    const auto at = text.find(tag);
+    if (at == std::string::npos) return std::string();
+    return text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
+  };
+  auto token_status = [&](int port, const std::string& secret) {
+    Connection c(port);
+    auto r = c.request("POST", "/oauth2/token",
+                       "grant_type=client_credentials&client_id=svc"
+                       "&client_secret=" +
+                           secret,
+                       {{"Content-Type", "application/x-www-form-urlencoded"}});
+    return r ? r->status : 0;
+  };
+  std::string out;
+  ASSERT_EQ(authctl({"client", "add", "svc", "--grants", "client_credentials", "--secret"}, &out),
+            0)
+      << out;
+  const std::string first = secret_of(out);
+  ASSERT_EQ(first.size(), 43u) << out;
+  ASSERT_EQ(token_status(ports_[0], first), 200);
+  ASSERT_EQ(token_status(ports_[1], first), 200);  // both replicas now hold it in their cache
+
+  ASSERT_EQ(authctl({"client", "rotate-secret", "svc"}, &out), 0) << out;
+  const std::string second = secret_of(out);
+  ASSERT_EQ(second.size(), 43u) << out;
+  auto changed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually([&] { return token_status(ports_[0], first) == 401; }, 1s));
+  EXPECT_TRUE(eventually([&] { return token_status(ports_[1], first) == 401; }, 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - changed, 1500ms);
+  EXPECT_EQ(token_status(ports_[0], second), 200);
+  EXPECT_EQ(token_status(ports_[1], second), 200);
+
+  ASSERT_EQ(authctl({"client", "delete", "svc"}, &out), 0) << out;
+  changed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually([&] { return token_status(ports_[0], second) == 401; }, 1s));
+  EXPECT_TRUE(eventually([&] { return token_status(ports_[1], second) == 401; }, 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - changed, 1500ms);
+  EXPECT_NE(authctl({"client", "add", "authd"}, &out), 0) << "an existing id is never replaced";
+  EXPECT_NE(out.find("exists"), std::string::npos) << out;
+}
+
 TEST_F(RedisDaemonTest, LoginLimitIsSharedAcrossReplicasWithRetryAfter) {
   auto a = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/6"}});
   auto b = replica({{"AUTHD_LIMITS_LOGIN_PER_IP", "60/6"}});

@@ -1,5 +1,6 @@
 #include "support/in_process_http.h"
 
+#include "authd/auth/client_secret.h"
 #include "authd/crypto/init.h"
 #include "authd/crypto/password.h"
 #include "authd/crypto/secret.h"
@@ -142,6 +143,7 @@ InProcessAuthd::InProcessAuthd(Options options) : settings_(std::move(options.se
   auth::AuthService::Deps deps{*users_, db().sessions(), db().clients(), *ring_keys_,
                                clock_,  random_,         *pepper_};
   if (options.limits) deps.limiter = deps.refresh_limiter = &limiter_;
+  deps.events = &events_;
   deps.offload = executor_.poster();
   service_ = std::make_unique<auth::AuthService>(deps, settings_);
 
@@ -185,8 +187,11 @@ std::string InProcessAuthd::add_user(const std::string& email, const std::string
   return u.id;
 }
 
-void InProcessAuthd::add_client(auth::Client client, const std::string& secret) {
-  if (!secret.empty()) client.secret_hash = password_hash(secret);
+void InProcessAuthd::add_client(auth::Client client, const std::string& secret, bool legacy_hash) {
+  if (!secret.empty())
+    client.secret_hash = legacy_hash
+                             ? password_hash(secret)
+                             : auth::ClientSecretCodec(*pepper_).store_hash(client.id, secret);
   client.created_at = clock_.now_unix();
   if (auto r = db().clients().upsert(client); !r)
     error_ = "cannot add client: " + r.error().message;

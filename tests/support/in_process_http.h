@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "app/metrics_events.h"
 #include "app/ring_keys.h"
 #include "authd/auth/service.h"
 #include "authd/cache/local_rate_limiter.h"
@@ -130,8 +131,9 @@ class InProcessAuthd {
 
   /// Adds a user with this email and password; returns its id.
   std::string add_user(const std::string& email, const std::string& password);
-  /// Adds a client; `secret` empty = public.
-  void add_client(auth::Client client, const std::string& secret = "");
+  /// Adds a client; `secret` empty = public. The secret is stored as authctl stores those it
+  /// generates (a keyed hash), or as an Argon2id hash of older builds with `legacy_hash`.
+  void add_client(auth::Client client, const std::string& secret = "", bool legacy_hash = false);
 
  private:
   std::string password_hash(const std::string& password);
@@ -146,6 +148,7 @@ class InProcessAuthd {
   std::unique_ptr<FaultyUserStore> users_;
   cache::LocalRateLimiter limiter_{clock_};
   obs::Registry metrics_;
+  app::MetricsEvents events_{metrics_};
   InlineExecutor executor_;
   std::unique_ptr<auth::AuthService> service_;
   http::Router router_;

@@ -18,12 +18,38 @@ struct Client {
   std::vector<std::string> allowed_origins;  ///< for cookie-mode CSRF checks
   std::int64_t refresh_grace_seconds = 10;   ///< 0..60
   std::int64_t created_at = 0;
+  /// What the client may do besides its grants: "introspect" (ask /oauth2/introspect).
+  std::vector<std::string> permissions;
+  /// Audiences (RFC 8707 resource indicators) it may request besides the server's default.
+  std::vector<std::string> audiences;
+  std::int64_t access_ttl_seconds = 0;  ///< 0 = the server's auth.access_ttl; else 1..86400
+  /// After a rotation the previous secret keeps working until this time (Unix seconds).
+  std::string previous_secret_hash;
+  std::int64_t previous_secret_expires_at = 0;
+  /// private_key_jwt (RFC 7523): the client's public JWK; "" when it has none.
+  std::string jwk;
+
+  /// A client that authenticates: with a secret, or with assertions signed by its key.
+  bool confidential() const { return !secret_hash.empty() || !jwk.empty(); }
 };
+
+/// Client::permissions values.
+inline constexpr const char* kPermissionIntrospect = "introspect";
 
 class ClientStore {
  public:
   virtual ~ClientStore() = default;
+  /// Inserts or replaces (keeping created_at).
   virtual store::StoreResult<void> upsert(const Client& client) = 0;
+  /// Inserts a new client; kConflict if the id exists (nothing is replaced).
+  virtual store::StoreResult<void> create(const Client& client) = 0;
+  /// Deletes a client; false if there was none.
+  virtual store::StoreResult<bool> remove(const std::string& id) = 0;
+  /// Records a client assertion (`key`: client id and jti) as used until `until`: true the
+  /// first time, false when it is already recorded and not yet past its `until` at `now`.
+  /// Atomic, so two replicas presented the same assertion never both get true.
+  virtual store::StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
+                                                 std::int64_t now) = 0;
   virtual store::StoreResult<std::optional<Client>> find(const std::string& id) = 0;
   virtual store::StoreResult<std::vector<Client>> list() = 0;
 };

@@ -14,6 +14,7 @@ enum class Errc {
   kUnauthorizedClient,  ///< 400 client may not use this grant
   kUnsupportedGrant,    ///< 400
   kInvalidScope,        ///< 400 a requested scope is not allowed
+  kInvalidTarget,       ///< 400 a requested audience/resource is not allowed (RFC 8707)
   kInvalidGrant,        ///< 400/401 bad credentials, unknown/expired/revoked/reused refresh token
   kInvalidToken,        ///< 401 bad, expired or revoked bearer access token
   kAccessDenied,        ///< 403 disabled account

@@ -36,7 +36,9 @@ class RateLimitPolicy {
   void login_failed(std::string_view account);
   void login_succeeded(std::string_view account);
 
-  /// A token-endpoint request naming `client_id`, before its authentication.
+  /// A client authentication attempt from `ip`, before any lookup or hash.
+  std::optional<Error> admit_oauth_address(std::string_view ip);
+  /// A token-endpoint request of `client_id`: once authenticated, or before a legacy hash.
   std::optional<Error> admit_client(std::string_view client_id);
 
   using Admitted = std::function<void(std::optional<Error>)>;

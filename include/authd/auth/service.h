@@ -40,20 +40,42 @@ class Introspection;
 struct ClientAuthRequest {
   std::string client_id;  ///< "" = the default public client "authd"
   std::string client_secret;
+  std::string ip{};  ///< the caller's address, for the per-IP limit
+  /// private_key_jwt (RFC 7523 §2.2): the type must be
+  /// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"; then no secret is allowed.
+  std::string client_assertion_type{};
+  std::string client_assertion{};
 };
 
+/// /login, /refresh and the token endpoint's password and refresh_token grants name a client.
+/// A public client (or none: the default public client "authd", which may log users in and
+/// refresh) is named only; a confidential one must have been authenticated by the caller
+/// (authenticate_client()), which then sets `client_authenticated`, or the request fails with
+/// kInvalidClient before any other work.
+///
+/// Every grant takes the same per-call policy: `scope` (space-separated) narrows what the
+/// client (or, on refresh, the session) was granted, "" = all of it, anything more is
+/// kInvalidScope; `audiences` (RFC 8707 resource indicators) pick the token's `aud` among
+/// the server's audience and the client's allowed ones, empty = the server's, anything else
+/// is kInvalidTarget. The token lives the client's access_ttl_seconds, or auth.access_ttl.
 struct LoginRequest {
   std::string email;
   std::string password;
   std::string client_id;  ///< "" = the default public client "authd"
   std::string user_agent;
   std::string ip;
+  bool client_authenticated = false;
+  std::string scope{};  ///< the session's scope: within "openid offline_access" + the client's
+  std::vector<std::string> audiences{};
 };
 
 struct RefreshRequest {
   std::string refresh_token;
   std::string client_id;  ///< "" = "authd"
   std::string ip;
+  bool client_authenticated = false;  ///< see LoginRequest
+  std::string scope{};                ///< within the session's scope; it stays as it was
+  std::vector<std::string> audiences{};
   /// When the client presented the token (Unix seconds; 0 = now). A request that waited for
   /// the store passes its arrival time, so that a retry of a rotation whose answer was lost
   /// still falls in the grace window however long the wait: it is the same presentation.
@@ -87,6 +109,9 @@ struct Events {
   virtual void refresh(RotateOutcome outcome) = 0;
   virtual void reuse_detected(const Session& family) = 0;  ///< audit: family revoked
   virtual void revoked(const std::string& session_id, std::int64_t until) = 0;  ///< for caches
+  /// A password hash (Argon2id) ran: a login, a legacy client secret, or the dummy work for an
+  /// unknown account. Client secrets authd generated never cost one.
+  virtual void password_hashed() {}
 };
 
 /// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,
@@ -150,20 +175,31 @@ class AuthService {
   /// Revokes a session of the principal's user; kNotFound for someone else's session.
   AuthResult<void> delete_session(const Principal& who, const std::string& session_id);
 
-  /// Authenticates a client at the token endpoint, after its per-client rate limit.
-  /// Confidential clients (with a secret) must present it; public ones must not. Unknown
-  /// clients cost the same hash as a wrong secret. Errors: kInvalidClient, kRateLimited.
+  /// Authenticates a client: first the per-IP limit (before any lookup or hash), then the
+  /// secret. Confidential clients (with a secret) must present it; public ones must not. A
+  /// secret authd generated is checked as a keyed hash (microseconds), and an unknown client
+  /// costs the same keyed hash; a legacy Argon2id secret is checked once with the password
+  /// hash (after the per-client limit) and then replaced by its keyed hash. The per-client
+  /// limit applies to authenticated clients. A client with a registered JWK authenticates with
+  /// a client_assertion instead (private_key_jwt, RFC 7523): signed by its key (strict
+  /// verifier, the algorithm from the key), iss = sub = the client, aud the token endpoint or
+  /// the issuer, exp at most an hour ahead, iat present, and a jti never seen before on any
+  /// replica (recorded in the store until exp). Errors: kInvalidClient, kRateLimited.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
 
   /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access
   /// token with sub = client_id and no session, so no refresh token. `scope` (space-separated)
-  /// must be within the client's scopes; empty means all of them.
-  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope);
+  /// must be within the client's scopes; empty means all of them. `audiences`: see
+  /// LoginRequest.
+  AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope,
+                                           const std::vector<std::string>& audiences = {});
 
-  /// RFC 7662 introspection of an access token for an authenticated confidential client:
-  /// active only when it verifies strictly and neither its family (sid) nor the token (jti)
-  /// is revoked. Refresh tokens are opaque to everyone but authd: never active here.
-  /// Returns the claims to report, or nullopt for "active": false.
+  /// RFC 7662 introspection of an access token for an authenticated confidential client with
+  /// the "introspect" permission (else kInvalidClient for a public client, kAccessDenied for
+  /// a confidential one without it, before the token is looked at): active only when it verifies
+  /// strictly and neither its family (sid) nor the token (jti) is revoked. Refresh tokens are
+  /// opaque to everyone but authd: never active here. Returns the claims to report, or nullopt for
+  /// "active": false.
   AuthResult<std::optional<nlohmann::json>> introspect(const Client& caller,
                                                        std::string_view token);
 
@@ -171,6 +207,12 @@ class AuthService {
   /// ends its family; an access token is revoked by jti on every replica. Unknown, invalid
   /// or expired tokens succeed (§2.2); another client's token is kUnauthorizedClient.
   AuthResult<void> revoke(const Client& caller, const std::string& token);
+
+  /// Forgets this replica's cached copy of a client ("" = all of them): an administrator
+  /// changed or deleted it (a Redis event), or events may have been missed.
+  void forget_client(const std::string& client_id);
+  /// How long this replica reuses a looked-up client (Settings::client_cache_s at first).
+  void set_client_cache_seconds(std::int64_t seconds);
 
   /// Looks up a client ("" = default) for transport-level checks (cookie origins).
   AuthResult<Client> client(const std::string& client_id);
@@ -190,6 +232,9 @@ class AuthService {
   std::unique_ptr<detail::TokenEndpoint> token_endpoint_;
   std::unique_ptr<detail::Introspection> introspection_;
 };
+
+/// The scope a session of `client` may be granted: "openid offline_access" and the client's.
+std::vector<std::string> session_scopes(const Client& client);
 
 /// Lower-cases and trims an email address; nullopt if it is not plausibly one.
 std::optional<std::string> normalize_email(std::string_view email);

@@ -26,6 +26,9 @@ struct Session {
   std::string user_agent;
   std::string ip;
   std::int64_t generation = 0;  ///< generation of the newest refresh token
+  /// The scope granted at login (space-separated); a refresh may narrow an access token's
+  /// scope within it, never widen it (RFC 6749 §6).
+  std::string scope;
 };
 
 /// A refresh token as stored: only its keyed hash, never the token itself.

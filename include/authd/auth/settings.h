@@ -32,7 +32,11 @@ struct Settings {
   Limit login_failures{2, 5};
   Limit refresh_per_ip{600, 100};
   Limit refresh_per_family{30, 10};  ///< refreshes of one family, across its rotations
-  Limit token_per_client{600, 100};  ///< /oauth2/token requests per client id
+  /// /oauth2/token requests per client: after authentication (a flood naming a client cannot
+  /// lock it out), except for a legacy Argon2id secret, where it bounds the hashing first.
+  Limit token_per_client{600, 100};
+  /// Client authentication attempts per client IP, before any lookup or hash.
+  Limit oauth_per_ip{1200, 300};
 };
 
 }  // namespace authd::auth

@@ -115,6 +115,7 @@ struct LimitsConfig {
   RateConfig refresh_per_ip{600, 100};
   RateConfig refresh_per_family{30, 10};
   RateConfig token_per_client{600, 100};
+  RateConfig oauth_per_ip{1200, 300};
   RedisDownPolicy login_when_redis_down = RedisDownPolicy::kLocal;
   RedisDownPolicy refresh_when_redis_down = RedisDownPolicy::kLocal;
   double fallback_factor = 0.5;

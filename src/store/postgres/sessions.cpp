@@ -10,7 +10,7 @@ namespace {
 // clang-format off
 #define AUTHD_SESSION_COLUMNS                                                          \
   "id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, " \
-  "revoked_at, revoked_reason, user_agent, ip, generation"
+  "revoked_at, revoked_reason, user_agent, ip, generation, scope"
 
 // Family and first token in one statement (one round trip, atomic). The idle expiry is capped
 // at the absolute one: the table's CHECK relies on it, and purge relies on the CHECK.
@@ -19,23 +19,28 @@ constexpr Statement kCreate{
     "WITH s AS ("
     " INSERT INTO sessions (" AUTHD_SESSION_COLUMNS ")"
     " VALUES ($1::uuid, $2::uuid, $3::text, $4::bigint, $5::bigint, $6::bigint,"
-    "         LEAST($7::bigint, $6::bigint), NULL, '', $8::text, $9::text, 1)"
+    "         LEAST($7::bigint, $6::bigint), NULL, '', $8::text, $9::text, 1, $12::text)"
     " RETURNING id)"
     " INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)"
     " SELECT $10::bytea, s.id, 1, $11::bigint FROM s"};
-// The whole rotation is this one call; see migrations/postgres/0002_sessions.up.sql.
+// The whole rotation is this one call; see migrations/postgres/0002_sessions.up.sql. The
+// session's scope is joined from the statement's snapshot, not returned by the function: it
+// never changes after login, so that snapshot has it whenever the function found the family.
 constexpr Statement kRotate{
     "authd_sessions_rotate",
-    "SELECT o_outcome, o_generation, o_id, o_user_id, o_client_id, o_created_at,"
-    " o_last_used_at, o_absolute_expires_at, o_idle_expires_at, o_revoked_at, o_revoked_reason,"
-    " o_user_agent, o_ip, o_session_generation, o_user_disabled, o_user_roles, o_user_tenant"
-    " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint)"};
+    "SELECT r.o_outcome, r.o_generation, r.o_id, r.o_user_id, r.o_client_id, r.o_created_at,"
+    " r.o_last_used_at, r.o_absolute_expires_at, r.o_idle_expires_at, r.o_revoked_at,"
+    " r.o_revoked_reason, r.o_user_agent, r.o_ip, r.o_session_generation, r.o_user_disabled,"
+    " r.o_user_roles, r.o_user_tenant, coalesce(s.scope, '')"
+    " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint) r"
+    " LEFT JOIN sessions s ON s.id = r.o_id"};
 constexpr Statement kFind{"authd_sessions_find",
                           "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions WHERE id = $1::uuid"};
 constexpr Statement kFindByToken{
     "authd_sessions_find_by_token",
     "SELECT s.id, s.user_id, s.client_id, s.created_at, s.last_used_at, s.absolute_expires_at,"
-    " s.idle_expires_at, s.revoked_at, s.revoked_reason, s.user_agent, s.ip, s.generation"
+    " s.idle_expires_at, s.revoked_at, s.revoked_reason, s.user_agent, s.ip, s.generation,"
+    " s.scope"
     " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = $1::bytea"};
 constexpr Statement kListActive{
     "authd_sessions_list_active",
@@ -84,8 +89,8 @@ constexpr Statement kPurgeTokens{"authd_tokens_purge",
 #undef AUTHD_SESSION_COLUMNS
 // clang-format on
 
-// Reads the 12 session columns starting at `first`.
-bool read_session(Row& row, int first, auth::Session& s) {
+// Reads the 12 session columns starting at `first`, and the scope from `scope_col`.
+bool read_session(Row& row, int first, int scope_col, auth::Session& s) {
   s.id = row.text(first + 0);
   s.user_id = row.text(first + 1);
   s.client_id = row.text(first + 2);
@@ -98,6 +103,7 @@ bool read_session(Row& row, int first, auth::Session& s) {
   s.user_agent = row.text(first + 9);
   s.ip = row.text(first + 10);
   s.generation = row.int64(first + 11);
+  s.scope = row.text(scope_col);
   return row.ok();
 }
 
@@ -108,7 +114,8 @@ StoreResult<std::vector<auth::Session>> read_sessions(const PGresult* result) {
   for (int i = 0; i < n; ++i) {
     Row row(result, i);
     auth::Session s;
-    if (!read_session(row, 0, s)) return fail(Errc::kInternal, "postgres: malformed sessions row");
+    if (!read_session(row, 0, 12, s))
+      return fail(Errc::kInternal, "postgres: malformed sessions row");
     out.push_back(std::move(s));
   }
   return out;
@@ -160,7 +167,7 @@ StoreResult<auth::RotateResult> read_rotation(const PGresult* res) {
   out.generation = row.int64(1);
   if (*outcome != auth::RotateOutcome::kUnknown) {
     auth::Session s;
-    read_session(row, 2, s);
+    read_session(row, 2, 17, s);
     out.session = std::move(s);
     // Read in the same call: a refresh needs nothing else from the database. NULLs (no user
     // row) fail boolean()/text_array() and so row.ok() below.
@@ -208,7 +215,8 @@ StoreResult<void> PgSessionStore::create(const auth::Session& session,
       .text(session.user_agent)
       .text(session.ip)
       .bytes(first.hash)
-      .int64(first.issued_at);
+      .int64(first.issued_at)
+      .text(session.scope);
   auto r = run(pool_, kCreate, p, /*retry_safe=*/false);
   if (!r) return unexpected(std::move(r).error());
   return {};

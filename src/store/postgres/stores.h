@@ -77,6 +77,10 @@ class PgClientStore final : public auth::ClientStore {
  public:
   explicit PgClientStore(Pool& pool) : pool_(pool) {}
   StoreResult<void> upsert(const auth::Client& client) override;
+  StoreResult<void> create(const auth::Client& client) override;
+  StoreResult<bool> remove(const std::string& id) override;
+  StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
+                                  std::int64_t now) override;
   StoreResult<std::optional<auth::Client>> find(const std::string& id) override;
   StoreResult<std::vector<auth::Client>> list() override;
 

@@ -7,15 +7,28 @@ namespace {
 // SQL is laid out by hand.
 // clang-format off
 #define AUTHD_CLIENT_COLUMNS \
-  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at"
+  "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
+  " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at," \
+  " jwk"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr const char* kUpsert =
-    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash,"
     "   grant_types = excluded.grant_types, scopes = excluded.scopes,"
     "   allowed_origins = excluded.allowed_origins,"
-    "   refresh_grace_seconds = excluded.refresh_grace_seconds";
+    "   refresh_grace_seconds = excluded.refresh_grace_seconds,"
+    "   permissions = excluded.permissions, audiences = excluded.audiences,"
+    "   access_ttl_seconds = excluded.access_ttl_seconds,"
+    "   previous_secret_hash = excluded.previous_secret_hash,"
+    "   previous_secret_expires_at = excluded.previous_secret_expires_at, jwk = excluded.jwk";
+constexpr const char* kCreate =
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+constexpr const char* kUseAssertion =
+    "INSERT INTO client_assertions (key, until) VALUES (?1, ?2)"
+    " ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE client_assertions.until <= ?3";
+constexpr const char* kRemove = "DELETE FROM clients WHERE id = ?1";
 constexpr const char* kFind = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = ?1";
 constexpr const char* kList = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients ORDER BY id";
 
@@ -29,13 +42,21 @@ StoreResult<auth::Client> read_client(const Query& q) {
   auto grant_types = from_json_list(q.text_at(2));
   auto scopes = from_json_list(q.text_at(3));
   auto origins = from_json_list(q.text_at(4));
-  if (!grant_types || !scopes || !origins)
+  auto permissions = from_json_list(q.text_at(7));
+  auto audiences = from_json_list(q.text_at(8));
+  if (!grant_types || !scopes || !origins || !permissions || !audiences)
     return fail(Errc::kInternal, "sqlite: malformed clients row");
   c.grant_types = std::move(*grant_types);
   c.scopes = std::move(*scopes);
   c.allowed_origins = std::move(*origins);
   c.refresh_grace_seconds = q.int64_at(5);
   c.created_at = q.int64_at(6);
+  c.permissions = std::move(*permissions);
+  c.audiences = std::move(*audiences);
+  c.access_ttl_seconds = q.int64_at(9);
+  c.previous_secret_hash = q.text_at(10);
+  c.previous_secret_expires_at = q.int64_at(11);
+  c.jwk = q.text_at(12);
   return c;
 }
 
@@ -54,14 +75,43 @@ StoreResult<std::vector<auth::Client>> read_clients(Query& q) {
 }  // namespace
 
 StoreResult<void> SqliteClientStore::upsert(const auth::Client& client) {
+  return write(kUpsert, client);
+}
+
+StoreResult<void> SqliteClientStore::create(const auth::Client& client) {
+  return write(kCreate, client);
+}
+
+StoreResult<bool> SqliteClientStore::use_assertion(const std::string& key, std::int64_t until,
+                                                   std::int64_t now) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kUseAssertion);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(key).int64(until).int64(now);
+  if (auto r = q->run(); !r) return unexpected(std::move(r).error());
+  return shared_.conn->changes() > 0;
+}
+
+StoreResult<bool> SqliteClientStore::remove(const std::string& id) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kRemove);
+  if (!q) return unexpected(std::move(q).error());
+  q->text(id);
+  if (auto r = q->run(); !r) return unexpected(std::move(r).error());
+  return shared_.conn->changes() > 0;
+}
+
+StoreResult<void> SqliteClientStore::write(const char* sql, const auth::Client& client) {
   auto grant_types = to_json_list(client.grant_types);
   auto scopes = to_json_list(client.scopes);
   auto origins = to_json_list(client.allowed_origins);
-  if (!grant_types || !scopes || !origins) {
+  auto permissions = to_json_list(client.permissions);
+  auto audiences = to_json_list(client.audiences);
+  if (!grant_types || !scopes || !origins || !permissions || !audiences) {
     return fail(Errc::kInternal, "sqlite: a client list entry is not valid UTF-8");
   }
   std::lock_guard lock(shared_.mutex);
-  auto q = shared_.conn->query(kUpsert);
+  auto q = shared_.conn->query(sql);
   if (!q) return unexpected(std::move(q).error());
   q->text(client.id)
       .text(client.secret_hash)
@@ -69,7 +119,13 @@ StoreResult<void> SqliteClientStore::upsert(const auth::Client& client) {
       .text(*scopes)
       .text(*origins)
       .int64(client.refresh_grace_seconds)
-      .int64(client.created_at);
+      .int64(client.created_at)
+      .text(*permissions)
+      .text(*audiences)
+      .int64(client.access_ttl_seconds)
+      .text(client.previous_secret_hash)
+      .int64(client.previous_secret_expires_at)
+      .text(client.jwk);
   return q->run();
 }
 

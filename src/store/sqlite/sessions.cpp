@@ -12,17 +12,18 @@ namespace {
 // clang-format off
 #define AUTHD_SESSION_COLUMNS                                                          \
   "id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, " \
-  "revoked_at, revoked_reason, user_agent, ip, generation"
+  "revoked_at, revoked_reason, user_agent, ip, generation, scope"
 
 constexpr const char* kInsertSession =
     "INSERT INTO sessions (" AUTHD_SESSION_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, '', ?8, ?9, 1)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, '', ?8, ?9, 1, ?10)";
 constexpr const char* kInsertToken =
     "INSERT INTO refresh_tokens (hash, session_id, generation, issued_at) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kFind = "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions WHERE id = ?1";
 constexpr const char* kFindByToken =
     "SELECT s.id, s.user_id, s.client_id, s.created_at, s.last_used_at, s.absolute_expires_at,"
-    " s.idle_expires_at, s.revoked_at, s.revoked_reason, s.user_agent, s.ip, s.generation"
+    " s.idle_expires_at, s.revoked_at, s.revoked_reason, s.user_agent, s.ip, s.generation,"
+    " s.scope"
     " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?1";
 constexpr const char* kListActive =
     "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions"
@@ -86,6 +87,7 @@ auth::Session read_session(const Query& q) {
   s.user_agent = q.text_at(9);
   s.ip = q.text_at(10);
   s.generation = q.int64_at(11);
+  s.scope = q.text_at(12);
   return s;
 }
 
@@ -166,7 +168,8 @@ StoreResult<void> SqliteSessionStore::create(const auth::Session& session,
         // Capped at the absolute expiry: the table's CHECK relies on it, and purge on the CHECK.
         .int64(std::min(session.idle_expires_at, session.absolute_expires_at))
         .text(session.user_agent)
-        .text(session.ip);
+        .text(session.ip)
+        .text(session.scope);
   });
   if (!inserted) return inserted;
   auto token = run(conn, kInsertToken,

@@ -65,6 +65,15 @@ class SqliteClientStore final : public auth::ClientStore {
  public:
   explicit SqliteClientStore(Shared& shared) : shared_(shared) {}
   StoreResult<void> upsert(const auth::Client& client) override;
+  StoreResult<void> create(const auth::Client& client) override;
+  StoreResult<bool> remove(const std::string& id) override;
+  StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
+                                  std::int64_t now) override;
+
+ private:
+  StoreResult<void> write(const char* sql, const auth::Client& client);
+
+ public:
   StoreResult<std::optional<auth::Client>> find(const std::string& id) override;
   StoreResult<std::vector<auth::Client>> list() override;
 

@@ -10,7 +10,8 @@ class IntrospectionTest : public AuthServiceTest {
   void SetUp() override {
     AuthServiceTest::SetUp();
     if (HasFatalFailure()) return;  // e.g. no Postgres: fail, do not crash
-    api_ = add_client("api", "api-secret", {"client_credentials"}, {"read"});
+    api_ =
+        add_client("api", "api-secret", {"client_credentials"}, {"read"}, {kPermissionIntrospect});
     other_ = add_client("other", "other-secret", {"client_credentials"}, {"read"});
     authd_ = *service_->client("");
   }
@@ -50,6 +51,12 @@ TEST_P(IntrospectionTest, PublicClientsMayNotIntrospect) {
   auto r = service_->introspect(authd_, login().access_token);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kInvalidClient);
+}
+
+TEST_P(IntrospectionTest, ConfidentialClientsWithoutThePermissionMayNotIntrospect) {
+  auto r = service_->introspect(other_, login().access_token);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kAccessDenied);
 }
 
 TEST_P(IntrospectionTest, RevokingAnAccessTokenEndsItEverywhereButNotItsSession) {

@@ -27,6 +27,29 @@ TEST_P(LoginTest, LoginIssuesVerifiableAccessTokenAndOpaqueRefreshToken) {
   EXPECT_EQ(p->session_id, t.session_id);
 }
 
+// This test verifies that naming a confidential client is not enough to log in or refresh as
+// it: without the caller's authentication of the client the request is kInvalidClient before
+// the password is checked or the token rotated, and with it both work.
+TEST_P(LoginTest, ConfidentialClientMustBeAuthenticatedToLogInAndRefresh) {
+  add_client("web", "web-secret", {"password", "refresh_token"});
+  LoginRequest req{"alice@example.com", kPassword, "web", "test-agent", "127.0.0.1"};
+  auto named = service_->login(req);
+  ASSERT_FALSE(named);
+  EXPECT_EQ(named.error().code, Errc::kInvalidClient);
+  EXPECT_EQ(events_.logins_ok + events_.logins_failed, 0) << "no password was checked";
+  req.client_authenticated = true;
+  auto t = service_->login(req);
+  ASSERT_TRUE(t) << t.error().description;
+
+  RefreshRequest rr{t->refresh_token, "web", "127.0.0.1"};
+  auto unauthenticated = service_->refresh(rr);
+  ASSERT_FALSE(unauthenticated);
+  EXPECT_EQ(unauthenticated.error().code, Errc::kInvalidClient);
+  rr.client_authenticated = true;
+  auto rotated = service_->refresh(rr);
+  ASSERT_TRUE(rotated) << rotated.error().description << " (the refusal must not cost the family)";
+}
+
 TEST_P(LoginTest, RolesAndTenantNeedingJsonEscapesReachTheTokenIntact) {
   User u;
   u.id = make_uuid_v4(random_);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app/ring_keys.h"
+#include "authd/auth/client_secret.h"
 #include "authd/auth/service.h"
 #include "authd/crypto/init.h"
 #include "authd/crypto/password.h"
@@ -32,12 +33,13 @@ using testing::Backend;
 using testing::FakeClock;
 
 struct RecordingEvents final : Events {
-  std::atomic<int> logins_ok{0}, logins_failed{0}, reuse{0};
+  std::atomic<int> logins_ok{0}, logins_failed{0}, reuse{0}, password_hashes{0};
   std::mutex mu;
   std::vector<std::string> revoked_ids;
   void login(bool ok) override { (ok ? logins_ok : logins_failed)++; }
   void refresh(RotateOutcome) override {}
   void reuse_detected(const Session&) override { reuse++; }
+  void password_hashed() override { password_hashes++; }
   void revoked(const std::string& id, std::int64_t) override {
     std::lock_guard l(mu);
     revoked_ids.push_back(id);
@@ -107,12 +109,17 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     return u.id;
   }
 
-  /// A client with `grants`; confidential (with this secret) unless `secret` is empty.
+  /// A client with `grants`; confidential (with this secret, stored as authctl stores the
+  /// secrets it generates) unless `secret` is empty.
   Client add_client(const std::string& id, const std::string& secret,
-                    std::vector<std::string> grants, std::vector<std::string> scopes = {}) {
+                    std::vector<std::string> grants, std::vector<std::string> scopes = {},
+                    std::vector<std::string> permissions = {}, bool legacy_hash = false) {
     Client c;
     c.id = id;
-    if (!secret.empty()) c.secret_hash = *crypto::hash_password(secret, kFastParams);
+    c.permissions = std::move(permissions);
+    if (!secret.empty())
+      c.secret_hash = legacy_hash ? *crypto::hash_password(secret, kFastParams)
+                                  : ClientSecretCodec(*hasher_).store_hash(id, secret);
     c.grant_types = std::move(grants);
     c.scopes = std::move(scopes);
     c.created_at = clock_.now_unix();

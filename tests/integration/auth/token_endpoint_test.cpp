@@ -1,5 +1,6 @@
 // The token endpoint's own work: client authentication and the client_credentials grant.
 
+#include "authd/jose/key.h"
 #include "integration/auth/service_fixture.h"
 
 namespace authd::auth::testing_support {
@@ -14,7 +15,7 @@ class TokenEndpointTest : public AuthServiceTest {
     add_client("spa", "", {"password", "refresh_token"});
   }
   ClientAuthRequest as(std::string id, std::string secret) {
-    return ClientAuthRequest{std::move(id), std::move(secret)};
+    return ClientAuthRequest{std::move(id), std::move(secret), "192.0.2.1"};
   }
 };
 
@@ -46,6 +47,181 @@ TEST_P(TokenEndpointTest, UnknownClientsLookLikeAWrongSecret) {
   EXPECT_EQ(unknown.error().description, wrong.error().description);
   EXPECT_FALSE(service_->authenticate_client(as(std::string(200, 'c'), "")));
 }
+
+// This test verifies that secrets authd generated are checked without a password hash, and
+// that an unknown client (with or without a secret) costs none either.
+TEST_P(TokenEndpointTest, GeneratedSecretsAndUnknownClientsCostNoPasswordHash) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));
+    EXPECT_FALSE(service_->authenticate_client(as("svc", "wrong")));
+    EXPECT_FALSE(service_->authenticate_client(as("nobody-" + std::to_string(i), "svc-secret")));
+    EXPECT_FALSE(service_->authenticate_client(as("nobody-" + std::to_string(i), "")));
+  }
+  EXPECT_EQ(events_.password_hashes, 0);
+  (void)login();
+  EXPECT_EQ(events_.password_hashes, 1) << "a login does cost one: the counter counts";
+}
+
+// This test verifies that a legacy Argon2id client hash still authenticates, once with the
+// password hash, and is then replaced in the store by the keyed hash, so that later checks
+// cost none; a wrong secret neither authenticates nor upgrades anything.
+TEST_P(TokenEndpointTest, LegacyArgon2idSecretWorksAndIsUpgradedOnFirstUse) {
+  add_client("old", "old-secret-from-2025", {"client_credentials"}, {}, {}, /*legacy_hash=*/true);
+  EXPECT_FALSE(service_->authenticate_client(as("old", "not-the-secret")));
+  EXPECT_EQ(events_.password_hashes, 1);
+  auto before = tdb_->db().clients().find("old");
+  ASSERT_TRUE(before && before->has_value());
+  EXPECT_FALSE(ClientSecretCodec::is_keyed((*before)->secret_hash)) << "no upgrade on a failure";
+
+  auto ok = service_->authenticate_client(as("old", "old-secret-from-2025"));
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(events_.password_hashes, 2);
+  auto after = tdb_->db().clients().find("old");
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_TRUE(ClientSecretCodec::is_keyed((*after)->secret_hash));
+  EXPECT_EQ((*after)->grant_types, std::vector<std::string>{"client_credentials"});
+
+  EXPECT_TRUE(service_->authenticate_client(as("old", "old-secret-from-2025")));
+  EXPECT_FALSE(service_->authenticate_client(as("old", "not-the-secret")));
+  EXPECT_EQ(events_.password_hashes, 2) << "upgraded: no more password hashes";
+}
+
+// This test verifies that a secret replaced in the store (authctl client rotate-secret) works
+// at once although the old client is cached, and that the old one stops working.
+TEST_P(TokenEndpointTest, ANewSecretWorksAtOnceDespiteTheCache) {
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // now cached
+  add_client("svc", "svc-secret-2", {"client_credentials"}, {"read", "write"});
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret-2")));
+  EXPECT_FALSE(service_->authenticate_client(as("svc", "svc-secret")));
+}
+
+// This test verifies a rotation with an overlap: the previous secret works until the end of
+// its window and not after; the new one works at once; a forgotten (changed elsewhere) client
+// is read again from the store.
+TEST_P(TokenEndpointTest, APreviousSecretWorksUntilItsOverlapEnds) {
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // cached
+  auto stored = tdb_->db().clients().find("svc");
+  ASSERT_TRUE(stored && stored->has_value());
+  Client svc = **stored;
+  svc.previous_secret_hash = svc.secret_hash;
+  svc.previous_secret_expires_at = clock_.now_unix() + 60;
+  svc.secret_hash = ClientSecretCodec(*hasher_).store_hash("svc", "svc-secret-2");
+  ASSERT_TRUE(tdb_->db().clients().upsert(svc));
+  service_->forget_client("svc");
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret-2")));
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret"))) << "within the overlap";
+  clock_.advance(61);
+  EXPECT_FALSE(service_->authenticate_client(as("svc", "svc-secret"))) << "after the overlap";
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret-2")));
+  EXPECT_EQ(events_.password_hashes, 0);
+}
+
+// This test verifies that a deleted client stops working as soon as the replica forgets its
+// cached copy (the Redis event's job), not at the cache's expiry.
+TEST_P(TokenEndpointTest, ADeletedClientStopsOnceForgotten) {
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // cached
+  ASSERT_TRUE(tdb_->db().clients().remove("svc"));
+  EXPECT_TRUE(service_->authenticate_client(as("svc", "svc-secret"))) << "the cache's copy";
+  service_->forget_client("svc");
+  auto r = service_->authenticate_client(as("svc", "svc-secret"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kInvalidClient);
+}
+
+class PrivateKeyJwtTest : public TokenEndpointTest {
+ protected:
+  void SetUp() override {
+    TokenEndpointTest::SetUp();
+    key_ = *jose::Key::generate(jose::Alg::ES256);
+    Client c;
+    c.id = "jwt-svc";
+    c.grant_types = {"client_credentials"};
+    c.jwk = key_->public_jwk().dump();
+    c.created_at = clock_.now_unix();
+    ASSERT_TRUE(tdb_->db().clients().upsert(c));
+  }
+  nlohmann::json claims(const std::string& jti) const {
+    const std::int64_t now = clock_.now_unix();
+    return {{"iss", "jwt-svc"}, {"sub", "jwt-svc"}, {"aud", "https://auth.test/oauth2/token"},
+            {"iat", now},       {"exp", now + 60},  {"jti", jti}};
+  }
+  std::string assertion(const nlohmann::json& c, const jose::Key* key = nullptr) const {
+    return *jose::sign(key ? *key : *key_, c, "");
+  }
+  AuthResult<Client> present(const std::string& jwt, std::string id = "") {
+    ClientAuthRequest r{std::move(id), "", "192.0.2.1"};
+    r.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    r.client_assertion = jwt;
+    return service_->authenticate_client(r);
+  }
+  jose::KeyPtr key_;
+};
+
+// This test verifies private_key_jwt: a fresh assertion signed by the registered key
+// authenticates (the client named by client_id or only by the assertion's sub) and its
+// client may use client_credentials; the same assertion presented again is refused.
+TEST_P(PrivateKeyJwtTest, AFreshAssertionAuthenticatesOnceOnly) {
+  const std::string jwt = assertion(claims("jti-1"));
+  auto ok = present(jwt);
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(ok->id, "jwt-svc");
+  EXPECT_TRUE(service_->client_credentials(*ok, "", {}));
+  auto replay = present(jwt, "jwt-svc");
+  ASSERT_FALSE(replay) << "a jti is accepted once";
+  EXPECT_EQ(replay.error().code, Errc::kInvalidClient);
+  auto other = claims("jti-2");
+  other["aud"] = "https://auth.test";  // the issuer is an accepted audience too
+  EXPECT_TRUE(present(assertion(other), "jwt-svc"));
+  EXPECT_EQ(events_.password_hashes, 0);
+}
+
+// This test verifies every refusal of an assertion: another key, another client's claims, a
+// wrong audience, expired, too long-lived, without iat or jti, a wrong type, a secret with it.
+TEST_P(PrivateKeyJwtTest, BadAssertionsAreRefused) {
+  auto refused = [&](const std::string& why, const std::string& jwt, std::string id = "") {
+    auto r = present(jwt, std::move(id));
+    EXPECT_FALSE(r) << why;
+    if (!r) {
+      EXPECT_EQ(r.error().code, Errc::kInvalidClient) << why;
+    }
+  };
+  auto other_key = *jose::Key::generate(jose::Alg::ES256);
+  refused("another key", assertion(claims("a"), other_key.get()));
+  auto c = claims("b");
+  c["iss"] = "svc";
+  refused("iss is not the client", assertion(c));
+  c = claims("c");
+  c["aud"] = "https://elsewhere.example/token";
+  refused("wrong audience", assertion(c));
+  c = claims("d");
+  c["exp"] = clock_.now_unix() - 100;
+  refused("expired", assertion(c));
+  c = claims("e");
+  c["exp"] = clock_.now_unix() + 7200;
+  refused("lives two hours", assertion(c));
+  c = claims("f");
+  c.erase("iat");
+  refused("no iat", assertion(c));
+  c = claims("g");
+  c.erase("jti");
+  refused("no jti", assertion(c));
+  refused("named for another client", assertion(claims("h")), "svc");
+  refused("garbage", "not.a.jwt");
+  ClientAuthRequest wrong_type{"jwt-svc", "", "192.0.2.1"};
+  wrong_type.client_assertion_type = "urn:example:other";
+  wrong_type.client_assertion = assertion(claims("i"));
+  EXPECT_FALSE(service_->authenticate_client(wrong_type));
+  ClientAuthRequest with_secret{"jwt-svc", "a-secret", "192.0.2.1"};
+  with_secret.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  with_secret.client_assertion = assertion(claims("j"));
+  EXPECT_FALSE(service_->authenticate_client(with_secret));
+  EXPECT_FALSE(service_->authenticate_client(as("jwt-svc", "any-secret")))
+      << "a key-only client has no secret to guess";
+  EXPECT_EQ(events_.password_hashes, 0);
+  EXPECT_TRUE(present(assertion(claims("fresh")))) << "the key still works";
+}
+
+AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtTest);
 
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {
   const Client svc = *service_->authenticate_client(as("svc", "svc-secret"));

@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "authd/core/base64url.h"
+#include "authd/core/clock.h"
 #include "authd/http/admin_routes.h"
 #include "authd/http/jwks_route.h"
+#include "authd/jose/jws.h"
+#include "authd/jose/key.h"
 #include "authd/obs/metrics.h"
 #include "support/in_process_http.h"
 
@@ -77,6 +81,7 @@ class RoutesTest : public ::testing::Test {
     c.id = "billing";
     c.grant_types = {"client_credentials"};
     c.scopes = {"invoices.read", "invoices.write"};
+    c.permissions = {auth::kPermissionIntrospect};
     authd_->add_client(c, kBillingSecret);
     ASSERT_EQ(authd_->error(), "");
   }
@@ -476,6 +481,141 @@ TEST_F(RoutesTest, TokenEndpointPerClientLimitAnswers429) {
   EXPECT_EQ(last.header("Cache-Control"), "no-store");
 }
 
+// This test verifies that a flood of made-up client ids from one address costs no password
+// hash (authd_password_hashes_total, read from /metrics, stays 0) and is cut off by the per-IP
+// limit of /oauth2/*, whatever the clients it names; a login afterwards moves the counter.
+TEST_F(RoutesTest, AThousandRandomClientsFromOneAddressCostNoPasswordHashAndAreLimited) {
+  auto hashes = [&] {
+    const std::string text = http().get("/metrics").body;
+    const std::string name = "\nauthd_password_hashes_total ";
+    const auto at = text.find(name);
+    return at == std::string::npos ? -1L : std::stol(text.substr(at + name.size()));
+  };
+  SystemRandom random;
+  std::map<int, int> statuses;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = base64url::encode(random.bytes(12));
+    const std::string secret = base64url::encode(random.bytes(32));
+    Headers h = kForm;
+    std::string body = "grant_type=client_credentials";
+    if (i % 2 == 0)
+      h["Authorization"] = basic(id, secret);
+    else
+      body += "&client_id=" + id + "&client_secret=" + secret;
+    statuses[http().post("/oauth2/token", body, h).status]++;
+  }
+  EXPECT_EQ(hashes(), 0);
+  EXPECT_EQ(statuses[401] + statuses[429], 1000);
+  EXPECT_GE(statuses[401], 300) << "the burst of oauth_per_ip (300) is answered";
+  EXPECT_LE(statuses[401], 400) << "the rest is limited per address";
+  EXPECT_GE(statuses[429], 600);
+  login_ok();
+  EXPECT_EQ(hashes(), 1) << "the counter does count password hashes";
+}
+
+// This test verifies that a confidential client whose secret is a legacy Argon2id hash still
+// gets tokens, and costs one password hash only the first time (the hash is then upgraded).
+TEST_F(RoutesTest, LegacyClientSecretCostsOnePasswordHashThenNone) {
+  auth::Client old;
+  old.id = "old";
+  old.grant_types = {"client_credentials"};
+  authd_->add_client(old, "old-secret-0123456789", /*legacy_hash=*/true);
+  Headers h = kForm;
+  h["Authorization"] = basic("old", "old-secret-0123456789");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(http().post("/oauth2/token", "grant_type=client_credentials", h).status, 200);
+  const std::string text = http().get("/metrics").body;
+  EXPECT_NE(text.find("\nauthd_password_hashes_total 1\n"), std::string::npos) << text;
+}
+
+// This test verifies the per-call policy parameters over HTTP: scope and resource on /login
+// (JSON) and at the token endpoint (form: resource or audience, not both), with the RFC 8707
+// invalid_target error for an audience the client may not ask for.
+TEST_F(RoutesTest, ScopeAndResourceParameters) {
+  auth::Client app;
+  app.id = "app";
+  app.grant_types = {"password", "refresh_token"};
+  app.scopes = {"profile"};
+  app.audiences = {"https://api.example.com"};
+  app.access_ttl_seconds = 90;
+  authd_->add_client(app);
+  auto r = http().post("/login", json{{"email", "demo@example.com"},
+                                      {"password", "demo-password"},
+                                      {"client_id", "app"},
+                                      {"scope", "openid profile"},
+                                      {"resource", "https://api.example.com"}}
+                                     .dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r)["scope"], "openid profile");
+  EXPECT_EQ(body_of(r)["expires_in"], 90);
+  EXPECT_EQ(claims_of(body_of(r)["access_token"])["aud"], "https://api.example.com");
+  auto narrowed = http().post("/refresh", json{{"refresh_token", body_of(r)["refresh_token"]},
+                                               {"client_id", "app"},
+                                               {"scope", "openid"}}
+                                              .dump());
+  ASSERT_EQ(narrowed.status, 200) << narrowed.body;
+  EXPECT_EQ(body_of(narrowed)["scope"], "openid");
+  EXPECT_EQ(
+      http().post("/login", R"({"email":"demo@example.com","password":"x","scope":7})").status,
+      400);
+
+  add_billing_client();
+  const std::string cc = "grant_type=client_credentials&scope=invoices.read";
+  auto bad =
+      http().post("/oauth2/token", cc + "&resource=https%3A%2F%2Fevil.example", billing_basic());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(body_of(bad)["error"], "invalid_target");
+  auto both = http().post("/oauth2/token", cc + "&resource=authd&audience=authd", billing_basic());
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(body_of(both)["error"], "invalid_request");
+  auto own = http().post("/oauth2/token", cc + "&audience=authd", billing_basic());
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(claims_of(body_of(own)["access_token"])["aud"], "authd");
+  auto pw = http().post("/oauth2/token",
+                        "grant_type=password&username=demo%40example.com&password=demo-password"
+                        "&client_id=app&scope=openid&resource=https%3A%2F%2Fapi.example.com",
+                        kForm);
+  ASSERT_EQ(pw.status, 200) << pw.body;
+  EXPECT_EQ(body_of(pw)["scope"], "openid");
+  EXPECT_EQ(claims_of(body_of(pw)["access_token"])["aud"], "https://api.example.com");
+}
+
+// This test verifies private_key_jwt at the token endpoint (RFC 7523 §2.2): a client
+// assertion signed by the registered key gets a token, is accepted once only, and may not be
+// combined with another authentication method.
+TEST_F(RoutesTest, PrivateKeyJwtAtTheTokenEndpoint) {
+  auto key = *jose::Key::generate(jose::Alg::ES256);
+  auth::Client c;
+  c.id = "jwt-svc";
+  c.grant_types = {"client_credentials"};
+  c.jwk = key->public_jwk().dump();
+  authd_->add_client(c);
+  const std::int64_t now = SystemClock().now_unix();
+  const std::string jwt = *jose::sign(*key,
+                                      {{"iss", "jwt-svc"},
+                                       {"sub", "jwt-svc"},
+                                       {"aud", "https://auth.test/oauth2/token"},
+                                       {"iat", now},
+                                       {"exp", now + 60},
+                                       {"jti", "route-1"}},
+                                      "JWT");
+  const std::string body =
+      "grant_type=client_credentials&client_assertion_type="
+      "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" +
+      jwt;
+  auto ok = http().post("/oauth2/token", body, kForm);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(claims_of(body_of(ok)["access_token"])["client_id"], "jwt-svc");
+  auto replay = http().post("/oauth2/token", body, kForm);
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_EQ(body_of(replay)["error"], "invalid_client");
+  Headers with_basic = kForm;
+  with_basic["Authorization"] = basic("jwt-svc", "x");
+  auto two = http().post("/oauth2/token", body, with_basic);
+  EXPECT_EQ(two.status, 400);
+  EXPECT_EQ(body_of(two)["error"], "invalid_request");
+}
+
 // ---- /oauth2/introspect and /oauth2/revoke --------------------------------------------------
 
 // This test verifies RFC 7662 introspection for a confidential client and RFC 7009
@@ -486,6 +626,7 @@ TEST_F(RoutesTest, IntrospectionAndRevocation) {
   auth::Client api;
   api.id = "api";
   api.grant_types = {"client_credentials"};
+  api.permissions = {auth::kPermissionIntrospect};
   authd_->add_client(api, "api-secret-0123456789ab");
   Headers api_auth = kForm;
   api_auth["Authorization"] = basic("api", "api-secret-0123456789ab");
@@ -551,6 +692,231 @@ TEST_F(RoutesTest, IntrospectionAndRevocation) {
   EXPECT_EQ(http().post("/oauth2/revoke", "token=" + cat, api_auth).status, 200);
   EXPECT_EQ(introspect(cat)["active"], false);
   EXPECT_EQ(sessions_status(cat), 401) << "client tokens never open the user routes";
+}
+
+// ---- client authentication: route × client type × method ------------------------------------
+
+constexpr const char* kWebSecret = "web-secret-0123456789abcdef";
+constexpr const char* kRsSecret = "rs-secret-0123456789abcdef";
+
+class ClientMatrixTest : public RoutesTest {
+ protected:
+  void SetUp() override {
+    RoutesTest::SetUp();
+    auth::Client spa;  // public
+    spa.id = "spa";
+    spa.grant_types = {"password", "refresh_token"};
+    authd_->add_client(spa);
+    auth::Client web;  // confidential, no introspection
+    web.id = "web";
+    web.grant_types = {"password", "refresh_token", "client_credentials"};
+    authd_->add_client(web, kWebSecret);
+    auth::Client rs;  // a resource server: confidential, may introspect
+    rs.id = "rs";
+    rs.grant_types = {"client_credentials"};
+    rs.permissions = {auth::kPermissionIntrospect};
+    authd_->add_client(rs, kRsSecret);
+    ASSERT_EQ(authd_->error(), "");
+  }
+  static Headers with_basic(Headers h, const std::string& id, const std::string& secret) {
+    h["Authorization"] = basic(id, secret);
+    return h;
+  }
+  static std::string login_body(const std::string& client_id) {
+    json j = {{"email", "demo@example.com"}, {"password", "demo-password"}};
+    if (!client_id.empty()) j["client_id"] = client_id;
+    return j.dump();
+  }
+  static const Headers& json_headers() {
+    static const Headers h{{"Content-Type", "application/json"}};
+    return h;
+  }
+  /// Checks one cell of the matrix: its status and, for errors, its RFC 6749 code; a failed
+  /// HTTP Basic authentication (a cell named "... basic ...") must carry the Basic challenge.
+  static void expect(const std::string& cell, const Response& r, int status,
+                     const std::string& error = "") {
+    EXPECT_EQ(r.status, status) << cell << ": " << r.body;
+    if (!error.empty()) {
+      EXPECT_EQ(body_of(r)["error"], error) << cell;
+    }
+    if (error == "invalid_client" && cell.find("basic") != std::string::npos) {
+      EXPECT_EQ(r.header("WWW-Authenticate"), "Basic realm=\"authd\"") << cell;
+    }
+  }
+  std::string web_refresh_token() {
+    auto r =
+        http().post("/login", login_body("web"), with_basic(json_headers(), "web", kWebSecret));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? body_of(r)["refresh_token"].get<std::string>() : std::string();
+  }
+};
+
+// This test verifies /login for every client type and authentication method: the default and
+// a public client are named; a confidential client named without (or with a wrong) secret is
+// 401 invalid_client, and succeeds with HTTP Basic; a public client may not present a secret.
+TEST_F(ClientMatrixTest, LoginByClientTypeAndMethod) {
+  const Headers& j = json_headers();
+  expect("default, none", http().post("/login", login_body(""), j), 200);
+  expect("public, named", http().post("/login", login_body("spa"), j), 200);
+  expect("confidential, named only", http().post("/login", login_body("web"), j), 401,
+         "invalid_client");
+  expect("confidential, basic",
+         http().post("/login", login_body(""), with_basic(j, "web", kWebSecret)), 200);
+  expect("confidential, basic + same body id",
+         http().post("/login", login_body("web"), with_basic(j, "web", kWebSecret)), 200);
+  expect("confidential, basic + other body id",
+         http().post("/login", login_body("spa"), with_basic(j, "web", kWebSecret)), 400,
+         "invalid_request");
+  expect("confidential, basic wrong secret",
+         http().post("/login", login_body("web"), with_basic(j, "web", "wrong-secret-0123456789")),
+         401, "invalid_client");
+  expect("public, basic with a secret",
+         http().post("/login", login_body("spa"), with_basic(j, "spa", "anything-at-all")), 401,
+         "invalid_client");
+  expect("unknown, named", http().post("/login", login_body("nobody"), j), 401, "invalid_client");
+  auto issued = http().post("/login", login_body(""), with_basic(j, "web", kWebSecret));
+  ASSERT_EQ(issued.status, 200);
+  EXPECT_EQ(claims_of(body_of(issued)["access_token"])["client_id"], "web");
+}
+
+// This test verifies RFC 6749 §2.3.1: the client id and secret inside HTTP Basic are each
+// form-encoded before base64, so a secret with '+', '%' and ':' (and an id with a space)
+// authenticates when decoded; a client that sends them unencoded (python3-authlib 1.2 does)
+// still matches as sent, and anything else is refused.
+TEST_F(ClientMatrixTest, BasicCredentialsAreFormDecoded) {
+  auth::Client odd;
+  odd.id = "odd client";
+  odd.grant_types = {"client_credentials"};
+  const std::string secret = "s3cr+t%20with:colon+and%percent-0123456789";
+  authd_->add_client(odd, secret);
+  ASSERT_EQ(authd_->error(), "");
+  const std::string encoded_id = "odd+client";
+  const std::string encoded_secret = "s3cr%2Bt%2520with%3Acolon%2Band%25percent-0123456789";
+  const std::string cc = "grant_type=client_credentials";
+  auto ok = http().post("/oauth2/token", cc, with_basic(kForm, encoded_id, encoded_secret));
+  expect("form-encoded id and secret", ok, 200);
+  EXPECT_EQ(claims_of(body_of(ok)["access_token"])["client_id"], "odd client");
+  expect("unencoded secret, as some clients send it",
+         http().post("/oauth2/token", cc, with_basic(kForm, encoded_id, secret)), 200);
+  expect("unencoded id and secret",
+         http().post("/oauth2/token", cc, with_basic(kForm, "odd client", secret)), 200);
+  expect("wrong secret, basic",
+         http().post("/oauth2/token", cc, with_basic(kForm, encoded_id, secret + "x")), 401,
+         "invalid_client");
+  expect("malformed escape", http().post("/oauth2/token", cc, with_basic(kForm, "odd%2", "x")), 401,
+         "invalid_client");
+}
+
+// This test verifies /refresh for every client type and method: a confidential client's refresh
+// token does not rotate without the client's secret (and the refusal costs the family nothing),
+// and rotates with it; a public client's token rotates when the client is named.
+TEST_F(ClientMatrixTest, RefreshByClientTypeAndMethod) {
+  const Headers& j = json_headers();
+  auto spa = http().post("/login", login_body("spa"), j);
+  ASSERT_EQ(spa.status, 200);
+  expect(
+      "public, named",
+      http().post(
+          "/refresh",
+          json{{"refresh_token", body_of(spa)["refresh_token"]}, {"client_id", "spa"}}.dump(), j),
+      200);
+  expect("default, none", refresh(login_ok()["refresh_token"]), 200);
+
+  const std::string rt = web_refresh_token();
+  const std::string named = json{{"refresh_token", rt}, {"client_id", "web"}}.dump();
+  const std::string unnamed = json{{"refresh_token", rt}}.dump();
+  expect("confidential, named only", http().post("/refresh", named, j), 401, "invalid_client");
+  expect("confidential, basic wrong secret",
+         http().post("/refresh", unnamed, with_basic(j, "web", "wrong-secret-0123456789")), 401,
+         "invalid_client");
+  expect("confidential, basic", http().post("/refresh", unnamed, with_basic(j, "web", kWebSecret)),
+         200);
+}
+
+// This test verifies the token endpoint's grants for every client type and method
+// (client_secret_basic, client_secret_post, none), including those that must fail.
+TEST_F(ClientMatrixTest, TokenEndpointByClientTypeAndMethod) {
+  const std::string pw = "grant_type=password&username=demo%40example.com&password=demo-password";
+  const std::string cc = "grant_type=client_credentials";
+  const std::string post_web = std::string("&client_id=web&client_secret=") + kWebSecret;
+  expect("password, default", http().post("/oauth2/token", pw, kForm), 200);
+  expect("password, public named", http().post("/oauth2/token", pw + "&client_id=spa", kForm), 200);
+  expect("password, confidential named only",
+         http().post("/oauth2/token", pw + "&client_id=web", kForm), 401, "invalid_client");
+  expect("password, confidential post", http().post("/oauth2/token", pw + post_web, kForm), 200);
+  expect("password, confidential basic",
+         http().post("/oauth2/token", pw, with_basic(kForm, "web", kWebSecret)), 200);
+  expect("password, confidential basic wrong",
+         http().post("/oauth2/token", pw, with_basic(kForm, "web", "wrong-secret-0123456789")), 401,
+         "invalid_client");
+
+  const std::string rt = web_refresh_token();
+  expect("refresh, confidential named only",
+         http().post("/oauth2/token", "grant_type=refresh_token&client_id=web&refresh_token=" + rt,
+                     kForm),
+         401, "invalid_client");
+  expect("refresh, confidential basic",
+         http().post("/oauth2/token", "grant_type=refresh_token&refresh_token=" + rt,
+                     with_basic(kForm, "web", kWebSecret)),
+         200);
+
+  expect("client_credentials, default", http().post("/oauth2/token", cc, kForm), 400,
+         "unauthorized_client");
+  expect("client_credentials, public", http().post("/oauth2/token", cc + "&client_id=spa", kForm),
+         400, "unauthorized_client");
+  expect("client_credentials, confidential named only",
+         http().post("/oauth2/token", cc + "&client_id=rs", kForm), 401, "invalid_client");
+  expect("client_credentials, confidential post",
+         http().post("/oauth2/token", cc + "&client_id=rs&client_secret=" + kRsSecret, kForm), 200);
+  expect("client_credentials, confidential basic",
+         http().post("/oauth2/token", cc, with_basic(kForm, "rs", kRsSecret)), 200);
+}
+
+// This test verifies that only a confidential client with the introspect permission may
+// introspect, whatever it authenticates with, and that the others learn nothing of the token.
+TEST_F(ClientMatrixTest, IntrospectionNeedsThePermission) {
+  const std::string at = login_ok()["access_token"];
+  const std::string token = "token=" + at;
+  auto denied = [&](const std::string& cell, const Response& r, int status,
+                    const std::string& error) {
+    expect(cell, r, status, error);
+    EXPECT_EQ(r.body.find("active"), std::string::npos) << cell << ": " << r.body;
+  };
+  denied("default, none", http().post("/oauth2/introspect", token, kForm), 401, "");
+  denied("public, named", http().post("/oauth2/introspect", token + "&client_id=spa", kForm), 401,
+         "");
+  denied("confidential without permission, basic",
+         http().post("/oauth2/introspect", token, with_basic(kForm, "web", kWebSecret)), 403,
+         "access_denied");
+  denied("confidential with permission, named only",
+         http().post("/oauth2/introspect", token + "&client_id=rs", kForm), 401, "invalid_client");
+  denied(
+      "confidential with permission, basic wrong",
+      http().post("/oauth2/introspect", token, with_basic(kForm, "rs", "wrong-secret-012345678")),
+      401, "invalid_client");
+  auto basic_ok = http().post("/oauth2/introspect", token, with_basic(kForm, "rs", kRsSecret));
+  expect("confidential with permission, basic", basic_ok, 200);
+  EXPECT_EQ(body_of(basic_ok)["active"], true);
+  auto post_ok =
+      http().post("/oauth2/introspect", token + "&client_id=rs&client_secret=" + kRsSecret, kForm);
+  expect("confidential with permission, post", post_ok, 200);
+  EXPECT_EQ(body_of(post_ok)["active"], true);
+}
+
+// This test verifies revocation by client type and method: a confidential client must
+// authenticate to revoke its own token; the default public client names itself.
+TEST_F(ClientMatrixTest, RevocationByClientTypeAndMethod) {
+  const std::string rt = web_refresh_token();
+  expect("confidential, named only",
+         http().post("/oauth2/revoke", "client_id=web&token=" + rt, kForm), 401, "invalid_client");
+  expect("confidential, basic",
+         http().post("/oauth2/revoke", "token=" + rt, with_basic(kForm, "web", kWebSecret)), 200);
+  expect("revoked token no longer refreshes",
+         http().post("/refresh", json{{"refresh_token", rt}}.dump(),
+                     with_basic(json_headers(), "web", kWebSecret)),
+         401, "invalid_grant");
+  const std::string own = login_ok()["refresh_token"];
+  expect("default, none", http().post("/oauth2/revoke", "token=" + own, kForm), 200);
 }
 
 // ---- JWKS, admin, routing --------------------------------------------------------------------

@@ -1,0 +1,3 @@
+ALTER TABLE clients
+  DROP COLUMN IF EXISTS previous_secret_hash,
+  DROP COLUMN IF EXISTS previous_secret_expires_at;

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS client_assertions;
+ALTER TABLE clients DROP COLUMN IF EXISTS jwk;
