@@ -9,6 +9,7 @@ Error store_error(const store::Error& e) {
   Error out = e.code == store::Errc::kUnavailable
                   ? Error{Errc::kUnavailable, "The service is temporarily unavailable; retry.", 1}
                   : Error{Errc::kInternal, "Internal error.", 0};
+  out.store_unavailable = e.code == store::Errc::kUnavailable;
   out.debug = "store: " + e.message;
   return out;
 }

@@ -50,6 +50,7 @@ Response auth_error_response(const auth::Error& e, bool token_endpoint) {
   auto r =
       Response::error(status_of(e.code, token_endpoint), auth::to_string(e.code), e.description);
   r.log_cause = e.debug;
+  r.store_unavailable = e.store_unavailable;
   if (e.code == auth::Errc::kInvalidToken)
     r.set_header("WWW-Authenticate", "Bearer realm=\"authd\", error=\"invalid_token\"");
   if ((e.code == auth::Errc::kRateLimited || e.code == auth::Errc::kUnavailable) &&

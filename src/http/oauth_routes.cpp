@@ -115,7 +115,8 @@ class OAuthRoutes {
       const std::string token = o.param("refresh_token");
       if (token.empty()) return oauth_invalid("refresh_token is required.");
       r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address,
-                                                /*client_authenticated=*/true, scope, audiences});
+                                                /*client_authenticated=*/true, scope, audiences,
+                                                /*presented_at=*/req.received_unix});
     } else if (grant == "client_credentials") {
       r = service_.client_credentials(client, scope, audiences);
       with_refresh = false;

@@ -4,6 +4,7 @@
 #include "authd/http/server.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -127,7 +129,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         protocol_errors(m.counter("authd_http_protocol_errors_total",
                                   "Connections ended by a malformed or oversized request or a "
                                   "timeout.",
-                                  {"reason"})) {}
+                                  {"reason"})),
+        held(m.counter("authd_http_held_requests_total",
+                       "Requests that waited for the store, by how the wait ended.", {"outcome"})),
+        held_now(m.gauge("authd_http_held_requests", "Requests waiting for the store now.").get()) {
+  }
 
   ServerOptions options;
   TrustedProxies trusted_proxies;
@@ -174,6 +180,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   obs::Gauge& connections;
   obs::Counter& rejected;
   obs::Family<obs::Counter>& protocol_errors;
+  obs::Family<obs::Counter>& held;
+  obs::Gauge& held_now;
 
   std::shared_ptr<ssl::context> current_tls() {
     std::lock_guard lock(tls_mu);
@@ -289,92 +297,187 @@ class Session : public SessionBase {
   }
 
   void handle(bhttp::request<bhttp::string_body>&& req) {
-    RequestContext ctx;
-    ctx.start = std::chrono::steady_clock::now();
-    Request r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    auto q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) r.query = r.target.substr(q + 1);
-    r.headers.reserve(16);
+    auto ctx = std::make_shared<RequestContext>();
+    ctx->start = std::chrono::steady_clock::now();
+    auto r = std::make_shared<Request>();
+    r->received_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    r->method = std::string(req.method_string());
+    r->target = std::string(req.target());
+    auto q = r->target.find('?');
+    r->path = r->target.substr(0, q);
+    if (q != std::string::npos) r->query = r->target.substr(q + 1);
+    r->headers.reserve(16);
     for (const auto& f : req)
-      r.headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
-    r.body = std::move(req.body());
-    r.peer_address = peer_;
-    r.client_address = client_address(peer_, r.header_list("X-Forwarded-For"),
-                                      r.header_list("Forwarded"), server_->trusted_proxies);
-    r.tls = Derived::kTls;
-    ctx.request_id = make_request_id(r.header("X-Request-Id"));
+      r->headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
+    r->body = std::move(req.body());
+    r->peer_address = peer_;
+    r->client_address = client_address(peer_, r->header_list("X-Forwarded-For"),
+                                       r->header_list("Forwarded"), server_->trusted_proxies);
+    r->tls = Derived::kTls;
+    ctx->request_id = make_request_id(r->header("X-Request-Id"));
     keep_alive_ = req.keep_alive();
     version_ = req.version();
-    method_ = r.method;
+    method_ = r->method;
 
-    auto m = router_->match(r.method, r.path);
+    auto m = router_->match(r->method, r->path);
     if (!m.route) {
-      ctx.route = "unmatched";
-      return send(unmatched_response(m), std::move(ctx), version_);
+      ctx->route = "unmatched";
+      return send(unmatched_response(m), std::move(*ctx), version_);
     }
-    ctx.route = m.route->pattern;
-    r.path_params = std::move(m.params);
+    ctx->route = m.route->pattern;
+    r->path_params = std::move(m.params);
     server_->in_flight.add(1);
-    const bool head = r.method == "HEAD";
+    const bool head = r->method == "HEAD";
     if (m.route->dispatch == Dispatch::kInline) {
-      Response resp = invoke(*m.route, r, ctx);
+      Response resp = invoke(*m.route, *r, *ctx);
       server_->in_flight.add(-1);
       if (head) resp.body.clear();
-      return send(std::move(resp), std::move(ctx), version_);
+      return send(std::move(resp), std::move(*ctx), version_);
     }
-    if (m.route->dispatch == Dispatch::kAsync)
-      return start_async(*m.route, r, std::move(ctx), head);
-    asio::post(server_->workers, [self = derived().shared_from_this(), route = m.route,
-                                  r = std::move(r), ctx = std::move(ctx), head]() mutable {
-      Response resp = invoke(*route, r, ctx);
-      if (head) resp.body.clear();
+    // Worker and async routes are the ones that use the store: while it is known to be away,
+    // wait for it at once instead of tying up a thread to find that out again.
+    WaitGate* gate = server_->options.store_gate;
+    if (gate && !gate->is_open()) return hold(m.route, std::move(r), std::move(ctx), head, {});
+    run_route(m.route, std::move(r), std::move(ctx), head);
+  }
+
+  using RequestPtr = std::shared_ptr<const Request>;
+  using ContextPtr = std::shared_ptr<RequestContext>;
+
+  // Runs a worker or async route; its answer comes back to answer_or_hold on this loop.
+  void run_route(const Route* route, RequestPtr r, ContextPtr ctx, bool head) {
+    if (route->dispatch == Dispatch::kAsync)
+      return start_async(route, std::move(r), std::move(ctx), head);
+    asio::post(server_->workers, [self = derived().shared_from_this(), route, r = std::move(r),
+                                  ctx = std::move(ctx), head]() mutable {
+      Response resp = invoke(*route, *r, *ctx);
       asio::post(self->stream().get_executor(),
-                 [self, resp = std::move(resp), ctx = std::move(ctx)]() mutable {
-                   self->server_->in_flight.add(-1);
-                   self->send(std::move(resp), std::move(ctx), self->version_);
+                 [self, route, r = std::move(r), ctx = std::move(ctx), head,
+                  resp = std::move(resp)]() mutable {
+                   self->answer_or_hold(route, std::move(r), std::move(ctx), head, std::move(resp));
                  });
     });
   }
 
-  // An AsyncHandler answers through a Reply, later, from this loop or a worker.
-  void start_async(const Route& route, const Request& r, RequestContext ctx, bool head) {
+  // On this connection's loop: sends the answer, unless it says the store is away and there
+  // is a gate to wait at.
+  void answer_or_hold(const Route* route, RequestPtr r, ContextPtr ctx, bool head, Response resp) {
+    if (resp.store_unavailable && server_->options.store_gate)
+      return hold(route, std::move(r), std::move(ctx), head, std::move(resp));
+    answer(*ctx, head, std::move(resp));
+  }
+
+  void answer(RequestContext& ctx, bool head, Response resp) {
+    server_->in_flight.add(-1);
+    if (head) resp.body.clear();
+    send(std::move(resp), std::move(ctx), version_);
+  }
+
+  // Waits at the store gate until it opens (run the route again), the request's deadline
+  // passes, or the client goes away. `unavailable` is the answer for the deadline; empty when
+  // the route has not run yet.
+  void hold(const Route* route, RequestPtr r, ContextPtr ctx, bool head, Response unavailable) {
+    if (unavailable.status != 503) {
+      unavailable = Response::error(503, "temporarily_unavailable",
+                                    "The service is temporarily unavailable; retry.");
+      unavailable.log_cause = "store: no writable primary (gate closed)";
+    }
+    unavailable.store_unavailable = false;
+    unavailable.set_header("Retry-After", "1");
+    const auto deadline = ctx->start + server_->options.store_wait;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      server_->held.with({"timed_out"}).inc();
+      return answer(*ctx, head, std::move(unavailable));
+    }
     auto self = derived().shared_from_this();
-    auto shared_ctx = std::make_shared<RequestContext>(std::move(ctx));
-    Reply::Send send = [self, shared_ctx, head](Response resp) {
-      if (head) resp.body.clear();
-      asio::dispatch(self->stream().get_executor(),
-                     [self, shared_ctx, resp = std::move(resp)]() mutable {
+    auto unavailable_answer = std::make_shared<Response>(std::move(unavailable));
+    auto resume = [self, route, r, ctx, head, unavailable_answer](WaitGate::Outcome outcome) {
+      asio::post(self->stream().get_executor(),
+                 [self, route, r, ctx, head, unavailable_answer, outcome] {
+                   self->server_->held_now.add(-1);
+                   self->stop_watching_client();
+                   switch (outcome) {
+                     case WaitGate::Outcome::kOpen:
+                       self->server_->held.with({"resumed"}).inc();
+                       return self->run_route(route, r, ctx, head);
+                     case WaitGate::Outcome::kTimedOut:
+                       self->server_->held.with({"timed_out"}).inc();
+                       return self->answer(*ctx, head, std::move(*unavailable_answer));
+                     case WaitGate::Outcome::kCancelled:
+                       self->server_->held.with({"cancelled"}).inc();
                        self->server_->in_flight.add(-1);
-                       self->send(std::move(resp), std::move(*shared_ctx), self->version_);
+                       return self->derived().do_close();
+                   }
+                 });
+    };
+    server_->held_now.add(1);
+    auto ticket = server_->options.store_gate->wait(deadline, std::move(resume));
+    if (!ticket) {  // the gate is full; `resume` will never run
+      server_->held_now.add(-1);
+      server_->held.with({"refused"}).inc();
+      unavailable_answer->log_cause += "; too many requests already waiting";
+      return answer(*ctx, head, std::move(*unavailable_answer));
+    }
+    watch_client(*ticket);
+  }
+
+  // While a request waits, nothing reads the socket: watch it so that a client that hangs up
+  // frees its place in the gate at once rather than at the deadline.
+  void watch_client(WaitGate::Ticket ticket) {
+    watching_ = true;
+    auto& socket = beast::get_lowest_layer(derived().stream()).socket();
+    socket.async_wait(tcp::socket::wait_read, [self = derived().shared_from_this(),
+                                               ticket](beast::error_code ec) {
+      if (ec || !self->watching_) return;
+      auto& sock = beast::get_lowest_layer(self->stream()).socket();
+      char byte;
+      const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        self->server_->options.store_gate->cancel(ticket);  // resumes with kCancelled
+      }
+      // Data (a pipelined request): the client is still there; it is read after the answer.
+    });
+  }
+
+  void stop_watching_client() {
+    if (!watching_) return;
+    watching_ = false;
+    beast::error_code ignored;
+    beast::get_lowest_layer(derived().stream()).socket().cancel(ignored);
+  }
+
+  // An AsyncHandler answers through a Reply, later, from this loop or a worker.
+  void start_async(const Route* route, RequestPtr r, ContextPtr ctx, bool head) {
+    auto self = derived().shared_from_this();
+    Reply::Send send = [self, route, r, ctx, head](Response resp) {
+      asio::dispatch(self->stream().get_executor(),
+                     [self, route, r, ctx, head, resp = std::move(resp)]() mutable {
+                       self->answer_or_hold(route, r, ctx, head, std::move(resp));
                      });
     };
-    Reply::Offload offload = [self, shared_ctx, send](std::function<Response()> blocking) {
-      asio::post(self->server_->workers, [shared_ctx, send, blocking = std::move(blocking)] {
-        send(guarded(*shared_ctx, blocking));
-      });
+    Reply::Offload offload = [self, ctx, send](std::function<Response()> blocking) {
+      asio::post(self->server_->workers,
+                 [ctx, send, blocking = std::move(blocking)] { send(guarded(*ctx, blocking)); });
     };
-    Reply::Resume resume = [self, shared_ctx](std::function<void()> task) {
-      asio::post(self->stream().get_executor(), [shared_ctx, task = std::move(task)] {
+    Reply::Resume resume = [self, ctx](std::function<void()> task) {
+      asio::post(self->stream().get_executor(), [ctx, task = std::move(task)] {
         try {
           task();
         } catch (const std::exception& e) {
-          log::error("http.handler_exception", {{"request_id", shared_ctx->request_id},
-                                                {"route", shared_ctx->route},
-                                                {"what", e.what()}});
+          log::error("http.handler_exception",
+                     {{"request_id", ctx->request_id}, {"route", ctx->route}, {"what", e.what()}});
         }
       });
     };
     Reply reply(std::move(send), std::move(offload), std::move(resume));
     try {
-      route.async_handler(r, *shared_ctx, reply);
+      route->async_handler(*r, *ctx, reply);
     } catch (const std::exception& e) {
       // Thrown before it answered (a handler answers last): answer for it.
-      log::error("http.handler_exception", {{"request_id", shared_ctx->request_id},
-                                            {"route", shared_ctx->route},
-                                            {"what", e.what()}});
+      log::error("http.handler_exception",
+                 {{"request_id", ctx->request_id}, {"route", ctx->route}, {"what", e.what()}});
       reply(Response::error(500, "server_error", "Internal error."));
     }
   }
@@ -440,6 +543,7 @@ class Session : public SessionBase {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool idle_ = false;
+  bool watching_ = false;  // a held request's client is being watched (watch_client)
   bool close_after_response_ = false;
   bool keep_alive_ = false;
   unsigned version_ = 11;

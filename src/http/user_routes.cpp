@@ -134,6 +134,7 @@ class UserRoutes {
   // "use the cookie".
   std::optional<Response> parse_refresh(const Request& req, auth::RefreshRequest& rr) {
     rr.ip = req.client_address;
+    rr.presented_at = req.received_unix;
     if (req.body.empty()) return std::nullopt;
     auto j = json_body(req);
     if (!j) return bad_request("The body must be a JSON object.");

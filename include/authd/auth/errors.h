@@ -37,6 +37,9 @@ struct Error {
   long limit = 0;
   long window_s = 0;
   long reset_s = 0;
+  /// kUnavailable because the store had no writable primary (not a limit, not the key ring):
+  /// the HTTP edge may hold the request until the store answers and run it again.
+  bool store_unavailable = false;
   /// The internal cause (a store or key-ring message) for the operator's log: never sent to
   /// the client. The HTTP edge logs it with the request id when it answers 5xx.
   std::string debug{};  // {}: initialisers that omit it stay free of -Wmissing-field-initializers

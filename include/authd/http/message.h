@@ -25,6 +25,9 @@ struct Request {
   std::string peer_address;    ///< the socket peer's IP address
   std::string client_address;  ///< peer, or the forwarded client when the peer is a trusted proxy
   bool tls = false;
+  /// When the request arrived (Unix seconds; 0 when unknown). A request held while the store
+  /// was away and run again keeps it: a refresh token counts as presented when it was.
+  std::int64_t received_unix = 0;
   std::map<std::string, std::string> path_params;  ///< filled by the router ("{id}" segments)
 
   /// The first header with this name (case-insensitive), or "" when absent.
@@ -43,6 +46,9 @@ struct Response {
   /// Why a 5xx happened (a store or key-ring message), for the operator: the transport logs
   /// it with the request id and never sends it.
   std::string log_cause;
+  /// A 503 because the store had no writable primary: the transport may hold the request
+  /// and run its handler again once the store answers (ServerOptions::store_gate).
+  bool store_unavailable = false;
 
   /// Replaces any header of the same name (case-insensitive).
   Response& set_header(std::string name, std::string value);

@@ -9,6 +9,7 @@
 
 #include "authd/config/config.h"
 #include "authd/core/result.h"
+#include "authd/core/wait_gate.h"
 #include "authd/http/router.h"
 
 namespace authd::obs {
@@ -23,6 +24,13 @@ namespace authd::http {
 struct ServerOptions {
   config::ServerConfig config;
   bool access_log = true;
+  /// Where requests wait while the store has no writable primary. With a gate, a worker or
+  /// async route whose answer is Response::store_unavailable (or that arrives while the gate is
+  /// closed) waits there, asynchronously, and runs again when it opens; past `store_wait` from
+  /// its arrival, or when the gate is full, it gets that 503 with Retry-After. A client that
+  /// goes away while waiting frees its place. Null: such answers go out at once.
+  WaitGate* store_gate = nullptr;
+  std::chrono::milliseconds store_wait{std::chrono::seconds(30)};
 };
 
 class Server {
