@@ -1,0 +1,204 @@
+// Requests held at the store gate: run again when it opens, 503 with Retry-After at their
+// deadline or when the gate is full, and freed when their client hangs up. A real Server on a
+// loopback port with routes whose "store" is a flag the test flips.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "authd/core/wait_gate.h"
+#include "authd/http/server.h"
+#include "authd/obs/metrics.h"
+#include "support/eventually.h"
+#include "support/http_client.h"
+
+namespace authd::http {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+
+class HoldTest : public ::testing::Test {
+ protected:
+  void start(std::size_t max_waiting = 16, std::chrono::milliseconds wait = 10s) {
+    gate_ = std::make_unique<WaitGate>(max_waiting);
+    ServerOptions o;
+    o.config.threads = 1;
+    o.config.worker_threads = 2;
+    o.access_log = false;
+    o.store_gate = gate_.get();
+    o.store_wait = wait;
+    server_ = std::make_unique<Server>(o, metrics_);
+    auto router = std::make_shared<Router>();
+    auto store_answer = [this] {
+      if (store_up_) return Response::json(200, R"({"ok":true})");
+      Response r = Response::error(503, "temporarily_unavailable", "retry");
+      r.store_unavailable = true;
+      return r;
+    };
+    router->add(
+        "POST", "/worker",
+        [this, store_answer](const Request&, RequestContext&) {
+          ++worker_runs_;
+          return store_answer();
+        },
+        Dispatch::kWorker);
+    router->add_async("POST", "/async",
+                      [this, store_answer](const Request&, RequestContext&, Reply reply) {
+                        ++async_runs_;
+                        reply(store_answer());
+                      });
+    router->add("GET", "/inline",
+                [](const Request&, RequestContext&) { return Response::json(200, "{}"); });
+    router->add("GET", "/metrics", [this](const Request&, RequestContext&) {
+      return Response::text(200, metrics_.render());
+    });
+    auto bound = server_->listen("public", config::Endpoint{"127.0.0.1", 0}, router, false);
+    ASSERT_TRUE(bound) << bound.error();
+    port_ = bound->port;
+    thread_ = std::thread([this] { server_->run(); });
+  }
+
+  void TearDown() override {
+    if (!server_) return;
+    gate_->open();  // let anything still held finish
+    server_->shutdown();
+    thread_.join();
+    server_->join_workers();
+  }
+
+  // Sends a request on its own connection and reads the answer on another thread.
+  std::future<std::optional<testing::HttpResponse>> send(const std::string& target) {
+    return std::async(std::launch::async, [this, target] {
+      testing::Connection c(port_, std::nullopt, 20s);
+      return c.request("POST", target, "{}", {{"Content-Type", "application/json"}});
+    });
+  }
+
+  std::string metric(const std::string& line_prefix) {
+    auto m = testing::http_get(port_, "/metrics");
+    if (!m) return "";
+    auto at = m->body.find("\n" + line_prefix);  // a sample line, not its # HELP
+    if (at == std::string::npos) return "";
+    ++at;
+    auto end = m->body.find('\n', at);
+    return m->body.substr(at + line_prefix.size(), end - at - line_prefix.size());
+  }
+
+  obs::Registry metrics_;
+  std::unique_ptr<WaitGate> gate_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> store_up_{false};
+  std::atomic<int> worker_runs_{0}, async_runs_{0};
+};
+
+TEST_F(HoldTest, WorkerRouteHeldWhileTheStoreIsAwayRunsAgainWhenItReturns) {
+  start();
+  auto answer = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  EXPECT_EQ(worker_runs_.load(), 1);
+  EXPECT_EQ(answer.wait_for(0ms), std::future_status::timeout) << "held, not answered";
+  store_up_ = true;
+  gate_->open();
+  auto r = answer.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(worker_runs_.load(), 2);
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"resumed\"} "), "1");
+}
+
+TEST_F(HoldTest, AsyncRouteHeldWhileTheStoreIsAwayRunsAgainWhenItReturns) {
+  start();
+  auto answer = send("/async");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  store_up_ = true;
+  gate_->open();
+  auto r = answer.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(async_runs_.load(), 2);
+}
+
+// While the gate is closed, a new request waits without running: no thread is spent finding
+// the store down again.
+TEST_F(HoldTest, RequestArrivingWhileTheGateIsClosedWaitsWithoutRunning) {
+  start();
+  auto first = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  auto second = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 2; }, 5s));
+  EXPECT_EQ(worker_runs_.load(), 1);
+  store_up_ = true;
+  gate_->open();
+  EXPECT_EQ(first.get()->status, 200);
+  EXPECT_EQ(second.get()->status, 200);
+  EXPECT_EQ(worker_runs_.load(), 3);
+}
+
+TEST_F(HoldTest, PastItsDeadlineAHeldRequestGets503WithRetryAfter) {
+  start(16, 300ms);
+  auto answer = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  // The prober calls expire() as time passes; here the test does.
+  ASSERT_TRUE(eventually(
+      [&] {
+        gate_->expire(std::chrono::steady_clock::now());
+        return gate_->waiting() == 0;
+      },
+      5s));
+  auto r = answer.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->header("retry-after"), "1");
+  EXPECT_NE(r->body.find("\"error\":\"temporarily_unavailable\""), std::string::npos) << r->body;
+  EXPECT_EQ(worker_runs_.load(), 1);
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"timed_out\"} "), "1");
+}
+
+TEST_F(HoldTest, BeyondTheCapA503ComesAtOnce) {
+  start(/*max_waiting=*/1);
+  auto first = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  auto second = send("/worker").get();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 503);
+  EXPECT_EQ(second->header("retry-after"), "1");
+  EXPECT_EQ(gate_->waiting(), 1u);
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"refused\"} "), "1");
+  store_up_ = true;
+  gate_->open();
+  EXPECT_EQ(first.get()->status, 200);
+}
+
+TEST_F(HoldTest, AClientThatHangsUpFreesItsPlace) {
+  start();
+  {
+    testing::Connection c(port_);
+    ASSERT_TRUE(c.send_raw("POST /worker HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"));
+    ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  }  // closes the socket
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 0; }, 5s));
+  EXPECT_TRUE(eventually(
+      [&] { return metric("authd_http_held_requests_total{outcome=\"cancelled\"} ") == "1"; }, 5s));
+  EXPECT_EQ(metric("authd_http_held_requests "), "0");
+  EXPECT_EQ(worker_runs_.load(), 1) << "a departed client's request is not run again";
+}
+
+TEST_F(HoldTest, RoutesThatNeedNoStoreAnswerWhileRequestsAreHeld) {
+  start();
+  auto held = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  auto r = testing::http_get(port_, "/inline");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  store_up_ = true;
+  gate_->open();
+  EXPECT_EQ(held.get()->status, 200);
+}
+
+}  // namespace
+}  // namespace authd::http
