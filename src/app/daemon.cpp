@@ -12,8 +12,10 @@
 #include "app/redis_wiring.h"
 #include "app/ring_keys.h"
 #include "app/signals.h"
+#include "app/store_watch.h"
 #include "authd/auth/service.h"
 #include "authd/core/clock.h"
+#include "authd/core/wait_gate.h"
 #include "authd/crypto/password.h"
 #include "authd/http/admin_routes.h"
 #include "authd/http/auth_routes.h"
@@ -138,7 +140,15 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
 
   // 4. The server and its public listener: the issuer defaults to the public URL, which needs
   // the bound port. Routes are added before run(), so no request sees a half-built router.
-  http::Server server(http::ServerOptions{cfg.server, cfg.log.access_log}, metrics);
+  // Requests that need the store wait here through a failover (StoreWatch opens the gate).
+  WaitGate store_gate(static_cast<std::size_t>(cfg.store.max_waiting));
+  StoreWatch store_watch(store_gate, [&db] { return bool(db.ping()); }, store_peers(st), {});
+  http::ServerOptions server_options{cfg.server, cfg.log.access_log};
+  if (cfg.store.failover_wait.count() > 0) {
+    server_options.store_gate = &store_gate;
+    server_options.store_wait = cfg.store.failover_wait;
+  }
+  http::Server server(server_options, metrics);
   const bool tls = !cfg.server.tls_cert_file.empty();
   // /refresh rotates from the I/O threads without blocking them where the store can.
   auto offload = [&server](std::function<void()> task) { server.offload(std::move(task)); };
@@ -180,7 +190,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
       *admin_router, metrics,
       {[&server, failing] { return failing(!server.draining(), "draining"); },
        [&ring, failing] { return failing(ring.ready(), "no_signing_key"); },
-       [&db, failing] { return failing(bool(db.ping()), "store_unavailable"); }});
+       [&store_watch, failing] { return failing(store_watch.ready(), "store_unavailable"); }});
   std::string admin_base = base;
   if (cfg.server.admin_listen) {
     auto admin = server.listen("admin", *cfg.server.admin_listen, admin_router, false);

@@ -61,6 +61,20 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
   return st;
 }
 
+StoreWatch::Peers store_peers(SharedState& st) {
+  if (!st.redis) return {};
+  // Three probe intervals: a replica that stops refreshing it is soon taken as cut off.
+  static constexpr const char* kKey = "authd:store_reachable";
+  cache::RedisClient& redis = *st.redis;
+  return StoreWatch::Peers{[&redis] {
+                             (void)redis.command({"SET", kKey, "1", "PX", "3000"});
+                           },
+                           [&redis] {
+                             auto r = redis.command({"EXISTS", kKey});
+                             return r && r->integer == 1;
+                           }};
+}
+
 void watch_redis(SharedState& st, obs::Registry& metrics, keys::KeyRingService& key_service,
                  auth::AuthService& service, Janitor& janitor, auth::SessionStore& sessions,
                  const Clock& clock, std::int64_t revocation_window_s) {

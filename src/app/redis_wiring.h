@@ -8,6 +8,7 @@
 
 #include "app/components.h"
 #include "app/janitor.h"
+#include "app/store_watch.h"
 #include "authd/auth/rate_limiter.h"
 #include "authd/auth/service.h"
 #include "authd/auth/session_store.h"
@@ -46,6 +47,11 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
 /// effect everywhere within a second either way.
 inline constexpr std::int64_t kClientCacheWithEvents = 30;
 inline constexpr std::int64_t kClientCacheWithoutEvents = 1;
+
+/// How replicas tell each other they reach the store (StoreWatch::Peers): a Redis key every
+/// reachable replica refreshes with a short expiry. Empty without Redis (an outage then counts
+/// as shared: the replica stays in the balancer and holds its requests).
+StoreWatch::Peers store_peers(SharedState& st);
 
 /// With Redis: keeps the authd_redis_up gauge, reloads the key ring on another replica's
 /// "keys_changed", forgets a client on "client_changed" (and shortens the client cache while

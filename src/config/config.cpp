@@ -258,6 +258,14 @@ const std::vector<Field>& fields() {
         duration(M(100), M(60000), [](Config& c, M v) { c.store.connect_timeout = v; }));
     add("store.statement_timeout", "5s", "", "Server-side limit on one statement.",
         duration(M(100), M(600000), [](Config& c, M v) { c.store.statement_timeout = v; }));
+    add("store.failover_wait", "30s", "",
+        "How long a request that needs the store waits for a writable primary (a failover, a "
+        "stalled database) before it gets 503 with Retry-After; 0 answers 503 at once.",
+        duration(M(0), M(600000), [](Config& c, M v) { c.store.failover_wait = v; }));
+    add("store.max_waiting", "1000", "",
+        "Requests that may wait for the store at once on one replica; beyond, 503 at once.",
+        integer(1, 1000000,
+                [](Config& c, long long v) { c.store.max_waiting = static_cast<int>(v); }));
     add("store.purge_interval", "5m", "",
         "How often each replica deletes families past their retention.",
         duration(M(1000), M(86400000), [](Config& c, M v) { c.store.purge_interval = v; }));

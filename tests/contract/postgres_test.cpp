@@ -337,6 +337,21 @@ TEST_F(PostgresTest, WriteOnStandbyIsUnavailable) {
   EXPECT_NE(r.error().message.find("25006"), std::string::npos) << r.error();
 }
 
+// The failover watch asks ping() whether the store is back: a connection that reaches a
+// standby (a demoted leader) must not say so.
+TEST_F(PostgresTest, PingOnStandbyIsUnavailableAndOnThePrimaryOk) {
+  const std::string replica = env("AUTHD_TEST_PG_REPLICA_PORT");
+  ASSERT_FALSE(replica.empty()) << "AUTHD_TEST_PG_REPLICA_PORT is not set: run scripts/test";
+  DatabasePtr primary = open_migrated(pg_->postgres_options());
+  ASSERT_TRUE(primary);
+  EXPECT_TRUE(primary->ping());
+  DatabasePtr standby = open(options_for("127.0.0.1", replica));
+  ASSERT_TRUE(standby);
+  auto r = standby->ping();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+}
+
 // A call blocked past statement_timeout is cancelled (57014) and reported as kUnavailable,
 // and the pool recovers once the blocker is gone.
 TEST_F(PostgresTest, StatementTimeoutBoundsABlockedCall) {

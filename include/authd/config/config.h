@@ -64,6 +64,8 @@ struct StoreConfig {
   int pool_size = 16;
   Millis connect_timeout{3000};
   Millis statement_timeout{5000};
+  Millis failover_wait{30000};       ///< how long a request waits for a writable primary
+  int max_waiting = 1000;            ///< requests that may wait for it at once
   Millis purge_interval{300000};     ///< how often dead families are deleted
   Millis purge_retention{86400000};  ///< how long a dead family is kept (audit, reuse answers)
   std::string sqlite_path;           ///< dev store file; default <data_dir>/authd.db

@@ -27,7 +27,8 @@ class Database {
   virtual StoreResult<int> schema_version() = 0;
   /// kSchema unless the schema is exactly the version this build was written for.
   virtual StoreResult<void> check_schema() = 0;
-  /// Cheap round trip for /readyz.
+  /// Cheap round trip: kUnavailable unless the store can write now (Postgres: a primary, not
+  /// a standby). The failover watch and /readyz ask it.
   virtual StoreResult<void> ping() = 0;
 
   virtual auth::UserStore& users() = 0;

@@ -11,7 +11,9 @@ namespace authd::store {
 namespace postgres {
 namespace {
 
-constexpr Statement kPing{"authd_ping", "SELECT 1"};
+// A primary that can write: after a failover, a connection that still reaches the demoted
+// leader (now a standby) must not count as the store being back.
+constexpr Statement kPing{"authd_ping_writable", "SELECT NOT pg_is_in_recovery()"};
 constexpr Statement kHasMigrationsTable{"authd_has_schema_migrations",
                                         "SELECT to_regclass('schema_migrations') IS NOT NULL"};
 constexpr Statement kSchemaVersion{"authd_schema_version",
@@ -139,6 +141,8 @@ class PgDatabase final : public Database {
   StoreResult<void> ping() override {
     auto r = run(pool_, kPing, Params{}, /*retry_safe=*/true);
     if (!r) return unexpected(std::move(r).error());
+    Row row(r->get(), 0);
+    if (!row.boolean(0)) return fail(Errc::kUnavailable, "postgres: connected to a standby");
     return {};
   }
 

@@ -1,0 +1,66 @@
+#include "app/store_watch.h"
+
+#include "authd/obs/log.h"
+
+namespace authd::app {
+
+StoreWatch::StoreWatch(WaitGate& gate, std::function<bool()> probe, Peers peers, Options options)
+    : gate_(gate), probe_(std::move(probe)), peers_(std::move(peers)), options_(options) {
+  prober_ = std::thread([this] { probe_loop(); });
+  expirer_ = std::thread([this] { expire_loop(); });
+}
+
+StoreWatch::~StoreWatch() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  prober_.join();
+  expirer_.join();
+}
+
+bool StoreWatch::ready() const { return reachable_.load() || !peers_reachable_.load(); }
+
+bool StoreWatch::sleep_for(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stop_; });
+}
+
+void StoreWatch::probe_loop() {
+  auto next_health = std::chrono::steady_clock::now();
+  bool was_reachable = true;
+  do {
+    const auto now = std::chrono::steady_clock::now();
+    const bool waiting = !gate_.is_open();
+    if (!waiting && now < next_health) continue;
+    const bool ok = probe_();
+    reachable_ = ok;
+    if (ok) {
+      if (peers_.announce_reachable) peers_.announce_reachable();
+      if (waiting) {
+        log::info("store.available", {{"waited_requests", gate_.waiting()}});
+        gate_.open();
+      }
+    } else {
+      peers_reachable_ = peers_.any_reachable && peers_.any_reachable();
+    }
+    if (ok != was_reachable) {
+      if (ok)
+        log::info("store.reachable");
+      else
+        log::warn("store.unreachable", {{"peers_reach_it", peers_reachable_.load()}});
+      was_reachable = ok;
+    }
+    next_health = std::chrono::steady_clock::now() + options_.health_interval;
+  } while (sleep_for(gate_.is_open() ? std::min(options_.probe_interval, options_.health_interval)
+                                     : options_.probe_interval));
+}
+
+void StoreWatch::expire_loop() {
+  do {
+    gate_.expire(std::chrono::steady_clock::now());
+  } while (sleep_for(options_.expire_tick));
+}
+
+}  // namespace authd::app

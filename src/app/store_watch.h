@@ -1,0 +1,74 @@
+#pragma once
+// Watches the store for the failover hold and for readiness.
+//
+// While requests wait at the gate (the store had no writable primary), the watch asks the
+// store every `probe_interval` and opens the gate as soon as it answers; it also times out
+// waiters past their deadline, on a thread of its own so that a probe stuck on a stalled
+// database cannot delay a timeout. While the gate is open it probes every `health_interval`
+// for readiness.
+//
+// Readiness (/readyz's store condition): this replica can reach the store, or nobody can. A
+// replica cut off alone should leave the balancer while its peers serve; an outage every
+// replica shares (a failover) must not empty the pool, or even the JWKS would fail. Peers
+// tell each other through `Peers` (Redis: a key each reachable replica refreshes); without
+// it, an outage counts as shared.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "authd/core/wait_gate.h"
+
+namespace authd::app {
+
+class StoreWatch {
+ public:
+  struct Options {
+    std::chrono::milliseconds probe_interval{100};    ///< while requests wait
+    std::chrono::milliseconds health_interval{1000};  ///< otherwise
+    std::chrono::milliseconds expire_tick{25};        ///< how late a timed-out waiter may be
+  };
+  /// How replicas learn of each other's reach. Both may block briefly (bounded by the Redis
+  /// command timeout); both are optional.
+  struct Peers {
+    std::function<void()> announce_reachable;  ///< this replica just reached the store
+    std::function<bool()> any_reachable;       ///< some replica reached it a moment ago
+  };
+
+  /// `probe` is true when the store can write now (Database::ping); it may block up to the
+  /// store's deadline. Starts both threads; everything passed must outlive the watch.
+  StoreWatch(WaitGate& gate, std::function<bool()> probe, Peers peers, Options options);
+  StoreWatch(WaitGate& gate, std::function<bool()> probe)
+      : StoreWatch(gate, std::move(probe), Peers{}, Options{}) {}
+  /// Stops and joins (a probe in progress finishes first).
+  ~StoreWatch();
+  StoreWatch(const StoreWatch&) = delete;
+  StoreWatch& operator=(const StoreWatch&) = delete;
+
+  /// The readiness condition above, from the latest probe: never blocks.
+  bool ready() const;
+  /// The latest probe reached the store.
+  bool reachable() const { return reachable_.load(); }
+
+ private:
+  void probe_loop();
+  void expire_loop();
+  /// Sleeps up to `d`, or until stop. False when stopping.
+  bool sleep_for(std::chrono::milliseconds d);
+
+  WaitGate& gate_;
+  std::function<bool()> probe_;
+  Peers peers_;
+  const Options options_;
+  std::atomic<bool> reachable_{true};
+  std::atomic<bool> peers_reachable_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread prober_, expirer_;
+};
+
+}  // namespace authd::app
