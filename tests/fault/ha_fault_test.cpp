@@ -6,13 +6,14 @@
 // failover is last because it leaves the cluster without a standby.
 //
 // A request fails when it gets no response or a status other than 200. The clients are strict:
-// they never retry. A request on a keep-alive connection that the balancer closed without an
-// answer is a failure, not resent on a new connection; a refresh that failed in any way (no
-// answer, 503, ...) is not retried with the same token: the client logs in again. Whatever the
-// balancer and authd hide from such a client, they hide from every client.
-// Latency is measured per request, from the first byte sent to the last byte received (or the
-// failure), and reported per scenario for all requests and for those that started inside the
-// fault window (those that the fault could hold).
+// they never retry. Half of them write a POST's headers and body as two TCP segments 2 ms
+// apart, as many HTTP libraries do (the body arrives after the balancer has read the head). A
+// request on a keep-alive connection that the balancer closed without an answer is a failure, not
+// resent on a new connection; a refresh that failed in any way (no answer, 503, ...) is not retried
+// with the same token: the client logs in again. Whatever the balancer and authd hide from such a
+// client, they hide from every client. Latency is measured per request, from the first byte sent to
+// the last byte received (or the failure), and reported per scenario for all requests and for those
+// that started inside the fault window (those that the fault could hold).
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -245,6 +246,7 @@ class Load {
 
  private:
   struct Client {
+    bool split_body = false;  // headers and body in two segments
     std::unique_ptr<Connection> conn;
     std::string refresh_token;
     int refreshes = 0;
@@ -257,10 +259,24 @@ class Load {
                                    const std::string& body) {
     const auto t0 = Clock::now();
     const bool fresh = !c.conn || !c.conn->ok();
-    if (fresh) c.conn = std::make_unique<Connection>(port_, std::nullopt, kResponseTimeout);
+    if (fresh) {
+      c.conn = std::make_unique<Connection>(port_, std::nullopt, kResponseTimeout);
+      if (c.split_body) c.conn->set_no_delay();
+    }
     std::map<std::string, std::string> h{{"User-Agent", "authd-fault-test"}};
     if (!body.empty()) h["Content-Type"] = "application/json";
-    auto r = c.conn->ok() ? c.conn->request(method, path, body, h) : std::nullopt;
+    std::optional<HttpResponse> r;
+    if (c.conn->ok() && c.split_body && !body.empty()) {
+      std::string head = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n";
+      for (const auto& [k, v] : h) head += k + ": " + v + "\r\n";
+      head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+      if (c.conn->send_raw(head)) {
+        std::this_thread::sleep_for(2ms);  // the body as a second segment, after the head
+        if (c.conn->send_raw(body)) r = c.conn->read_response();
+      }
+    } else if (c.conn->ok()) {
+      r = c.conn->request(method, path, body, h);
+    }
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     c.samples.push_back({t0, ms});
     if (!r) {
@@ -310,6 +326,7 @@ class Load {
 
   void work(std::size_t i) {
     Client c;
+    c.split_body = i % 2 == 1;
     const std::string login_body =
         nlohmann::json{{"email", emails_[i]}, {"password", kPassword}}.dump();
     for (long n = 0; !stop_; ++n) {
