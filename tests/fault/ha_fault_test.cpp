@@ -3,7 +3,9 @@
 // JWKS fetches runs through the balancer while each scenario breaks something; every access
 // token issued is checked by a resource-server verifier that caches the JWKS exactly as
 // Cache-Control allows. The scenarios share one cluster and run in order; the Postgres
-// failover is last because it leaves the cluster without a standby.
+// failover is last because it leaves the cluster without a standby. Where network namespaces
+// work (root), the cluster runs each replica in one of its own (`cluster up --netns`) and the
+// partition scenarios cut one replica off from Postgres, from Redis, or from the balancer.
 //
 // A request fails when it gets no response or a status other than 200. The clients are strict:
 // they never retry. Half of them write a POST's headers and body as two TCP segments 2 ms
@@ -17,6 +19,7 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -76,9 +79,10 @@ class Cluster {
     std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
   }
 
-  bool up(std::string* log) {
-    const std::string cmd =
-        env_prefix() + script_ + " up " + dir_.path() + "/c > " + dir_.file("up.log") + " 2>&1";
+  /// `cluster up [--netns] DIR`; with netns, each replica in a network namespace of its own.
+  bool up(std::string* log, bool netns) {
+    const std::string cmd = env_prefix() + script_ + " up " + (netns ? "--netns " : "") +
+                            dir_.path() + "/c > " + dir_.file("up.log") + " 2>&1";
     const bool ok = std::system(cmd.c_str()) == 0;
     std::ifstream f(dir_.file("up.log"));
     *log = std::string(std::istreambuf_iterator<char>(f), {});
@@ -103,6 +107,40 @@ class Cluster {
                     dir_.file("ops.log") + " 2>&1";
     return std::system(c.c_str()) == 0;
   }
+
+  /// The first line `cluster CMD ARGS DIR` prints; empty when it fails.
+  std::string output(const std::string& cmd, const std::string& args = "") const {
+    const std::string c = env_prefix() + script_ + " " + cmd + " " + args + " " + dir() + " 2>>" +
+                          dir_.file("ops.log");
+    std::string out;
+    if (FILE* p = popen(c.c_str(), "r")) {
+      char buf[256];
+      if (fgets(buf, sizeof buf, p)) out = buf;
+      if (pclose(p) != 0) out.clear();
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+  }
+
+  /// Replica N as HAProxy sees it: "UP", "DOWN", ...
+  std::string lb_state(int n) const { return output("lb-state", std::to_string(n)); }
+
+  /// One gauge from replica N's /metrics (admin port), or nullopt when it does not answer.
+  std::optional<double> metric(int n, const std::string& name) const {
+    const std::string r = std::to_string(n);
+    const std::string c = "curl -fs -m 1 http://" + env("AUTHD_LOCAL_REPLICA" + r + "_HOST") + ":" +
+                          env("AUTHD_LOCAL_REPLICA" + r + "_ADMIN_PORT") + "/metrics | grep '^" +
+                          name + " '";
+    std::optional<double> v;
+    if (FILE* p = popen(c.c_str(), "r")) {
+      char buf[256];
+      if (fgets(buf, sizeof buf, p)) v = std::atof(buf + name.size());
+      pclose(p);
+    }
+    return v;
+  }
+
+  bool netns() const { return !env("AUTHD_LOCAL_NETNS").empty(); }
 
   std::string dir() const { return dir_.path() + "/c"; }
   int port() const {
@@ -223,6 +261,26 @@ class Load {
     tally_ = Tally{};
     tally_.started = Clock::now();
     for (std::size_t i = 0; i < emails_.size(); ++i) threads_.emplace_back([this, i] { work(i); });
+  }
+
+  /// `n` extra clients, each logging in once on a new connection, now (Argon2id keeps them in
+  /// flight for a few ms); counted in the running tally.
+  void burst_logins(int n) {
+    for (int k = 0; k < n; ++k) {
+      threads_.emplace_back([this, k] {
+        Client c;
+        const std::string body =
+            nlohmann::json{{"email", emails_[k % emails_.size()]}, {"password", kPassword}}.dump();
+        auto r = send(c, "POST", "/login", body);
+        if (r && r->status == 200) {
+          if (!accept_tokens(*r, true)) fail("verify", std::nullopt);
+        } else {
+          fail("burst login", r, c.last_error);
+        }
+        std::lock_guard lock(mutex_);
+        tally_.samples.insert(tally_.samples.end(), c.samples.begin(), c.samples.end());
+      });
+    }
   }
 
   Tally stop() {
@@ -479,12 +537,20 @@ std::string failures_detail(const Tally& t) {
 
 // ----------------------------------------------------------------------------------------
 
+// The partition scenarios need each replica in a network namespace (root, iproute2).
+// AUTHD_FAULT_NETNS=0 runs the cluster without them (those scenarios are then skipped), =1
+// insists on them; by default they are used where they work.
+bool want_netns() {
+  if (const char* e = std::getenv("AUTHD_FAULT_NETNS"); e && *e) return std::string(e) == "1";
+  return geteuid() == 0 && std::system("ip netns list > /dev/null 2>&1") == 0;
+}
+
 class FaultTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     cluster_ = new Cluster();
     std::string log;
-    if (!cluster_->up(&log)) {
+    if (!cluster_->up(&log, want_netns())) {
       setup_error_ = "cluster up failed:\n" + log;
       return;
     }
@@ -616,6 +682,139 @@ TEST_F(FaultTest, KeyRotationUnderLoad) {
       6s);
   expect_steady(row);
   EXPECT_GE(row.verifier.kids, 2u) << "tokens signed by the old and then the new key";
+}
+
+// Cuts replica 2 off from `from` (postgres, redis or balancer) for `hold`, then heals the cut.
+// The row's window is the cut; its recovery says when the balancer took replica 2 out (if it
+// did) and when it was back, polled every 100 ms.
+void partition_replica_2(const Cluster& cluster, Row& r, const std::string& from,
+                         std::chrono::seconds hold) {
+  r.window_start = Clock::now();
+  ASSERT_TRUE(cluster.run("cut", "2 " + from));
+  std::optional<double> out_after;
+  while (Clock::now() - r.window_start < hold) {
+    if (!out_after && cluster.lb_state(2) != "UP")
+      out_after = seconds_between(r.window_start, Clock::now());
+    std::this_thread::sleep_for(100ms);  // the scenario: the cut lasts `hold`, under load
+  }
+  r.window_end = Clock::now();
+  ASSERT_TRUE(cluster.run("heal", "2"));
+  std::optional<double> back_after;
+  while (Clock::now() - r.window_end < 20s) {
+    if (cluster.lb_state(2) == "UP") {
+      back_after = seconds_between(r.window_end, Clock::now());
+      break;
+    }
+    std::this_thread::sleep_for(100ms);  // poll interval
+  }
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(1);
+  if (!out_after) {
+    o << "stayed in the balancer";
+  } else if (back_after) {
+    o << "out of the balancer " << *out_after << " s after the cut, back " << *back_after
+      << " s after the heal";
+  } else {
+    o << "out of the balancer " << *out_after << " s after the cut, not back 20 s after the heal";
+  }
+  r.recovery = o.str();
+  EXPECT_TRUE(back_after) << from << ": replica 2 did not come back";
+}
+
+// A partition scenario's assertions: the other replicas serve and the tokens verify; with
+// `clean`, no request fails. Only statuses that mean "unavailable" are tolerated otherwise.
+void expect_partition(const Row& row, bool clean) {
+  if (clean) {
+    EXPECT_EQ(row.tally.failed, 0) << row.scenario << ": " << failures_detail(row.tally);
+  }
+  for (const auto& f : row.tally.failures) {
+    EXPECT_TRUE(f.what.ends_with(" 503") || f.what.ends_with(" no-response"))
+        << row.scenario << ": " << f.what;
+  }
+  EXPECT_GT(row.tally.logins, 5) << row.scenario;
+  EXPECT_GT(row.tally.refreshes, 50) << row.scenario;
+  EXPECT_EQ(row.verifier.unknown_kid + row.verifier.bad_signature, 0) << row.scenario;
+}
+
+// This test verifies that a replica cut off from Postgres while its peers reach it leaves the
+// balancer and comes back by itself after the heal, and that what it had in flight fails at
+// most as "unavailable". No failure at all needs more than the balancer can do: authd must
+// notice the dead connection before TCP does (10 s) and hand such a request back in a way the
+// balancer retries elsewhere; AUTHD_FAULT_PARTITION_STRICT=1 asserts it.
+TEST_F(FaultTest, PartitionReplicaFromPostgres) {
+  if (!cluster_->netns()) GTEST_SKIP() << "no network namespaces (AUTHD_FAULT_NETNS)";
+  const char* strict = std::getenv("AUTHD_FAULT_PARTITION_STRICT");
+  Row& row = run_scenario(
+      "6. replica 2 cut off from Postgres for 8 s", 3s,
+      [](Row& r) { partition_replica_2(*cluster_, r, "postgres", 8s); }, 3s);
+  row.notes = row.tally.failed ? "failures: " + failures_text(row.tally) : "no failures";
+  row.notes += strict && std::string(strict) == "1" ? " (asserted: 0 failed)"
+                                                    : " (asserted: only 503 or no answer)";
+  expect_partition(row, strict && std::string(strict) == "1");
+}
+
+// This test verifies that a replica cut off from Redis keeps serving on its fallbacks (local
+// limits, revocation checks on Postgres) and reconnects by itself after the heal.
+TEST_F(FaultTest, PartitionReplicaFromRedis) {
+  if (!cluster_->netns()) GTEST_SKIP() << "no network namespaces (AUTHD_FAULT_NETNS)";
+  std::optional<Clock::time_point> seen_down, seen_up;  // authd_redis_up 0, then 1 again
+  Row& row = run_scenario(
+      "7. replica 2 cut off from Redis for 8 s", 3s,
+      [&](Row& r) {
+        std::atomic<bool> done{false};
+        std::thread watch([&] {
+          while (!done) {
+            const auto v = cluster_->metric(2, "authd_redis_up");
+            if (v && *v == 0 && !seen_down) seen_down = Clock::now();
+            if (v && *v == 1 && seen_down && !seen_up) seen_up = Clock::now();
+            std::this_thread::sleep_for(100ms);  // poll interval
+          }
+        });
+        partition_replica_2(*cluster_, r, "redis", 8s);
+        for (int i = 0; i < 100; ++i) {
+          if (cluster_->metric(2, "authd_redis_up") == 1.0) break;
+          std::this_thread::sleep_for(100ms);  // until replica 2 has Redis again
+        }
+        std::this_thread::sleep_for(200ms);  // one more poll of the watcher
+        done = true;
+        watch.join();
+      },
+      3s);
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(1) << "Redis seen down on replica 2 ";
+  if (seen_down) {
+    o << seconds_between(row.window_start, *seen_down) << " s after the cut";
+  } else {
+    o << "never";
+  }
+  o << ", up again ";
+  if (seen_up) {
+    o << seconds_between(row.window_end, *seen_up) << " s after the heal";
+  } else {
+    o << "-";
+  }
+  row.notes =
+      o.str() + "; " + (row.tally.failed ? "failures: " + failures_text(row.tally) : "no failures");
+  expect_partition(row, true);
+}
+
+// This test verifies that a partition between the balancer and one replica fails no request:
+// the balancer's health checks take the replica out, and the requests in flight on it (a burst
+// of logins is sent just before the cut so that some are) are answered once TCP's
+// retransmissions get through after the heal, late but inside `timeout server` (35 s). A cut
+// longer than that would have HAProxy resend them elsewhere (retry-on response-timeout).
+TEST_F(FaultTest, PartitionBalancerFromReplica) {
+  if (!cluster_->netns()) GTEST_SKIP() << "no network namespaces (AUTHD_FAULT_NETNS)";
+  Row& row = run_scenario(
+      "8. balancer cut off from replica 2 mid-request for 8 s", 3s,
+      [](Row& r) {
+        load_->burst_logins(6);            // two land on replica 2 (round robin)
+        std::this_thread::sleep_for(3ms);  // in flight: Argon2id takes longer than this
+        partition_replica_2(*cluster_, r, "balancer", 8s);
+      },
+      3s);
+  row.notes = row.tally.failed ? "failures: " + failures_text(row.tally) : "no failures";
+  expect_partition(row, true);
 }
 
 // Runs one SQL query returning one integer, on whichever Postgres is the primary now.
