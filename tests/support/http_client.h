@@ -38,6 +38,9 @@ class Connection {
 
   bool ok() const { return fd_ >= 0 && error_.empty(); }
   const std::string& error() const { return error_; }
+  /// TCP_NODELAY: each send_raw() leaves at once as its own segment(s), without waiting for
+  /// the acknowledgement of the previous one.
+  void set_no_delay();
   bool send_raw(const std::string& bytes);
   /// Reads one response; nullopt when the peer closed or the timeout passed.
   std::optional<HttpResponse> read_response();
