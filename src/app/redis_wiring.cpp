@@ -1,5 +1,6 @@
 #include "app/redis_wiring.h"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "authd/obs/log.h"
@@ -63,16 +64,22 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
 
 StoreWatch::Peers store_peers(SharedState& st) {
   if (!st.redis) return {};
-  // Three probe intervals: a replica that stops refreshing it is soon taken as cut off.
-  static constexpr const char* kKey = "authd:store_reachable";
+  // The latest time any replica reached the store (Unix ms), kept only while it is fresh.
+  // A replica whose probes fail asks whether someone succeeded since its own first failure:
+  // during a failover nobody has, and every replica stays in the pool.
+  static constexpr const char* kKey = "authd:store_reachable_at";
   cache::RedisClient& redis = *st.redis;
-  return StoreWatch::Peers{[&redis] {
-                             (void)redis.command({"SET", kKey, "1", "PX", "3000"});
-                           },
-                           [&redis] {
-                             auto r = redis.command({"EXISTS", kKey});
-                             return r && r->integer == 1;
-                           }};
+  auto announce = [&redis](std::int64_t at_ms) {
+    (void)redis.command({"SET", kKey, std::to_string(at_ms), "PX", "10000"});
+  };
+  auto reached_since = [&redis](std::int64_t since_ms) {
+    auto r = redis.command({"GET", kKey});
+    if (!r || r->type != cache::Reply::Type::kString) return false;
+    char* end = nullptr;
+    const long long at = std::strtoll(r->str.c_str(), &end, 10);
+    return end != r->str.c_str() && at > since_ms;
+  };
+  return StoreWatch::Peers{announce, reached_since};
 }
 
 void watch_redis(SharedState& st, obs::Registry& metrics, keys::KeyRingService& key_service,

@@ -30,20 +30,31 @@ bool StoreWatch::sleep_for(std::chrono::milliseconds d) {
 void StoreWatch::probe_loop() {
   auto next_health = std::chrono::steady_clock::now();
   bool was_reachable = true;
+  std::int64_t unreachable_since_ms = 0;
+  auto unix_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
   do {
     const auto now = std::chrono::steady_clock::now();
     const bool waiting = !gate_.is_open();
     if (!waiting && now < next_health) continue;
+    const std::int64_t probed_at_ms = unix_ms();
     const bool ok = probe_();
     reachable_ = ok;
     if (ok) {
-      if (peers_.announce_reachable) peers_.announce_reachable();
+      unreachable_since_ms = 0;
+      peers_reachable_ = false;
+      if (peers_.announce_reachable) peers_.announce_reachable(probed_at_ms);
       if (waiting) {
         log::info("store.available", {{"waited_requests", gate_.waiting()}});
         gate_.open();
       }
     } else {
-      peers_reachable_ = peers_.any_reachable && peers_.any_reachable();
+      if (unreachable_since_ms == 0) unreachable_since_ms = probed_at_ms;
+      peers_reachable_ =
+          peers_.any_reachable_since && peers_.any_reachable_since(unreachable_since_ms);
     }
     if (ok != was_reachable) {
       if (ok)

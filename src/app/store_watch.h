@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -31,11 +32,14 @@ class StoreWatch {
     std::chrono::milliseconds health_interval{1000};  ///< otherwise
     std::chrono::milliseconds expire_tick{25};        ///< how late a timed-out waiter may be
   };
-  /// How replicas learn of each other's reach. Both may block briefly (bounded by the Redis
-  /// command timeout); both are optional.
+  /// How replicas learn of each other's reach, in Unix milliseconds. Both may block briefly
+  /// (bounded by the Redis command timeout); both are optional.
   struct Peers {
-    std::function<void()> announce_reachable;  ///< this replica just reached the store
-    std::function<bool()> any_reachable;       ///< some replica reached it a moment ago
+    /// This replica reached the store at `at_ms`.
+    std::function<void(std::int64_t at_ms)> announce_reachable;
+    /// Some replica reached it after `since_ms` (this replica's first failed probe): a success
+    /// announced before the outage began says nothing about it.
+    std::function<bool(std::int64_t since_ms)> any_reachable_since;
   };
 
   /// `probe` is true when the store can write now (Database::ping); it may block up to the

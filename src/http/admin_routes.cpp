@@ -15,14 +15,14 @@ Response status_response(int status, std::string_view name) {
 void add_admin_routes(Router& router, obs::Registry& metrics, std::vector<ReadinessProbe> probes) {
   router.add("GET", "/healthz",
              [](const Request&, RequestContext&) { return status_response(200, "ok"); });
-  router.add(
-      "GET", "/readyz",
-      [probes = std::move(probes)](const Request&, RequestContext&) {
-        for (const auto& probe : probes)
-          if (auto failing = probe()) return status_response(503, *failing);
-        return status_response(200, "ready");
-      },
-      Dispatch::kWorker);  // probes may ping the store: never on an I/O thread
+  // Inline: the probes read cached state. On the worker pool it would queue behind requests
+  // blocked on a dead database, or wait at the store gate, and the balancer's check would time
+  // out on every replica at once.
+  router.add("GET", "/readyz", [probes = std::move(probes)](const Request&, RequestContext&) {
+    for (const auto& probe : probes)
+      if (auto failing = probe()) return status_response(503, *failing);
+    return status_response(200, "ready");
+  });
   router.add("GET", "/metrics", [&metrics](const Request&, RequestContext&) {
     return Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });

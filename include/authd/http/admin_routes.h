@@ -16,7 +16,8 @@ class Registry;
 namespace authd::http {
 
 /// One readiness condition: nullopt while it holds, else the status /readyz reports
-/// ("draining", "store_unavailable"). May block (it runs on the worker pool).
+/// ("draining", "store_unavailable"). Runs on an I/O thread: it must not block (read state
+/// kept by a background watch, such as app::StoreWatch).
 using ReadinessProbe = std::function<std::optional<std::string>()>;
 
 /// Adds GET /healthz (always 200), GET /readyz (503 with the first failing probe's status,

@@ -81,9 +81,14 @@ TEST(StoreWatchTest, AnOutageEveryReplicaSharesKeepsThisOneReady) {
   FakeStore store;
   std::atomic<bool> peers_reach{false};
   std::atomic<int> announced{0};
+  std::atomic<std::int64_t> asked_since{0};
+  auto announce = [&](std::int64_t) { ++announced; };
+  auto reached_since = [&](std::int64_t since) {
+    asked_since = since;
+    return peers_reach.load();
+  };
   StoreWatch watch(
-      gate, [&] { return store.probe(); },
-      {[&] { ++announced; }, [&] { return peers_reach.load(); }}, kFast);
+      gate, [&] { return store.probe(); }, {announce, reached_since}, kFast);
   ASSERT_TRUE(eventually([&] { return announced.load() > 0; }, 5s))
       << "a replica that reaches the store tells its peers";
   EXPECT_TRUE(watch.ready());
@@ -94,6 +99,7 @@ TEST(StoreWatchTest, AnOutageEveryReplicaSharesKeepsThisOneReady) {
 
   peers_reach = true;  // but the others reach it: this replica alone is cut off
   ASSERT_TRUE(eventually([&] { return !watch.ready(); }, 5s));
+  EXPECT_GT(asked_since.load(), 0) << "peers are asked about successes since the first failure";
 
   store.up = true;
   ASSERT_TRUE(eventually([&] { return watch.ready() && watch.reachable(); }, 5s));

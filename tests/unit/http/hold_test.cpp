@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "authd/core/wait_gate.h"
+#include "authd/http/admin_routes.h"
 #include "authd/http/server.h"
 #include "authd/obs/metrics.h"
 #include "support/eventually.h"
@@ -52,9 +53,7 @@ class HoldTest : public ::testing::Test {
                       });
     router->add("GET", "/inline",
                 [](const Request&, RequestContext&) { return Response::json(200, "{}"); });
-    router->add("GET", "/metrics", [this](const Request&, RequestContext&) {
-      return Response::text(200, metrics_.render());
-    });
+    add_admin_routes(*router, metrics_, {});
     auto bound = server_->listen("public", config::Endpoint{"127.0.0.1", 0}, router, false);
     ASSERT_TRUE(bound) << bound.error();
     port_ = bound->port;
@@ -195,6 +194,21 @@ TEST_F(HoldTest, RoutesThatNeedNoStoreAnswerWhileRequestsAreHeld) {
   auto r = testing::http_get(port_, "/inline");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+  store_up_ = true;
+  gate_->open();
+  EXPECT_EQ(held.get()->status, 200);
+}
+
+// The balancer's check must answer while requests wait: when /readyz ran on the worker pool it
+// was held at the gate like a store request, every replica failed its check at once during a
+// failover, and the balancer answered 503 even for the JWKS.
+TEST_F(HoldTest, ReadinessAnswersWhileTheStoreGateIsClosed) {
+  start();
+  auto held = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  auto r = testing::http_get(port_, "/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
   store_up_ = true;
   gate_->open();
   EXPECT_EQ(held.get()->status, 200);

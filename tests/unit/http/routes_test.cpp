@@ -983,8 +983,8 @@ TEST(AdminRoutesTest, ReadyzReportsTheFirstFailingProbe) {
   EXPECT_EQ(http.get("/readyz").body, R"({"status":"draining"})");
   first = second = std::nullopt;
   EXPECT_EQ(http.get("/readyz").status, 200);
-  EXPECT_EQ(router.match("GET", "/readyz").route->dispatch, Dispatch::kWorker)
-      << "probes may block: never on an I/O thread";
+  EXPECT_EQ(router.match("GET", "/readyz").route->dispatch, Dispatch::kInline)
+      << "probes read cached state: the check must not queue behind (or wait with) store work";
 }
 
 TEST_F(RoutesTest, UnknownRouteIs404AndWrongMethodIs405WithAllow) {
