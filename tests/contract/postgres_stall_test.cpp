@@ -1,9 +1,11 @@
 // A stalled database: a server that keeps its TCP connections open but answers nothing (a
 // private instance this test starts and SIGSTOPs; the shared one is never touched). No call
 // waits for it beyond the client deadline (statements) or connect_timeout (connects), neither
-// on a worker nor on an event loop; a connection given up is never reused; and the same store
-// works again once the server resumes, with no restart.
+// on a worker nor on an event loop; a connection given up is never reused; the same store works
+// again once the server resumes, with no restart; and a rotation whose commit is in doubt still
+// ends with exactly one successor.
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -21,12 +23,15 @@
 #include "store/postgres/connection.h"
 #include "store/postgres/event_loop.h"
 #include "store/postgres/pool.h"
+#include "support/event_loop.h"
 #include "support/eventually.h"
 #include "support/postgres_server.h"
 
 namespace authd::contract {
 namespace {
 
+using auth::RotateOutcome;
+using auth::RotateRequest;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
@@ -118,6 +123,45 @@ class PostgresStallTest : public ::testing::Test {
     return s.id;
   }
 
+  // A family whose first token was rotated once, so that the store's only connection has
+  // prepared the rotation: a rotation sent later is one Bind/Execute, which a stopped server
+  // holds in its socket buffer and runs, and commits, once it resumes. Returns the live hash.
+  std::string warm_family(store::Database& db, std::string& session_id) {
+    const std::string first = new_hash();
+    session_id = new_family(db, first);
+    const std::string second = new_hash();
+    auto r = db.sessions().rotate({first, second, kT0 + 1, 10, 3600});
+    EXPECT_TRUE(r && r->outcome == RotateOutcome::kRotated);
+    return second;
+  }
+
+  // The family after the test: `live` rotated to `successor` (generation 3), one line of
+  // tokens with exactly one live, and not revoked.
+  void expect_rotated_once(PGconn* c, const std::string& session_id, const std::string& live,
+                           const std::string& successor) {
+    auto rows = column(c,
+                       "SELECT generation || ':' || encode(hash, 'hex') || ':' || "
+                       "coalesce(encode(successor_hash, 'hex'), 'live') FROM refresh_tokens "
+                       "WHERE session_id = '" +
+                           session_id + "' ORDER BY generation");
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[1], "2:" + to_hex(live) + ":" + to_hex(successor));
+    EXPECT_EQ(rows[2], "3:" + to_hex(successor) + ":live");
+    EXPECT_EQ(column(c, "SELECT revoked_reason || '/' || generation FROM sessions WHERE id = '" +
+                            session_id + "'"),
+              std::vector<std::string>{"/3"});
+  }
+
+  // Resumes a stopped server in two steps: its backends first, so that the one the store gave
+  // up on runs what it had received and exits, then the postmaster (only now can new
+  // connections and the cancel request get in, too late to stop anything).
+  void resume_after_abandoned_backend_ran(pid_t abandoned) {
+    server_.resume_backends();
+    EXPECT_TRUE(testing::eventually([&] { return testing::process_exited(abandoned); }))
+        << "the abandoned backend did not finish";
+    server_.resume();
+  }
+
   PostgresServer server_;
 };
 
@@ -200,6 +244,25 @@ TEST_F(PostgresStallTest, GivenUpConnectionIsDiscardedAndTheStoreRecovers) {
     return now.size() == 1 && !now.contains(*before.begin());
   })) << "the old backend is still there, or the store opened more than one";
   EXPECT_FALSE(now.contains(*before.begin()));
+}
+
+// Rotates as the daemon's /refresh does from its event loop: asynchronously when the store
+// takes the call, else blocking on a worker. `async` says which it was.
+store::StoreResult<auth::RotateResult> rotate_from_loop(testing::AttachedEventLoop& loop,
+                                                        store::Database& db, const RotateRequest& r,
+                                                        bool* async) {
+  auto answer = std::make_shared<std::promise<store::StoreResult<auth::RotateResult>>>();
+  auto done = [answer](store::StoreResult<auth::RotateResult> result) {
+    answer->set_value(std::move(result));
+  };
+  std::promise<bool> took;
+  loop.post([&, r, done] {
+    const bool started = db.sessions().rotate_async(r, done);
+    took.set_value(started);
+    if (!started) loop.offload()([&db, r, done] { done(db.sessions().rotate(r)); });
+  });
+  *async = took.get_future().get();
+  return answer->get_future().get();
 }
 
 // An event loop on its own thread with one lane of `pool`. On destruction, whatever the test
@@ -301,6 +364,101 @@ TEST_F(PostgresStallTest, LoopStatementOnAStoppedServerFailsAtTheClientDeadline)
   ASSERT_TRUE(exec_on_loop(after));
   Outcome ok = after.get_future().get();
   EXPECT_TRUE(ok.result) << ok.result.error();
+}
+
+// (c) The same through the session store from an event loop, as /refresh runs it: the
+// rotation goes out on the loop, ends at the deadline, and is retried once on a worker, whose
+// connect is bounded too; the caller gets kUnavailable. Yet the stopped server held the
+// rotation in its socket buffer and commits it once it resumes (the cancel request cannot get
+// in before: the postmaster is resumed last). Presenting the same request again (same token,
+// same successor, same `now`) is then a grace replay of that successor: the family never forks.
+TEST_F(PostgresStallTest, AsyncRotationOnAStoppedServerIsBoundedAndSafe) {
+  DatabasePtr db = open_migrated(options());
+  ASSERT_TRUE(db);
+  std::string session_id;
+  const std::string live = warm_family(*db, session_id);
+  const std::string successor = new_hash();
+  std::set<std::string> backends;
+  {
+    PgConnPtr a = admin();
+    backends = store_backends(a.get());
+  }
+  ASSERT_EQ(backends.size(), 1u);
+  testing::AttachedEventLoop loop(*db, 2);
+  ASSERT_TRUE(server_.stall());
+
+  const RotateRequest request{live, successor, kT0 + 2, 10, 3600};
+  bool async = false;
+  const auto start = steady_clock::now();
+  auto stalled = rotate_from_loop(loop, *db, request, &async);
+  const long long took = elapsed_ms(start);
+  EXPECT_TRUE(async) << "the warm connection was idle: the rotation went out on the loop";
+  ASSERT_FALSE(stalled);
+  EXPECT_EQ(stalled.error().code, Errc::kUnavailable) << stalled.error();
+  // The deadline on the loop, then the retry's connect on a worker (the time bounds are the
+  // claims of the timing tests above; this one is about the outcome).
+  std::printf("[ stats    ] async rotation on a stopped server (deadline + retry): %lld ms\n",
+              took);
+  resume_after_abandoned_backend_ran(static_cast<pid_t>(std::stol(*backends.begin())));
+
+  PgConnPtr a = admin();
+  EXPECT_EQ(column(a.get(),
+                   "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL AND "
+                   "session_id = '" +
+                       session_id + "'"),
+            std::vector<std::string>{"2"})
+      << "the rotation reported as failed committed once the server resumed";
+  auto again = rotate_from_loop(loop, *db, request, &async);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->outcome, RotateOutcome::kGraceReplay);
+  EXPECT_EQ(again->generation, 3);
+  expect_rotated_once(a.get(), session_id, live, successor);
+}
+
+// A rotation whose commit is in doubt: the deadline hits after the rotation (its implicit
+// COMMIT included) was sent. It is handled like a dropped connection and retried once on a new
+// connection. Here the server resumes while that retry connects, its backends first, so the
+// abandoned attempt commits before the retry runs: the retry is a grace replay of the same
+// successor, and the caller gets the rotation it asked for.
+TEST_F(PostgresStallTest, RotationInDoubtIsRetriedSafelyWhenTheServerResumes) {
+  DatabasePtr db = open_migrated(options());
+  ASSERT_TRUE(db);
+  std::string session_id;
+  const std::string live = warm_family(*db, session_id);
+  const std::string successor = new_hash();
+  std::set<std::string> backends;
+  {
+    PgConnPtr a = admin();
+    backends = store_backends(a.get());
+  }
+  ASSERT_EQ(backends.size(), 1u);
+  const std::vector<int> warm = testing::client_ports_connected_to(server_.port());
+  ASSERT_EQ(warm.size(), 1u) << "pool_size 1: one warm connection, nothing else connected";
+  ASSERT_TRUE(server_.stall());
+
+  auto rotation = std::async(std::launch::async, [&] {
+    return db->sessions().rotate({live, successor, kT0 + 2, 10, 3600});
+  });
+  // The first attempt gives up at the deadline and closes its connection; then the retry
+  // connects (the stopped server's kernel completes the handshake), and so may the cancel
+  // request: resume as soon as the old connection is gone and a new one is there, which is
+  // after the deadline and well within the retry's connect_timeout.
+  const bool retrying = testing::eventually(
+      [&] {
+        const auto ports = testing::client_ports_connected_to(server_.port());
+        return !ports.empty() && std::find(ports.begin(), ports.end(), warm.front()) == ports.end();
+      },
+      seconds(10));
+  resume_after_abandoned_backend_ran(static_cast<pid_t>(std::stol(*backends.begin())));
+  ASSERT_TRUE(retrying) << "the retry never connected";
+  auto r = rotation.get();
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->outcome, RotateOutcome::kGraceReplay) << "the abandoned attempt committed first";
+  EXPECT_EQ(r->generation, 3);
+  ASSERT_TRUE(r->session.has_value());
+  EXPECT_EQ(r->session->id, session_id);
+  PgConnPtr a = admin();
+  expect_rotated_once(a.get(), session_id, live, successor);
 }
 
 }  // namespace

@@ -170,6 +170,25 @@ void PostgresServer::resume() {
   stopped_.clear();
 }
 
+void PostgresServer::resume_backends() {
+  const auto pm = postmaster_pid();
+  std::vector<pid_t> still;
+  for (pid_t pid : stopped_) {
+    if (pm && pid == *pm) {
+      still.push_back(pid);
+    } else {
+      ::kill(pid, SIGCONT);
+    }
+  }
+  stopped_ = std::move(still);
+}
+
+bool process_exited(pid_t pid) {
+  char state = 0;
+  pid_t ppid = 0;
+  return !proc_stat(pid, &state, &ppid) || state == 'Z';
+}
+
 void PostgresServer::stop() {
   if (!started_) return;
   started_ = false;

@@ -39,6 +39,9 @@ class PostgresServer {
   bool stall();
   /// SIGCONTs everything stall() stopped. Idempotent.
   void resume();
+  /// SIGCONTs the processes stall() stopped except the postmaster: backends run what they had
+  /// received (and may commit it), while new connections and cancel requests still wait.
+  void resume_backends();
   bool stalled() const { return !stopped_.empty(); }
 
   /// The postmaster's pid, from postmaster.pid.
@@ -57,6 +60,9 @@ class PostgresServer {
   std::vector<pid_t> stopped_;
   std::string error_;
 };
+
+/// True when `pid` has exited (gone, or a zombie its stopped parent has not reaped yet).
+bool process_exited(pid_t pid);
 
 /// Local ports of the client ends of established TCP connections to 127.0.0.1:`port`, from
 /// /proc/net/tcp: lets a test see a connection being opened to a stopped server (whose kernel
