@@ -1,7 +1,9 @@
 #include "support/postgres_server.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -67,6 +69,39 @@ PostgresServer::PostgresServer() = default;
 PostgresServer::~PostgresServer() {
   resume();
   stop();
+  if (guardian_pid_ > 0) {
+    ::close(guardian_fd_);  // EOF: the guardian finds no pid file and exits
+    int status = 0;
+    eventually([&] { return ::waitpid(guardian_pid_, &status, WNOHANG) != 0; }, seconds(10));
+  }
+}
+
+void PostgresServer::start_guardian(const std::string& data) {
+  const std::string pg_ctl = pg_bin() + "/pg_ctl -D '" + data + "' -m immediate -w -t 10 stop";
+  const std::string stop = ::geteuid() == 0 ? "runuser -u postgres -- " + pg_ctl : pg_ctl;
+  // The directory goes too, as the test's TempDir would have removed it (unless kept).
+  const std::string remove = std::getenv("AUTHD_TEST_KEEP") ? "" : "; rm -rf '" + dir_.path() + "'";
+  const std::string script = "read _; f='" + data +
+                             "/postmaster.pid'; [ -f \"$f\" ] || exit 0; pm=$(head -1 \"$f\"); "
+                             "kill -CONT $pm $(pgrep -P $pm) 2>/dev/null; " +
+                             stop + " >/dev/null 2>&1" + remove;
+  int fds[2];
+  // Close-on-exec: no other child (pg_ctl, the postmaster) may hold the write end.
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[0], 0);  // clears close-on-exec on the copy
+    ::setsid();         // not killed along with the test's process group
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  if (pid < 0) {
+    ::close(fds[1]);
+    return;
+  }
+  guardian_fd_ = fds[1];
+  guardian_pid_ = pid;
 }
 
 std::string PostgresServer::conninfo() const {
@@ -138,6 +173,7 @@ bool PostgresServer::start() {
     error_ = "pg_ctl start failed: " + out;
     return false;
   }
+  start_guardian(data);
   return true;
 }
 

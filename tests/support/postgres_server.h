@@ -8,7 +8,8 @@
 //
 // Signals go only to processes of this instance: the postmaster named in its own pid file and
 // the processes whose parent it is (each backend is its own process group, so a group signal
-// would not reach them).
+// would not reach them). A guardian process resumes and stops the instance if the test process
+// dies without doing so (a crash, a ctest timeout), so no stopped server is ever left behind.
 
 #include <sys/types.h>
 
@@ -52,6 +53,10 @@ class PostgresServer {
   int run_as_postgres(const std::string& program, const std::vector<std::string>& args,
                       std::string* output);
   void stop();
+  /// Starts the guardian: a shell, in a session of its own, reading a pipe whose write end
+  /// only this process holds. EOF (this process ended, however) makes it resume and stop the
+  /// instance if its pid file is still there.
+  void start_guardian(const std::string& data);
 
   TempDir dir_;
   std::string root_;  // owned by postgres: data directory, socket, log
@@ -59,6 +64,8 @@ class PostgresServer {
   bool started_ = false;
   std::vector<pid_t> stopped_;
   std::string error_;
+  int guardian_fd_ = -1;
+  pid_t guardian_pid_ = -1;
 };
 
 /// True when `pid` has exited (gone, or a zombie its stopped parent has not reaped yet).
