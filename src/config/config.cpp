@@ -254,9 +254,11 @@ const std::vector<Field>& fields() {
         text([](Config& c, const std::string& v) { c.store.password = v; }), true);
     add("store.pool_size", "16", "4", "Database connections per replica.",
         integer(1, 1000, [](Config& c, long long v) { c.store.pool_size = static_cast<int>(v); }));
-    add("store.connect_timeout", "3s", "", "Time allowed to open one database connection.",
+    add("store.connect_timeout", "3s", "",
+        "Time allowed to open one database connection, per host (whole seconds, at least 2).",
         duration(M(100), M(60000), [](Config& c, M v) { c.store.connect_timeout = v; }));
-    add("store.statement_timeout", "5s", "", "Server-side limit on one statement.",
+    add("store.statement_timeout", "5s", "",
+        "Server-side limit on one statement; authd stops waiting 1 s after it.",
         duration(M(100), M(600000), [](Config& c, M v) { c.store.statement_timeout = v; }));
     add("store.failover_wait", "30s", "",
         "How long a request that needs the store waits for a writable primary (a failover, a "

@@ -24,6 +24,7 @@
 
 #include "contract/fixture.h"
 #include "store/postgres/connection.h"
+#include "store/postgres/stores.h"
 #include "support/event_loop.h"
 #include "support/eventually.h"
 
@@ -393,6 +394,66 @@ TEST_F(PostgresTest, StatementTimeoutEndsAnAsyncRotationWithoutRetry) {
   auto next = rotate_from_loop(loop, *db, {current, new_hash(), kT0 + 3, 10, 3600}, &async);
   ASSERT_TRUE(next) << next.error();
   EXPECT_EQ(next->outcome, RotateOutcome::kRotated);
+}
+
+// A statement the server does not end by itself (no statement_timeout here, as for a commit
+// waiting for a synchronous standby that is gone) ends at the client deadline, and the cancel
+// sent in the background stops it on the server: the backend no longer waits for the lock,
+// although the lock is still held and nothing else would wake it (the server does not notice
+// a closed client socket while it waits).
+TEST_F(PostgresTest, ClientDeadlineCancelsAStatementTheServerDoesNotEnd) {
+  store::PostgresOptions o = pg_->postgres_options();
+  o.statement_timeout_ms = 0;
+  o.client_deadline_ms = 300;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  const std::uint64_t cancels = store::postgres::cancels_started();
+  ASSERT_EQ(pg_->exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"), "");
+  auto r = db->users().find_by_email("a@example.com");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable) << r.error();
+  EXPECT_NE(r.error().message.find("client deadline (300 ms)"), std::string::npos) << r.error();
+  EXPECT_EQ(store::postgres::cancels_started(), cancels + 1);
+  const std::string waiting =
+      "SELECT pg_stat_clear_snapshot(); SELECT count(*) FROM pg_stat_activity WHERE "
+      "application_name = '" +
+      o.application_name + "' AND wait_event_type = 'Lock'";
+  EXPECT_TRUE(testing::eventually([&] { return pg_->query_int(waiting) == 0; }))
+      << "the abandoned statement still waits for the lock";
+  ASSERT_EQ(pg_->exec("ROLLBACK"), "");
+  auto again = db->users().find_by_email("a@example.com");
+  EXPECT_TRUE(again) << again.error();
+}
+
+// Migrations run without the client deadline, as without statement_timeout: here migrate()
+// waits for another replica's migration lock for longer than the deadline, and succeeds.
+TEST_F(PostgresTest, MigrationIsNotCutByTheClientDeadline) {
+  store::PostgresOptions o = pg_->postgres_options();
+  o.client_deadline_ms = 200;
+  DatabasePtr db = open(o);
+  ASSERT_TRUE(db);
+  ASSERT_EQ(pg_->exec("BEGIN; SELECT pg_advisory_xact_lock(" +
+                      std::to_string(store::postgres::kMigrateLockClass) +
+                      ", hashtext(coalesce(current_schema(), '')))"),
+            "");
+  auto migrated = std::async(std::launch::async, [&] { return db->migrate(); });
+  const std::string waiting =
+      "SELECT pg_stat_clear_snapshot(); SELECT count(*) FROM pg_stat_activity WHERE "
+      "application_name = '" +
+      o.application_name + "' AND wait_event_type = 'Lock'";
+  const bool blocked = testing::eventually([&] { return pg_->query_int(waiting) == 1; });
+  // Holding the lock past the deadline is the point of the test, not synchronisation.
+  if (blocked) std::this_thread::sleep_for(milliseconds(3 * o.client_deadline_ms));
+  ASSERT_EQ(pg_->exec("COMMIT"), "");
+  ASSERT_TRUE(blocked) << "migrate() never waited for the lock";
+  auto v = migrated.get();
+  ASSERT_TRUE(v) << v.error();
+  // The deadline is back once the connection returns to the pool.
+  ASSERT_EQ(pg_->exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"), "");
+  auto r = db->users().find_by_email("a@example.com");
+  ASSERT_EQ(pg_->exec("ROLLBACK"), "");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("client deadline"), std::string::npos) << r.error();
 }
 
 // Every connection busy: a call waits acquire_timeout, then fails with kUnavailable.

@@ -30,6 +30,18 @@ struct PostgresOptions {
   /// Server-side statement_timeout for every statement; 0 keeps the server's setting.
   /// Migrations run without it.
   int statement_timeout_ms = 5000;
+  /// Client-side limit on every statement, from sending it to its answer (a first-use prepare
+  /// included). It bounds what statement_timeout cannot: a server that is stopped, frozen or
+  /// cut off while its TCP connections stay open, or a commit waiting for a synchronous
+  /// standby that is gone. Past it the call fails with kUnavailable, a cancel request goes out
+  /// in the background, and the connection is discarded (whether the statement ran, or will
+  /// still run once the server resumes, is unknown). Negative (the default): derived,
+  /// statement_timeout_ms + kClientDeadlineMarginMs, or none when statement_timeout_ms is 0
+  /// (the server's own limit is then unknown). 0: none. Migrations run without it.
+  int client_deadline_ms = -1;
+  /// What a derived client deadline adds to statement_timeout_ms, so that a server that can
+  /// still enforce its own limit always answers first (57014, the connection kept).
+  static constexpr int kClientDeadlineMarginMs = 1000;
   /// Shown in pg_stat_activity; "" keeps libpq's default (or the one in `conninfo`).
   std::string application_name = "authd";
 };
@@ -44,6 +56,11 @@ struct PostgresOptions {
 /// away) so the next call reconnects through `conninfo`; undefined table, column or function
 /// (42P01, 42703, 42883) -> kSchema; everything else -> kInternal. Messages carry the SQLSTATE
 /// and the server's primary message only, never DETAIL (which can quote key values).
+///
+/// Every statement is bounded by the client deadline (client_deadline_ms) and every connect by
+/// connect_timeout_ms (per host tried), so a stalled server costs a caller at most one connect
+/// plus one deadline, or two of each for a refresh rotation, which is retried once on a new
+/// connection (see SessionStore::rotate): no thread waits for the server to come back.
 ///
 /// @return kInternal if `conninfo` is not a valid libpq connection string or pool_size is 0.
 /// The Database and its stores are thread-safe; every call blocks (run it on a worker pool).

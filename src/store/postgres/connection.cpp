@@ -1,8 +1,15 @@
 #include "store/postgres/connection.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstring>
+#include <system_error>
+#include <thread>
 
 namespace authd::store::postgres {
 namespace {
@@ -193,6 +200,48 @@ std::vector<std::string> Row::text_array(int col) {
 
 // --- Connection ---
 
+namespace {
+
+// Cancels in flight at once, process-wide. Each may wait as long as its server is stopped, so
+// a stall costs at most this many parked threads however many statements time out.
+constexpr int kMaxCancelsInFlight = 4;
+std::atomic<int> g_cancels_in_flight{0};
+std::atomic<std::uint64_t> g_cancels_started{0};
+
+const char* what_of(const char* name) { return name != nullptr ? name : "statement"; }
+
+}  // namespace
+
+bool cancel_in_background(PGconn* conn) {
+  if (g_cancels_in_flight.fetch_add(1) >= kMaxCancelsInFlight) {
+    g_cancels_in_flight.fetch_sub(1);
+    return false;
+  }
+  // A copy of what the cancel needs (address, backend pid and key): independent of `conn`,
+  // which the caller may close at once.
+  PGcancel* cancel = PQgetCancel(conn);
+  if (cancel == nullptr) {
+    g_cancels_in_flight.fetch_sub(1);
+    return false;
+  }
+  try {
+    std::thread([cancel] {
+      char error[256];
+      PQcancel(cancel, error, sizeof error);  // best effort: the outcome changes nothing here
+      PQfreeCancel(cancel);
+      g_cancels_in_flight.fetch_sub(1);
+    }).detach();
+  } catch (const std::system_error&) {
+    PQfreeCancel(cancel);
+    g_cancels_in_flight.fetch_sub(1);
+    return false;
+  }
+  g_cancels_started.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+std::uint64_t cancels_started() { return g_cancels_started.load(std::memory_order_relaxed); }
+
 StoreResult<std::unique_ptr<Connection>> Connection::open(const ConnectSettings& settings) {
   std::vector<const char*> keywords;
   std::vector<const char*> values;
@@ -202,15 +251,24 @@ StoreResult<std::unique_ptr<Connection>> Connection::open(const ConnectSettings&
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
-  // expand_dbname = 1: the "dbname" entry holds the whole conninfo string.
+  // expand_dbname = 1: the "dbname" entry holds the whole conninfo string. libpq applies
+  // connect_timeout to each host's whole attempt (TCP, TLS, authentication), so a stopped
+  // server that accepts TCP in its kernel but never answers costs connect_timeout, and with a
+  // multi-host string the next host is tried after it.
   ConnPtr conn(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!conn) return fail(Errc::kUnavailable, "postgres connect: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     // libpq's reason names hosts, ports and the user, never the password.
     return fail(Errc::kUnavailable, "postgres connect: " + one_line(PQerrorMessage(conn.get())));
   }
+  // Non-blocking for good: every statement is sent with PQsend* and waited for here, and
+  // PQfinish of a connection given up on never blocks on its unsent bytes.
+  if (PQsetnonblocking(conn.get(), 1) != 0) {
+    return fail(Errc::kUnavailable, "postgres connect: cannot use non-blocking mode: " +
+                                        one_line(PQerrorMessage(conn.get())));
+  }
   PQsetNoticeProcessor(conn.get(), ignore_notice, nullptr);
-  return std::unique_ptr<Connection>(new Connection(std::move(conn)));
+  return std::unique_ptr<Connection>(new Connection(std::move(conn), settings.deadline));
 }
 
 StoreResult<ResultPtr> Connection::check(ResultPtr result, std::string_view what) {
@@ -241,51 +299,62 @@ StoreResult<ResultPtr> Connection::check(ResultPtr result, std::string_view what
 }
 
 StoreResult<ResultPtr> Connection::exec(const Statement& statement, const Params& params) {
-  if (!prepared_.contains(statement.name)) {
-    count_round_trip();
-    // Parameter types come from the casts in the SQL, so none are passed here.
-    auto prepared =
-        check(ResultPtr(PQprepare(conn_.get(), statement.name, statement.sql, 0, nullptr)),
-              statement.name);
-    if (!prepared) return unexpected(std::move(prepared).error());
-    prepared_.insert(statement.name);
-  }
-  count_round_trip();
-  return check(ResultPtr(PQexecPrepared(conn_.get(), statement.name, params.size(), params.values(),
-                                        params.lengths(), params.formats(),
-                                        /*resultFormat=*/0)),
-               statement.name);
+  return run(Kind::kPrepared, statement.name, statement.sql, &params);
 }
 
 StoreResult<ResultPtr> Connection::exec_script(const std::string& sql) {
-  count_round_trip();
-  return check(ResultPtr(PQexec(conn_.get(), sql.c_str())), "script");
+  return run(Kind::kScript, "script", sql.c_str(), nullptr);
 }
 
 StoreResult<ResultPtr> Connection::exec_once(const char* sql, const Params& params) {
-  count_round_trip();
-  return check(ResultPtr(PQexecParams(conn_.get(), sql, params.size(), nullptr, params.values(),
-                                      params.lengths(), params.formats(), 0)),
-               "statement");
+  return run(Kind::kOnce, "statement", sql, &params);
+}
+
+StoreResult<ResultPtr> Connection::run(Kind kind, const char* name, const char* sql,
+                                       const Params* params) {
+  if (!begin(kind, name, sql, params)) return finish(nullptr);
+  while (true) {
+    if (!wait_ready()) return expire();
+    if (auto result = advance()) return std::move(*result);
+  }
+}
+
+bool Connection::begin(Kind kind, const char* name, const char* sql, const Params* params) {
+  kind_ = kind;
+  name_ = name;
+  sql_ = sql;
+  params_ = params;
+  preparing_ = kind == Kind::kPrepared && !prepared_.contains(name);
+  wants_write_ = false;
+  held_.reset();
+  deadline_at_.reset();
+  if (deadline_.count() > 0) deadline_at_ = Clock::now() + deadline_;
+  // After a deadline the previous statement may still be in flight: nothing more is sent.
+  send_failed_ = timed_out_ || !send_pending();
+  return !send_failed_;
 }
 
 bool Connection::start(const Statement& statement, Params params) {
-  pending_ = &statement;
-  pending_params_ = std::move(params);
-  preparing_ = !prepared_.contains(statement.name);
-  wants_write_ = false;
-  if (PQsetnonblocking(conn_.get(), 1) == 0 && send_pending()) return true;
-  pending_ = nullptr;
-  return false;
+  owned_params_ = std::move(params);
+  return begin(Kind::kPrepared, statement.name, statement.sql, &owned_params_);
 }
 
 bool Connection::send_pending() {
   count_round_trip();
-  const int sent = preparing_
-                       ? PQsendPrepare(conn_.get(), pending_->name, pending_->sql, 0, nullptr)
-                       : PQsendQueryPrepared(conn_.get(), pending_->name, pending_params_.size(),
-                                             pending_params_.values(), pending_params_.lengths(),
-                                             pending_params_.formats(), /*resultFormat=*/0);
+  int sent = 0;
+  if (preparing_) {
+    // Parameter types come from the casts in the SQL, so none are passed here.
+    sent = PQsendPrepare(conn_.get(), name_, sql_, 0, nullptr);
+  } else if (kind_ == Kind::kScript) {
+    sent = PQsendQuery(conn_.get(), sql_);
+  } else {
+    const Params& p = *params_;  // set for every kind but a script
+    sent = kind_ == Kind::kPrepared
+               ? PQsendQueryPrepared(conn_.get(), name_, p.size(), p.values(), p.lengths(),
+                                     p.formats(), /*resultFormat=*/0)
+               : PQsendQueryParams(conn_.get(), sql_, p.size(), nullptr, p.values(), p.lengths(),
+                                   p.formats(), /*resultFormat=*/0);
+  }
   return sent == 1 && flush();
 }
 
@@ -295,47 +364,95 @@ bool Connection::flush() {
   return r >= 0;
 }
 
-StoreResult<ResultPtr> Connection::finish_async(ResultPtr result) {
-  const char* what = pending_ != nullptr ? pending_->name : "statement";
-  pending_ = nullptr;
+bool Connection::wait_ready() const {
+  const int fd = socket();
+  if (fd < 0) return true;  // gone: advance() reports it
+  // While libpq still holds unsent bytes, reading may be what unblocks the server's side.
+  pollfd p{fd, static_cast<short>(wants_write_ ? (POLLIN | POLLOUT) : POLLIN), 0};
+  while (true) {
+    int timeout_ms = -1;
+    if (deadline_at_) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*deadline_at_ - Clock::now()).count();
+      if (left <= 0) return false;
+      timeout_ms = static_cast<int>(std::min<long long>(left, INT_MAX));
+    }
+    const int r = ::poll(&p, 1, timeout_ms);
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return true;  // let advance() find out what is wrong
+  }
+}
+
+StoreResult<ResultPtr> Connection::finish(ResultPtr result) {
+  const char* what = what_of(name_);
+  name_ = nullptr;
+  send_failed_ = false;
+  params_ = nullptr;
+  owned_params_ = Params{};
+  deadline_at_.reset();
   held_.reset();
   wants_write_ = false;
+  if (timed_out_) {
+    return fail(Errc::kUnavailable,
+                "postgres " + std::string(what) +
+                    ": connection given up after a client deadline; not reused");
+  }
   // Without a result the socket or the protocol failed: libpq's state is not to be trusted.
   if (!result) broken_ = true;
-  PQsetnonblocking(conn_.get(), 0);
   return check(std::move(result), what);
 }
 
 std::optional<StoreResult<ResultPtr>> Connection::advance() {
-  if (pending_ == nullptr) return finish_async(nullptr);  // start() could not send
-  if (wants_write_ && !flush()) return finish_async(nullptr);
-  if (PQconsumeInput(conn_.get()) == 0) return finish_async(nullptr);
+  if (name_ == nullptr || send_failed_) return finish(nullptr);  // begin() could not send
+  if (wants_write_ && !flush()) return finish(nullptr);
+  if (PQconsumeInput(conn_.get()) == 0) return finish(nullptr);
   while (PQisBusy(conn_.get()) == 0) {
     ResultPtr r(PQgetResult(conn_.get()));
     if (r) {
-      if (!held_) held_ = std::move(r);  // the first result is the one (or the error)
+      // A statement has one result; a script one per statement, and the first error ends it
+      // (the server skips the rest): keep that error, else the last result, as PQexec does.
+      const bool held_error = held_ && PQresultStatus(held_.get()) == PGRES_FATAL_ERROR;
+      if (!held_error) held_ = std::move(r);
       continue;
     }
     // nullptr: the command is complete.
     ResultPtr result = std::move(held_);
-    if (!result) return finish_async(nullptr);
+    if (!result) return finish(nullptr);
     const ExecStatusType status = PQresultStatus(result.get());
-    if (!preparing_ || status != PGRES_COMMAND_OK) return finish_async(std::move(result));
-    prepared_.insert(pending_->name);
+    if (!preparing_ || status != PGRES_COMMAND_OK) return finish(std::move(result));
+    prepared_.insert(name_);
     preparing_ = false;
-    if (!send_pending()) return finish_async(nullptr);
+    if (!send_pending()) return finish(nullptr);
   }
   return std::nullopt;
 }
 
+StoreResult<ResultPtr> Connection::expire() {
+  const std::string what = what_of(name_);
+  const long long ms = deadline_.count();
+  // The statement may be running, queued in the server's socket buffer, or done with its answer
+  // not yet read: the cancel stops it if the server can still act on one (a commit waiting for
+  // a synchronous standby, say). Either way the connection is given up, never reused.
+  cancel_in_background(conn_.get());
+  timed_out_ = true;
+  broken_ = true;
+  stale_ = true;
+  name_ = nullptr;
+  params_ = nullptr;
+  owned_params_ = Params{};
+  deadline_at_.reset();
+  held_.reset();
+  wants_write_ = false;
+  return fail(Errc::kUnavailable, "postgres " + what + ": no answer within the client deadline (" +
+                                      std::to_string(ms) + " ms); connection discarded");
+}
+
 void Connection::rollback() noexcept {
-  if (lost()) {
+  if (broken_ || lost()) {
     broken_ = true;
     return;
   }
-  count_round_trip();
-  ResultPtr r(PQexec(conn_.get(), "ROLLBACK"));
-  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) broken_ = true;
+  if (!exec_script("ROLLBACK")) broken_ = true;
 }
 
 }  // namespace authd::store::postgres

@@ -57,6 +57,21 @@ StoreResult<int> read_version_unprepared(Connection& conn) {
   return static_cast<int>(version);
 }
 
+// Lifts a connection's client deadline for the life of this object.
+class ClientDeadlineLifted {
+ public:
+  explicit ClientDeadlineLifted(Connection& conn) : conn_(conn), saved_(conn.deadline()) {
+    conn_.set_deadline(std::chrono::milliseconds(0));
+  }
+  ~ClientDeadlineLifted() { conn_.set_deadline(saved_); }
+  ClientDeadlineLifted(const ClientDeadlineLifted&) = delete;
+  ClientDeadlineLifted& operator=(const ClientDeadlineLifted&) = delete;
+
+ private:
+  Connection& conn_;
+  std::chrono::milliseconds saved_;
+};
+
 class PgDatabase final : public Database {
  public:
   PgDatabase(ConnectSettings settings, const PostgresOptions& options)
@@ -85,6 +100,10 @@ class PgDatabase final : public Database {
     auto lease = pool_.acquire();
     if (!lease) return unexpected(std::move(lease).error());
     Connection& conn = **lease;
+    // Like statement_timeout below, the client deadline is lifted while migrating (a migration,
+    // or the wait for another replica's, may take long) and restored before the connection
+    // goes back to the pool.
+    const ClientDeadlineLifted lifted(conn);
     // One transaction per migration, each under the advisory lock: replicas started together
     // queue here, and each re-reads the version once it holds the lock, so every migration is
     // applied exactly once and a failed one leaves the earlier ones in place.
@@ -214,6 +233,12 @@ StoreResult<std::unique_ptr<Database>> open_postgres(const PostgresOptions& opti
     if (!merged.empty()) merged += ' ';
     merged += "-c statement_timeout=" + std::to_string(options.statement_timeout_ms);
     add("options", merged);
+  }
+  if (options.client_deadline_ms > 0) {
+    s.deadline = std::chrono::milliseconds(options.client_deadline_ms);
+  } else if (options.client_deadline_ms < 0 && options.statement_timeout_ms > 0) {
+    s.deadline = std::chrono::milliseconds(options.statement_timeout_ms +
+                                           PostgresOptions::kClientDeadlineMarginMs);
   }
   return std::unique_ptr<Database>(new postgres::PgDatabase(std::move(s), options));
 }

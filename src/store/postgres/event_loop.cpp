@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <string>
 
 namespace authd::store::postgres {
@@ -9,15 +11,21 @@ namespace authd::store::postgres {
 namespace asio = boost::asio;
 
 // A leased connection and its socket as registered with the loop. The socket belongs to libpq:
-// the descriptor object only watches it and is released, never closed.
+// the descriptor object only watches it and is released, never closed. `deadline` ends a
+// statement the server does not answer in time (Connection::expire); `op` numbers the
+// statements run on the slot, so that a wake-up or a timer already queued for one statement
+// never acts on the next.
 struct Lane::Slot {
-  Slot(asio::io_context& loop, Lease l) : lease(std::move(l)), socket(loop) {}
+  Slot(asio::io_context& loop, Lease l) : lease(std::move(l)), socket(loop), deadline(loop) {}
   ~Slot() { release_socket(); }
   void release_socket() {
+    deadline.cancel();
     if (socket.is_open()) socket.release();
   }
   Lease lease;
   asio::posix::stream_descriptor socket;
+  asio::steady_timer deadline;
+  std::uint64_t op = 0;
   Done done;
 };
 
@@ -40,6 +48,7 @@ bool Lane::exec(const Statement& statement, Params params, Done done) {
 
 void Lane::run(const std::shared_ptr<Slot>& slot, Pending op) {
   slot->done = std::move(op.done);
+  ++slot->op;
   Connection& conn = *slot->lease;
   if (!conn.start(*op.statement, std::move(op.params))) {
     complete(slot, std::move(*conn.advance()));
@@ -54,6 +63,7 @@ void Lane::run(const std::shared_ptr<Slot>& slot, Pending op) {
       return;
     }
   }
+  if (auto at = conn.deadline_at()) arm_deadline(slot, *at);
   wait(slot);
 }
 
@@ -62,11 +72,30 @@ void Lane::wait(const std::shared_ptr<Slot>& slot) {
                                                : asio::posix::stream_descriptor::wait_read;
   // Edge-triggered readiness cannot be missed here: the loop is single-threaded, so an answer
   // that arrives before this wait is queued is reported by the next epoll_wait, after it.
-  slot->socket.async_wait(what, [this, slot](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted || abandoned_) return;
+  slot->socket.async_wait(what, [this, slot, op = slot->op](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || abandoned_ || slot->op != op) return;
     auto result = slot->lease->advance();
     if (!result) return wait(slot);
     complete(slot, std::move(*result));
+  });
+}
+
+void Lane::arm_deadline(const std::shared_ptr<Slot>& slot,
+                        std::chrono::steady_clock::time_point at) {
+  slot->deadline.expires_at(at);
+  // A weak reference: the timer must not keep a finished slot (and its lease) alive, and a
+  // handler left queued by a cancelled timer must touch nothing once its slot is gone.
+  std::weak_ptr<Slot> weak = slot;
+  slot->deadline.async_wait([this, weak, op = slot->op](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    auto slot = weak.lock();
+    if (!slot || abandoned_ || slot->op != op) return;
+    // The server has not answered in time (stopped, frozen, cut off): stop watching the
+    // socket (its queued wait now ends as aborted) and give the statement up with the
+    // connection, which is discarded, never reused.
+    boost::system::error_code ignored;
+    slot->socket.cancel(ignored);
+    complete(slot, slot->lease->expire());
   });
 }
 
@@ -76,6 +105,8 @@ void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> re
   // or a resource error) makes a retry on a new connection worth it.
   const bool connection_failed = !result && conn.stale();
   Done done = std::move(slot->done);
+  ++slot->op;  // whatever is still queued for this statement is stale from now on
+  slot->deadline.cancel();
   const auto now = std::chrono::steady_clock::now();
   std::vector<Pending> expired;
   while (!queue_.empty() && now - queue_.front().queued_at > queue_timeout_) {

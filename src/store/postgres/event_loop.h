@@ -21,8 +21,9 @@ using Offload = std::function<void(std::function<void()>)>;
 /// One event loop's use of the shared pool. Used only from its loop's thread.
 class Lane {
  public:
-  /// `connection_failed`: the connection rather than the statement failed (Connection::stale),
-  /// so whether a write committed is unknown and a retry on a new connection may succeed.
+  /// `connection_failed`: the connection rather than the statement failed (Connection::stale:
+  /// lost, or no answer within the client deadline), so whether a write committed is unknown
+  /// and a retry on a new connection may succeed.
   using Done = std::function<void(StoreResult<ResultPtr> result, bool connection_failed)>;
 
   Lane(boost::asio::io_context& loop, Pool& pool, std::chrono::milliseconds queue_timeout)
@@ -33,6 +34,9 @@ class Lane {
 
   /// Runs `statement` on an idle pooled connection, or queues it behind the statements this
   /// lane is running (a queued one fails with kUnavailable after the pool's acquire timeout).
+  /// A running statement ends at its connection's client deadline at the latest: a timer on
+  /// this loop gives it up (kUnavailable, connection discarded), so a stalled server never
+  /// holds a callback, a connection or the queue behind it for longer.
   /// Returns false, having done nothing, when neither is possible (no idle connection and none
   /// running here): the caller then takes the blocking path, which may open a connection.
   /// `done` runs on this loop.
@@ -54,6 +58,7 @@ class Lane {
   struct Slot;
   void run(const std::shared_ptr<Slot>& slot, Pending op);
   void wait(const std::shared_ptr<Slot>& slot);
+  void arm_deadline(const std::shared_ptr<Slot>& slot, std::chrono::steady_clock::time_point at);
   void complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> result);
 
   static constexpr std::size_t kMaxQueued = 4096;

@@ -189,6 +189,10 @@ StoreResult<ResultPtr> run(Pool& pool, const Statement& statement, const Params&
   if (!lease) return unexpected(std::move(lease).error());
   auto r = (*lease)->exec(statement, params);
   if (r || !retry_safe || !lease->reused() || !(*lease)->stale()) return r;
+  // Not after a client deadline: the server did not answer in time, and a new connection to it
+  // would only add a connect timeout and a second deadline to the caller's wait. The caller
+  // sees kUnavailable at the deadline and may retry later.
+  if ((*lease)->timed_out()) return r;
   // The pooled connection died while idle, or its server was demoted (the pool has now dropped
   // every idle connection): the statement never ran or is safe to repeat, so try once more on
   // a new connection, which libpq opens on the current primary.
@@ -226,11 +230,13 @@ StoreResult<auth::RotateResult> PgSessionStore::rotate(const auth::RotateRequest
   bool connection_failed = false;
   auto result = rotate_once(request, /*fresh=*/false, connection_failed);
   if (result || !connection_failed) return result;
-  // The connection broke while the rotation was in flight (or the server turned out to be a
-  // demoted, read-only primary), so whether it committed is unknown. Retrying once on a new
-  // connection is safe because the request is deterministic: same presented hash, same successor
-  // hash, same `now`. If the first attempt committed, the retry finds the token used 0 s before (by
-  // this same `now`) with this same successor still live, and answers kGraceReplay with the same
+  // The connection broke while the rotation was in flight, or the server did not answer it
+  // within the client deadline (the rotation may then still commit when the server resumes),
+  // or the server turned out to be a demoted, read-only primary: whether it committed is
+  // unknown. Retrying once on a new connection is safe because the request is deterministic:
+  // same presented hash, same successor hash, same `now`. If the first attempt committed (or
+  // commits later, after the retry), the other finds the token used 0 s before (by this same
+  // `now`) with this same successor still live, and answers kGraceReplay with the same
   // generation; if it did not, the retry rotates. Either way the family gains exactly one
   // successor.
   return rotate_once(request, /*fresh=*/true, connection_failed);
