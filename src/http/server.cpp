@@ -352,6 +352,14 @@ class Session : public SessionBase {
       return start_async(route, std::move(r), std::move(ctx), head);
     asio::post(server_->workers, [self = derived().shared_from_this(), route, r = std::move(r),
                                   ctx = std::move(ctx), head]() mutable {
+      // Queued before the store was found away: wait for it rather than find out again.
+      WaitGate* gate = self->server_->options.store_gate;
+      if (gate && !gate->is_open()) {
+        return asio::post(self->stream().get_executor(),
+                          [self, route, r = std::move(r), ctx = std::move(ctx), head]() mutable {
+                            self->hold(route, std::move(r), std::move(ctx), head, {});
+                          });
+      }
       Response resp = invoke(*route, *r, *ctx);
       asio::post(self->stream().get_executor(),
                  [self, route, r = std::move(r), ctx = std::move(ctx), head,

@@ -1,0 +1,133 @@
+// authd over a Postgres that stops answering (SIGSTOP: connections stay open, nothing answers)
+// for longer than store.failover_wait: what needs no database keeps answering, requests that
+// need it get 503 with Retry-After within the wait, no more than store.max_waiting wait, memory
+// stays bounded, and everything works again once the database is back, with no restart.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <vector>
+
+#include "support/eventually.h"
+#include "support/http_client.h"
+#include "support/postgres_server.h"
+#include "support/process.h"
+
+namespace authd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Process;
+using testing::TempDir;
+
+constexpr const char* kLogin = R"({"email":"demo@example.com","password":"demo-password"})";
+
+long rss_kib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::optional<testing::HttpResponse> login(int port) {
+  testing::Connection c(port, std::nullopt, 20s);
+  return c.request("POST", "/login", kLogin, {{"Content-Type", "application/json"}});
+}
+
+TEST(StoreOutageTest, LongOutageFailsFastStaysBoundedAndRecoversByItself) {
+  testing::PostgresServer pg;
+  ASSERT_TRUE(pg.start()) << pg.error();
+  TempDir dir;
+  ASSERT_EQ(std::system(("cd " + dir.path() +
+                         " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
+                         " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
+                            .c_str()),
+            0);
+  Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"},
+                {{"AUTHD_STORE_URL", pg.conninfo()},
+                 {"AUTHD_STORE_AUTO_MIGRATE", "true"},
+                 {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"},
+                 {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
+                 {"AUTHD_STORE_FAILOVER_WAIT", "2s"},
+                 {"AUTHD_STORE_MAX_WAITING", "4"},
+                 {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
+                 {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
+                 {"AUTHD_AUTH_DEMO_USER", "true"},
+                 {"AUTHD_SERVER_ADMIN_LISTEN", "shared"},
+                 {"AUTHD_SERVER_WORKER_THREADS", "4"},
+                 {"AUTHD_LOG_FORMAT", "json"}});
+  auto port = authd.wait_for_port("public");
+  ASSERT_TRUE(port) << authd.stdout_text() << authd.stderr_text();
+  auto ok = login(*port);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+
+  ASSERT_TRUE(pg.stall());
+  auto metric = [&](const std::string& sample) {
+    auto m = testing::http_get(*port, "/metrics");
+    if (!m) return std::string();
+    auto at = m->body.find("\n" + sample + " ");
+    if (at == std::string::npos) return std::string();
+    at += sample.size() + 2;
+    return m->body.substr(at, m->body.find('\n', at) - at);
+  };
+  // The first request finds the store away (at the client deadline) and waits at the gate.
+  const auto sent = std::chrono::steady_clock::now();
+  std::vector<std::future<std::optional<testing::HttpResponse>>> answers;
+  answers.push_back(std::async(std::launch::async, login, *port));
+  ASSERT_TRUE(
+      testing::eventually([&] { return metric("authd_http_held_requests") == "1"; }, 10s, 20ms));
+  // From then on requests wait without running, 4 at most: the rest get 503 at once.
+  for (int i = 0; i < 8; ++i) answers.push_back(std::async(std::launch::async, login, *port));
+
+  // Meanwhile, what needs no database answers at once, and the replica stays ready (every
+  // replica shares this outage: emptying the balancer's pool would refuse even the JWKS).
+  for (const char* path : {"/.well-known/jwks.json", "/healthz", "/readyz"}) {
+    auto r = testing::http_get(*port, path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << " " << r->body;
+  }
+
+  for (auto& a : answers) {
+    auto r = a.get();
+    ASSERT_TRUE(r) << "every request gets an answer";
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_EQ(r->header("retry-after"), "1");
+    EXPECT_NE(r->body.find("\"error\":\"temporarily_unavailable\""), std::string::npos) << r->body;
+  }
+  // One client deadline (300 ms + 1 s) and a reconnect (2 s) for the first, the wait (2 s)
+  // for every one, and slack.
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 8s);
+  EXPECT_NE(metric("authd_http_held_requests_total{outcome=\"refused\"}"), "")
+      << "beyond store.max_waiting, 503 at once";
+  EXPECT_NE(metric("authd_http_held_requests_total{outcome=\"timed_out\"}"), "");
+  EXPECT_EQ(metric("authd_http_held_requests"), "0");
+
+  // Many more during the outage: memory stays flat (each is refused or waits within the cap).
+  const long before = rss_kib(authd.pid());
+  ASSERT_GT(before, 0);
+  std::vector<std::future<std::optional<testing::HttpResponse>>> burst;
+  for (int i = 0; i < 200; ++i) burst.push_back(std::async(std::launch::async, login, *port));
+  for (auto& a : burst) {
+    auto r = a.get();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+  }
+  EXPECT_LT(rss_kib(authd.pid()), before + 32 * 1024) << "RSS grew by more than 32 MiB";
+
+  // Back: the next login works on the same process.
+  pg.resume();
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        auto r = login(*port);
+        return r && r->status == 200;
+      },
+      20s, 100ms))
+      << authd.stdout_text();
+  EXPECT_TRUE(authd.running());
+}
+
+}  // namespace
+}  // namespace authd
