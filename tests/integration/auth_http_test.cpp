@@ -16,6 +16,7 @@
 #include "authd/jose/key.h"
 #include "support/backends.h"
 #include "support/http_client.h"
+#include "support/oauth.h"
 #include "support/process.h"
 
 namespace authd {
@@ -250,29 +251,8 @@ namespace oauth2 {
 
 const std::map<std::string, std::string> kForm{
     {"Content-Type", "application/x-www-form-urlencoded"}};
-
-std::string basic(const std::string& id, const std::string& secret) {
-  // Standard base64 with padding, as RFC 7617 clients send it; written here, not borrowed
-  // from authd's base64url, so that the server's Basic decoder is checked independently.
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::string in = id + ":" + secret;
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += a[(v >> 18) & 63];
-    out += a[(v >> 12) & 63];
-    out += i + 1 < in.size() ? a[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? a[v & 63] : '=';
-  }
-  return "Basic " + out;
-}
-
-json claims_of(const std::string& jwt) {
-  const auto a = jwt.find('.'), b = jwt.find('.', a + 1);
-  return json::parse(base64url::decode(jwt.substr(a + 1, b - a - 1)).value_or(""));
-}
+using testing::basic;
+using testing::claims_of;
 
 }  // namespace oauth2
 
