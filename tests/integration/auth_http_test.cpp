@@ -51,11 +51,7 @@ class AuthHttpTest : public ::testing::TestWithParam<testing::Backend> {
     } else {
       pg_ = std::make_unique<testing::TestDatabase>(testing::Backend::kPostgres);
       ASSERT_TRUE(pg_->ok()) << pg_->error();
-      ASSERT_EQ(std::system(("cd " + dir_.path() +
-                             " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
-                             " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
-                                .c_str()),
-                0);
+      ASSERT_TRUE(dir_.write_key_files());
       store_env_ = {{"AUTHD_STORE_URL", pg_->location()},
                     {"AUTHD_KEYS_KEK_FILE", dir_.file("kek")},
                     {"AUTHD_AUTH_PEPPER_FILE", dir_.file("pepper")}};
@@ -419,11 +415,7 @@ TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
   const std::string live_id = family(now + 86400);
 
   TempDir dir;
-  ASSERT_EQ(std::system(("cd " + dir.path() +
-                         " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
-                         " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(dir.write_key_files());
   Process p(testing::authd_binary(), {"--listen", "127.0.0.1:0"},
             {{"AUTHD_STORE_URL", pg.location()},
              {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},

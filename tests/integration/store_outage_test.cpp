@@ -40,11 +40,7 @@ TEST(StoreOutageTest, LongOutageFailsFastStaysBoundedAndRecoversByItself) {
   testing::PostgresServer pg;
   ASSERT_TRUE(pg.start()) << pg.error();
   TempDir dir;
-  ASSERT_EQ(std::system(("cd " + dir.path() +
-                         " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
-                         " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(dir.write_key_files());
   Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"},
                 {{"AUTHD_STORE_URL", pg.conninfo()},
                  {"AUTHD_STORE_AUTO_MIGRATE", "true"},
@@ -65,14 +61,8 @@ TEST(StoreOutageTest, LongOutageFailsFastStaysBoundedAndRecoversByItself) {
   ASSERT_EQ(ok->status, 200) << ok->body;
 
   ASSERT_TRUE(pg.stall());
-  auto metric = [&](const std::string& sample) {
-    auto m = testing::http_get(*port, "/metrics");
-    if (!m) return std::string();
-    auto at = m->body.find("\n" + sample + " ");
-    if (at == std::string::npos) return std::string();
-    at += sample.size() + 2;
-    return m->body.substr(at, m->body.find('\n', at) - at);
-  };
+  auto metric = [&](const std::string& sample) { return testing::metric_sample(*port, sample); };
+
   // The first request finds the store away (at the client deadline) and waits at the gate.
   const auto sent = std::chrono::steady_clock::now();
   std::vector<std::future<std::optional<testing::HttpResponse>>> answers;

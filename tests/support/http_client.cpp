@@ -195,6 +195,16 @@ std::optional<HttpResponse> http_get(int port, const std::string& target) {
   return c.request("GET", target);
 }
 
+std::string metric_sample(int port, const std::string& sample) {
+  auto m = http_get(port, "/metrics");
+  if (!m) return "";
+  const std::string line = "\n" + sample + " ";  // a sample line, not its # HELP
+  auto at = m->body.find(line);
+  if (at == std::string::npos) return "";
+  at += line.size();
+  return m->body.substr(at, m->body.find('\n', at) - at);
+}
+
 bool wait_for_open_connections(int metrics_port, int others, std::chrono::milliseconds timeout) {
   static const std::string kGauge = "\nauthd_http_connections_open ";
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -66,6 +66,10 @@ class Connection {
 /// One request on a fresh connection.
 std::optional<HttpResponse> http_get(int port, const std::string& target);
 
+/// The value of one sample in GET /metrics on `port` (e.g. `authd_http_held_requests` or
+/// `authd_http_held_requests_total{outcome="refused"}`); "" when absent or unreachable.
+std::string metric_sample(int port, const std::string& sample);
+
 /// Polls GET /metrics on `metrics_port` (over one keep-alive connection) until the server
 /// counts at least `others` open connections besides the poller's own; false at the deadline.
 /// Tests use it to know the server has accepted their connections before they act.

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -37,6 +38,13 @@ TempDir::~TempDir() {
 void TempDir::write(const std::string& name, const std::string& content, int mode) const {
   std::ofstream(file(name), std::ios::binary | std::ios::trunc) << content;
   std::filesystem::permissions(file(name), static_cast<std::filesystem::perms>(mode));
+}
+
+bool TempDir::write_key_files() const {
+  return std::system(("cd " + path_ +
+                      " && head -c32 /dev/urandom | base64 > kek && chmod 600 kek"
+                      " && head -c32 /dev/urandom | base64 > pepper && chmod 600 pepper")
+                         .c_str()) == 0;
 }
 
 Process::Process(std::string binary, std::vector<std::string> args,

@@ -22,6 +22,9 @@ class TempDir {
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
   void write(const std::string& name, const std::string& content, int mode = 0644) const;
+  /// Writes `kek` and `pepper` (32 random bytes each, base64, mode 0600) for a production-mode
+  /// authd (keys.kek_file, auth.pepper_file); false if the shell command failed.
+  bool write_key_files() const;
 
  private:
   std::string path_;

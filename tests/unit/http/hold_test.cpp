@@ -76,15 +76,7 @@ class HoldTest : public ::testing::Test {
     });
   }
 
-  std::string metric(const std::string& line_prefix) {
-    auto m = testing::http_get(port_, "/metrics");
-    if (!m) return "";
-    auto at = m->body.find("\n" + line_prefix);  // a sample line, not its # HELP
-    if (at == std::string::npos) return "";
-    ++at;
-    auto end = m->body.find('\n', at);
-    return m->body.substr(at + line_prefix.size(), end - at - line_prefix.size());
-  }
+  std::string metric(const std::string& sample) { return testing::metric_sample(port_, sample); }
 
   obs::Registry metrics_;
   std::unique_ptr<WaitGate> gate_;
@@ -107,7 +99,7 @@ TEST_F(HoldTest, WorkerRouteHeldWhileTheStoreIsAwayRunsAgainWhenItReturns) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(worker_runs_.load(), 2);
-  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"resumed\"} "), "1");
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"resumed\"}"), "1");
 }
 
 TEST_F(HoldTest, AsyncRouteHeldWhileTheStoreIsAwayRunsAgainWhenItReturns) {
@@ -155,7 +147,7 @@ TEST_F(HoldTest, PastItsDeadlineAHeldRequestGets503WithRetryAfter) {
   EXPECT_EQ(r->header("retry-after"), "1");
   EXPECT_NE(r->body.find("\"error\":\"temporarily_unavailable\""), std::string::npos) << r->body;
   EXPECT_EQ(worker_runs_.load(), 1);
-  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"timed_out\"} "), "1");
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"timed_out\"}"), "1");
 }
 
 TEST_F(HoldTest, BeyondTheCapA503ComesAtOnce) {
@@ -167,7 +159,7 @@ TEST_F(HoldTest, BeyondTheCapA503ComesAtOnce) {
   EXPECT_EQ(second->status, 503);
   EXPECT_EQ(second->header("retry-after"), "1");
   EXPECT_EQ(gate_->waiting(), 1u);
-  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"refused\"} "), "1");
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"refused\"}"), "1");
   store_up_ = true;
   gate_->open();
   EXPECT_EQ(first.get()->status, 200);
@@ -182,8 +174,8 @@ TEST_F(HoldTest, AClientThatHangsUpFreesItsPlace) {
   }  // closes the socket
   ASSERT_TRUE(eventually([&] { return gate_->waiting() == 0; }, 5s));
   EXPECT_TRUE(eventually(
-      [&] { return metric("authd_http_held_requests_total{outcome=\"cancelled\"} ") == "1"; }, 5s));
-  EXPECT_EQ(metric("authd_http_held_requests "), "0");
+      [&] { return metric("authd_http_held_requests_total{outcome=\"cancelled\"}") == "1"; }, 5s));
+  EXPECT_EQ(metric("authd_http_held_requests"), "0");
   EXPECT_EQ(worker_runs_.load(), 1) << "a departed client's request is not run again";
 }
 
