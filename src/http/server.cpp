@@ -338,9 +338,14 @@ class Session : public SessionBase {
     }
     // Worker and async routes are the ones that use the store: while it is known to be away,
     // wait for it at once instead of tying up a thread to find that out again.
-    WaitGate* gate = server_->options.store_gate;
-    if (gate && !gate->is_open()) return hold(m.route, std::move(r), std::move(ctx), head, {});
+    if (store_away()) return hold(m.route, std::move(r), std::move(ctx), head, {});
     run_route(m.route, std::move(r), std::move(ctx), head);
+  }
+
+  // The store gate is closed: a request that needs the store should wait, not try.
+  bool store_away() const {
+    const WaitGate* gate = server_->options.store_gate;
+    return gate && !gate->is_open();
   }
 
   using RequestPtr = std::shared_ptr<const Request>;
@@ -353,8 +358,7 @@ class Session : public SessionBase {
     asio::post(server_->workers, [self = derived().shared_from_this(), route, r = std::move(r),
                                   ctx = std::move(ctx), head]() mutable {
       // Queued before the store was found away: wait for it rather than find out again.
-      WaitGate* gate = self->server_->options.store_gate;
-      if (gate && !gate->is_open()) {
+      if (self->store_away()) {
         return asio::post(self->stream().get_executor(),
                           [self, route, r = std::move(r), ctx = std::move(ctx), head]() mutable {
                             self->hold(route, std::move(r), std::move(ctx), head, {});
