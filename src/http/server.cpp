@@ -108,12 +108,21 @@ class SessionBase {
 
 }  // namespace
 
+// One event loop per I/O thread (as nginx workers): a connection lives on one loop, so its
+// handlers need no strand and threads never contend on a shared scheduler. `main` (loop 0)
+// also runs the acceptors and the drain timer.
+struct Server::Loops {
+  asio::io_context main{1};
+  std::vector<std::unique_ptr<asio::io_context>> extra;
+};
+
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  explicit Impl(ServerOptions o, obs::Registry& m)
+  explicit Impl(ServerOptions o, obs::Registry& m, Loops& loops)
       : options(std::move(o)),
         trusted_proxies(
             TrustedProxies::parse(options.config.trusted_proxies).value_or(TrustedProxies{})),
-        ioc(1),
+        ioc(loops.main),
+        extra_loops(loops.extra),
         workers(static_cast<std::size_t>(options.config.worker_threads)),
         requests(m.counter("authd_http_requests_total",
                            "HTTP requests by route, method and status.",
@@ -137,11 +146,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   ServerOptions options;
   TrustedProxies trusted_proxies;
-  // One event loop per I/O thread (as nginx workers): a connection lives on one loop, so its
-  // handlers need no strand and threads never contend on a shared scheduler. `ioc` (loop 0)
-  // also runs the acceptors and the drain timer.
-  asio::io_context ioc;
-  std::vector<std::unique_ptr<asio::io_context>> extra_loops;
+  asio::io_context& ioc;                                        // Loops::main
+  std::vector<std::unique_ptr<asio::io_context>>& extra_loops;  // Loops::extra
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::atomic<std::size_t> next_loop{0};
 
@@ -699,16 +705,23 @@ void Server::Impl::poll_drain(std::chrono::steady_clock::time_point deadline) {
 }
 
 Server::Server(ServerOptions options, obs::Registry& metrics)
-    : impl_(std::make_shared<Impl>(std::move(options), metrics)) {
+    : loops_(std::make_unique<Loops>()),
+      impl_(std::make_shared<Impl>(std::move(options), metrics, *loops_)) {
   for (int i = 1; i < std::max(1, impl_->options.config.threads); ++i) {
-    impl_->extra_loops.push_back(std::make_unique<asio::io_context>(1));
-    impl_->keep_running.push_back(asio::make_work_guard(*impl_->extra_loops.back()));
+    loops_->extra.push_back(std::make_unique<asio::io_context>(1));
+    impl_->keep_running.push_back(asio::make_work_guard(*loops_->extra.back()));
   }
 }
 
 Server::~Server() {
   impl_->stop_loops();
   join_workers();
+  // Destroying a loop destroys the handlers still queued on it, and with them the last
+  // references to the sessions and the Impl. Loop 0 goes last: the Impl's acceptors and drain
+  // timer live on it.
+  impl_.reset();
+  loops_->extra.clear();
+  loops_.reset();
 }
 
 void Server::join_workers() {

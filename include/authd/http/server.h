@@ -66,8 +66,12 @@ class Server {
   void join_workers();
 
   struct Impl;  // public only so that the transport's internals can name it
+  struct Loops;
 
  private:
+  // The loops are owned here, not by Impl: handlers still queued at shutdown hold the Impl, so
+  // an Impl that owned them would keep itself alive (a leak ASan reports).
+  std::unique_ptr<Loops> loops_;
   std::shared_ptr<Impl> impl_;
 };
 

@@ -54,6 +54,7 @@ class HoldTest : public ::testing::Test {
     router->add("GET", "/inline",
                 [](const Request&, RequestContext&) { return Response::json(200, "{}"); });
     add_admin_routes(*router, metrics_, {});
+    router_ = router;
     auto bound = server_->listen("public", config::Endpoint{"127.0.0.1", 0}, router, false);
     ASSERT_TRUE(bound) << bound.error();
     port_ = bound->port;
@@ -81,6 +82,7 @@ class HoldTest : public ::testing::Test {
   obs::Registry metrics_;
   std::unique_ptr<WaitGate> gate_;
   std::unique_ptr<Server> server_;
+  std::weak_ptr<Router> router_;
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> store_up_{false};
@@ -204,6 +206,24 @@ TEST_F(HoldTest, ReadinessAnswersWhileTheStoreGateIsClosed) {
   store_up_ = true;
   gate_->open();
   EXPECT_EQ(held.get()->status, 200);
+}
+
+// Handlers still queued when the loops stopped held the server's internals, which owned the
+// loops: a cycle, so a destroyed Server leaked them, and the routes with them.
+TEST_F(HoldTest, ServerDestroyedAfterHoldingRequestsReleasesEverything) {
+  start();
+  auto held = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  auto hung_up = std::make_unique<testing::Connection>(port_);
+  ASSERT_TRUE(hung_up->send_raw("POST /worker HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"));
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 2; }, 5s));
+  hung_up.reset();
+  store_up_ = true;
+  gate_->open();
+  EXPECT_EQ(held.get()->status, 200);
+  TearDown();
+  server_.reset();
+  EXPECT_TRUE(router_.expired()) << "the destroyed server still holds its routes";
 }
 
 }  // namespace
