@@ -404,6 +404,7 @@ class Session : public SessionBase {
     }
     unavailable.store_unavailable = false;
     unavailable.set_header("Retry-After", "1");
+    if (store_served_elsewhere()) return hand_back(*ctx, head);
     const auto deadline = ctx->start + server_->options.store_wait;
     if (std::chrono::steady_clock::now() >= deadline) {
       server_->held.with({"timed_out"}).inc();
@@ -421,6 +422,7 @@ class Session : public SessionBase {
                        self->server_->held.with({"resumed"}).inc();
                        return self->run_route(route, r, ctx, head);
                      case WaitGate::Outcome::kTimedOut:
+                       if (self->store_served_elsewhere()) return self->hand_back(*ctx, head);
                        self->server_->held.with({"timed_out"}).inc();
                        return self->answer(*ctx, head, std::move(*unavailable_answer));
                      case WaitGate::Outcome::kCancelled:
@@ -439,6 +441,23 @@ class Session : public SessionBase {
       return answer(*ctx, head, std::move(*unavailable_answer));
     }
     watch_client(*ticket);
+  }
+
+  bool store_served_elsewhere() const {
+    const auto& elsewhere = server_->options.store_served_elsewhere;
+    return elsewhere && elsewhere();
+  }
+
+  // This replica is cut off from the store and its peers are not: the request has not been
+  // served here (a write whose outcome is unknown is safe to replay: a refresh replayed within
+  // the grace window gets the same successor), so say so in a way a balancer retries.
+  void hand_back(RequestContext& ctx, bool head) {
+    server_->held.with({"handed_back"}).inc();
+    Response resp = Response::error(504, "temporarily_unavailable",
+                                    "This server cannot reach its store; retry on another.");
+    resp.log_cause = "store: unreachable from this replica, reachable from its peers";
+    resp.set_header("Retry-After", "0");
+    answer(ctx, head, std::move(resp));
   }
 
   // While a request waits, nothing reads the socket: watch it so that a client that hangs up
