@@ -39,11 +39,8 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
     c_.passwords.verify_dummy(req.password);
   }
   if (c_.d.events) c_.d.events->login(ok);
-  if (!ok) {
-    c_.limits.login_failed(account);
-    return fail(Errc::kInvalidGrant, "Invalid email or password.");
-  }
-  c_.limits.login_succeeded(account);
+  if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
+  c_.limits.login_succeeded(req.ip, account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
   upgrade_hash(*user, req.password, c_.d.clock.now_unix());
   return open_session(*user, *client, *spec, req);

@@ -391,9 +391,11 @@ const std::vector<Field>& fields() {
         boolean([](Config& c, bool v) { c.limits.enabled = v; }));
     add("limits.login_per_ip", "60/20", "", "POST /login per client IP: per minute / burst.",
         rate(&LimitsConfig::login_per_ip));
-    add("limits.login_per_account", "20/10", "", "POST /login per email (known or not).",
+    add("limits.login_per_account", "120/60", "",
+        "POST /login per email (known or not) from all addresses: the account-wide slowdown.",
         rate(&LimitsConfig::login_per_account));
-    add("limits.login_failures", "2/5", "", "Failed logins per email before back-off sets in.",
+    add("limits.login_failures", "2/5", "",
+        "Failed logins per email and address before back-off sets in for that address.",
         rate(&LimitsConfig::login_failures));
     add("limits.refresh_per_ip", "600/100", "", "POST /refresh per client IP.",
         rate(&LimitsConfig::refresh_per_ip));

@@ -115,7 +115,7 @@ enum class RedisDownPolicy { kLocal, kClosed };
 struct LimitsConfig {
   bool enabled = true;
   RateConfig login_per_ip{60, 20};
-  RateConfig login_per_account{20, 10};
+  RateConfig login_per_account{120, 60};
   RateConfig login_failures{2, 5};
   RateConfig refresh_per_ip{600, 100};
   RateConfig refresh_per_family{30, 10};
