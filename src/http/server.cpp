@@ -633,7 +633,9 @@ class Session : public SessionBase {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version);
     res->result(static_cast<unsigned>(resp.status));
-    add_transport_headers(resp, ctx.request_id);
+    // HSTS on the public listener when TLS is ours or the balancer's; never on plain admin.
+    add_transport_headers(resp, ctx.request_id,
+                          Derived::kTls || (cfg().behind_tls_proxy && listener_ != "admin"));
     for (auto& h : resp.headers) res->insert(h.name, h.value);
     res->body() = std::move(resp.body);
     const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();

@@ -58,6 +58,7 @@ TEST_F(ServerTest, HealthJwksAndMetricsInDevMode) {
   EXPECT_EQ(j->status, 200);
   EXPECT_NE(j->body.find("\"keys\""), std::string::npos);
   EXPECT_NE(j->header("cache-control").find("max-age="), std::string::npos);
+  EXPECT_EQ(j->header("strict-transport-security"), "") << "no HSTS over plain HTTP";
   auto m = testing::http_get(port_, "/metrics");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);

@@ -13,8 +13,11 @@
 namespace authd::http {
 
 struct AuthRoutesOptions {
-  std::string cookie_name = "authd_refresh";
-  std::string cookie_path = "/refresh";
+  /// `__Host-`: the browser takes it only as Secure, Path=/, without Domain, so no subdomain
+  /// can set or shadow it. Path=/ so that /logout receives it too.
+  std::string cookie_name = "__Host-authd_refresh";
+  /// Read as well, for sessions opened before the name changed (its Path was /refresh).
+  std::string legacy_cookie_name = "authd_refresh";
   /// Origins allowed to use cookie mode, besides each client's own allowed_origins.
   std::vector<std::string> allowed_origins;
   /// Header a cookie-mode request must carry (any value). Browsers only send custom headers
