@@ -1,7 +1,7 @@
 // A resource server that protects GET /orders with authd access tokens, verified locally by
 // authd::verify against the issuer's JWKS (fetched, cached, refreshed by the library).
 //
-//   resource-server --listen 127.0.0.1:9090 --issuer https://auth.example.com \
+//   resource-server --listen 127.0.0.1:9090 --issuer https://auth.example.com
 //                   --audience https://api.example.com [--jwks-uri URL] [--scope orders:read]
 //
 // Beast here is the example's own choice of HTTP server; the library needs none of it.
