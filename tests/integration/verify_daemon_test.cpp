@@ -36,11 +36,9 @@ nlohmann::json segment(const std::string& token, int index) {
 class VerifyDaemonTest : public ::testing::Test {
  protected:
   std::map<std::string, std::string> env() const {
-    return {{"AUTHD_KEYS_JWKS_MAX_AGE", "1s"},
-            {"AUTHD_KEYS_JWKS_STALE_WHILE_REVALIDATE", "0s"},
-            {"AUTHD_KEYS_POLL_INTERVAL", "200ms"},
-            {"AUTHD_LOG_FORMAT", "json"},
-            {"AUTHD_LIMITS_ENABLED", "false"}};
+    return {{"AUTHD_KEYS_JWKS_MAX_AGE", "1s"},     {"AUTHD_KEYS_JWKS_STALE_WHILE_REVALIDATE", "0s"},
+            {"AUTHD_KEYS_POLL_INTERVAL", "200ms"}, {"AUTHD_KEYS_VERIFIER_CACHE", "0s"},
+            {"AUTHD_LOG_FORMAT", "json"},          {"AUTHD_LIMITS_ENABLED", "false"}};
   }
   void SetUp() override {
     authd_ = std::make_unique<Process>(
