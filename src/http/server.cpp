@@ -113,8 +113,18 @@ class SessionBase {
 // handlers need no strand and threads never contend on a shared scheduler. `main` (loop 0)
 // also runs the acceptors and the drain timer.
 struct Server::Loops {
-  asio::io_context main{1};
-  std::vector<std::unique_ptr<asio::io_context>> extra;
+  // An io_context that can destroy its queued handlers without being destroyed itself.
+  struct Loop : asio::io_context {
+    Loop() : asio::io_context(1) {}
+    void destroy_handlers() { shutdown(); }
+  };
+  Loop main;
+  std::vector<std::unique_ptr<Loop>> extra;
+
+  void destroy_handlers() {
+    main.destroy_handlers();
+    for (auto& l : extra) l->destroy_handlers();
+  }
 };
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -148,8 +158,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   ServerOptions options;
   TrustedProxies trusted_proxies;
-  asio::io_context& ioc;                                        // Loops::main
-  std::vector<std::unique_ptr<asio::io_context>>& extra_loops;  // Loops::extra
+  asio::io_context& ioc;                                   // Loops::main
+  std::vector<std::unique_ptr<Loops::Loop>>& extra_loops;  // Loops::extra
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::atomic<std::size_t> next_loop{0};
 
@@ -858,7 +868,7 @@ Server::Server(ServerOptions options, obs::Registry& metrics)
     : loops_(std::make_unique<Loops>()),
       impl_(std::make_shared<Impl>(std::move(options), metrics, *loops_)) {
   for (int i = 1; i < std::max(1, impl_->options.config.threads); ++i) {
-    loops_->extra.push_back(std::make_unique<asio::io_context>(1));
+    loops_->extra.push_back(std::make_unique<Loops::Loop>());
     impl_->keep_running.push_back(asio::make_work_guard(*loops_->extra.back()));
   }
 }
@@ -866,11 +876,11 @@ Server::Server(ServerOptions options, obs::Registry& metrics)
 Server::~Server() {
   impl_->stop_loops();
   join_workers();
-  // Destroying a loop destroys the handlers still queued on it, and with them the last
-  // references to the sessions and the Impl. Loop 0 goes last: the Impl's acceptors and drain
-  // timer live on it.
+  // Handlers still queued hold sessions and the Impl. They are destroyed on every loop before
+  // any loop is: an accept queued on loop 0 holds a socket of another loop, and the Impl's
+  // acceptors live on loop 0. Then the Impl goes, and the loops last.
+  loops_->destroy_handlers();
   impl_.reset();
-  loops_->extra.clear();
   loops_.reset();
 }
 
