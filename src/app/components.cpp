@@ -107,6 +107,7 @@ keys::Settings key_settings(const config::Config& cfg) {
   // whole seconds taken from a truncated `now`: without it the real lead can fall almost a
   // second short of the JWKS max-age (seen as a rare unknown kid with max-age 1 s).
   s.replica_lag_s = (cfg.keys.poll_interval.count() + 999) / 1000 + 1;
+  s.verifier_cache_s = (cfg.keys.verifier_cache.count() + 999) / 1000;
   return s;
 }
 

@@ -118,7 +118,16 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   SystemClock clock;
   SystemRandom random;
   obs::Registry metrics;
-  keys::KeyRing ring(db.keys(), std::move(*kek), clock, key_settings(cfg));
+  const keys::Settings key_cfg = key_settings(cfg);
+  // Verifiers with a fixed JWKS cache (Envoy jwt_authn: 600 s) reject every token of a new key
+  // until their cache expires unless the key was published at least that long before.
+  if (const auto lead = keys::publish_ahead(key_cfg) - key_cfg.replica_lag_s;
+      lead < keys::kMainstreamVerifierCacheS)
+    log::warn("keys.publish_ahead_short",
+              {{"publish_ahead_s", std::to_string(keys::publish_ahead(key_cfg))},
+               {"needed_s", std::to_string(keys::kMainstreamVerifierCacheS)},
+               {"fix", "raise keys.verifier_cache (or jwks_max_age) to at least 10m"}});
+  keys::KeyRing ring(db.keys(), std::move(*kek), clock, key_cfg);
   if (auto ready = bootstrap_key_ring(ring); !ready) return ready.error().exit_code;
 
   // 3. State shared with the other replicas (Redis, or in-process without it).

@@ -356,6 +356,10 @@ const std::vector<Field>& fields() {
                  [](Config& c, M v) { c.keys.jwks_stale_while_revalidate = v; }));
     add("keys.poll_interval", "30s", "", "How often each replica re-reads the key ring.",
         duration(M(50), M(3600000), [](Config& c, M v) { c.keys.poll_interval = v; }));
+    add("keys.verifier_cache", "10m", "",
+        "Longest JWKS cache of the resource servers' verifiers (Envoy jwt_authn: 10m); new "
+        "keys are published at least this long before they sign. Below 10m start-up warns.",
+        duration(M(0), M(86400000), [](Config& c, M v) { c.keys.verifier_cache = v; }));
     add("redis.url", "", "",
         "redis://[user:pw@]host:port[/db] or redis-sentinel://h1:26379,h2:26379/master. Empty: "
         "no Redis (in-process rate limits; revocation checked in the store).",
@@ -670,15 +674,16 @@ Result<Config, Error> load(const Sources& sources) {
   // miss the pub/sub event) before it signs; a shorter period could never honour that.
   const auto& k = cfg.keys;
   // (+1 s: key timestamps are whole seconds; see app::key_settings.)
-  const auto publish_ahead = k.jwks_max_age + k.jwks_stale_while_revalidate + k.poll_interval +
-                             std::chrono::milliseconds(1000);
+  const auto publish_ahead =
+      std::max(k.jwks_max_age + k.jwks_stale_while_revalidate, k.verifier_cache) + k.poll_interval +
+      std::chrono::milliseconds(1000);
   if (k.rotation_period < publish_ahead) {
     return unexpected(
         Error{"keys.rotation_period",
               "invalid configuration: keys.rotation_period = " +
                   std::to_string(k.rotation_period.count()) +
-                  " ms is shorter than keys.jwks_max_age + keys.jwks_stale_while_revalidate + "
-                  "keys.poll_interval + 1 s = " +
+                  " ms is shorter than max(keys.jwks_max_age + keys.jwks_stale_while_revalidate, "
+                  "keys.verifier_cache) + keys.poll_interval + 1 s = " +
                   std::to_string(publish_ahead.count()) +
                   " ms: a new key could not be published "
                   "for a whole JWKS cache lifetime before it signs"});

@@ -96,6 +96,10 @@ struct KeysConfig {
   Millis jwks_max_age{300000};
   Millis jwks_stale_while_revalidate{60000};
   Millis poll_interval{30000};
+  /// The longest JWKS cache among the resource servers' verifiers that ignore Cache-Control
+  /// or never refetch on an unknown kid (Envoy jwt_authn: 600 s); new keys are published at
+  /// least this long (plus a poll) before they sign.
+  Millis verifier_cache{600000};
 };
 
 struct RedisConfig {
