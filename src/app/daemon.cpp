@@ -145,10 +145,15 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   // Requests that need the store wait here through a failover (StoreWatch opens the gate).
   WaitGate store_gate(static_cast<std::size_t>(cfg.store.max_waiting));
   StoreWatch store_watch(store_gate, [&db] { return bool(db.ping()); }, store_peers(st), {});
-  http::ServerOptions server_options{cfg.server, cfg.log.access_log};
+  http::ServerOptions server_options;
+  server_options.config = cfg.server;
+  server_options.access_log = cfg.log.access_log;
   if (cfg.store.failover_wait.count() > 0) {
     server_options.store_gate = &store_gate;
     server_options.store_wait = cfg.store.failover_wait;
+    server_options.store_served_elsewhere = [&store_watch] {
+      return store_watch.served_elsewhere();
+    };
   }
   http::Server server(server_options, metrics);
   const bool tls = !cfg.server.tls_cert_file.empty();

@@ -55,6 +55,8 @@ void StoreWatch::probe_loop() {
       if (unreachable_since_ms == 0) unreachable_since_ms = probed_at_ms;
       peers_reachable_ =
           peers_.any_reachable_since && peers_.any_reachable_since(unreachable_since_ms);
+      if (peers_reachable_ && gate_.waiting() > 0)
+        gate_.expire(WaitGate::SteadyClock::time_point::max());
     }
     if (ok != was_reachable) {
       if (ok)

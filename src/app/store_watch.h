@@ -11,7 +11,8 @@
 // replica cut off alone should leave the balancer while its peers serve; an outage every
 // replica shares (a failover) must not empty the pool, or even the JWKS would fail. Peers
 // tell each other through `Peers` (Redis: a key each reachable replica refreshes); without
-// it, an outage counts as shared.
+// it, an outage counts as shared. When this replica finds itself cut off alone, it times out
+// its waiters at once, for the server to hand them back to the balancer.
 
 #include <atomic>
 #include <chrono>
@@ -56,6 +57,9 @@ class StoreWatch {
   bool ready() const;
   /// The latest probe reached the store.
   bool reachable() const { return reachable_.load(); }
+  /// This replica cannot reach the store and a peer can: requests are better served there
+  /// (http::ServerOptions::store_served_elsewhere), and the watch hands back those waiting.
+  bool served_elsewhere() const { return !ready(); }
 
  private:
   void probe_loop();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "authd/core/utf8.h"
+
 namespace authd::auth::detail {
 
 AuthResult<TokenPair> Login::run(const LoginRequest& req) {
@@ -73,7 +75,9 @@ AuthResult<TokenPair> Login::open_session(const User& user, const Client& client
   s.created_at = s.last_used_at = now;
   s.absolute_expires_at = now + c_.settings.session_absolute_s;
   s.idle_expires_at = std::min(now + c_.settings.session_idle_s, s.absolute_expires_at);
-  s.user_agent = req.user_agent.substr(0, 256);
+  // Cut at a character, never inside one, and without ill-formed bytes: it is written out
+  // as JSON later (GET /sessions), where half a character made the answer a 500.
+  s.user_agent = utf8::sanitize(req.user_agent, 256);
   s.ip = req.ip.substr(0, 64);
   s.generation = 1;
   s.scope = spec.scope;

@@ -186,14 +186,28 @@ const std::vector<Field>& fields() {
     add("server.behind_tls_proxy", "false", "",
         "Serve plain HTTP on a non-loopback address because a balancer terminates TLS.",
         boolean([](Config& c, bool v) { c.server.behind_tls_proxy = v; }));
-    add("server.max_connections", "10000", "", "Open connections per listener; more are refused.",
+    add("server.max_connections", "10000", "",
+        "Open connections on the public listener; more are refused at accept.",
         integer(1, 1000000, [](Config& c, long long v) {
           c.server.max_connections = static_cast<std::size_t>(v);
+        }));
+    add("server.admin_max_connections", "64", "",
+        "Open connections on the admin listener, counted apart so probes always get in.",
+        integer(1, 100000, [](Config& c, long long v) {
+          c.server.admin_max_connections = static_cast<std::size_t>(v);
+        }));
+    add("server.max_connections_per_address", "256", "",
+        "Open public connections per client address (trusted proxies exempt); 0: no cap.",
+        integer(0, 1000000, [](Config& c, long long v) {
+          c.server.max_connections_per_address = static_cast<std::size_t>(v);
         }));
     add("server.max_header_bytes", "8KiB", "", "Largest request head; larger gets 431.",
         size(1024, 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_header_bytes = v; }));
     add("server.max_body_bytes", "16KiB", "", "Largest request body; larger gets 413.",
         size(0, 16 * 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_body_bytes = v; }));
+    add("server.first_byte_timeout", "5s", "",
+        "Time a new connection has to start its first request; silent sockets are closed.",
+        duration(M(100), M(600000), [](Config& c, M v) { c.server.first_byte_timeout = v; }));
     add("server.read_timeout", "10s", "",
         "Time allowed to receive one whole request once it starts (slow clients are cut off).",
         duration(M(100), M(600000), [](Config& c, M v) { c.server.read_timeout = v; }));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "authd/core/json_writer.h"
+#include "authd/core/utf8.h"
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
 #include "authd/http/form.h"
@@ -257,7 +258,8 @@ class UserRoutes {
                       {"created_at", s.created_at},
                       {"last_used_at", s.last_used_at},
                       {"expires_at", std::min(s.idle_expires_at, s.absolute_expires_at)},
-                      {"user_agent", s.user_agent},
+                      // Sessions stored before login sanitized it may hold ill-formed bytes.
+                      {"user_agent", utf8::sanitize(s.user_agent, 256)},
                       {"ip", s.ip},
                       {"current", s.id == p.session_id}});
     return Response::json(200, json{{"sessions", list}}.dump());

@@ -1,18 +1,22 @@
 // authd over a Postgres that stops answering (SIGSTOP: connections stay open, nothing answers)
-// for longer than store.failover_wait: what needs no database keeps answering, requests that
-// need it get 503 with Retry-After within the wait, no more than store.max_waiting wait, memory
-// stays bounded, and everything works again once the database is back, with no restart.
+// for longer than store.failover_wait: what needs no database keeps answering (the JWKS, and
+// with Redis the checks of access tokens on cached state), requests that need it get 503 with
+// Retry-After within the wait, no more than store.max_waiting wait, memory stays bounded, and
+// everything works again once the database is back, with no restart.
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <future>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/postgres_server.h"
 #include "support/process.h"
+#include "support/redis_server.h"
 
 namespace authd {
 namespace {
@@ -117,6 +121,64 @@ TEST(StoreOutageTest, LongOutageFailsFastStaysBoundedAndRecoversByItself) {
       20s, 100ms))
       << authd.stdout_text();
   EXPECT_TRUE(authd.running());
+}
+
+// With Redis holding revocations, checking an access token needs no database: introspection by
+// a client already cached answers through a total store outage, and so does the JWKS.
+TEST(StoreOutageTest, TokenChecksOnCachedStateAnswerThroughATotalOutage) {
+  testing::PostgresServer pg;
+  ASSERT_TRUE(pg.start()) << pg.error();
+  TempDir dir;
+  ASSERT_TRUE(dir.write_key_files());
+  testing::RedisServer redis(dir.path(), "outage", {});
+  ASSERT_TRUE(redis.start());
+  const std::map<std::string, std::string> env{
+      {"AUTHD_STORE_URL", pg.conninfo()},         {"AUTHD_STORE_AUTO_MIGRATE", "true"},
+      {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"}, {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
+      {"AUTHD_STORE_FAILOVER_WAIT", "2s"},        {"AUTHD_REDIS_URL", redis.url()},
+      {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},   {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
+      {"AUTHD_AUTH_DEMO_USER", "true"},           {"AUTHD_SERVER_ADMIN_LISTEN", "shared"}};
+  Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"}, env);
+  auto port = authd.wait_for_port("public");
+  ASSERT_TRUE(port) << authd.stdout_text() << authd.stderr_text();
+
+  const std::string bin = testing::authd_binary();
+  Process authctl(bin.substr(0, bin.rfind('/')) + "/authctl",
+                  {"client", "add", "checker", "--secret", "--permissions", "introspect"}, env);
+  ASSERT_EQ(authctl.wait(30s).value_or(-1), 0) << authctl.stdout_text() << authctl.stderr_text();
+  const std::string out = authctl.stdout_text();
+  const std::string tag = "client_secret: ";
+  ASSERT_NE(out.find(tag), std::string::npos) << out;
+  const std::string secret = out.substr(out.find(tag) + tag.size(), 43);
+
+  auto logged_in = login(*port);
+  ASSERT_TRUE(logged_in);
+  ASSERT_EQ(logged_in->status, 200) << logged_in->body;
+  const std::string access =
+      nlohmann::json::parse(logged_in->body)["access_token"].get<std::string>();
+  auto introspect = [&] {
+    testing::Connection c(*port, std::nullopt, 20s);
+    return c.request("POST", "/oauth2/introspect",
+                     "client_id=checker&client_secret=" + secret + "&token=" + access,
+                     {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  auto before = introspect();  // the client is cached from now on
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  ASSERT_NE(before->body.find("\"active\":true"), std::string::npos) << before->body;
+
+  ASSERT_TRUE(pg.stall());
+  const auto stalled_at = std::chrono::steady_clock::now();
+  auto during = introspect();
+  ASSERT_TRUE(during);
+  EXPECT_EQ(during->status, 200) << during->body;
+  EXPECT_NE(during->body.find("\"active\":true"), std::string::npos) << during->body;
+  auto jwks = testing::http_get(*port, "/.well-known/jwks.json");
+  ASSERT_TRUE(jwks);
+  EXPECT_EQ(jwks->status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - stalled_at, 1s) << "answered without waiting";
+  EXPECT_EQ(login(*port)->status, 503) << "a login needs the store";
+  pg.resume();
 }
 
 }  // namespace

@@ -38,10 +38,13 @@ struct ServerConfig {
   int worker_threads = 0;                ///< blocking work (hashing, database); 0 = 4 per core
   std::string tls_cert_file;
   std::string tls_key_file;
-  bool behind_tls_proxy = false;  ///< allow plain HTTP on a non-loopback address
-  std::size_t max_connections = 10000;
+  bool behind_tls_proxy = false;        ///< allow plain HTTP on a non-loopback address
+  std::size_t max_connections = 10000;  ///< on the public listener
+  std::size_t admin_max_connections = 64;
+  std::size_t max_connections_per_address = 256;  ///< 0: no cap; trusted proxies are exempt
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 16 * 1024;
+  Millis first_byte_timeout{5000};  ///< a new connection's first request must start by then
   Millis read_timeout{10000};
   Millis idle_timeout{60000};
   Millis shutdown_grace{20000};

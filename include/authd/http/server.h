@@ -31,6 +31,10 @@ struct ServerOptions {
   /// goes away while waiting frees its place. Null: such answers go out at once.
   WaitGate* store_gate = nullptr;
   std::chrono::milliseconds store_wait{std::chrono::seconds(30)};
+  /// True while this replica cannot reach the store but its peers can (a partition that cuts
+  /// off this replica alone). Waiting would only delay a request another replica can serve
+  /// now, so it is handed back at once: 504 (which the shipped balancer retries elsewhere).
+  std::function<bool()> store_served_elsewhere;
 };
 
 class Server {

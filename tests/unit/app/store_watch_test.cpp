@@ -105,6 +105,28 @@ TEST(StoreWatchTest, AnOutageEveryReplicaSharesKeepsThisOneReady) {
   ASSERT_TRUE(eventually([&] { return watch.ready() && watch.reachable(); }, 5s));
 }
 
+// Cut off alone, this replica's waiters are better served by a peer now than here later.
+TEST(StoreWatchTest, CutOffAloneItTimesOutItsWaitersAtOnce) {
+  WaitGate gate(8);
+  FakeStore store;
+  store.up = false;
+  std::atomic<bool> peers_reach{false};
+  StoreWatch watch(
+      gate, [&] { return store.probe(); },
+      {[](std::int64_t) {}, [&](std::int64_t) { return peers_reach.load(); }}, kFast);
+  std::atomic<int> resumed{-1};
+  ASSERT_TRUE(gate.wait(std::chrono::steady_clock::now() + 1h,
+                        [&](Outcome o) { resumed = static_cast<int>(o); }));
+  const int before = store.probes.load();
+  ASSERT_TRUE(eventually([&] { return store.probes.load() >= before + 3; }, 5s));
+  EXPECT_EQ(resumed.load(), -1) << "a shared outage keeps its waiters";
+  EXPECT_FALSE(watch.served_elsewhere());
+  peers_reach = true;
+  ASSERT_TRUE(
+      eventually([&] { return resumed.load() == static_cast<int>(Outcome::kTimedOut); }, 5s));
+  EXPECT_TRUE(watch.served_elsewhere());
+}
+
 TEST(StoreWatchTest, WithoutPeersAnOutageCountsAsShared) {
   WaitGate gate(8);
   FakeStore store;

@@ -31,6 +31,7 @@ class HoldTest : public ::testing::Test {
     o.access_log = false;
     o.store_gate = gate_.get();
     o.store_wait = wait;
+    o.store_served_elsewhere = [this] { return served_elsewhere_.load(); };
     server_ = std::make_unique<Server>(o, metrics_);
     auto router = std::make_shared<Router>();
     auto store_answer = [this] {
@@ -86,6 +87,7 @@ class HoldTest : public ::testing::Test {
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> store_up_{false};
+  std::atomic<bool> served_elsewhere_{false};
   std::atomic<int> worker_runs_{0}, async_runs_{0};
 };
 
@@ -206,6 +208,27 @@ TEST_F(HoldTest, ReadinessAnswersWhileTheStoreGateIsClosed) {
   store_up_ = true;
   gate_->open();
   EXPECT_EQ(held.get()->status, 200);
+}
+
+// A replica cut off from the store while its peers reach it hands requests back at once with
+// 504, which the shipped balancer retries on another replica; those it was holding too.
+TEST_F(HoldTest, CutOffAloneARequestIsHandedBackWith504) {
+  start();
+  auto held = send("/worker");
+  ASSERT_TRUE(eventually([&] { return gate_->waiting() == 1; }, 5s));
+  served_elsewhere_ = true;
+  auto now = send("/async").get();
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->status, 504) << now->body;
+  EXPECT_EQ(now->header("retry-after"), "0");
+  EXPECT_NE(now->body.find("\"error\":\"temporarily_unavailable\""), std::string::npos);
+  EXPECT_EQ(gate_->waiting(), 1u) << "handed back without waiting";
+  gate_->expire(std::chrono::steady_clock::time_point::max());  // as StoreWatch does
+  auto r = held.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504) << r->body;
+  EXPECT_EQ(metric("authd_http_held_requests_total{outcome=\"handed_back\"}"), "2");
+  EXPECT_EQ(worker_runs_.load(), 1);
 }
 
 // Handlers still queued when the loops stopped held the server's internals, which owned the

@@ -110,6 +110,31 @@ TEST_F(RoutesTest, MalformedLoginBodiesGet400) {
   }
 }
 
+// Bodies with duplicate members (the last one won) or a byte-order mark were accepted.
+TEST_F(RoutesTest, DuplicateMembersOrAByteOrderMarkInABodyGet400) {
+  for (const std::string& body :
+       {std::string(R"({"email":"demo@example.com","password":"x","password":"demo-password"})"),
+        "\xEF\xBB\xBF" + std::string(kDemoLogin)}) {
+    auto r = http().post("/login", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(body_of(r)["error"], "invalid_request") << body;
+  }
+}
+
+// A User-Agent cut mid-character at 256 bytes made GET /sessions answer 500.
+TEST_F(RoutesTest, UserAgentCutInsideACharacterStillListsSessions) {
+  std::string ua = "x";
+  while (ua.size() < 300) ua += "\xE2\x82\xAC";  // byte 256 falls inside a euro sign
+  auto r = http().post("/login", kDemoLogin,
+                       {{"Content-Type", "application/json"}, {"User-Agent", ua + "\xFF"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto list = http().get("/sessions", bearer(body_of(r)));
+  ASSERT_EQ(list.status, 200) << list.body;
+  const auto got = body_of(list)["sessions"][0]["user_agent"].get<std::string>();
+  EXPECT_EQ(got.size(), 256u);
+  EXPECT_EQ(got, ua.substr(0, 256));
+}
+
 // This test verifies that a 429 names when to retry (Retry-After) and the policy that was hit
 // (RateLimit-Policy, RateLimit), in an RFC 6749 body.
 TEST_F(RoutesTest, RateLimitedLoginAnswers429WithRetryAfterAndRateLimit) {
