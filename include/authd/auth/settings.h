@@ -16,6 +16,8 @@ struct Settings {
   std::int64_t session_absolute_s = 30 * 86400;
   std::int64_t session_idle_s = 7 * 86400;
   std::int64_t leeway_s = 30;
+  /// How long an authd sign-in in a browser (the hosted login page's cookie) lasts.
+  std::int64_t browser_session_s = 12 * 3600;
   crypto::PasswordParams password;
   std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
   /// Clients change rarely; a looked-up client is reused this long before it is read again.

@@ -86,7 +86,10 @@ struct AuthConfig {
   std::size_t argon2_memory = 19 * 1024 * 1024;
   std::string pepper_file;  ///< keyed-hash pepper for refresh tokens (secret); dev: generated
   std::vector<std::string> cookie_origins;
-  bool demo_user = false;  ///< create demo@example.com on first start (dev)
+  bool demo_user = false;      ///< create demo@example.com on first start (dev)
+  std::string login_css_file;  ///< the hosted login page's stylesheet; "" = built in
+  std::string logo_file;       ///< its logo (.svg or .png); "" = none
+  Millis browser_session{12LL * 3600 * 1000};  ///< an authd sign-in in a browser lasts this
 };
 
 struct KeysConfig {
