@@ -51,7 +51,7 @@ AuthResult<User> Login::verify_password(const std::string& email_text, const std
   }
   if (c_.d.events) c_.d.events->login(ok);
   if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
-  c_.limits.login_succeeded(req.ip, account);
+  c_.limits.login_succeeded(ip, account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
   upgrade_hash(*user, password, c_.d.clock.now_unix());
   return std::move(*user);
@@ -81,7 +81,9 @@ AuthResult<TokenPair> Login::open_session(const User& user, const Client& client
   const std::string refresh = c_.codec.mint(c_.d.random);
   if (auto r = c_.d.sessions.create(s, NewRefreshToken{c_.codec.store_hash(refresh), now}); !r)
     return unexpected(store_error(r.error()));
-  return c_.tokens.issue(user, s, refresh, spec, now);
+  auto pair = c_.tokens.issue(user, s, refresh, spec, now);
+  if (pair && c_.d.events) c_.d.events->token_issued("password", s.client_id);
+  return pair;
 }
 
 }  // namespace authd::auth::detail

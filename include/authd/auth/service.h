@@ -117,6 +117,9 @@ struct Events {
   /// A password hash (Argon2id) ran: a login, a legacy client secret, or the dummy work for an
   /// unknown account. Client secrets authd generated never cost one.
   virtual void password_hashed() {}
+  /// An access token was issued, by grant (password, refresh_token, client_credentials,
+  /// authorization_code) to a registered client.
+  virtual void token_issued(std::string_view /*grant*/, const std::string& /*client_id*/) {}
 };
 
 /// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,
