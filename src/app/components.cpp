@@ -127,6 +127,7 @@ auth::Settings auth_settings(const config::Config& cfg) {
   s.session_idle_s = cfg.auth.session_idle.count() / 1000;
   s.leeway_s = cfg.auth.leeway.count() / 1000;
   s.password = password_params(cfg);
+  s.max_queued_hashes = cfg.auth.hash_queue;
   s.login_per_ip = limit(cfg.limits.login_per_ip);
   s.login_per_account = limit(cfg.limits.login_per_account);
   s.login_failures = limit(cfg.limits.login_failures);

@@ -32,9 +32,11 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   }
   bool ok = false;
   if (user) {
-    ok = c_.passwords.verify(user->password_hash, req.password);
-  } else {
-    c_.passwords.verify_dummy(req.password);
+    auto verified = c_.passwords.verify(user->password_hash, req.password);
+    if (!verified) return unexpected(std::move(verified.error()));
+    ok = *verified;
+  } else if (auto done = c_.passwords.verify_dummy(req.password); !done) {
+    return unexpected(std::move(done.error()));
   }
   if (c_.d.events) c_.d.events->login(ok);
   if (!ok) {
