@@ -2,6 +2,7 @@
 // with the same configuration (file, AUTHD_* env, flags) as authd. Passwords are read from
 // stdin, never from argv (which other users can see in ps).
 
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,8 @@
 
 #include "app/components.h"
 #include "authd/auth/client_secret.h"
+#include "authd/auth/protocol.h"
+#include "authd/auth/redirect_uri.h"
 #include "authd/auth/service.h"
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_revocation_list.h"
@@ -35,11 +38,14 @@ constexpr const char* kUsage =
     "  user add EMAIL [--roles R1,R2] [--tenant T]   password read from stdin\n"
     "  user list\n"
     "  user disable EMAIL | user enable EMAIL          disable also revokes every session\n"
-    "  user set-password EMAIL                         password read from stdin\n"
+    "  user set-password EMAIL                         password from stdin; ends every session\n"
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
     "             [--permissions introspect] [--audiences A1,A2] [--access-ttl SECONDS]\n"
-    "             [--jwk PUBLIC_JWK_FILE] [--secret]\n"
+    "             [--jwk PUBLIC_JWK_FILE] [--secret] [--redirect-uris U1,U2]\n"
+    "             [--post-logout-uris U1,U2]\n"
+    "                          --redirect-uris: where /oauth2/authorize may send codes (grant\n"
+    "                          authorization_code; PKCE S256 is always required);\n"
     "                          --secret: confidential; authd generates the secret, shown once;\n"
     "                          --jwk: confidential by private_key_jwt (RFC 7523) instead;\n"
     "                          an existing ID is refused (use update)\n"
@@ -76,10 +82,22 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// From a terminal, without echo (as passwd does); from a pipe, one line.
 std::string read_password() {
-  if (isatty(0)) std::cerr << "password: " << std::flush;
+  termios saved{};
+  const bool tty = isatty(0) && tcgetattr(0, &saved) == 0;
+  if (tty) {
+    std::cerr << "password: " << std::flush;
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(0, TCSAFLUSH, &quiet);
+  }
   std::string pw;
   std::getline(std::cin, pw);
+  if (tty) {
+    tcsetattr(0, TCSAFLUSH, &saved);
+    std::cerr << "\n";
+  }
   if (!pw.empty() && pw.back() == '\r') pw.pop_back();
   return pw;
 }
@@ -103,6 +121,49 @@ Result<auth::User, std::string> find_user(Ctx& c, const std::string& email) {
   if (!u) return unexpected(u.error().message);
   if (!u->has_value()) return unexpected("no user " + *norm);
   return **u;
+}
+
+/// A client for the configured Redis, or null (no Redis, or unreachable: `otherwise` says
+/// what that means for the command).
+std::unique_ptr<cache::RedisClient> connect_redis(const config::Config& cfg,
+                                                  const char* otherwise) {
+  if (cfg.redis.url.empty()) return nullptr;
+  auto opts = cache::parse_redis_url(cfg.redis.url);
+  if (!opts) return nullptr;
+  if (!cfg.redis.password_file.empty()) {
+    auto password = app::read_password_file("redis.password_file", cfg.redis.password_file);
+    if (!password) {
+      std::cerr << "authctl: " << password.error().message << "\n";
+      return nullptr;
+    }
+    opts->password = std::move(*password);
+  }
+  auto client = cache::RedisClient::create(*opts);
+  if (!client || !(*client)->wait_until_available(std::chrono::seconds(2))) {
+    std::cerr << "authctl: Redis unreachable; " << otherwise << "\n";
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+/// Tells running replicas of a change (an event on the events channel): reload the key ring
+/// now (they would anyway at their next poll), or forget a cached client.
+void notify_replicas(const config::Config& cfg, const std::string& event, const char* otherwise) {
+  if (auto client = connect_redis(cfg, otherwise))
+    (void)client->publish(std::string(cache::kEventsChannel), event);
+}
+
+/// Revoked sessions' access tokens must stop working on every replica now, as when authd
+/// itself revokes: replicas with Redis check its revocation list, not the store.
+void announce_revoked(Ctx& c, const std::vector<std::string>& session_ids) {
+  if (session_ids.empty()) return;
+  auto client = connect_redis(
+      c.cfg, "replicas using Redis accept the sessions' access tokens until they expire");
+  if (!client) return;
+  cache::RedisRevocationList list(*client, c.clock);
+  const std::int64_t until =
+      c.clock.now_unix() + c.cfg.auth.access_ttl.count() / 1000 + c.cfg.auth.leeway.count() / 1000;
+  for (const auto& id : session_ids) list.revoke_session(id, until);
 }
 
 int user_cmd(Ctx& c, std::vector<std::string> a) {
@@ -158,6 +219,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     if (disable) {
       auto ids = c.db->sessions().revoke_all(user->id, "account_disabled", now);
       if (!ids) return fail(ids.error().message);
+      announce_revoked(c, *ids);
       std::cout << "disabled " << user->email << "; revoked " << ids->size() << " session(s)\n";
     } else {
       std::cout << "enabled " << user->email << "\n";
@@ -170,7 +232,12 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     auto hash = crypto::hash_password(pw, params);
     if (!hash) return fail("hashing failed");
     if (auto r = users.set_password_hash(user->id, *hash, now); !r) return fail(r.error().message);
-    std::cout << "password changed for " << user->email << "\n";
+    // Whoever knew the old password may hold a session: a new password ends them all.
+    auto ids = c.db->sessions().revoke_all(user->id, "password_changed", now);
+    if (!ids) return fail(ids.error().message);
+    announce_revoked(c, *ids);
+    std::cout << "password changed for " << user->email << "; revoked " << ids->size()
+              << " session(s)\n";
     return 0;
   }
   if (a[0] == "roles") {
@@ -180,28 +247,6 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     return 0;
   }
   return fail(kUsage, 2);
-}
-
-/// Tells running replicas of a change (an event on the events channel): reload the key ring
-/// now (they would anyway at their next poll), or forget a cached client.
-void notify_replicas(const config::Config& cfg, const std::string& event, const char* otherwise) {
-  if (cfg.redis.url.empty()) return;
-  auto opts = cache::parse_redis_url(cfg.redis.url);
-  if (!opts) return;
-  if (!cfg.redis.password_file.empty()) {
-    auto password = app::read_password_file("redis.password_file", cfg.redis.password_file);
-    if (!password) {
-      std::cerr << "authctl: " << password.error().message << "\n";
-      return;
-    }
-    opts->password = std::move(*password);
-  }
-  auto client = cache::RedisClient::create(*opts);
-  if (!client || !(*client)->wait_until_available(std::chrono::seconds(2))) {
-    std::cerr << "authctl: Redis unreachable; " << otherwise << "\n";
-    return;
-  }
-  (void)(*client)->publish(std::string(cache::kEventsChannel), event);
 }
 
 int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
@@ -249,6 +294,7 @@ int sessions_cmd(Ctx& c, const std::vector<std::string>& a) {
   if (a[0] == "revoke") {
     auto r = c.db->sessions().revoke(a[1], "admin", now);
     if (!r) return fail(r.error().message);
+    if (*r) announce_revoked(c, {a[1]});
     std::cout << (*r ? "revoked " : "already revoked ") << a[1] << "\n";
     return 0;
   }
@@ -315,6 +361,10 @@ std::string client_options(const std::vector<std::string>& a, std::size_t i, aut
       if (!key) return a[i] + " is not a usable JWK (RS256, ES256 or EdDSA)";
       if ((*key)->has_private()) return a[i] + " holds a private key: register the public JWK only";
       cl.jwk = (*key)->public_jwk().dump();
+    } else if (a[i] == "--redirect-uris" && has_value) {
+      cl.redirect_uris = split(a[++i]);
+    } else if (a[i] == "--post-logout-uris" && has_value) {
+      cl.post_logout_redirect_uris = split(a[++i]);
     } else if (a[i] == "--audiences" && has_value) {
       cl.audiences = split(a[++i]);
     } else if (a[i] == "--access-ttl" && has_value) {
@@ -329,8 +379,19 @@ std::string client_options(const std::vector<std::string>& a, std::size_t i, aut
     }
   }
   for (const auto& g : cl.grant_types)
-    if (g != "password" && g != "refresh_token" && g != "client_credentials")
-      return "unknown grant type '" + g + "' (password, refresh_token, client_credentials)";
+    if (!auth::protocol::supports(auth::protocol::kGrantTypes, g))
+      return "unknown grant type '" + g +
+             "' (authorization_code, refresh_token, client_credentials, password)";
+  for (const auto* list : {&cl.redirect_uris, &cl.post_logout_redirect_uris})
+    for (const auto& u : *list)
+      if (!auth::redirect_uri::registrable(u))
+        return "'" + u +
+               "' cannot be registered: an absolute https URI, http on loopback, or an app's "
+               "private-use scheme (com.example.app:/cb), without a fragment";
+  const bool wants_code = std::find(cl.grant_types.begin(), cl.grant_types.end(),
+                                    "authorization_code") != cl.grant_types.end();
+  if (wants_code && cl.redirect_uris.empty())
+    return "the authorization_code grant needs --redirect-uris";
   for (const auto& p : cl.permissions)
     if (p != auth::kPermissionIntrospect) return "unknown permission '" + p + "' (introspect)";
   const bool confidential = cl.confidential() || (secret && *secret);
@@ -349,6 +410,8 @@ void print_client(const auth::Client& cl) {
             << "audiences\t" << joined(cl.audiences) << "\n"
             << "permissions\t" << joined(cl.permissions) << "\n"
             << "origins\t" << joined(cl.allowed_origins) << "\n"
+            << "redirect_uris\t" << joined(cl.redirect_uris) << "\n"
+            << "post_logout_uris\t" << joined(cl.post_logout_redirect_uris) << "\n"
             << "refresh_grace\t" << cl.refresh_grace_seconds << "s\n"
             << "access_ttl\t"
             << (cl.access_ttl_seconds > 0 ? std::to_string(cl.access_ttl_seconds) + "s"

@@ -107,6 +107,7 @@ keys::Settings key_settings(const config::Config& cfg) {
   // whole seconds taken from a truncated `now`: without it the real lead can fall almost a
   // second short of the JWKS max-age (seen as a rare unknown kid with max-age 1 s).
   s.replica_lag_s = (cfg.keys.poll_interval.count() + 999) / 1000 + 1;
+  s.verifier_cache_s = (cfg.keys.verifier_cache.count() + 999) / 1000;
   return s;
 }
 
@@ -126,6 +127,7 @@ auth::Settings auth_settings(const config::Config& cfg) {
   s.session_absolute_s = cfg.auth.session_absolute.count() / 1000;
   s.session_idle_s = cfg.auth.session_idle.count() / 1000;
   s.leeway_s = cfg.auth.leeway.count() / 1000;
+  s.browser_session_s = cfg.auth.browser_session.count() / 1000;
   s.password = password_params(cfg);
   s.max_queued_hashes = cfg.auth.hash_queue;
   s.login_per_ip = limit(cfg.limits.login_per_ip);

@@ -1,9 +1,11 @@
 #include "app/daemon.h"
 
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "app/components.h"
 #include "app/janitor.h"
@@ -118,7 +120,16 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   SystemClock clock;
   SystemRandom random;
   obs::Registry metrics;
-  keys::KeyRing ring(db.keys(), std::move(*kek), clock, key_settings(cfg));
+  const keys::Settings key_cfg = key_settings(cfg);
+  // Verifiers with a fixed JWKS cache (Envoy jwt_authn: 600 s) reject every token of a new key
+  // until their cache expires unless the key was published at least that long before.
+  if (const auto lead = keys::publish_ahead(key_cfg) - key_cfg.replica_lag_s;
+      lead < keys::kMainstreamVerifierCacheS)
+    log::warn("keys.publish_ahead_short",
+              {{"publish_ahead_s", std::to_string(keys::publish_ahead(key_cfg))},
+               {"needed_s", std::to_string(keys::kMainstreamVerifierCacheS)},
+               {"fix", "raise keys.verifier_cache (or jwks_max_age) to at least 10m"}});
+  keys::KeyRing ring(db.keys(), std::move(*kek), clock, key_cfg);
   if (auto ready = bootstrap_key_ring(ring); !ready) return ready.error().exit_code;
 
   // 3. State shared with the other replicas (Redis, or in-process without it).
@@ -179,9 +190,26 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   }
   deps.revocations = st.revocations.get();
   deps.offload = offload;
+  deps.codes = &db.codes();
   auth::AuthService service(deps, settings);
   http::AuthRoutesOptions route_options;
   route_options.allowed_origins = cfg.auth.cookie_origins;
+  // Browsers keep __Host- and Secure cookies only from https origins: an http issuer is a
+  // development setup on loopback, whose cookies go without both.
+  route_options.secure_cookies = settings.issuer.rfind("https://", 0) == 0;
+  for (auto [path, into] : {std::pair{&cfg.auth.login_css_file, &route_options.login_css},
+                            std::pair{&cfg.auth.logo_file, &route_options.logo}}) {
+    if (path->empty()) continue;
+    std::ifstream f(*path, std::ios::binary);
+    std::ostringstream content;
+    content << f.rdbuf();
+    if (!f) {
+      log::error("config.file_unreadable", {{"path", *path}});
+      return 1;
+    }
+    *into = content.str();
+  }
+  if (cfg.auth.logo_file.ends_with(".png")) route_options.logo_content_type = "image/png";
   if (cfg.general.dev) route_options.allowed_origins.push_back(base);
   http::add_auth_routes(*public_router, service, route_options);
   http::add_jwks_route(*public_router, [&ring] {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "authd/core/utf8.h"
+
 namespace authd::auth::detail {
 
 AuthResult<TokenPair> Login::run(const LoginRequest& req) {
@@ -20,9 +22,20 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   auto spec = c_.tokens.spec(*client, std::move(*granted), req.audiences);
   if (!spec) return unexpected(spec.error());
 
-  const auto email = normalize_email(req.email);
-  const std::string account = c_.limits.account_key(email.value_or(req.email));
-  if (auto e = c_.limits.admit_login(req.ip, account)) return unexpected(std::move(*e));
+  auto user = verify_password(req.email, req.password, req.ip);
+  if (!user) return unexpected(user.error());
+  return open_session(*user, *client, *spec, req);
+}
+
+AuthResult<User> Login::verify_password(const std::string& email_text, const std::string& password,
+                                        const std::string& ip) {
+  if (email_text.empty() || password.empty())
+    return fail(Errc::kInvalidRequest, "email and password are required.");
+  if (password.size() > c_.settings.max_password_bytes)
+    return fail(Errc::kInvalidRequest, "password is too long.");
+  const auto email = normalize_email(email_text);
+  const std::string account = c_.limits.account_key(email.value_or(email_text));
+  if (auto e = c_.limits.admit_login(ip, account)) return unexpected(std::move(*e));
 
   std::optional<User> user;
   if (email) {
@@ -32,21 +45,18 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   }
   bool ok = false;
   if (user) {
-    auto verified = c_.passwords.verify(user->password_hash, req.password);
+    auto verified = c_.passwords.verify(user->password_hash, password);
     if (!verified) return unexpected(std::move(verified.error()));
     ok = *verified;
-  } else if (auto done = c_.passwords.verify_dummy(req.password); !done) {
+  } else if (auto done = c_.passwords.verify_dummy(password); !done) {
     return unexpected(std::move(done.error()));
   }
   if (c_.d.events) c_.d.events->login(ok);
-  if (!ok) {
-    c_.limits.login_failed(account);
-    return fail(Errc::kInvalidGrant, "Invalid email or password.");
-  }
-  c_.limits.login_succeeded(account);
+  if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
+  c_.limits.login_succeeded(ip, account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
-  upgrade_hash(*user, req.password, c_.d.clock.now_unix());
-  return open_session(*user, *client, *spec, req);
+  upgrade_hash(*user, password, c_.d.clock.now_unix());
+  return std::move(*user);
 }
 
 void Login::upgrade_hash(const User& user, std::string_view password, std::int64_t now) {
@@ -64,7 +74,9 @@ AuthResult<TokenPair> Login::open_session(const User& user, const Client& client
   s.created_at = s.last_used_at = now;
   s.absolute_expires_at = now + c_.settings.session_absolute_s;
   s.idle_expires_at = std::min(now + c_.settings.session_idle_s, s.absolute_expires_at);
-  s.user_agent = req.user_agent.substr(0, 256);
+  // Cut at a character, never inside one, and without ill-formed bytes: it is written out
+  // as JSON later (GET /sessions), where half a character made the answer a 500.
+  s.user_agent = utf8::sanitize(req.user_agent, 256);
   s.ip = req.ip.substr(0, 64);
   s.generation = 1;
   s.scope = spec.scope;

@@ -50,22 +50,28 @@ std::string RateLimitPolicy::account_key(std::string_view email) const {
   return base64url::encode(pepper_.derive(kAccountContext, email));
 }
 
+std::string RateLimitPolicy::failure_key(std::string_view ip, std::string_view account) {
+  std::string k = key("login:fail:", account);
+  k += ':';
+  k += ip;
+  return k;
+}
+
 std::optional<Error> RateLimitPolicy::admit_login(std::string_view ip, std::string_view account) {
   if (auto e = verdict(login_, key("login:ip:", ip), settings_.login_per_ip)) return e;
   if (auto e = verdict(login_, key("login:acct:", account), settings_.login_per_account)) return e;
   if (!login_) return std::nullopt;
-  const Decision f = login_->peek(key("login:fail:", account), settings_.login_failures);
-  if (f.remaining <= 0 && !f.allowed)
+  // Charged now, before the hash, and given back on success: parallel guesses cannot all
+  // pass one look at the bucket. Per account and address, so that guesses from elsewhere
+  // never lock the real user out.
+  const Decision f = login_->check(failure_key(ip, account), settings_.login_failures);
+  if (!f.allowed)
     return rate_limited(f, settings_.login_failures, "Too many failed attempts; retry later.");
   return std::nullopt;
 }
 
-void RateLimitPolicy::login_failed(std::string_view account) {
-  if (login_) (void)login_->check(key("login:fail:", account), settings_.login_failures);
-}
-
-void RateLimitPolicy::login_succeeded(std::string_view account) {
-  if (login_) login_->reset(key("login:fail:", account));
+void RateLimitPolicy::login_succeeded(std::string_view ip, std::string_view account) {
+  if (login_) login_->reset(failure_key(ip, account));
 }
 
 std::optional<Error> RateLimitPolicy::admit_oauth_address(std::string_view ip) {

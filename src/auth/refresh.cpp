@@ -53,7 +53,8 @@ bool Refresh::start(const RefreshRequest& req, AuthService::RefreshDone done,
 std::optional<Error> Refresh::admit(const RefreshRequest& req) {
   if (auto e = c_.limits.admit_refresh_address(req.ip)) return e;
   if (!RefreshTokenCodec::well_formed(req.refresh_token)) return invalid_refresh_token().error;
-  if (!c_.limits.limits_refresh()) return std::nullopt;  // no key to derive
+  // Only a token authd made charges its family: forged ones count against their address.
+  if (!c_.limits.limits_refresh() || !c_.codec.authentic(req.refresh_token)) return std::nullopt;
   return c_.limits.admit_refresh_family(c_.codec.family_limit_key(req.refresh_token));
 }
 
@@ -64,6 +65,7 @@ void Refresh::admit_async(std::shared_ptr<const RefreshRequest> req, Admitted do
         if (denied) return done(std::move(denied));
         if (!RefreshTokenCodec::well_formed(req->refresh_token))
           return done(invalid_refresh_token().error);
+        if (!c_.codec.authentic(req->refresh_token)) return done(std::nullopt);
         c_.limits.admit_refresh_family_async(c_.codec.family_limit_key(req->refresh_token),
                                              std::move(done));
       });

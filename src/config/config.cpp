@@ -186,14 +186,28 @@ const std::vector<Field>& fields() {
     add("server.behind_tls_proxy", "false", "",
         "Serve plain HTTP on a non-loopback address because a balancer terminates TLS.",
         boolean([](Config& c, bool v) { c.server.behind_tls_proxy = v; }));
-    add("server.max_connections", "10000", "", "Open connections per listener; more are refused.",
+    add("server.max_connections", "10000", "",
+        "Open connections on the public listener; more are refused at accept.",
         integer(1, 1000000, [](Config& c, long long v) {
           c.server.max_connections = static_cast<std::size_t>(v);
+        }));
+    add("server.admin_max_connections", "64", "",
+        "Open connections on the admin listener, counted apart so probes always get in.",
+        integer(1, 100000, [](Config& c, long long v) {
+          c.server.admin_max_connections = static_cast<std::size_t>(v);
+        }));
+    add("server.max_connections_per_address", "256", "",
+        "Open public connections per client address (trusted proxies exempt); 0: no cap.",
+        integer(0, 1000000, [](Config& c, long long v) {
+          c.server.max_connections_per_address = static_cast<std::size_t>(v);
         }));
     add("server.max_header_bytes", "8KiB", "", "Largest request head; larger gets 431.",
         size(1024, 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_header_bytes = v; }));
     add("server.max_body_bytes", "16KiB", "", "Largest request body; larger gets 413.",
         size(0, 16 * 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_body_bytes = v; }));
+    add("server.first_byte_timeout", "5s", "",
+        "Time a new connection has to start its first request; silent sockets are closed.",
+        duration(M(100), M(600000), [](Config& c, M v) { c.server.first_byte_timeout = v; }));
     add("server.read_timeout", "10s", "",
         "Time allowed to receive one whole request once it starts (slow clients are cut off).",
         duration(M(100), M(600000), [](Config& c, M v) { c.server.read_timeout = v; }));
@@ -319,6 +333,16 @@ const std::vector<Field>& fields() {
           c.auth.cookie_origins = split_list(v);
           return std::nullopt;
         });
+    add("auth.login_css_file", "", "",
+        "Stylesheet of the hosted login page (served as /oauth2/assets/login.css); "
+        "empty = built in.",
+        text([](Config& c, const std::string& v) { c.auth.login_css_file = v; }));
+    add("auth.logo_file", "", "", "Logo of the hosted login page (.svg or .png); empty = none.",
+        text([](Config& c, const std::string& v) { c.auth.logo_file = v; }));
+    add("auth.browser_session", "12h", "",
+        "How long a sign-in on the hosted login page lasts (the authd_session cookie).",
+        duration(M(60000), M(366LL * 86400000),
+                 [](Config& c, M v) { c.auth.browser_session = v; }));
     add("auth.demo_user", "false", "true",
         "Create demo@example.com / demo-password on first start.",
         boolean([](Config& c, bool v) { c.auth.demo_user = v; }));
@@ -347,6 +371,10 @@ const std::vector<Field>& fields() {
                  [](Config& c, M v) { c.keys.jwks_stale_while_revalidate = v; }));
     add("keys.poll_interval", "30s", "", "How often each replica re-reads the key ring.",
         duration(M(50), M(3600000), [](Config& c, M v) { c.keys.poll_interval = v; }));
+    add("keys.verifier_cache", "10m", "",
+        "Longest JWKS cache of the resource servers' verifiers (Envoy jwt_authn: 10m); new "
+        "keys are published at least this long before they sign. Below 10m start-up warns.",
+        duration(M(0), M(86400000), [](Config& c, M v) { c.keys.verifier_cache = v; }));
     add("redis.url", "", "",
         "redis://[user:pw@]host:port[/db] or redis-sentinel://h1:26379,h2:26379/master. Empty: "
         "no Redis (in-process rate limits; revocation checked in the store).",
@@ -382,9 +410,11 @@ const std::vector<Field>& fields() {
         boolean([](Config& c, bool v) { c.limits.enabled = v; }));
     add("limits.login_per_ip", "60/20", "", "POST /login per client IP: per minute / burst.",
         rate(&LimitsConfig::login_per_ip));
-    add("limits.login_per_account", "20/10", "", "POST /login per email (known or not).",
+    add("limits.login_per_account", "120/60", "",
+        "POST /login per email (known or not) from all addresses: the account-wide slowdown.",
         rate(&LimitsConfig::login_per_account));
-    add("limits.login_failures", "2/5", "", "Failed logins per email before back-off sets in.",
+    add("limits.login_failures", "2/5", "",
+        "Failed logins per email and address before back-off sets in for that address.",
         rate(&LimitsConfig::login_failures));
     add("limits.refresh_per_ip", "600/100", "", "POST /refresh per client IP.",
         rate(&LimitsConfig::refresh_per_ip));
@@ -659,15 +689,16 @@ Result<Config, Error> load(const Sources& sources) {
   // miss the pub/sub event) before it signs; a shorter period could never honour that.
   const auto& k = cfg.keys;
   // (+1 s: key timestamps are whole seconds; see app::key_settings.)
-  const auto publish_ahead = k.jwks_max_age + k.jwks_stale_while_revalidate + k.poll_interval +
-                             std::chrono::milliseconds(1000);
+  const auto publish_ahead =
+      std::max(k.jwks_max_age + k.jwks_stale_while_revalidate, k.verifier_cache) + k.poll_interval +
+      std::chrono::milliseconds(1000);
   if (k.rotation_period < publish_ahead) {
     return unexpected(
         Error{"keys.rotation_period",
               "invalid configuration: keys.rotation_period = " +
                   std::to_string(k.rotation_period.count()) +
-                  " ms is shorter than keys.jwks_max_age + keys.jwks_stale_while_revalidate + "
-                  "keys.poll_interval + 1 s = " +
+                  " ms is shorter than max(keys.jwks_max_age + keys.jwks_stale_while_revalidate, "
+                  "keys.verifier_cache) + keys.poll_interval + 1 s = " +
                   std::to_string(publish_ahead.count()) +
                   " ms: a new key could not be published "
                   "for a whole JWKS cache lifetime before it signs"});

@@ -3,32 +3,10 @@
 #include <charconv>
 
 #include "authd/core/hex.h"
+#include "authd/core/utf8.h"
 
 namespace authd::json {
 namespace {
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629 §4: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0 if it is not one.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const auto cont = [&](std::size_t k) { return (b(k) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  const std::size_t left = s.size() - i;
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
-    if (c == 0xED && b(1) > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
-    if (c == 0xF4 && b(1) > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // The replacement character, for ill-formed bytes in lossy mode (Unicode §3.9, U+FFFD).
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
@@ -45,7 +23,7 @@ bool append_quoted(std::string& out, std::string_view s, bool lossy) {
       continue;
     }
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence(s, i);
+      const std::size_t n = utf8::sequence_length(s, i);
       if (n > 0) {
         i += n;
         continue;

@@ -47,7 +47,8 @@ Response& Response::set_header(std::string name, std::string value) {
   return *this;
 }
 
-void add_transport_headers(Response& r, std::string_view request_id) {
+void add_transport_headers(Response& r, std::string_view request_id, bool tls) {
+  if (tls) r.set_header("Strict-Transport-Security", "max-age=31536000");
   if (!r.body.empty() && r.header("Content-Type").empty())
     r.set_header("Content-Type", "application/octet-stream");
   if (r.header("Cache-Control").empty()) r.set_header("Cache-Control", "no-store");

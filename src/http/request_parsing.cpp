@@ -1,13 +1,16 @@
 #include "http/request_parsing.h"
 
+#include "authd/core/strict_json.h"
 #include "authd/http/auth_errors.h"
 
 namespace authd::http {
 
 std::optional<nlohmann::json> json_body(const Request& req) {
-  auto j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
+  // Strict: a duplicate member or a byte-order mark is refused, not resolved one way here
+  // and perhaps another way by whoever reads the same body after us.
+  auto j = parse_strict_json(req.body);
+  if (!j || !j->is_object()) return std::nullopt;
+  return std::move(*j);
 }
 
 std::optional<std::string> json_string(const nlohmann::json& j, const char* key) {

@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -112,8 +113,18 @@ class SessionBase {
 // handlers need no strand and threads never contend on a shared scheduler. `main` (loop 0)
 // also runs the acceptors and the drain timer.
 struct Server::Loops {
-  asio::io_context main{1};
-  std::vector<std::unique_ptr<asio::io_context>> extra;
+  // An io_context that can destroy its queued handlers without being destroyed itself.
+  struct Loop : asio::io_context {
+    Loop() : asio::io_context(1) {}
+    void destroy_handlers() { shutdown(); }
+  };
+  Loop main;
+  std::vector<std::unique_ptr<Loop>> extra;
+
+  void destroy_handlers() {
+    main.destroy_handlers();
+    for (auto& l : extra) l->destroy_handlers();
+  }
 };
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -133,8 +144,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         in_flight(m.gauge("authd_http_requests_in_flight", "Requests being handled now.").get()),
         connections(m.gauge("authd_http_connections_open", "Open client connections.").get()),
         rejected(m.counter("authd_http_connections_rejected_total",
-                           "Connections closed at accept because max_connections was reached.")
-                     .get()),
+                           "Connections closed at accept: the listener's or the client "
+                           "address's connection cap was reached.",
+                           {"listener", "reason"})),
         protocol_errors(m.counter("authd_http_protocol_errors_total",
                                   "Connections ended by a malformed or oversized request or a "
                                   "timeout.",
@@ -146,8 +158,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   ServerOptions options;
   TrustedProxies trusted_proxies;
-  asio::io_context& ioc;                                        // Loops::main
-  std::vector<std::unique_ptr<asio::io_context>>& extra_loops;  // Loops::extra
+  asio::io_context& ioc;                                   // Loops::main
+  std::vector<std::unique_ptr<Loops::Loop>>& extra_loops;  // Loops::extra
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::atomic<std::size_t> next_loop{0};
 
@@ -173,10 +185,37 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
   std::uint64_t next_session = 0;
 
+  // Connections are counted per listener, so that probes on the admin listener never wait
+  // behind public connections, and per client address, so that one address cannot take them
+  // all (balancers, in trusted_proxies, are exempt: every request comes from them).
+  struct Slots {
+    std::atomic<std::size_t> open{0};
+    std::size_t cap = 0;
+  };
   struct Listener {
     std::shared_ptr<tcp::acceptor> acceptor;
     bool open_while_draining;  // the admin listener keeps answering probes (503) while draining
   };
+  std::mutex address_mu;
+  std::unordered_map<std::string, std::size_t> per_address;
+
+  enum class AddressSlot { kExempt, kTaken, kFull };
+  // Takes a connection slot for `address` unless it is exempt or already holds its share.
+  AddressSlot take_address_slot(const std::string& address) {
+    const std::size_t cap = options.config.max_connections_per_address;
+    if (cap == 0 || address.empty() || trusted_proxies.contains(address))
+      return AddressSlot::kExempt;
+    std::lock_guard lock(address_mu);
+    auto& n = per_address[address];
+    if (n >= cap) return AddressSlot::kFull;
+    ++n;
+    return AddressSlot::kTaken;
+  }
+  void release_address_slot(const std::string& address) {
+    std::lock_guard lock(address_mu);
+    auto it = per_address.find(address);
+    if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+  }
   std::vector<Listener> listeners;
   std::optional<asio::steady_timer> drain_timer;
 
@@ -184,7 +223,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   obs::Family<obs::Histogram>& latency;
   obs::Gauge& in_flight;
   obs::Gauge& connections;
-  obs::Counter& rejected;
+  obs::Family<obs::Counter>& rejected;
   obs::Family<obs::Counter>& protocol_errors;
   obs::Family<obs::Counter>& held;
   obs::Gauge& held_now;
@@ -206,7 +245,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   void start_accept(const std::string& name, std::shared_ptr<tcp::acceptor> acc,
-                    std::shared_ptr<const Router> router, bool use_tls);
+                    std::shared_ptr<Slots> slots, std::shared_ptr<const Router> router,
+                    bool use_tls);
   void begin_shutdown();
   void poll_drain(std::chrono::steady_clock::time_point deadline);
 };
@@ -218,18 +258,23 @@ using ImplPtr = std::shared_ptr<Server::Impl>;
 template <class Derived>
 class Session : public SessionBase {
  public:
-  Session(ImplPtr server, std::string listener, std::shared_ptr<const Router> router,
-          std::string peer)
+  // The connection's slots (listener and address) are taken at accept and given back here.
+  Session(ImplPtr server, std::string listener, std::shared_ptr<Server::Impl::Slots> slots,
+          std::shared_ptr<const Router> router, std::string peer, bool address_counted)
       : server_(std::move(server)),
         listener_(std::move(listener)),
+        slots_(std::move(slots)),
         router_(std::move(router)),
-        peer_(std::move(peer)) {
+        peer_(std::move(peer)),
+        address_counted_(address_counted) {
     server_->open.fetch_add(1);
     server_->connections.add(1);
   }
   ~Session() override {
     server_->unregister_session(id_);
     server_->open.fetch_sub(1);
+    slots_->open.fetch_sub(1);
+    if (address_counted_) server_->release_address_slot(peer_);
     server_->connections.add(-1);
   }
 
@@ -247,13 +292,16 @@ class Session : public SessionBase {
 
   void after_start(std::uint64_t id) { id_ = id; }
 
-  // Waits for the first byte of the next request under the idle timeout; the whole request
-  // then has read_timeout to arrive, so a client trickling bytes (slowloris) is cut off.
+  // Waits for the first byte of the next request under the idle timeout (a shorter one for a
+  // new connection's first request: a socket that connects and stays silent is not a client
+  // worth a slot); the whole request then has read_timeout to arrive, so a client trickling
+  // bytes (slowloris) is cut off.
   void wait_request() {
     if (close_after_response_) return derived().do_close();
     if (buffer_.size() > 0) return read_request();
     idle_ = true;
-    beast::get_lowest_layer(derived().stream()).expires_after(cfg().idle_timeout);
+    beast::get_lowest_layer(derived().stream())
+        .expires_after(requests_ == 0 ? cfg().first_byte_timeout : cfg().idle_timeout);
     derived().stream().async_read_some(
         buffer_.prepare(4096),
         [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
@@ -264,15 +312,58 @@ class Session : public SessionBase {
         });
   }
 
+  // The head first: what it says decides whether the body can be framed at all.
   void read_request() {
+    ++requests_;
+    method_ = "-";  // until the head is read
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(cfg().max_header_bytes));
     parser_->body_limit(cfg().max_body_bytes);
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
-    bhttp::async_read(derived().stream(), buffer_, *parser_,
-                      [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_read(ec);
-                      });
+    bhttp::async_read_header(
+        derived().stream(), buffer_, *parser_,
+        [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->on_read(ec);
+          if (self->refuse_head(self->parser_->get())) return;
+          if (self->parser_->is_done()) return self->on_read(ec);
+          bhttp::async_read(self->derived().stream(), self->buffer_, *self->parser_,
+                            [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        });
+  }
+
+  // RFC 9112: a request whose body length cannot be known for sure (a Transfer-Encoding other
+  // than exactly "chunked", or one beside Content-Length) would let the bytes after it run as
+  // another request, so it is refused and the connection closed (§6.1, §6.3); so is an
+  // HTTP/1.1 request without exactly one Host (§3.2). A method Beast does not know is
+  // answered 501 (RFC 9110 §9.1), and never becomes a metric label or a log field.
+  bool refuse_head(const bhttp::request<bhttp::string_body>& req) {
+    if (req.method() == bhttp::verb::unknown) {
+      method_ = "OTHER";
+      reject(501, "not_implemented", "This method is not supported.", "method");
+      return true;
+    }
+    method_ = std::string(req.method_string());
+    const auto te = req.count(bhttp::field::transfer_encoding);
+    if (te > 0) {
+      const bool chunked_only =
+          te == 1 && beast::iequals(trim(req[bhttp::field::transfer_encoding]), "chunked");
+      if (!chunked_only || req.count(bhttp::field::content_length) > 0) {
+        reject(400, "invalid_request", "Unsupported Transfer-Encoding.", "transfer_encoding");
+        return true;
+      }
+    }
+    const auto hosts = req.count(bhttp::field::host);
+    if (hosts > 1 || (hosts == 0 && req.version() >= 11)) {
+      reject(400, "invalid_request", "A request needs exactly one Host header.", "host");
+      return true;
+    }
+    return false;
+  }
+
+  static std::string_view trim(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
   }
 
   void on_read(beast::error_code ec) {
@@ -294,11 +385,14 @@ class Session : public SessionBase {
   }
 
   // Answers a request that could not be read, then closes: the stream position is unknown.
+  // The client may still be sending (a body over the limit): the close lingers, reading and
+  // dropping what comes, so that the answer is not lost to a reset (as nginx's
+  // lingering_close).
   void reject(int status, std::string_view code, std::string_view description, const char* reason) {
     server_->protocol_errors.with({reason}).inc();
     close_after_response_ = true;
+    linger_ = true;
     RequestContext ctx{make_request_id({}), "unmatched", std::chrono::steady_clock::now()};
-    method_ = "-";
     send(Response::error(status, code, description), std::move(ctx), 11);
   }
 
@@ -539,7 +633,9 @@ class Session : public SessionBase {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version);
     res->result(static_cast<unsigned>(resp.status));
-    add_transport_headers(resp, ctx.request_id);
+    // HSTS on the public listener when TLS is ours or the balancer's; never on plain admin.
+    add_transport_headers(resp, ctx.request_id,
+                          Derived::kTls || (cfg().behind_tls_proxy && listener_ != "admin"));
     for (auto& h : resp.headers) res->insert(h.name, h.value);
     res->body() = std::move(resp.body);
     const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();
@@ -574,14 +670,18 @@ class Session : public SessionBase {
 
   ImplPtr server_;
   std::string listener_;
+  std::shared_ptr<Server::Impl::Slots> slots_;
   std::shared_ptr<const Router> router_;
   std::string peer_;
+  bool address_counted_;
   std::uint64_t id_ = 0;
+  std::uint64_t requests_ = 0;  // read on this connection so far
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool idle_ = false;
   bool watching_ = false;  // a held request's client is being watched (watch_client)
   bool close_after_response_ = false;
+  bool linger_ = false;  // close by draining the client's remaining bytes first
   bool keep_alive_ = false;
   unsigned version_ = 11;
   std::string method_;
@@ -592,8 +692,10 @@ class PlainSession : public Session<PlainSession>,
  public:
   static constexpr bool kTls = false;
   PlainSession(tcp::socket&& s, ImplPtr server, std::string listener,
-               std::shared_ptr<const Router> router, std::string peer)
-      : Session(std::move(server), std::move(listener), std::move(router), std::move(peer)),
+               std::shared_ptr<Server::Impl::Slots> slots, std::shared_ptr<const Router> router,
+               std::string peer, bool address_counted)
+      : Session(std::move(server), std::move(listener), std::move(slots), std::move(router),
+                std::move(peer), address_counted),
         stream_(std::move(s)) {}
   beast::tcp_stream& stream() { return stream_; }
   void start() {
@@ -603,19 +705,40 @@ class PlainSession : public Session<PlainSession>,
   void do_close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    if (!linger_ || ec) return stream_.socket().close(ec);
+    // Closing with unread bytes makes the kernel send a reset, which can destroy the answer
+    // before the client reads it: read until the client closes, for a bounded time and size.
+    linger_ = false;
+    stream_.expires_after(std::chrono::seconds(2));
+    discard(0);
   }
 
  private:
+  void discard(std::size_t so_far) {
+    static constexpr std::size_t kMaxLingerBytes = 1 << 20;
+    stream_.async_read_some(asio::buffer(linger_buffer_), [self = shared_from_this(), so_far](
+                                                              beast::error_code ec, std::size_t n) {
+      if (ec || so_far + n > kMaxLingerBytes) {
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);
+        return;
+      }
+      self->discard(so_far + n);
+    });
+  }
+
   beast::tcp_stream stream_;
+  std::array<char, 4096> linger_buffer_{};
 };
 
 class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {
  public:
   static constexpr bool kTls = true;
   TlsSession(tcp::socket&& s, std::shared_ptr<ssl::context> ctx, ImplPtr server,
-             std::string listener, std::shared_ptr<const Router> router, std::string peer)
-      : Session(std::move(server), std::move(listener), std::move(router), std::move(peer)),
+             std::string listener, std::shared_ptr<Server::Impl::Slots> slots,
+             std::shared_ptr<const Router> router, std::string peer, bool address_counted)
+      : Session(std::move(server), std::move(listener), std::move(slots), std::move(router),
+                std::move(peer), address_counted),
         ctx_(std::move(ctx)),
         stream_(std::move(s), *ctx_) {}
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
@@ -652,40 +775,60 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 }  // namespace
 
 void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::acceptor> acc,
-                                std::shared_ptr<const Router> router, bool use_tls) {
+                                std::shared_ptr<Slots> slots, std::shared_ptr<const Router> router,
+                                bool use_tls) {
   auto self = shared_from_this();
-  acc->async_accept(
-      pick_loop(), [self, name, acc, router, use_tls](beast::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acc->is_open()) return;
-        if (ec) {
-          // Typically EMFILE: back off briefly instead of spinning.
-          log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
-          auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
-          t->async_wait([self, name, acc, router, use_tls, t](beast::error_code) {
-            self->start_accept(name, acc, router, use_tls);
-          });
-          return;
-        }
-        const bool admin = name == "admin";
-        if (self->open.load() >= self->options.config.max_connections ||
-            (self->is_draining.load() && !admin)) {
-          self->rejected.inc();
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          beast::error_code pec;
-          auto ep = socket.remote_endpoint(pec);
-          std::string peer = pec ? "" : ep.address().to_string();
-          if (use_tls) {
-            std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, router,
-                                         peer)
-                ->start();
-          } else {
-            std::make_shared<PlainSession>(std::move(socket), self, name, router, peer)->start();
-          }
-        }
-        self->start_accept(name, acc, router, use_tls);
+  acc->async_accept(pick_loop(), [self, name, acc, slots, router, use_tls](beast::error_code ec,
+                                                                           tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acc->is_open()) return;
+    using AddressSlot = Server::Impl::AddressSlot;
+    auto accept_next = [&] { self->start_accept(name, acc, slots, router, use_tls); };
+    if (ec) {
+      // Typically EMFILE: back off briefly instead of spinning.
+      log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
+      auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
+      t->async_wait([self, name, acc, slots, router, use_tls, t](beast::error_code) {
+        self->start_accept(name, acc, slots, router, use_tls);
       });
+      return;
+    }
+    auto refuse = [&](const char* reason) {
+      self->rejected.with({name, reason}).inc();
+      beast::error_code ignored;
+      socket.close(ignored);
+    };
+    const bool admin = name == "admin";
+    if (self->is_draining.load() && !admin) {
+      refuse("draining");
+      return accept_next();
+    }
+    if (slots->open.fetch_add(1) >= slots->cap) {
+      slots->open.fetch_sub(1);
+      refuse("listener_full");
+      return accept_next();
+    }
+    beast::error_code pec;
+    auto ep = socket.remote_endpoint(pec);
+    std::string peer = pec ? "" : ep.address().to_string();
+    // The admin listener is for probes and scrapes from inside the cluster: no address cap.
+    const auto address_slot = admin ? AddressSlot::kExempt : self->take_address_slot(peer);
+    if (address_slot == AddressSlot::kFull) {
+      slots->open.fetch_sub(1);
+      refuse("address_full");
+      return accept_next();
+    }
+    const bool address_counted = address_slot == AddressSlot::kTaken;
+    if (use_tls) {
+      std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, slots,
+                                   router, peer, address_counted)
+          ->start();
+    } else {
+      std::make_shared<PlainSession>(std::move(socket), self, name, slots, router, peer,
+                                     address_counted)
+          ->start();
+    }
+    accept_next();
+  });
 }
 
 void Server::Impl::begin_shutdown() {
@@ -727,7 +870,7 @@ Server::Server(ServerOptions options, obs::Registry& metrics)
     : loops_(std::make_unique<Loops>()),
       impl_(std::make_shared<Impl>(std::move(options), metrics, *loops_)) {
   for (int i = 1; i < std::max(1, impl_->options.config.threads); ++i) {
-    loops_->extra.push_back(std::make_unique<asio::io_context>(1));
+    loops_->extra.push_back(std::make_unique<Loops::Loop>());
     impl_->keep_running.push_back(asio::make_work_guard(*loops_->extra.back()));
   }
 }
@@ -735,11 +878,11 @@ Server::Server(ServerOptions options, obs::Registry& metrics)
 Server::~Server() {
   impl_->stop_loops();
   join_workers();
-  // Destroying a loop destroys the handlers still queued on it, and with them the last
-  // references to the sessions and the Impl. Loop 0 goes last: the Impl's acceptors and drain
-  // timer live on it.
+  // Handlers still queued hold sessions and the Impl. They are destroyed on every loop before
+  // any loop is: an accept queued on loop 0 holds a socket of another loop, and the Impl's
+  // acceptors live on loop 0. Then the Impl goes, and the loops last.
+  loops_->destroy_handlers();
   impl_.reset();
-  loops_->extra.clear();
   loops_.reset();
 }
 
@@ -772,7 +915,10 @@ Result<config::Endpoint, std::string> Server::listen(std::string name, const con
   auto bound = acc->local_endpoint();
   config::Endpoint actual{at.host, bound.port()};
   impl_->listeners.push_back(Impl::Listener{acc, name == "admin"});
-  impl_->start_accept(name, acc, std::move(router), tls);
+  auto slots = std::make_shared<Impl::Slots>();
+  slots->cap = name == "admin" ? impl_->options.config.admin_max_connections
+                               : impl_->options.config.max_connections;
+  impl_->start_accept(name, acc, std::move(slots), std::move(router), tls);
   log::info("server.listening",
             {{"listener", name}, {"address", actual.to_string()}, {"tls", tls}});
   return actual;

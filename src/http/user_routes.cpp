@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "authd/core/json_writer.h"
+#include "authd/core/utf8.h"
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
 #include "authd/http/form.h"
@@ -55,8 +56,13 @@ class UserRoutes {
   UserRoutes(auth::AuthService& s, AuthRoutesOptions o) : service_(s), opt_(std::move(o)) {}
 
   std::string set_cookie(const std::string& token, std::int64_t max_age) const {
-    return opt_.cookie_name + "=" + token + "; Path=" + opt_.cookie_path +
-           "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; Secure; SameSite=Strict";
+    return opt_.cookie_name + "=" + token + "; Path=/; Max-Age=" + std::to_string(max_age) +
+           "; HttpOnly; Secure; SameSite=Strict";
+  }
+
+  std::string refresh_cookie(const Request& req) const {
+    std::string token = cookie_value(req, opt_.cookie_name);
+    return token.empty() ? cookie_value(req, opt_.legacy_cookie_name) : token;
   }
 
   // /login and /refresh name a client in the body; a confidential one must authenticate, with
@@ -168,7 +174,7 @@ class UserRoutes {
       return std::move(*denied);
     const bool from_cookie = rr.refresh_token.empty();
     if (from_cookie) {
-      rr.refresh_token = cookie_value(req, opt_.cookie_name);
+      rr.refresh_token = refresh_cookie(req);
       if (rr.refresh_token.empty()) return bad_request("refresh_token is required.");
       if (auto e = csrf_check(req, rr.client_id)) return auth_error_response(*e);
     }
@@ -218,7 +224,7 @@ class UserRoutes {
       token = *t;
     }
     if (token.empty() && !req.has_header("Authorization")) {
-      token = cookie_value(req, opt_.cookie_name);
+      token = refresh_cookie(req);
       if (!token.empty())
         if (auto e = csrf_check(req, "")) return auth_error_response(*e);
     }
@@ -257,7 +263,8 @@ class UserRoutes {
                       {"created_at", s.created_at},
                       {"last_used_at", s.last_used_at},
                       {"expires_at", std::min(s.idle_expires_at, s.absolute_expires_at)},
-                      {"user_agent", s.user_agent},
+                      // Sessions stored before login sanitized it may hold ill-formed bytes.
+                      {"user_agent", utf8::sanitize(s.user_agent, 256)},
                       {"ip", s.ip},
                       {"current", s.id == p.session_id}});
     return Response::json(200, json{{"sessions", list}}.dump());

@@ -34,6 +34,7 @@ Result<void, Error> validate(const Settings& s) {
       {"rotation_period_s", s.rotation_period_s, 1},
       {"leeway_s", s.leeway_s, 0},
       {"replica_lag_s", s.replica_lag_s, 0},
+      {"verifier_cache_s", s.verifier_cache_s, 0},
   };
   for (const Field& f : fields) {
     if (auto r = in_range(f.name, f.value, f.min); !r) return r;
@@ -42,7 +43,7 @@ Result<void, Error> validate(const Settings& s) {
     return fail(Errc::kInvalidSettings,
                 "keys setting rotation_period_s = " + std::to_string(s.rotation_period_s) +
                     " s is shorter than the publish-ahead time (jwks max-age + "
-                    "stale-while-revalidate + replica lag = " +
+                    "stale-while-revalidate or verifier cache, + replica lag = " +
                     std::to_string(publish_ahead(s)) + " s)");
   }
   return {};

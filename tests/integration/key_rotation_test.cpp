@@ -55,6 +55,7 @@ class KeyRotationTest : public ::testing::Test {
             {"AUTHD_KEYS_JWKS_MAX_AGE", "1s"},
             {"AUTHD_KEYS_JWKS_STALE_WHILE_REVALIDATE", "0s"},
             {"AUTHD_KEYS_POLL_INTERVAL", "200ms"},
+            {"AUTHD_KEYS_VERIFIER_CACHE", "0s"},
             {"AUTHD_AUTH_ISSUER", "https://auth.test"},
             {"AUTHD_LOG_FORMAT", "json"},
             {"AUTHD_LOG_ACCESS_LOG", "false"},

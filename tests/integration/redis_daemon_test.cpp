@@ -46,6 +46,18 @@ class RedisDaemonTest : public ::testing::Test {
     return p;
   }
 
+  // Runs authctl on the replicas' data and Redis; returns its exit code, `out` its output.
+  int authctl(std::vector<std::string> args, std::string* out, const std::string& input = "") {
+    std::vector<std::string> argv{"--dev", "--data", data_.path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string bin = testing::authd_binary();
+    Process p(bin.substr(0, bin.rfind('/')) + "/authctl", argv,
+              {{"AUTHD_REDIS_URL", redis_->url()}}, input);
+    auto rc = p.wait(30s);
+    *out = p.stdout_text() + p.stderr_text();
+    return rc.value_or(-1);
+  }
+
   std::optional<testing::HttpResponse> post(int port, const std::string& path,
                                             const std::string& body,
                                             std::map<std::string, std::string> headers = {}) {
@@ -65,16 +77,6 @@ class RedisDaemonTest : public ::testing::Test {
 TEST_F(RedisDaemonTest, ClientChangesReachEveryReplicaWithinASecond) {
   auto a = replica();
   auto b = replica();
-  auto authctl = [&](std::vector<std::string> args, std::string* out) {
-    std::vector<std::string> argv{"--dev", "--data", data_.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const std::string bin = testing::authd_binary();
-    Process p(bin.substr(0, bin.rfind('/')) + "/authctl", argv,
-              {{"AUTHD_REDIS_URL", redis_->url()}});
-    auto rc = p.wait(30s);
-    *out = p.stdout_text() + p.stderr_text();
-    return rc.value_or(-1);
-  };
   auto secret_of = [](const std::string& text) {
     const std::string tag = "client_secret: ";
     const auto at = text.find(tag);
@@ -337,6 +339,47 @@ TEST_F(RedisDaemonTest, FailClosedPolicyRefusesLoginsWhileRedisIsDown) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 429);
   EXPECT_FALSE(r->header("retry-after").empty());
+}
+
+// authctl user disable, sessions revoke and set-password wrote only the store, and replicas
+// using Redis check revocations there: the disabled user's access token kept working.
+TEST_F(RedisDaemonTest, AuthctlRevocationsReachReplicasUsingRedis) {
+  auto a = replica();
+  auto sessions_status = [&](const std::string& access) {
+    Connection c(ports_[0]);
+    auto r = c.request("GET", "/sessions", "", {{"Authorization", "Bearer " + access}});
+    return r ? r->status : 0;
+  };
+  auto login_access = [&] {
+    auto r = post(ports_[0], "/login", kDemoLogin);
+    EXPECT_TRUE(r && r->status == 200);
+    return r ? nlohmann::json::parse(r->body)["access_token"].get<std::string>() : "";
+  };
+  std::string out;
+
+  // sessions revoke SESSION_ID
+  std::string access = login_access();
+  ASSERT_EQ(sessions_status(access), 200);
+  ASSERT_EQ(authctl({"sessions", "list", "demo@example.com"}, &out), 0) << out;
+  const auto line = out.find('\n');
+  const std::string session_id = out.substr(line + 1, out.find('\t', line) - line - 1);
+  ASSERT_EQ(authctl({"sessions", "revoke", session_id}, &out), 0) << out;
+  EXPECT_TRUE(eventually([&] { return sessions_status(access) == 401; }, 2s))
+      << "the revoked session's access token still works";
+
+  // set-password ends every session
+  access = login_access();
+  ASSERT_EQ(authctl({"user", "set-password", "demo@example.com"}, &out, "demo-password\n"), 0)
+      << out;
+  EXPECT_NE(out.find("revoked 1 session"), std::string::npos) << out;
+  EXPECT_TRUE(eventually([&] { return sessions_status(access) == 401; }, 2s))
+      << "a session survived the password change";
+
+  // user disable
+  access = login_access();
+  ASSERT_EQ(authctl({"user", "disable", "demo@example.com"}, &out), 0) << out;
+  EXPECT_TRUE(eventually([&] { return sessions_status(access) == 401; }, 2s))
+      << "the disabled user's access token still works";
 }
 
 }  // namespace

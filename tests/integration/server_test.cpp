@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 #include "support/http_client.h"
 #include "support/process.h"
@@ -56,6 +58,7 @@ TEST_F(ServerTest, HealthJwksAndMetricsInDevMode) {
   EXPECT_EQ(j->status, 200);
   EXPECT_NE(j->body.find("\"keys\""), std::string::npos);
   EXPECT_NE(j->header("cache-control").find("max-age="), std::string::npos);
+  EXPECT_EQ(j->header("strict-transport-security"), "") << "no HSTS over plain HTTP";
   auto m = testing::http_get(port_, "/metrics");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
@@ -156,10 +159,11 @@ TEST_F(ServerTest, OversizedHeadersGet431) {
 
 TEST_F(ServerTest, MalformedRequestsGet400AndServerKeepsServing) {
   start();
-  const char* bad[] = {"GARBAGE\r\n\r\n", "GET /healthz HTTP/9.9\r\n\r\n",
-                       "GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n",
-                       "POST /login HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-                       "POST /login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"};
+  const char* bad[] = {
+      "GARBAGE\r\n\r\n", "GET /healthz HTTP/9.9\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nBad Header Line\r\n\r\n",
+      "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
+      "POST /login HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"};
   for (const char* raw : bad) {
     Connection c(port_);
     ASSERT_TRUE(c.send_raw(raw));
@@ -206,6 +210,130 @@ TEST_F(ServerTest, ConnectionsBeyondCapAreClosed) {
   Connection c(port_);
   EXPECT_TRUE(c.wait_closed(2s));
   EXPECT_TRUE(a.request("GET", "/healthz"));  // the admitted ones still work
+}
+
+// Hardening (issue #15), each named after the finding it fixes.
+
+// Any method string became a Prometheus label and an access-log field: 300 requests with 7 KB
+// methods grew /metrics from 23 KB to 2 MB.
+TEST_F(ServerTest, UnknownMethodIsAnswered501AndNeverBecomesALabelOrLogField) {
+  start();
+  for (int i = 0; i < 20; ++i) {
+    Connection c(port_);
+    const std::string method = "X" + std::to_string(i) + std::string(3000, 'M');
+    ASSERT_TRUE(c.send_raw(method + " /healthz HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 501);
+  }
+  auto m = testing::http_get(port_, "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->body.find("MMMMMMMM"), std::string::npos);
+  EXPECT_LT(m->body.size(), 64u * 1024);
+  EXPECT_TRUE(proc_->wait_for_output("\"method\":\"OTHER\"", 2s));
+  EXPECT_EQ(proc_->stdout_text().find("MMMMMMMM"), std::string::npos);
+  expect_still_serving();
+}
+
+// One max_connections counter covered every listener: silent public connections made the
+// admin /healthz drop its connection, and the orchestrator restarts a healthy pod for that.
+TEST_F(ServerTest, IdlePublicConnectionsCannotStarveAdminProbes) {
+  start({{"AUTHD_SERVER_MAX_CONNECTIONS", "4"}}, {"--admin-listen", "127.0.0.1:0"});
+  auto admin = proc_->wait_for_port("admin");
+  ASSERT_TRUE(admin);
+  std::vector<std::unique_ptr<Connection>> silent;
+  for (int i = 0; i < 8; ++i) silent.push_back(std::make_unique<Connection>(port_));
+  for (int i = 0; i < 3; ++i) {
+    auto h = testing::http_get(*admin, "/healthz");
+    ASSERT_TRUE(h) << "the admin listener has its own connection slots";
+    EXPECT_EQ(h->status, 200);
+  }
+  auto m = testing::http_get(*admin, "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(
+      m->body.find(
+          "authd_http_connections_rejected_total{listener=\"public\",reason=\"listener_full\"}"),
+      std::string::npos)
+      << m->body;
+}
+
+// A socket that connected and never sent a byte lived for the whole idle timeout (60 s).
+TEST_F(ServerTest, SilentNewConnectionIsClosedAtTheFirstByteTimeout) {
+  start({{"AUTHD_SERVER_FIRST_BYTE_TIMEOUT", "300ms"}, {"AUTHD_SERVER_IDLE_TIMEOUT", "30s"}});
+  Connection silent(port_, std::nullopt, 5s);
+  EXPECT_TRUE(silent.wait_closed(3s));
+  Connection used(port_);  // after a request, the idle timeout applies
+  ASSERT_TRUE(used.request("GET", "/healthz"));
+  EXPECT_FALSE(used.wait_closed(1s));
+}
+
+// There was no per-address cap: one address could hold every connection slot.
+TEST_F(ServerTest, OneAddressCannotTakeEveryConnection) {
+  start({{"AUTHD_SERVER_MAX_CONNECTIONS_PER_ADDRESS", "3"}});
+  Connection a(port_), b(port_), c(port_);
+  ASSERT_TRUE(a.request("GET", "/healthz"));
+  Connection d(port_);
+  EXPECT_TRUE(d.wait_closed(2s)) << "the fourth connection from one address is refused";
+  ASSERT_TRUE(b.request("GET", "/healthz"));
+  auto m = b.request("GET", "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("reason=\"address_full\"} 1"), std::string::npos) << m->body;
+}
+
+// `Transfer-Encoding: xchunked`, `identity` or `chunked, gzip` was read as an empty body, and
+// the bytes after it ran as a second request (request smuggling).
+TEST_F(ServerTest, TransferEncodingOtherThanChunkedIsRefusedAndNothingIsSmuggled) {
+  start();
+  const char* encodings[] = {"Transfer-Encoding: xchunked\r\n", "Transfer-Encoding: identity\r\n",
+                             "Transfer-Encoding: chunked, gzip\r\n",
+                             "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                             "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"};
+  for (const char* te : encodings) {
+    Connection c(port_);
+    ASSERT_TRUE(c.send_raw(std::string("POST /login HTTP/1.1\r\nHost: a\r\n") + te +
+                           "\r\n0\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << te;
+    EXPECT_EQ(r->status, 400) << te;
+    EXPECT_FALSE(c.read_response()) << te << ": the bytes after the body ran as a request";
+  }
+  expect_still_serving();
+}
+
+// A request without Host, or with two, was accepted.
+TEST_F(ServerTest, MissingOrDuplicateHostIsRefused) {
+  start();
+  const char* heads[] = {"GET /healthz HTTP/1.1\r\n\r\n",
+                         "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"};
+  for (const char* head : heads) {
+    Connection c(port_);
+    ASSERT_TRUE(c.send_raw(head));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << head;
+    EXPECT_EQ(r->status, 400) << head;
+  }
+  Connection old(port_);  // HTTP/1.0 needs no Host
+  ASSERT_TRUE(old.send_raw("GET /healthz HTTP/1.0\r\n\r\n"));
+  auto r = old.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// The 413 for a body over the limit was sometimes lost to a connection reset: the server
+// closed while the client was still sending. The close now lingers.
+TEST_F(ServerTest, AnswerToAnOversizedBodyIsNotLostToAReset) {
+  start({{"AUTHD_SERVER_MAX_BODY_BYTES", "4KiB"}});
+  for (int i = 0; i < 10; ++i) {
+    Connection c(port_);
+    const std::string body(256 * 1024, 'x');
+    ASSERT_TRUE(c.send_raw("POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n"));
+    c.send_raw(body.substr(0, 64 * 1024));  // still sending when the server answers
+    c.send_raw(body.substr(64 * 1024));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << "round " << i << ": the 413 was lost";
+    EXPECT_EQ(r->status, 413);
+  }
 }
 
 TEST_F(ServerTest, SigtermDrainsInFlightRequestThenExitsZero) {

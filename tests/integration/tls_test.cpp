@@ -59,6 +59,15 @@ TEST_F(TlsTest, Tls13HandshakeVerifiesAgainstTestCertificate) {
   EXPECT_EQ(r->status, 200);
 }
 
+// Answers over TLS carried no Strict-Transport-Security, so a browser could be downgraded.
+TEST_F(TlsTest, AnswersOverTlsCarryHsts) {
+  Connection c(port_, TlsOptions{0, 0, dir_.file("a.crt")});
+  ASSERT_TRUE(c.ok()) << c.error();
+  auto r = c.request("GET", "/.well-known/jwks.json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("strict-transport-security"), "max-age=31536000");
+}
+
 TEST_F(TlsTest, Tls12IsAccepted) {
   Connection c(port_, TlsOptions{TLS1_2_VERSION, TLS1_2_VERSION, dir_.file("a.crt")});
   ASSERT_TRUE(c.ok()) << c.error();

@@ -29,12 +29,14 @@ class RateLimitPolicy {
   /// The account key of a login attempt: a keyed hash of the (normalised) email, the same for
   /// existing and unknown accounts, so a limiter's keys reveal no email.
   std::string account_key(std::string_view email) const;
-  /// Before a login does any work: the address, the account, then the failure back-off (once
-  /// the failure budget is spent, refuse before hashing anything).
+  /// The back-off key of `account` from `ip`.
+  static std::string failure_key(std::string_view ip, std::string_view account);
+  /// Before a login does any work: the address, the account (every attempt, a high
+  /// account-wide threshold), then the back-off of this account from this address, which the
+  /// attempt is charged to before any hash (once its budget is spent, refuse).
   std::optional<Error> admit_login(std::string_view ip, std::string_view account);
-  /// After the password check: a failure spends the back-off budget, a success clears it.
-  void login_failed(std::string_view account);
-  void login_succeeded(std::string_view account);
+  /// After a correct password: the back-off of this account from this address starts over.
+  void login_succeeded(std::string_view ip, std::string_view account);
 
   /// A client authentication attempt from `ip`, before any lookup or hash.
   std::optional<Error> admit_oauth_address(std::string_view ip);

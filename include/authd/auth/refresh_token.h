@@ -5,8 +5,12 @@
 // token issued at login); the rest of a successor is derived from its predecessor under the
 // server pepper. So a replay inside the grace window, or a retry after a lost connection,
 // gets the very same successor without any token stored in clear; and the tag names the
-// family for its rate limit before any database work, while what follows it still holds
-// 192 unpredictable bits. Knowing a tag gives nothing that a token of the family does not.
+// family for its rate limit before any database work. The last kMacBytes authenticate the
+// rest under the pepper, so that only authd can make a token: anyone holding an old token of a
+// family could otherwise forge tag‖random tokens that drain the family's refresh bucket (the
+// live token then gets 429) while reuse detection never fires. What is unpredictable in a
+// token is the 128 bits between tag and MAC, plus the MAC. Tokens minted before the MAC
+// existed are not authentic() and still work; their successors are.
 
 #include <cstddef>
 #include <string>
@@ -22,6 +26,7 @@ class RefreshTokenCodec {
  public:
   static constexpr std::size_t kTokenBytes = 32;
   static constexpr std::size_t kFamilyTagBytes = 8;
+  static constexpr std::size_t kMacBytes = 8;
 
   explicit RefreshTokenCodec(const crypto::KeyedHasher& pepper) : pepper_(pepper) {}
 
@@ -33,10 +38,16 @@ class RefreshTokenCodec {
   std::string store_hash(std::string_view token) const;
   /// The one successor of a well-formed token: same family tag, the rest derived.
   std::string successor(std::string_view token) const;
+  /// True when a well-formed token carries authd's MAC: authd made it (or it is a
+  /// 2^-64 guess). Only such tokens may charge their family's rate limit.
+  bool authentic(std::string_view token) const;
   /// The rate-limit key of a well-formed token's family.
   std::string family_limit_key(std::string_view token) const;
 
  private:
+  /// `prefix` (tag and body) followed by its MAC, base64url.
+  std::string seal(std::string prefix) const;
+
   const crypto::KeyedHasher& pepper_;
 };
 

@@ -16,6 +16,8 @@ struct Settings {
   std::int64_t session_absolute_s = 30 * 86400;
   std::int64_t session_idle_s = 7 * 86400;
   std::int64_t leeway_s = 30;
+  /// How long an authd sign-in in a browser (the hosted login page's cookie) lasts.
+  std::int64_t browser_session_s = 12 * 3600;
   crypto::PasswordParams password;
   std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
   /// Clients change rarely; a looked-up client is reused this long before it is read again.
@@ -29,9 +31,13 @@ struct Settings {
 
   /// Rate limits (requests per minute and burst), applied when a RateLimiter is given.
   Limit login_per_ip{60, 20};
-  Limit login_per_account{20, 10};  ///< every attempt for one email, existing or not
-  /// Failed logins per email: after `burst` failures, attempts are refused until the bucket
-  /// refills (progressive back-off). Unknown emails are limited the same way.
+  /// Every attempt for one email, existing or not, from all addresses together: the
+  /// account-wide slowdown, well above what one user does, so that others' guesses do not
+  /// lock the user out.
+  Limit login_per_account{120, 60};
+  /// Failed logins per email and address: after `burst` failures from one address, that
+  /// address is refused for that email until the bucket refills (progressive back-off).
+  /// Unknown emails are limited the same way.
   Limit login_failures{2, 5};
   Limit refresh_per_ip{600, 100};
   Limit refresh_per_family{30, 10};  ///< refreshes of one family, across its rotations

@@ -38,10 +38,13 @@ struct ServerConfig {
   int worker_threads = 0;                ///< blocking work (hashing, database); 0 = 4 per core
   std::string tls_cert_file;
   std::string tls_key_file;
-  bool behind_tls_proxy = false;  ///< allow plain HTTP on a non-loopback address
-  std::size_t max_connections = 10000;
+  bool behind_tls_proxy = false;        ///< allow plain HTTP on a non-loopback address
+  std::size_t max_connections = 10000;  ///< on the public listener
+  std::size_t admin_max_connections = 64;
+  std::size_t max_connections_per_address = 256;  ///< 0: no cap; trusted proxies are exempt
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 16 * 1024;
+  Millis first_byte_timeout{5000};  ///< a new connection's first request must start by then
   Millis read_timeout{10000};
   Millis idle_timeout{60000};
   Millis shutdown_grace{20000};
@@ -85,7 +88,10 @@ struct AuthConfig {
   std::size_t hash_queue = 64;
   std::string pepper_file;  ///< keyed-hash pepper for refresh tokens (secret); dev: generated
   std::vector<std::string> cookie_origins;
-  bool demo_user = false;  ///< create demo@example.com on first start (dev)
+  bool demo_user = false;      ///< create demo@example.com on first start (dev)
+  std::string login_css_file;  ///< the hosted login page's stylesheet; "" = built in
+  std::string logo_file;       ///< its logo (.svg or .png); "" = none
+  Millis browser_session{12LL * 3600 * 1000};  ///< an authd sign-in in a browser lasts this
 };
 
 struct KeysConfig {
@@ -95,6 +101,10 @@ struct KeysConfig {
   Millis jwks_max_age{300000};
   Millis jwks_stale_while_revalidate{60000};
   Millis poll_interval{30000};
+  /// The longest JWKS cache among the resource servers' verifiers that ignore Cache-Control
+  /// or never refetch on an unknown kid (Envoy jwt_authn: 600 s); new keys are published at
+  /// least this long (plus a poll) before they sign.
+  Millis verifier_cache{600000};
 };
 
 struct RedisConfig {
@@ -114,7 +124,7 @@ enum class RedisDownPolicy { kLocal, kClosed };
 struct LimitsConfig {
   bool enabled = true;
   RateConfig login_per_ip{60, 20};
-  RateConfig login_per_account{20, 10};
+  RateConfig login_per_account{120, 60};
   RateConfig login_failures{2, 5};
   RateConfig refresh_per_ip{600, 100};
   RateConfig refresh_per_family{30, 10};

@@ -74,6 +74,8 @@ bool iequals(std::string_view a, std::string_view b);
 /// Adds what the transport puts on every answer: Server, X-Request-Id, nosniff, a Content-Type
 /// for an untyped body, and Cache-Control: no-store unless the handler chose its own caching
 /// (token responses must not be cached, RFC 6749 §5.1).
-void add_transport_headers(Response& response, std::string_view request_id);
+/// `tls`: the client reached authd over TLS (its own or a terminating balancer's), so the
+/// answer carries Strict-Transport-Security: a browser never tries plain HTTP again.
+void add_transport_headers(Response& response, std::string_view request_id, bool tls = false);
 
 }  // namespace authd::http

@@ -31,12 +31,23 @@ struct Settings {
   /// max-age + stale-while-revalidate rule; set it to the poll interval if Redis pub/sub
   /// (notify) may be unavailable.
   std::int64_t replica_lag_s = 0;
+  /// The longest JWKS cache of the verifiers that use the tokens, when it exceeds what the
+  /// Cache-Control header allows (verifiers with a fixed cache time, e.g. Envoy jwt_authn's
+  /// 600 s default). 0: every verifier honours Cache-Control.
+  std::int64_t verifier_cache_s = 0;
 };
 
+/// The longest default JWKS cache among mainstream verifiers that do not refetch on an unknown
+/// kid (Envoy jwt_authn `cache_duration`, 600 s; node jose's `cacheMaxAge` is also 600 s but
+/// it refetches after a 30 s cool-down). A shorter publish-ahead makes start-up warn.
+inline constexpr std::int64_t kMainstreamVerifierCacheS = 600;
+
 /// How long before it signs a new key is published: every JWKS a resource server may still
-/// use from cache (max-age + stale-while-revalidate), plus replica_lag_s.
+/// use from cache (max-age + stale-while-revalidate, or verifier_cache_s if longer), plus
+/// replica_lag_s.
 inline std::int64_t publish_ahead(const Settings& s) noexcept {
-  return s.jwks_max_age_s + s.jwks_stale_while_revalidate_s + s.replica_lag_s;
+  const std::int64_t cache = s.jwks_max_age_s + s.jwks_stale_while_revalidate_s;
+  return (cache > s.verifier_cache_s ? cache : s.verifier_cache_s) + s.replica_lag_s;
 }
 
 /// How long a key stays published after it stops signing: until every token it signed has

@@ -1,5 +1,7 @@
 // Refresh: rotation, grace replay, reuse detection, expiry, and the event-loop path.
 
+#include "authd/auth/refresh_token.h"
+#include "authd/core/base64url.h"
 #include "integration/auth/service_fixture.h"
 
 namespace authd::auth::testing_support {
@@ -40,6 +42,27 @@ TEST_P(RefreshTest, AsynchronousRefreshLimitsKeepTheRotationOnTheLoop) {
   settings_.refresh_per_family = {60, 100};
   build_service(&limiter);
   EXPECT_TRUE(refresh(t.refresh_token));
+}
+
+// Anyone holding one old token of a family could forge tag‖random tokens that drained the
+// family's refresh bucket: the live token then got 429 while reuse detection never fired.
+TEST_P(RefreshTest, ForgedTokensOfAFamilyCannotDrainItsRefreshLimit) {
+  ThreadedLimiter limiter;
+  settings_.refresh_per_ip = {6000, 100};
+  settings_.refresh_per_family = {60, 3};
+  build_service(&limiter);
+  auto t = login();
+  const std::string tag =
+      base64url::decode(t.refresh_token)->substr(0, RefreshTokenCodec::kFamilyTagBytes);
+  for (int i = 0; i < 10; ++i) {
+    const std::string forged = base64url::encode(
+        tag + random_.bytes(RefreshTokenCodec::kTokenBytes - RefreshTokenCodec::kFamilyTagBytes));
+    auto r = refresh(forged);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::kInvalidGrant) << i;
+  }
+  auto live = refresh(t.refresh_token);
+  EXPECT_TRUE(live) << live.error().description;
 }
 
 TEST_P(RefreshTest, ChainOfHundredRotations) {

@@ -36,7 +36,6 @@ TEST_F(RateLimitPolicyTest, WithoutLimitersEverythingIsAdmitted) {
   RateLimitPolicy none(nullptr, nullptr, settings_, pepper_);
   for (int i = 0; i < 50; ++i) {
     EXPECT_FALSE(none.admit_login("192.0.2.1", "acct"));
-    none.login_failed("acct");
     EXPECT_FALSE(none.admit_client("svc"));
     EXPECT_FALSE(none.admit_refresh_address("192.0.2.1"));
   }
@@ -47,9 +46,10 @@ TEST_F(RateLimitPolicyTest, WithoutLimitersEverythingIsAdmitted) {
 TEST_F(RateLimitPolicyTest, LoginCountsTheAddressThenTheAccount) {
   const std::string acct = policy_.account_key("alice@example.com");
   EXPECT_FALSE(policy_.admit_login("192.0.2.1", acct));
-  ASSERT_EQ(login_limiter_.asked().size(), 2u);
+  ASSERT_EQ(login_limiter_.asked().size(), 3u);
   EXPECT_EQ(login_limiter_.asked()[0], "login:ip:192.0.2.1");
   EXPECT_EQ(login_limiter_.asked()[1], "login:acct:" + acct);
+  EXPECT_EQ(login_limiter_.asked()[2], "login:fail:" + acct + ":192.0.2.1");
   EXPECT_FALSE(policy_.admit_login("192.0.2.2", acct));
   auto denied = policy_.admit_login("192.0.2.3", acct);  // the account's burst of 2 is spent
   ASSERT_TRUE(denied);
@@ -66,33 +66,43 @@ TEST_F(RateLimitPolicyTest, AnAddressRefusalStopsBeforeTheAccountIsCounted) {
   EXPECT_EQ(login_limiter_.asked(), std::vector<std::string>{"login:ip:192.0.2.1"});
 }
 
-TEST_F(RateLimitPolicyTest, FailuresSpendTheBackoffBudgetAndASuccessClearsIt) {
+TEST_F(RateLimitPolicyTest, AttemptsSpendTheBackoffBudgetAndASuccessClearsIt) {
   Settings roomy = settings_;
   roomy.login_per_ip = roomy.login_per_account = {6000, 1000};
   RateLimitPolicy policy(&login_limiter_, nullptr, roomy, pepper_);
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_FALSE(policy.admit_login("192.0.2.1", "acct")) << i;
-    policy.login_failed("acct");
-  }
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(policy.admit_login("192.0.2.1", "acct")) << i;
   auto denied = policy.admit_login("192.0.2.1", "acct");
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->description, "Too many failed attempts; retry later.");
+  EXPECT_EQ(denied->window_s, 150);  // 5 at 2/min: the failure limit's own window
+  EXPECT_EQ(denied->limit, 5);
   EXPECT_FALSE(policy.admit_login("192.0.2.1", "other-acct"));
-  policy.login_succeeded("acct");
+  policy.login_succeeded("192.0.2.1", "acct");
   EXPECT_FALSE(policy.admit_login("192.0.2.1", "acct"));
 }
 
-// Defect: the back-off refusal built its own 429 and reported a 60 s window, while every
-// other refusal reports the time its burst takes to refill (5 at 2/min: 150 s).
-TEST_F(RateLimitPolicyTest, BackoffRefusalReportsTheFailureLimitsOwnWindow) {
+// Six wrong guesses from anywhere locked the real user out: their correct password got 429,
+// and one guess every 30 s kept them out.
+TEST_F(RateLimitPolicyTest, GuessesFromOneAddressNeverLockTheUserOutElsewhere) {
+  Settings roomy = settings_;
+  roomy.login_per_ip = {6000, 1000};
+  roomy.login_per_account = {120, 60};
+  RateLimitPolicy policy(&login_limiter_, nullptr, roomy, pepper_);
+  for (int i = 0; i < 20; ++i) (void)policy.admit_login("203.0.113.66", "victim");
+  EXPECT_TRUE(policy.admit_login("203.0.113.66", "victim")) << "the guesser is backed off";
+  EXPECT_FALSE(policy.admit_login("192.0.2.10", "victim")) << "the user, elsewhere, is not";
+}
+
+// The login path peeked at the failure bucket and charged it only after the hash: 8 parallel
+// guesses all passed the peek after a single refill. Each attempt is now charged up front.
+TEST_F(RateLimitPolicyTest, ParallelGuessesCannotAllPassOneLookAtTheBucket) {
   Settings roomy = settings_;
   roomy.login_per_ip = roomy.login_per_account = {6000, 1000};
   RateLimitPolicy policy(&login_limiter_, nullptr, roomy, pepper_);
-  for (int i = 0; i < 5; ++i) policy.login_failed("acct");
-  auto denied = policy.admit_login("192.0.2.1", "acct");
-  ASSERT_TRUE(denied);
-  EXPECT_EQ(denied->window_s, 150);
-  EXPECT_EQ(denied->limit, 5);
+  int admitted = 0;
+  for (int i = 0; i < 8; ++i)  // all admitted before any of them is found wrong
+    if (!policy.admit_login("192.0.2.1", "acct")) ++admitted;
+  EXPECT_EQ(admitted, 5);
 }
 
 TEST_F(RateLimitPolicyTest, TheOne429CarriesRetryAfterLimitWindowAndReset) {

@@ -89,5 +89,23 @@ TEST_F(RefreshTokenCodecTest, FamilyLimitKeyIsSharedByTheChainAndDiffersBetweenF
   EXPECT_EQ(key.find(base64url::encode(family_tag(a))), std::string::npos);
 }
 
+TEST_F(RefreshTokenCodecTest, TokensAuthdMadeAreAuthenticAndForgeriesAreNot) {
+  const std::string t = codec_.mint(random_);
+  EXPECT_TRUE(codec_.authentic(t));
+  EXPECT_TRUE(codec_.authentic(codec_.successor(t)));
+  // A forgery keeps a family's tag and guesses the rest.
+  std::string forged = family_tag(t) + random_.bytes(RefreshTokenCodec::kTokenBytes -
+                                                     RefreshTokenCodec::kFamilyTagBytes);
+  EXPECT_FALSE(codec_.authentic(base64url::encode(forged)));
+  // Changing any byte of a real token breaks it.
+  std::string raw = *base64url::decode(t);
+  raw[12] = static_cast<char>(raw[12] ^ 1);
+  EXPECT_FALSE(codec_.authentic(base64url::encode(raw)));
+  // Another server's pepper makes other MACs.
+  crypto::KeyedHasher other{crypto::Secret::random(32)};
+  EXPECT_FALSE(RefreshTokenCodec(other).authentic(t));
+  EXPECT_FALSE(codec_.authentic("not a token"));
+}
+
 }  // namespace
 }  // namespace authd::auth

@@ -187,8 +187,13 @@ TEST(ConfigTest, RotationPeriodShorterThanPublishAheadIsRefused) {
   EXPECT_EQ(cfg.error().key, "keys.rotation_period");
   EXPECT_NE(cfg.error().message.find("keys.jwks_max_age"), std::string::npos)
       << cfg.error().message;
-  s.env["AUTHD_KEYS_ROTATION_PERIOD"] = "7m";  // 5m + 1m + 30s fits
+  s.env["AUTHD_KEYS_ROTATION_PERIOD"] = "7m";  // 5m + 1m < the 10m verifier cache
+  EXPECT_FALSE(load(s)) << "the default keys.verifier_cache (10m) sets the lead";
+  s.env["AUTHD_KEYS_ROTATION_PERIOD"] = "11m";  // 10m + 30s + 1s fits
   EXPECT_TRUE(load(s)) << "a period just above the publish-ahead time is fine";
+  s.env["AUTHD_KEYS_ROTATION_PERIOD"] = "7m";
+  s.env["AUTHD_KEYS_VERIFIER_CACHE"] = "0s";  // 5m + 1m + 30s + 1s fits
+  EXPECT_TRUE(load(s));
 }
 
 TEST(ConfigTest, UnknownFileKeyIsAnError) {

@@ -126,6 +126,31 @@ TEST_F(RoutesTest, MalformedLoginBodiesGet400) {
   }
 }
 
+// Bodies with duplicate members (the last one won) or a byte-order mark were accepted.
+TEST_F(RoutesTest, DuplicateMembersOrAByteOrderMarkInABodyGet400) {
+  for (const std::string& body :
+       {std::string(R"({"email":"demo@example.com","password":"x","password":"demo-password"})"),
+        "\xEF\xBB\xBF" + std::string(kDemoLogin)}) {
+    auto r = http().post("/login", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(body_of(r)["error"], "invalid_request") << body;
+  }
+}
+
+// A User-Agent cut mid-character at 256 bytes made GET /sessions answer 500.
+TEST_F(RoutesTest, UserAgentCutInsideACharacterStillListsSessions) {
+  std::string ua = "x";
+  while (ua.size() < 300) ua += "\xE2\x82\xAC";  // byte 256 falls inside a euro sign
+  auto r = http().post("/login", kDemoLogin,
+                       {{"Content-Type", "application/json"}, {"User-Agent", ua + "\xFF"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto list = http().get("/sessions", bearer(body_of(r)));
+  ASSERT_EQ(list.status, 200) << list.body;
+  const auto got = body_of(list)["sessions"][0]["user_agent"].get<std::string>();
+  EXPECT_EQ(got.size(), 256u);
+  EXPECT_EQ(got, ua.substr(0, 256));
+}
+
 // This test verifies that a 429 names when to retry (Retry-After) and the policy that was hit
 // (RateLimit-Policy, RateLimit), in an RFC 6749 body.
 TEST_F(RoutesTest, RateLimitedLoginAnswers429WithRetryAfterAndRateLimit) {
@@ -199,7 +224,7 @@ TEST_F(RoutesTest, RefreshRejectsMalformedBodies) {
 }
 
 // This test verifies cookie mode: the refresh token only in an HttpOnly, Secure, SameSite=Strict
-// cookie scoped to /refresh, and the CSRF rules of cookie requests (the header is required, an
+// __Host- cookie, and the CSRF rules of cookie requests (the header is required, an
 // Origin is required, and it must be allowed by configuration or by the client).
 TEST_F(RoutesTest, CookieModeSetsAStrictCookieAndNeedsOriginAndCsrfHeader) {
   auto r = http().post("/login",
@@ -207,11 +232,11 @@ TEST_F(RoutesTest, CookieModeSetsAStrictCookieAndNeedsOriginAndCsrfHeader) {
   ASSERT_EQ(r.status, 200);
   EXPECT_FALSE(body_of(r).contains("refresh_token")) << "cookie mode keeps the token out of JS";
   const std::string cookie(r.header("Set-Cookie"));
-  EXPECT_EQ(cookie.substr(0, cookie.find('=')), "authd_refresh");
+  EXPECT_EQ(cookie.substr(0, cookie.find('=')), "__Host-authd_refresh");
   EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos);
   EXPECT_NE(cookie.find("; Secure"), std::string::npos);
   EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos);
-  EXPECT_NE(cookie.find("; Path=/refresh"), std::string::npos);
+  EXPECT_NE(cookie.find("; Path=/;"), std::string::npos);
   EXPECT_NE(cookie.find("; Max-Age=" + std::to_string(body_of(r)["refresh_expires_in"].get<int>())),
             std::string::npos);
   const auto pair = cookie.substr(0, cookie.find(';'));
@@ -239,9 +264,36 @@ TEST_F(RoutesTest, CookieModeSetsAStrictCookieAndNeedsOriginAndCsrfHeader) {
       "/refresh", "",
       {{"Cookie", "authd_refresh=junk"}, {"Origin", kAppOrigin}, {"X-Authd-CSRF", "1"}});
   EXPECT_EQ(junk.status, 401);
-  EXPECT_NE(junk.header("Set-Cookie").find("authd_refresh=; Path=/refresh; Max-Age=0"),
+  EXPECT_NE(junk.header("Set-Cookie").find("__Host-authd_refresh=; Path=/; Max-Age=0"),
             std::string::npos)
       << junk.header("Set-Cookie");
+}
+
+// The cookie had Path=/refresh, so POST /logout never received it and could not end the
+// session, and no __Host- prefix, so a subdomain could set or shadow it.
+TEST_F(RoutesTest, LogoutReceivesTheRefreshCookieAndEndsTheSession) {
+  auto r = http().post("/login",
+                       R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
+  ASSERT_EQ(r.status, 200);
+  const std::string cookie(r.header("Set-Cookie"));
+  EXPECT_EQ(cookie.rfind("__Host-", 0), 0u);
+  EXPECT_EQ(cookie.find("Domain"), std::string::npos);
+  const auto pair = cookie.substr(0, cookie.find(';'));
+  const Headers browser{{"Cookie", pair}, {"Origin", kAppOrigin}, {"X-Authd-CSRF", "1"}};
+  auto out = http().post("/logout", "", browser);
+  ASSERT_EQ(out.status, 200) << out.body;
+  auto after = http().post("/refresh", "", browser);
+  EXPECT_EQ(after.status, 401) << "the cookie's session ended at logout";
+}
+
+// A session opened before the rename still refreshes with its old cookie.
+TEST_F(RoutesTest, TheLegacyRefreshCookieStillWorks) {
+  auto r = http().post("/login", kDemoLogin);
+  ASSERT_EQ(r.status, 200);
+  const std::string legacy = "authd_refresh=" + body_of(r)["refresh_token"].get<std::string>();
+  auto ok = http().post("/refresh", "",
+                        {{"Cookie", legacy}, {"Origin", kAppOrigin}, {"X-Authd-CSRF", "1"}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
 }
 
 TEST_F(RoutesTest, CookieOriginsMayComeFromTheClient) {
