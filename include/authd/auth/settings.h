@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "authd/auth/rate_limiter.h"
 #include "authd/crypto/password.h"
@@ -16,6 +17,10 @@ struct Settings {
   std::int64_t session_absolute_s = 30 * 86400;
   std::int64_t session_idle_s = 7 * 86400;
   std::int64_t leeway_s = 30;
+  /// Audiences whose verifiers refuse RFC 9068's `typ: at+jwt` (Debian 12's libjwt 1.10 and
+  /// cpp-jwt 1.4): access tokens with any of them in `aud` are issued with `typ: JWT`. Empty
+  /// (the default): every access token is an at+jwt.
+  std::vector<std::string> legacy_typ_audiences;
   crypto::PasswordParams password;
   std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
   /// Clients change rarely; a looked-up client is reused this long before it is read again.

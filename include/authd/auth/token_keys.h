@@ -13,9 +13,11 @@ namespace authd::auth {
 class TokenKeys {
  public:
   virtual ~TokenKeys() = default;
-  /// Signs `claims_json` (one compact JSON object) as an at+jwt with the currently active key.
+  /// Signs `claims_json` (one compact JSON object) with the currently active key, with header
+  /// `typ` ("at+jwt", or "JWT" for audiences configured for legacy verifiers).
   /// Error text is safe to log.
-  virtual Result<std::string, std::string> sign(std::string_view claims_json) = 0;
+  virtual Result<std::string, std::string> sign(std::string_view claims_json,
+                                                std::string_view typ) = 0;
   /// A published key by kid, or nullptr.
   virtual jose::KeyPtr find(std::string_view kid) = 0;
 };

@@ -86,6 +86,8 @@ struct AuthConfig {
   std::size_t argon2_memory = 19 * 1024 * 1024;
   std::string pepper_file;  ///< keyed-hash pepper for refresh tokens (secret); dev: generated
   std::vector<std::string> cookie_origins;
+  /// Audiences whose access tokens carry `typ: JWT` instead of `at+jwt` (legacy verifiers).
+  std::vector<std::string> legacy_typ_audiences;
   bool demo_user = false;  ///< create demo@example.com on first start (dev)
 };
 

@@ -100,8 +100,10 @@ class KeyRing {
   /// Signs `claims` with signing_key() as an RFC 9068 access token (typ "at+jwt").
   /// @return signing_key()'s errors, Errc::kSignFailed.
   Result<std::string, Error> sign(const nlohmann::json& claims) const;
-  /// As sign(), for claims already serialised as one compact JSON object.
-  Result<std::string, Error> sign_claims_json(std::string_view claims_json) const;
+  /// As sign(), for claims already serialised as one compact JSON object, with header `typ`
+  /// (RFC 9068's "at+jwt" unless a compatibility setting asks for "JWT").
+  Result<std::string, Error> sign_claims_json(std::string_view claims_json,
+                                              std::string_view typ = "at+jwt") const;
 
   /// A published key (remove_at > now) by kid, or nullptr. An empty kid matches nothing:
   /// our tokens always carry one, and with several keys we never guess.
