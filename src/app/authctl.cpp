@@ -17,6 +17,8 @@
 
 #include "app/components.h"
 #include "authd/auth/client_secret.h"
+#include "authd/auth/protocol.h"
+#include "authd/auth/redirect_uri.h"
 #include "authd/auth/service.h"
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_revocation_list.h"
@@ -40,7 +42,10 @@ constexpr const char* kUsage =
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
     "             [--permissions introspect] [--audiences A1,A2] [--access-ttl SECONDS]\n"
-    "             [--jwk PUBLIC_JWK_FILE] [--secret]\n"
+    "             [--jwk PUBLIC_JWK_FILE] [--secret] [--redirect-uris U1,U2]\n"
+    "             [--post-logout-uris U1,U2]\n"
+    "                          --redirect-uris: where /oauth2/authorize may send codes (grant\n"
+    "                          authorization_code; PKCE S256 is always required);\n"
     "                          --secret: confidential; authd generates the secret, shown once;\n"
     "                          --jwk: confidential by private_key_jwt (RFC 7523) instead;\n"
     "                          an existing ID is refused (use update)\n"
@@ -356,6 +361,10 @@ std::string client_options(const std::vector<std::string>& a, std::size_t i, aut
       if (!key) return a[i] + " is not a usable JWK (RS256, ES256 or EdDSA)";
       if ((*key)->has_private()) return a[i] + " holds a private key: register the public JWK only";
       cl.jwk = (*key)->public_jwk().dump();
+    } else if (a[i] == "--redirect-uris" && has_value) {
+      cl.redirect_uris = split(a[++i]);
+    } else if (a[i] == "--post-logout-uris" && has_value) {
+      cl.post_logout_redirect_uris = split(a[++i]);
     } else if (a[i] == "--audiences" && has_value) {
       cl.audiences = split(a[++i]);
     } else if (a[i] == "--access-ttl" && has_value) {
@@ -370,8 +379,19 @@ std::string client_options(const std::vector<std::string>& a, std::size_t i, aut
     }
   }
   for (const auto& g : cl.grant_types)
-    if (g != "password" && g != "refresh_token" && g != "client_credentials")
-      return "unknown grant type '" + g + "' (password, refresh_token, client_credentials)";
+    if (!auth::protocol::supports(auth::protocol::kGrantTypes, g))
+      return "unknown grant type '" + g +
+             "' (authorization_code, refresh_token, client_credentials, password)";
+  for (const auto* list : {&cl.redirect_uris, &cl.post_logout_redirect_uris})
+    for (const auto& u : *list)
+      if (!auth::redirect_uri::registrable(u))
+        return "'" + u +
+               "' cannot be registered: an absolute https URI, http on loopback, or an app's "
+               "private-use scheme (com.example.app:/cb), without a fragment";
+  const bool wants_code = std::find(cl.grant_types.begin(), cl.grant_types.end(),
+                                    "authorization_code") != cl.grant_types.end();
+  if (wants_code && cl.redirect_uris.empty())
+    return "the authorization_code grant needs --redirect-uris";
   for (const auto& p : cl.permissions)
     if (p != auth::kPermissionIntrospect) return "unknown permission '" + p + "' (introspect)";
   const bool confidential = cl.confidential() || (secret && *secret);
@@ -390,6 +410,8 @@ void print_client(const auth::Client& cl) {
             << "audiences\t" << joined(cl.audiences) << "\n"
             << "permissions\t" << joined(cl.permissions) << "\n"
             << "origins\t" << joined(cl.allowed_origins) << "\n"
+            << "redirect_uris\t" << joined(cl.redirect_uris) << "\n"
+            << "post_logout_uris\t" << joined(cl.post_logout_redirect_uris) << "\n"
             << "refresh_grace\t" << cl.refresh_grace_seconds << "s\n"
             << "access_ttl\t"
             << (cl.access_ttl_seconds > 0 ? std::to_string(cl.access_ttl_seconds) + "s"

@@ -128,6 +128,7 @@ auth::Settings auth_settings(const config::Config& cfg) {
   s.session_idle_s = cfg.auth.session_idle.count() / 1000;
   s.leeway_s = cfg.auth.leeway.count() / 1000;
   s.legacy_typ_audiences = cfg.auth.legacy_typ_audiences;
+  s.browser_session_s = cfg.auth.browser_session.count() / 1000;
   s.password = password_params(cfg);
   s.login_per_ip = limit(cfg.limits.login_per_ip);
   s.login_per_account = limit(cfg.limits.login_per_account);

@@ -1,9 +1,11 @@
 #include "app/daemon.h"
 
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "app/components.h"
 #include "app/janitor.h"
@@ -118,6 +120,10 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   SystemClock clock;
   SystemRandom random;
   obs::Registry metrics;
+  // Which build answers, for dashboards and alerts that span a rolling upgrade.
+  metrics.gauge("authd_build_info", "Always 1; the labels name the running build.", {"version"})
+      .with({AUTHD_VERSION})
+      .set(1);
   const keys::Settings key_cfg = key_settings(cfg);
   // Verifiers with a fixed JWKS cache (Envoy jwt_authn: 600 s) reject every token of a new key
   // until their cache expires unless the key was published at least that long before.
@@ -188,9 +194,26 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   }
   deps.revocations = st.revocations.get();
   deps.offload = offload;
+  deps.codes = &db.codes();
   auth::AuthService service(deps, settings);
   http::AuthRoutesOptions route_options;
   route_options.allowed_origins = cfg.auth.cookie_origins;
+  // Browsers keep __Host- and Secure cookies only from https origins: an http issuer is a
+  // development setup on loopback, whose cookies go without both.
+  route_options.secure_cookies = settings.issuer.rfind("https://", 0) == 0;
+  for (auto [path, into] : {std::pair{&cfg.auth.login_css_file, &route_options.login_css},
+                            std::pair{&cfg.auth.logo_file, &route_options.logo}}) {
+    if (path->empty()) continue;
+    std::ifstream f(*path, std::ios::binary);
+    std::ostringstream content;
+    content << f.rdbuf();
+    if (!f) {
+      log::error("config.file_unreadable", {{"path", *path}});
+      return 1;
+    }
+    *into = content.str();
+  }
+  if (cfg.auth.logo_file.ends_with(".png")) route_options.logo_content_type = "image/png";
   if (cfg.general.dev) route_options.allowed_origins.push_back(base);
   http::add_auth_routes(*public_router, service, route_options);
   http::add_jwks_route(*public_router, [&ring] {

@@ -15,7 +15,10 @@ MetricsEvents::MetricsEvents(obs::Registry& m)
       password_hashes_(m.counter("authd_password_hashes_total",
                                  "Argon2id password hashes run (logins, legacy client secrets, "
                                  "dummy work for unknown accounts).")
-                           .get()) {}
+                           .get()),
+      tokens_issued_(m.counter("authd_tokens_issued_total",
+                               "Access tokens issued, by grant and (registered) client.",
+                               {"grant", "client"})) {}
 
 void MetricsEvents::login(bool ok) { logins_.with({ok ? "success" : "failure"}).inc(); }
 
@@ -40,5 +43,9 @@ void MetricsEvents::revoked(const std::string& session_id, std::int64_t) {
 }
 
 void MetricsEvents::password_hashed() { password_hashes_.inc(); }
+
+void MetricsEvents::token_issued(std::string_view grant, const std::string& client_id) {
+  tokens_issued_.with({std::string(grant), client_id}).inc();
+}
 
 }  // namespace authd::app

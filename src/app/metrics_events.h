@@ -19,6 +19,7 @@ class MetricsEvents final : public auth::Events {
   void reuse_detected(const auth::Session& family) override;
   void revoked(const std::string& session_id, std::int64_t until) override;
   void password_hashed() override;
+  void token_issued(std::string_view grant, const std::string& client_id) override;
 
  private:
   obs::Family<obs::Counter>& logins_;
@@ -26,6 +27,7 @@ class MetricsEvents final : public auth::Events {
   obs::Counter& reuse_;
   obs::Counter& revocations_;
   obs::Counter& password_hashes_;
+  obs::Family<obs::Counter>& tokens_issued_;
 };
 
 }  // namespace authd::app

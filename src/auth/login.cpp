@@ -22,9 +22,20 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   auto spec = c_.tokens.spec(*client, std::move(*granted), req.audiences);
   if (!spec) return unexpected(spec.error());
 
-  const auto email = normalize_email(req.email);
-  const std::string account = c_.limits.account_key(email.value_or(req.email));
-  if (auto e = c_.limits.admit_login(req.ip, account)) return unexpected(std::move(*e));
+  auto user = verify_password(req.email, req.password, req.ip);
+  if (!user) return unexpected(user.error());
+  return open_session(*user, *client, *spec, req);
+}
+
+AuthResult<User> Login::verify_password(const std::string& email_text, const std::string& password,
+                                        const std::string& ip) {
+  if (email_text.empty() || password.empty())
+    return fail(Errc::kInvalidRequest, "email and password are required.");
+  if (password.size() > c_.settings.max_password_bytes)
+    return fail(Errc::kInvalidRequest, "password is too long.");
+  const auto email = normalize_email(email_text);
+  const std::string account = c_.limits.account_key(email.value_or(email_text));
+  if (auto e = c_.limits.admit_login(ip, account)) return unexpected(std::move(*e));
 
   std::optional<User> user;
   if (email) {
@@ -34,16 +45,16 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   }
   bool ok = false;
   if (user) {
-    ok = c_.passwords.verify(user->password_hash, req.password);
+    ok = c_.passwords.verify(user->password_hash, password);
   } else {
-    c_.passwords.verify_dummy(req.password);
+    c_.passwords.verify_dummy(password);
   }
   if (c_.d.events) c_.d.events->login(ok);
   if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
-  c_.limits.login_succeeded(req.ip, account);
+  c_.limits.login_succeeded(ip, account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
-  upgrade_hash(*user, req.password, c_.d.clock.now_unix());
-  return open_session(*user, *client, *spec, req);
+  upgrade_hash(*user, password, c_.d.clock.now_unix());
+  return std::move(*user);
 }
 
 void Login::upgrade_hash(const User& user, std::string_view password, std::int64_t now) {
@@ -70,7 +81,9 @@ AuthResult<TokenPair> Login::open_session(const User& user, const Client& client
   const std::string refresh = c_.codec.mint(c_.d.random);
   if (auto r = c_.d.sessions.create(s, NewRefreshToken{c_.codec.store_hash(refresh), now}); !r)
     return unexpected(store_error(r.error()));
-  return c_.tokens.issue(user, s, refresh, spec, now);
+  auto pair = c_.tokens.issue(user, s, refresh, spec, now);
+  if (pair && c_.d.events) c_.d.events->token_issued("password", s.client_id);
+  return pair;
 }
 
 }  // namespace authd::auth::detail

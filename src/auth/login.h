@@ -11,6 +11,11 @@ class Login {
   /// Unknown email and wrong password give the same error after the same hashing work; a
   /// disabled account is refused only after a correct password.
   AuthResult<TokenPair> run(const LoginRequest& req);
+  /// The password check of run() for any caller (the hosted login page): rate limits per IP
+  /// and account, the same hashing work for unknown emails, back-off after failures, the
+  /// hash upgrade, and a disabled account refused only after a correct password.
+  AuthResult<User> verify_password(const std::string& email, const std::string& password,
+                                   const std::string& ip);
 
  private:
   /// A stored hash under weaker parameters than configured is replaced (best effort).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "auth/authorization.h"
 #include "auth/context.h"
 #include "auth/introspection.h"
 #include "auth/login.h"
@@ -32,6 +33,12 @@ std::string_view to_string(Errc e) {
       return "invalid_token";
     case Errc::kAccessDenied:
       return "access_denied";
+    case Errc::kUnsupportedResponseType:
+      return "unsupported_response_type";
+    case Errc::kLoginRequired:
+      return "login_required";
+    case Errc::kInsufficientScope:
+      return "insufficient_scope";
     case Errc::kNotFound:
       return "not_found";
     case Errc::kCsrf:
@@ -68,7 +75,8 @@ AuthService::AuthService(Deps deps, Settings settings)
       refresh_(std::make_unique<detail::Refresh>(*context_)),
       sessions_(std::make_unique<detail::Sessions>(*context_)),
       token_endpoint_(std::make_unique<detail::TokenEndpoint>(*context_)),
-      introspection_(std::make_unique<detail::Introspection>(*context_)) {}
+      introspection_(std::make_unique<detail::Introspection>(*context_)),
+      authorization_(std::make_unique<detail::Authorization>(*context_, *login_)) {}
 
 AuthService::~AuthService() = default;
 
@@ -121,6 +129,47 @@ AuthResult<std::optional<nlohmann::json>> AuthService::introspect(const Client& 
 
 AuthResult<void> AuthService::revoke(const Client& caller, const std::string& token) {
   return introspection_->revoke(caller, token);
+}
+
+AuthResult<CheckedAuthorization> AuthService::check_authorization(const AuthorizeRequest& req) {
+  return authorization_->check(req);
+}
+
+AuthorizeStep AuthService::next_step(const CheckedAuthorization& req,
+                                     const std::optional<BrowserSession>& session) const {
+  return authorization_->next_step(req, session);
+}
+
+AuthResult<std::optional<BrowserSession>> AuthService::browser_session(std::string_view cookie) {
+  return authorization_->browser_session(cookie);
+}
+
+AuthResult<BrowserSignIn> AuthService::sign_in(const std::string& email,
+                                               const std::string& password, const std::string& ip,
+                                               const std::string& user_agent) {
+  return authorization_->sign_in(email, password, ip, user_agent);
+}
+
+AuthResult<std::string> AuthService::issue_code(const CheckedAuthorization& req,
+                                                const BrowserSession& session) {
+  return authorization_->issue_code(req, session);
+}
+
+AuthResult<TokenPair> AuthService::exchange_code(const Client& client,
+                                                 const CodeExchange& exchange) {
+  return authorization_->exchange(client, exchange);
+}
+
+AuthResult<nlohmann::json> AuthService::userinfo(std::string_view bearer_token) {
+  return authorization_->userinfo(bearer_token);
+}
+
+AuthResult<EndSessionResult> AuthService::end_session(const EndSessionRequest& req) {
+  return authorization_->end_session(req);
+}
+
+AuthResult<bool> AuthService::origin_registered(const std::string& origin) {
+  return authorization_->origin_registered(origin);
 }
 
 void AuthService::set_client_cache_seconds(std::int64_t seconds) {

@@ -335,6 +335,16 @@ const std::vector<Field>& fields() {
           c.auth.legacy_typ_audiences = split_list(v);
           return std::nullopt;
         });
+    add("auth.login_css_file", "", "",
+        "Stylesheet of the hosted login page (served as /oauth2/assets/login.css); "
+        "empty = built in.",
+        text([](Config& c, const std::string& v) { c.auth.login_css_file = v; }));
+    add("auth.logo_file", "", "", "Logo of the hosted login page (.svg or .png); empty = none.",
+        text([](Config& c, const std::string& v) { c.auth.logo_file = v; }));
+    add("auth.browser_session", "12h", "",
+        "How long a sign-in on the hosted login page lasts (the authd_session cookie).",
+        duration(M(60000), M(366LL * 86400000),
+                 [](Config& c, M v) { c.auth.browser_session = v; }));
     add("auth.demo_user", "false", "true",
         "Create demo@example.com / demo-password on first start.",
         boolean([](Config& c, bool v) { c.auth.demo_user = v; }));

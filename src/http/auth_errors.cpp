@@ -23,6 +23,11 @@ int status_of(auth::Errc c, bool token_endpoint) {
       return 401;
     case auth::Errc::kAccessDenied:
       return 403;
+    case auth::Errc::kUnsupportedResponseType:
+    case auth::Errc::kLoginRequired:
+      return 400;
+    case auth::Errc::kInsufficientScope:
+      return 403;
     case auth::Errc::kNotFound:
       return 404;
     case auth::Errc::kCsrf:

@@ -1,9 +1,11 @@
 // The OAuth 2.0 endpoints: /oauth2/token (RFC 6749), /oauth2/revoke (RFC 7009) and
 // /oauth2/introspect (RFC 7662), with their shared form parsing and client authentication.
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "authd/auth/protocol.h"
 #include "authd/http/auth_errors.h"
 #include "authd/http/auth_routes.h"
 #include "authd/http/form.h"
@@ -27,7 +29,7 @@ std::vector<std::string> split_words(std::string_view text) {
 
 class OAuthRoutes {
  public:
-  explicit OAuthRoutes(auth::AuthService& s) : service_(s) {}
+  OAuthRoutes(auth::AuthService& s, AuthRoutesOptions o) : service_(s), opt_(std::move(o)) {}
 
   // The OAuth endpoints share their input: a form body (RFC 6749 §3.2) and client
   // authentication by HTTP Basic or body credentials (§2.3.1), never both.
@@ -120,12 +122,20 @@ class OAuthRoutes {
     } else if (grant == "client_credentials") {
       r = service_.client_credentials(client, scope, audiences);
       with_refresh = false;
+    } else if (grant == "authorization_code") {
+      if (!audiences.empty() || !scope.empty())
+        return oauth_invalid("The code's grant fixes scope and audience.");
+      r = service_.exchange_code(
+          client,
+          auth::CodeExchange{o.param("code"), o.param("redirect_uri"), o.param("code_verifier")});
+      with_refresh = r && !r->refresh_token.empty();
     } else if (grant.empty()) {
       return oauth_invalid("grant_type is required.");
     } else {
       return oauth_error(http_auth_error(auth::Errc::kUnsupportedGrant, "Unsupported grant_type."),
                          false);
     }
+    static_assert(auth::protocol::kGrantTypes.size() == 4, "a grant without a branch above");
     if (!r) return oauth_error(r.error(), o.basic);
     json j = {{"access_token", r->access_token},
               {"token_type", "Bearer"},
@@ -135,6 +145,7 @@ class OAuthRoutes {
       j["refresh_token"] = r->refresh_token;
       j["refresh_expires_in"] = r->refresh_expires_in;
     }
+    if (!r->id_token.empty()) j["id_token"] = r->id_token;
     auto resp = Response::json(200, j.dump());
     resp.set_header("Cache-Control", "no-store");
     resp.set_header("Pragma", "no-cache");
@@ -167,20 +178,74 @@ class OAuthRoutes {
     return resp;
   }
 
+  // CORS (Fetch standard): a preflight is answered for an origin some client registered (it
+  // names no client); the answer itself is readable by the origin only if the request's
+  // client registered it. No credentials mode: these endpoints take no cookies.
+  Response preflight(const Request& req) {
+    const std::string origin(req.header("Origin"));
+    Response r;
+    r.status = 204;
+    if (origin.empty()) return r;
+    bool allowed = std::find(opt_.allowed_origins.begin(), opt_.allowed_origins.end(), origin) !=
+                   opt_.allowed_origins.end();
+    if (!allowed) {
+      auto registered = service_.origin_registered(origin);
+      if (!registered) return auth_error_response(registered.error());
+      allowed = *registered;
+    }
+    if (!allowed) return r;
+    r.set_header("Access-Control-Allow-Origin", origin);
+    r.set_header("Access-Control-Allow-Methods", "GET, POST");
+    r.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    r.set_header("Access-Control-Max-Age", "600");
+    r.set_header("Vary", "Origin");
+    return r;
+  }
+
+  Response with_cors(const Request& req, Response r) {
+    const std::string origin(req.header("Origin"));
+    if (origin.empty()) return r;
+    std::string client_id;
+    if (auto creds = parse_basic_auth(req.header("Authorization"))) {
+      client_id = creds->user;
+    } else if (auto form = parse_form(req.body)) {
+      auto it = form->find("client_id");
+      if (it != form->end()) client_id = it->second;
+    }
+    if (client_id.empty()) return r;
+    auto c = service_.client(client_id);
+    if (c && std::find(c->allowed_origins.begin(), c->allowed_origins.end(), origin) !=
+                 c->allowed_origins.end()) {
+      r.set_header("Access-Control-Allow-Origin", origin);
+      r.set_header("Vary", "Origin");
+    }
+    return r;
+  }
+
  private:
   auth::AuthService& service_;
+  AuthRoutesOptions opt_;
 };
 
 }  // namespace
 
 void add_oauth_routes(Router& router, auth::AuthService& service) {
-  auto routes = std::make_shared<OAuthRoutes>(service);
+  add_oauth_routes(router, service, AuthRoutesOptions{});
+}
+
+void add_oauth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options) {
+  auto routes = std::make_shared<OAuthRoutes>(service, std::move(options));
   auto bind = [routes](Response (OAuthRoutes::*fn)(const Request&)) {
-    return [routes, fn](const Request& req, RequestContext&) { return ((*routes).*fn)(req); };
+    return [routes, fn](const Request& req, RequestContext&) {
+      return routes->with_cors(req, ((*routes).*fn)(req));
+    };
   };
+  auto preflight = [routes](const Request& req, RequestContext&) { return routes->preflight(req); };
   router.add("POST", "/oauth2/token", bind(&OAuthRoutes::token), Dispatch::kWorker);
   router.add("POST", "/oauth2/revoke", bind(&OAuthRoutes::revoke), Dispatch::kWorker);
   router.add("POST", "/oauth2/introspect", bind(&OAuthRoutes::introspect), Dispatch::kWorker);
+  for (const char* path : {"/oauth2/token", "/oauth2/revoke", "/oauth2/userinfo"})
+    router.add("OPTIONS", path, preflight, Dispatch::kWorker);
 }
 
 }  // namespace authd::http

@@ -226,6 +226,13 @@ Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_jso
                    [&](const jose::Key& k) { return jose::sign_claims(k, claims_json, typ); });
 }
 
+Result<std::string, Error> KeyRing::sign_id_token(
+    const std::function<std::string(jose::Alg)>& claims_for) const {
+  return sign_with(signing_key(), [&](const jose::Key& k) {
+    return jose::sign_claims(k, claims_for(k.alg()), "JWT");
+  });
+}
+
 jose::KeyPtr KeyRing::find(std::string_view kid) const {
   if (kid.empty()) return nullptr;
   const auto snap = snapshot();

@@ -36,6 +36,8 @@ Client make_client(const std::string& id) {
   c.previous_secret_hash = "$authd-kh$v1$previous";
   c.previous_secret_expires_at = kT0 + 3600;
   c.jwk = R"({"kty":"EC","crv":"P-256","x":"x","y":"y"})";
+  c.redirect_uris = {"https://app.example.com/cb", "http://127.0.0.1/native"};
+  c.post_logout_redirect_uris = {"https://app.example.com/bye"};
   return c;
 }
 
@@ -53,6 +55,8 @@ void expect_same(const Client& a, const Client& b) {
   EXPECT_EQ(a.previous_secret_hash, b.previous_secret_hash);
   EXPECT_EQ(a.previous_secret_expires_at, b.previous_secret_expires_at);
   EXPECT_EQ(a.jwk, b.jwk);
+  EXPECT_EQ(a.redirect_uris, b.redirect_uris);
+  EXPECT_EQ(a.post_logout_redirect_uris, b.post_logout_redirect_uris);
 }
 
 // The migrations install the public client that /login and /refresh use.

@@ -145,6 +145,7 @@ InProcessAuthd::InProcessAuthd(Options options) : settings_(std::move(options.se
   if (options.limits) deps.limiter = deps.refresh_limiter = &limiter_;
   deps.events = &events_;
   deps.offload = executor_.poster();
+  deps.codes = &db().codes();
   service_ = std::make_unique<auth::AuthService>(deps, settings_);
 
   http::add_auth_routes(router_, *service_, std::move(options.routes));

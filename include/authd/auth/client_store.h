@@ -15,8 +15,10 @@ struct Client {
   std::string secret_hash;               ///< Argon2id of the client secret; "" for public clients
   std::vector<std::string> grant_types;  ///< "password", "refresh_token", "client_credentials"
   std::vector<std::string> scopes;
-  std::vector<std::string> allowed_origins;  ///< for cookie-mode CSRF checks
-  std::int64_t refresh_grace_seconds = 10;   ///< 0..60
+  /// Browser origins (scheme://host[:port]) that may call the token, revoke and userinfo
+  /// endpoints cross-origin (CORS) and use cookie mode on /login and /refresh.
+  std::vector<std::string> allowed_origins;
+  std::int64_t refresh_grace_seconds = 10;  ///< 0..60
   std::int64_t created_at = 0;
   /// What the client may do besides its grants: "introspect" (ask /oauth2/introspect).
   std::vector<std::string> permissions;
@@ -28,6 +30,11 @@ struct Client {
   std::int64_t previous_secret_expires_at = 0;
   /// private_key_jwt (RFC 7523): the client's public JWK; "" when it has none.
   std::string jwk;
+  /// Where /oauth2/authorize may send a code, compared exactly (RFC 6749 §3.1.2.3), except that
+  /// an http://127.0.0.1 or http://[::1] URI matches on any port (native apps, RFC 8252 §7.3).
+  std::vector<std::string> redirect_uris;
+  /// Where RP-initiated logout may send the browser back to, compared exactly.
+  std::vector<std::string> post_logout_redirect_uris;
 
   /// A client that authenticates: with a secret, or with assertions signed by its key.
   bool confidential() const { return !secret_hash.empty() || !jwk.empty(); }

@@ -18,11 +18,14 @@ enum class Errc {
   kInvalidGrant,        ///< 400/401 bad credentials, unknown/expired/revoked/reused refresh token
   kInvalidToken,        ///< 401 bad, expired or revoked bearer access token
   kAccessDenied,        ///< 403 disabled account
-  kNotFound,            ///< 404
-  kCsrf,                ///< 403 cookie request without Origin/CSRF header
-  kRateLimited,         ///< 429
-  kUnavailable,         ///< 503 store or dependency down; retry
-  kInternal,            ///< 500
+  kUnsupportedResponseType,  ///< 400 /oauth2/authorize: only response_type=code
+  kLoginRequired,            ///< /oauth2/authorize with prompt=none and no usable sign-in
+  kInsufficientScope,        ///< 403 the access token lacks a scope the route needs
+  kNotFound,                 ///< 404
+  kCsrf,                     ///< 403 cookie request without Origin/CSRF header
+  kRateLimited,              ///< 429
+  kUnavailable,              ///< 503 store or dependency down; retry
+  kInternal,                 ///< 500
 };
 
 std::string_view to_string(Errc e);

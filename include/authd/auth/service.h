@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "authd/auth/authorization.h"
 #include "authd/auth/client_store.h"
+#include "authd/auth/code_store.h"
 #include "authd/auth/errors.h"
 #include "authd/auth/rate_limiter.h"
 #include "authd/auth/refresh_token.h"
@@ -34,6 +36,7 @@ class Refresh;
 class Sessions;
 class TokenEndpoint;
 class Introspection;
+class Authorization;
 }  // namespace detail
 
 /// Who calls the token endpoint (RFC 6749 §2.3): HTTP Basic or body credentials.
@@ -90,6 +93,8 @@ struct TokenPair {
   std::string session_id;
   std::string user_id;
   std::string scope;
+  /// OpenID Connect: the ID token of an authorization_code grant with scope openid; else "".
+  std::string id_token{};
 };
 
 /// The identity behind a verified bearer access token.
@@ -112,6 +117,9 @@ struct Events {
   /// A password hash (Argon2id) ran: a login, a legacy client secret, or the dummy work for an
   /// unknown account. Client secrets authd generated never cost one.
   virtual void password_hashed() {}
+  /// An access token was issued, by grant (password, refresh_token, client_credentials,
+  /// authorization_code) to a registered client.
+  virtual void token_issued(std::string_view /*grant*/, const std::string& /*client_id*/) {}
 };
 
 /// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,
@@ -137,6 +145,8 @@ class AuthService {
     RevocationList* revocations = nullptr;
     /// Optional: runs blocking work on a worker pool. refresh_async() needs it.
     std::function<void(std::function<void()>)> offload = nullptr;
+    /// Authorization codes. The authorization code flow answers kInternal without it.
+    CodeStore* codes = nullptr;
   };
   AuthService(Deps deps, Settings settings);
   ~AuthService();
@@ -208,6 +218,43 @@ class AuthService {
   /// or expired tokens succeed (§2.2); another client's token is kUnauthorizedClient.
   AuthResult<void> revoke(const Client& caller, const std::string& token);
 
+  // The authorization code flow with PKCE and OpenID Connect (authorization.cpp).
+
+  /// Checks an authorization request. A failure must not be sent to the redirect URI (unknown
+  /// client, a redirect URI that is missing or not registered): show it to the user. Else
+  /// the result names the client, and any other problem is in its `error`, for the client.
+  AuthResult<CheckedAuthorization> check_authorization(const AuthorizeRequest& req);
+  /// What to do for a good request given the browser's sign-in (if any) at the current time.
+  AuthorizeStep next_step(const CheckedAuthorization& req,
+                          const std::optional<BrowserSession>& session) const;
+  /// The live sign-in named by a browser cookie's value; nullopt for none, unknown, ended or
+  /// expired (and for a disabled user).
+  AuthResult<std::optional<BrowserSession>> browser_session(std::string_view cookie);
+  /// Email + password on the hosted login page → a new browser sign-in, with the checks,
+  /// rate limits, back-off and hashing work of login().
+  AuthResult<BrowserSignIn> sign_in(const std::string& email, const std::string& password,
+                                    const std::string& ip, const std::string& user_agent);
+  /// Mints a code (single use, protocol::kCodeLifetimeSeconds) for a good request under a
+  /// sign-in, stored as a keyed hash bound to client, redirect URI and PKCE challenge.
+  AuthResult<std::string> issue_code(const CheckedAuthorization& req,
+                                     const BrowserSession& session);
+  /// grant_type=authorization_code for a client that authenticated (confidential) or named
+  /// itself (public): the code's client, its redirect URI exactly, and the PKCE verifier must
+  /// match. A second presentation of a code revokes the family issued from it (kInvalidGrant).
+  /// A refresh token only with scope offline_access; an ID token with scope openid.
+  AuthResult<TokenPair> exchange_code(const Client& client, const CodeExchange& exchange);
+  /// OpenID Connect UserInfo for a bearer access token with scope openid: sub, and the claims
+  /// of its profile and email scopes.
+  AuthResult<nlohmann::json> userinfo(std::string_view bearer_token);
+  /// RP-initiated logout: ends the sign-in named by the id_token_hint's sid (or the cookie)
+  /// and every family issued under it. A post_logout_redirect_uri is honoured only when
+  /// registered for the hint's client; kInvalidRequest for a hint that does not verify.
+  AuthResult<EndSessionResult> end_session(const EndSessionRequest& req);
+
+  /// Whether some client registered `origin` among its allowed_origins (a CORS preflight
+  /// names no client). Reads the clients at most once per client cache period.
+  AuthResult<bool> origin_registered(const std::string& origin);
+
   /// Forgets this replica's cached copy of a client ("" = all of them): an administrator
   /// changed or deleted it (a Redis event), or events may have been missed.
   void forget_client(const std::string& client_id);
@@ -231,6 +278,7 @@ class AuthService {
   std::unique_ptr<detail::Sessions> sessions_;
   std::unique_ptr<detail::TokenEndpoint> token_endpoint_;
   std::unique_ptr<detail::Introspection> introspection_;
+  std::unique_ptr<detail::Authorization> authorization_;
 };
 
 /// The scope a session of `client` may be granted: "openid offline_access" and the client's.

@@ -21,6 +21,8 @@ struct Settings {
   /// cpp-jwt 1.4): access tokens with any of them in `aud` are issued with `typ: JWT`. Empty
   /// (the default): every access token is an at+jwt.
   std::vector<std::string> legacy_typ_audiences;
+  /// How long an authd sign-in in a browser (the hosted login page's cookie) lasts.
+  std::int64_t browser_session_s = 12 * 3600;
   crypto::PasswordParams password;
   std::size_t max_password_bytes = 1024;  ///< longer passwords are refused before hashing
   /// Clients change rarely; a looked-up client is reused this long before it is read again.

@@ -2,6 +2,7 @@
 // What auth needs from the key ring: sign access tokens, find verification keys.
 // Implemented by an adapter over keys::KeyRing in the composition root.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,10 @@ class TokenKeys {
   /// Error text is safe to log.
   virtual Result<std::string, std::string> sign(std::string_view claims_json,
                                                 std::string_view typ) = 0;
+  /// Signs an OpenID Connect ID token (typ "JWT") with the active key; `claims_for` gives the
+  /// claims (one compact JSON object) for that key's algorithm.
+  virtual Result<std::string, std::string> sign_id_token(
+      const std::function<std::string(jose::Alg)>& claims_for) = 0;
   /// A published key by kid, or nullptr.
   virtual jose::KeyPtr find(std::string_view kid) = 0;
 };

@@ -88,7 +88,10 @@ struct AuthConfig {
   std::vector<std::string> cookie_origins;
   /// Audiences whose access tokens carry `typ: JWT` instead of `at+jwt` (legacy verifiers).
   std::vector<std::string> legacy_typ_audiences;
-  bool demo_user = false;  ///< create demo@example.com on first start (dev)
+  bool demo_user = false;      ///< create demo@example.com on first start (dev)
+  std::string login_css_file;  ///< the hosted login page's stylesheet; "" = built in
+  std::string logo_file;       ///< its logo (.svg or .png); "" = none
+  Millis browser_session{12LL * 3600 * 1000};  ///< an authd sign-in in a browser lasts this
 };
 
 struct KeysConfig {

@@ -23,6 +23,18 @@ struct AuthRoutesOptions {
   /// Header a cookie-mode request must carry (any value). Browsers only send custom headers
   /// cross-origin after a CORS preflight, which authd never approves.
   std::string csrf_header = "X-Authd-CSRF";
+
+  /// The hosted login page (/oauth2/authorize): its one stylesheet (served at
+  /// /oauth2/assets/login.css) and optional logo (at /oauth2/assets/logo), read by the caller
+  /// from the files the configuration names; "" = the built-in style, no logo.
+  std::string login_css;
+  std::string logo;
+  std::string logo_content_type = "image/svg+xml";
+  std::string product_name = "authd";
+  /// Browser cookies (the sign-in and the login form's CSRF token) carry Secure and the
+  /// __Host- prefix. Only a listener without TLS on loopback (development) may turn it off:
+  /// browsers refuse both over plain http.
+  bool secure_cookies = true;
 };
 
 /// Adds POST /login, /refresh, /logout, /logout/all, GET /sessions and DELETE /sessions/{id}.
@@ -33,8 +45,20 @@ void add_user_routes(Router& router, auth::AuthService& service, AuthRoutesOptio
 /// /oauth2/revoke (RFC 7009) and /oauth2/introspect (RFC 7662). `service` must outlive the
 /// router.
 void add_oauth_routes(Router& router, auth::AuthService& service);
+/// The same, answering CORS for browser clients: OPTIONS preflights from an origin some client
+/// registered, and Access-Control-Allow-Origin when the request's client registered it.
+void add_oauth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
 
-/// Every auth route: add_user_routes() and add_oauth_routes().
+/// Adds the browser flow: GET/POST /oauth2/authorize (with the hosted login page),
+/// /oauth2/userinfo, /oauth2/logout (RP-initiated logout), the login page's assets, and the
+/// discovery documents /.well-known/openid-configuration and
+/// /.well-known/oauth-authorization-server, generated from auth/protocol.h.
+void add_browser_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
+
+/// The discovery document (RFC 8414 / OpenID Connect Discovery 1.0) of `issuer`.
+std::string discovery_document(const std::string& issuer);
+
+/// Every auth route: add_user_routes(), add_oauth_routes() and add_browser_routes().
 void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
 
 }  // namespace authd::http

@@ -5,6 +5,7 @@
 // same instant without talking to each other.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -104,6 +105,11 @@ class KeyRing {
   /// (RFC 9068's "at+jwt" unless a compatibility setting asks for "JWT").
   Result<std::string, Error> sign_claims_json(std::string_view claims_json,
                                               std::string_view typ = "at+jwt") const;
+  /// Signs an OpenID Connect ID token (typ "JWT") with signing_key(): `claims_for` builds the
+  /// claims for that key's algorithm (at_hash depends on it), so both come from one key.
+  /// @return signing_key()'s errors, Errc::kSignFailed.
+  Result<std::string, Error> sign_id_token(
+      const std::function<std::string(jose::Alg)>& claims_for) const;
 
   /// A published key (remove_at > now) by kid, or nullptr. An empty kid matches nothing:
   /// our tokens always carry one, and with several keys we never guess.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "authd/auth/client_store.h"
+#include "authd/auth/code_store.h"
 #include "authd/auth/session_store.h"
 #include "authd/auth/user_store.h"
 #include "authd/keys/key_store.h"
@@ -34,6 +35,7 @@ class Database {
   virtual auth::UserStore& users() = 0;
   virtual auth::SessionStore& sessions() = 0;
   virtual auth::ClientStore& clients() = 0;
+  virtual auth::CodeStore& codes() = 0;
   virtual keys::KeyStore& keys() = 0;
 
   /// Lets the stores serve some calls from these event loops without blocking them (Postgres:

@@ -8,14 +8,15 @@ namespace {
 #define AUTHD_CLIENT_COLUMNS \
   "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
   " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at," \
-  " jwk"
+  " jwk, redirect_uris, post_logout_redirect_uris"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr Statement kUpsert{
     "authd_clients_upsert",
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
     " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
-    "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint, $13::text)"
+    "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint, $13::text,"
+    "         $14::text[], $15::text[])"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,"
     "   grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,"
     "   allowed_origins = EXCLUDED.allowed_origins,"
@@ -23,12 +24,15 @@ constexpr Statement kUpsert{
     "   permissions = EXCLUDED.permissions, audiences = EXCLUDED.audiences,"
     "   access_ttl_seconds = EXCLUDED.access_ttl_seconds,"
     "   previous_secret_hash = EXCLUDED.previous_secret_hash,"
-    "   previous_secret_expires_at = EXCLUDED.previous_secret_expires_at, jwk = EXCLUDED.jwk"};
+    "   previous_secret_expires_at = EXCLUDED.previous_secret_expires_at, jwk = EXCLUDED.jwk,"
+    "   redirect_uris = EXCLUDED.redirect_uris,"
+    "   post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris"};
 constexpr Statement kCreate{
     "authd_clients_create",
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
     " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
-    "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint, $13::text)"};
+    "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint, $13::text,"
+    "         $14::text[], $15::text[])"};
 // A used key whose `until` has passed may be used again (its assertion has expired anyway).
 constexpr Statement kUseAssertion{
     "authd_clients_use_assertion",
@@ -60,6 +64,8 @@ StoreResult<auth::Client> read_client(const PGresult* result, int row_index) {
   c.previous_secret_hash = row.text(10);
   c.previous_secret_expires_at = row.int64(11);
   c.jwk = row.text(12);
+  c.redirect_uris = row.text_array(13);
+  c.post_logout_redirect_uris = row.text_array(14);
   if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed clients row");
   return c;
 }
@@ -78,7 +84,9 @@ Params client_params(const auth::Client& client) {
       .int64(client.access_ttl_seconds)
       .text(client.previous_secret_hash)
       .int64(client.previous_secret_expires_at)
-      .text(client.jwk);
+      .text(client.jwk)
+      .text_array(client.redirect_uris)
+      .text_array(client.post_logout_redirect_uris);
   return p;
 }
 

@@ -168,6 +168,7 @@ class PgDatabase final : public Database {
   auth::UserStore& users() override { return users_; }
   auth::SessionStore& sessions() override { return sessions_; }
   auth::ClientStore& clients() override { return clients_; }
+  auth::CodeStore& codes() override { return codes_; }
   keys::KeyStore& keys() override { return keys_; }
 
  private:
@@ -175,6 +176,7 @@ class PgDatabase final : public Database {
   PgUserStore users_;
   PgSessionStore sessions_;
   PgClientStore clients_;
+  PgCodeStore codes_{pool_};
   PgKeyStore keys_;
   std::chrono::milliseconds acquire_timeout_;
   std::unique_ptr<EventLoops> loops_;  // after pool_: its slots hold leases

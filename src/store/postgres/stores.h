@@ -2,6 +2,7 @@
 // The Postgres implementations of the store interfaces. Private to the Postgres backend.
 
 #include "authd/auth/client_store.h"
+#include "authd/auth/code_store.h"
 #include "authd/auth/session_store.h"
 #include "authd/auth/user_store.h"
 #include "authd/keys/key_store.h"
@@ -83,6 +84,19 @@ class PgClientStore final : public auth::ClientStore {
                                   std::int64_t now) override;
   StoreResult<std::optional<auth::Client>> find(const std::string& id) override;
   StoreResult<std::vector<auth::Client>> list() override;
+
+ private:
+  Pool& pool_;
+};
+
+class PgCodeStore final : public auth::CodeStore {
+ public:
+  explicit PgCodeStore(Pool& pool) : pool_(pool) {}
+  StoreResult<void> create(const auth::AuthorizationCode& code) override;
+  StoreResult<std::optional<auth::CodeRedemption>> redeem(const std::string& hash, std::int64_t now,
+                                                          const std::string& session_id) override;
+  StoreResult<std::vector<std::string>> families(const std::string& browser_session_id) override;
+  StoreResult<std::size_t> purge(std::int64_t cutoff, std::size_t limit) override;
 
  private:
   Pool& pool_;

@@ -9,11 +9,11 @@ namespace {
 #define AUTHD_CLIENT_COLUMNS \
   "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
   " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at," \
-  " jwk"
+  " jwk, redirect_uris, post_logout_redirect_uris"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr const char* kUpsert =
-    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash,"
     "   grant_types = excluded.grant_types, scopes = excluded.scopes,"
     "   allowed_origins = excluded.allowed_origins,"
@@ -21,10 +21,12 @@ constexpr const char* kUpsert =
     "   permissions = excluded.permissions, audiences = excluded.audiences,"
     "   access_ttl_seconds = excluded.access_ttl_seconds,"
     "   previous_secret_hash = excluded.previous_secret_hash,"
-    "   previous_secret_expires_at = excluded.previous_secret_expires_at, jwk = excluded.jwk";
+    "   previous_secret_expires_at = excluded.previous_secret_expires_at, jwk = excluded.jwk,"
+    "   redirect_uris = excluded.redirect_uris,"
+    "   post_logout_redirect_uris = excluded.post_logout_redirect_uris";
 constexpr const char* kCreate =
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 constexpr const char* kUseAssertion =
     "INSERT INTO client_assertions (key, until) VALUES (?1, ?2)"
     " ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE client_assertions.until <= ?3";
@@ -44,7 +46,10 @@ StoreResult<auth::Client> read_client(const Query& q) {
   auto origins = from_json_list(q.text_at(4));
   auto permissions = from_json_list(q.text_at(7));
   auto audiences = from_json_list(q.text_at(8));
-  if (!grant_types || !scopes || !origins || !permissions || !audiences)
+  auto redirects = from_json_list(q.text_at(13));
+  auto logout_redirects = from_json_list(q.text_at(14));
+  if (!grant_types || !scopes || !origins || !permissions || !audiences || !redirects ||
+      !logout_redirects)
     return fail(Errc::kInternal, "sqlite: malformed clients row");
   c.grant_types = std::move(*grant_types);
   c.scopes = std::move(*scopes);
@@ -57,6 +62,8 @@ StoreResult<auth::Client> read_client(const Query& q) {
   c.previous_secret_hash = q.text_at(10);
   c.previous_secret_expires_at = q.int64_at(11);
   c.jwk = q.text_at(12);
+  c.redirect_uris = std::move(*redirects);
+  c.post_logout_redirect_uris = std::move(*logout_redirects);
   return c;
 }
 
@@ -107,7 +114,10 @@ StoreResult<void> SqliteClientStore::write(const char* sql, const auth::Client& 
   auto origins = to_json_list(client.allowed_origins);
   auto permissions = to_json_list(client.permissions);
   auto audiences = to_json_list(client.audiences);
-  if (!grant_types || !scopes || !origins || !permissions || !audiences) {
+  auto redirects = to_json_list(client.redirect_uris);
+  auto logout_redirects = to_json_list(client.post_logout_redirect_uris);
+  if (!grant_types || !scopes || !origins || !permissions || !audiences || !redirects ||
+      !logout_redirects) {
     return fail(Errc::kInternal, "sqlite: a client list entry is not valid UTF-8");
   }
   std::lock_guard lock(shared_.mutex);
@@ -125,7 +135,9 @@ StoreResult<void> SqliteClientStore::write(const char* sql, const auth::Client& 
       .int64(client.access_ttl_seconds)
       .text(client.previous_secret_hash)
       .int64(client.previous_secret_expires_at)
-      .text(client.jwk);
+      .text(client.jwk)
+      .text(*redirects)
+      .text(*logout_redirects);
   return q->run();
 }
 

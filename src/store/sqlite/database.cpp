@@ -100,6 +100,7 @@ class SqliteDatabase final : public Database {
   auth::UserStore& users() override { return users_; }
   auth::SessionStore& sessions() override { return sessions_; }
   auth::ClientStore& clients() override { return clients_; }
+  auth::CodeStore& codes() override { return codes_; }
   keys::KeyStore& keys() override { return keys_; }
 
  private:
@@ -107,6 +108,7 @@ class SqliteDatabase final : public Database {
   SqliteUserStore users_;
   SqliteSessionStore sessions_;
   SqliteClientStore clients_;
+  SqliteCodeStore codes_{shared_};
   SqliteKeyStore keys_;
 };
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "authd/auth/client_store.h"
+#include "authd/auth/code_store.h"
 #include "authd/auth/session_store.h"
 #include "authd/auth/user_store.h"
 #include "authd/keys/key_store.h"
@@ -76,6 +77,19 @@ class SqliteClientStore final : public auth::ClientStore {
  public:
   StoreResult<std::optional<auth::Client>> find(const std::string& id) override;
   StoreResult<std::vector<auth::Client>> list() override;
+
+ private:
+  Shared& shared_;
+};
+
+class SqliteCodeStore final : public auth::CodeStore {
+ public:
+  explicit SqliteCodeStore(Shared& shared) : shared_(shared) {}
+  StoreResult<void> create(const auth::AuthorizationCode& code) override;
+  StoreResult<std::optional<auth::CodeRedemption>> redeem(const std::string& hash, std::int64_t now,
+                                                          const std::string& session_id) override;
+  StoreResult<std::vector<std::string>> families(const std::string& browser_session_id) override;
+  StoreResult<std::size_t> purge(std::int64_t cutoff, std::size_t limit) override;
 
  private:
   Shared& shared_;

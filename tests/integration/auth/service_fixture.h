@@ -92,6 +92,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
                            *hasher_,
                            &events_};
     deps.refresh_limiter = refresh_limiter;
+    deps.codes = &tdb_->db().codes();
     if (loop_) deps.offload = loop_->offload();
     service_ = std::make_unique<AuthService>(deps, settings_);
   }
