@@ -156,7 +156,7 @@ AuthResult<TokenPair> TokenEndpoint::client_credentials(const Client& c, const s
   auto spec = c_.tokens.spec(c, std::move(*granted), audiences);
   if (!spec) return unexpected(spec.error());
   auto claims = c_.tokens.claims(c.id, c.id, *spec, c_.d.clock.now_unix());
-  auto token = c_.tokens.sign(claims);
+  auto token = c_.tokens.sign(claims, *spec);
   if (!token) return unexpected(token.error());
   if (c_.d.events) c_.d.events->token_issued("client_credentials", c.id);
   TokenPair p;

@@ -333,6 +333,13 @@ const std::vector<Field>& fields() {
           c.auth.cookie_origins = split_list(v);
           return std::nullopt;
         });
+    add("auth.legacy_typ_audiences", "", "",
+        "Comma-separated audiences whose verifiers refuse typ at+jwt (libjwt 1.10, cpp-jwt "
+        "1.4): their access tokens get typ JWT. Empty: all tokens are at+jwt (RFC 9068).",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          c.auth.legacy_typ_audiences = split_list(v);
+          return std::nullopt;
+        });
     add("auth.login_css_file", "", "",
         "Stylesheet of the hosted login page (served as /oauth2/assets/login.css); "
         "empty = built in.",
