@@ -51,7 +51,7 @@ AuthResult<User> Login::verify_password(const std::string& email_text, const std
   }
   if (c_.d.events) c_.d.events->login(ok);
   if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
-  c_.limits.login_succeeded(req.ip, account);
+  c_.limits.login_succeeded(ip, account);
   if (user->disabled) return fail(Errc::kAccessDenied, "This account is disabled.");
   upgrade_hash(*user, password, c_.d.clock.now_unix());
   return std::move(*user);
