@@ -170,8 +170,9 @@ TEST_P(AuthHttpTest, ConcurrentRefreshesOfOneTokenShareOneSuccessor) {
 // attributes and the CSRF rules are checked in-process.)
 TEST_P(AuthHttpTest, CookieModeTrustsTheConfiguredOrigin) {
   auto r =
-      post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
-  ASSERT_TRUE(r && r->status == 200);
+      post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})",
+           {{"Content-Type", "application/json"}, {"Origin", origin_}});
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   const auto cookie = r->header("set-cookie");
   const auto pair = cookie.substr(0, cookie.find(';'));
   auto bad_origin =
