@@ -120,6 +120,10 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   SystemClock clock;
   SystemRandom random;
   obs::Registry metrics;
+  // Which build answers, for dashboards and alerts that span a rolling upgrade.
+  metrics.gauge("authd_build_info", "Always 1; the labels name the running build.", {"version"})
+      .with({AUTHD_VERSION})
+      .set(1);
   const keys::Settings key_cfg = key_settings(cfg);
   // Verifiers with a fixed JWKS cache (Envoy jwt_authn: 600 s) reject every token of a new key
   // until their cache expires unless the key was published at least that long before.

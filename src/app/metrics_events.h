@@ -19,6 +19,10 @@ class MetricsEvents final : public auth::Events {
   void reuse_detected(const auth::Session& family) override;
   void revoked(const std::string& session_id, std::int64_t until) override;
   void password_hashed() override;
+  void token_issued(std::string_view grant, const std::string& client_id) override;
+  void password_hash_queue(std::size_t waiting) override;
+  void password_hash_waited(double seconds) override;
+  void password_hash_rejected() override;
 
  private:
   obs::Family<obs::Counter>& logins_;
@@ -26,6 +30,10 @@ class MetricsEvents final : public auth::Events {
   obs::Counter& reuse_;
   obs::Counter& revocations_;
   obs::Counter& password_hashes_;
+  obs::Family<obs::Counter>& tokens_issued_;
+  obs::Gauge& hash_queue_;
+  obs::Histogram& hash_wait_;
+  obs::Counter& hash_rejected_;
 };
 
 }  // namespace authd::app

@@ -85,10 +85,12 @@ StoreWatch::Peers store_peers(SharedState& st) {
 void watch_redis(SharedState& st, obs::Registry& metrics, keys::KeyRingService& key_service,
                  auth::AuthService& service, Janitor& janitor, auth::SessionStore& sessions,
                  const Clock& clock, std::int64_t revocation_window_s) {
+  // Without Redis configured there is no gauge: 0 would fire the "Redis down" alert for a
+  // set-up that never had one.
+  if (!st.redis) return;
   auto& redis_up =
       metrics.gauge("authd_redis_up", "1 while Redis answers; 0 while authd runs on its fallbacks.")
           .get();
-  if (!st.redis) return;
   redis_up.set(st.redis->available() ? 1 : 0);
   if (!st.redis->available()) service.set_client_cache_seconds(kClientCacheWithoutEvents);
   st.handles.push_back(st.redis->on_state_change([&redis_up, &st, &service](bool up) {

@@ -257,6 +257,7 @@ AuthResult<TokenPair> Authorization::exchange(const Client& client, const CodeEx
     return unexpected(store_error(created.error()));
   auto pair = c_.tokens.issue(**user, s, refresh, *spec, now);
   if (!pair) return unexpected(pair.error());
+  if (c_.d.events) c_.d.events->token_issued("authorization_code", s.client_id);
   const auto scopes = split_scope(r.code.scope);
   if (!contains(scopes, "offline_access")) {
     pair->refresh_token.clear();

@@ -45,9 +45,11 @@ AuthResult<User> Login::verify_password(const std::string& email_text, const std
   }
   bool ok = false;
   if (user) {
-    ok = c_.passwords.verify(user->password_hash, password);
-  } else {
-    c_.passwords.verify_dummy(password);
+    auto verified = c_.passwords.verify(user->password_hash, password);
+    if (!verified) return unexpected(std::move(verified.error()));
+    ok = *verified;
+  } else if (auto done = c_.passwords.verify_dummy(password); !done) {
+    return unexpected(std::move(done.error()));
   }
   if (c_.d.events) c_.d.events->login(ok);
   if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");
@@ -81,7 +83,9 @@ AuthResult<TokenPair> Login::open_session(const User& user, const Client& client
   const std::string refresh = c_.codec.mint(c_.d.random);
   if (auto r = c_.d.sessions.create(s, NewRefreshToken{c_.codec.store_hash(refresh), now}); !r)
     return unexpected(store_error(r.error()));
-  return c_.tokens.issue(user, s, refresh, spec, now);
+  auto pair = c_.tokens.issue(user, s, refresh, spec, now);
+  if (pair && c_.d.events) c_.d.events->token_issued("password", s.client_id);
+  return pair;
 }
 
 }  // namespace authd::auth::detail

@@ -189,7 +189,9 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
   auto scope = grant_scope(split_scope(s.scope), p.scope);
   if (!scope) return unexpected(scope.error());
   spec.scope = std::move(*scope);
-  return c_.tokens.issue(user, s, p.successor, spec, p.issued_at);
+  auto pair = c_.tokens.issue(user, s, p.successor, spec, p.issued_at);
+  if (pair && c_.d.events) c_.d.events->token_issued("refresh_token", s.client_id);
+  return pair;
 }
 
 void Refresh::revoke_family(const Session& s, const char* reason, std::int64_t now) {

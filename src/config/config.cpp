@@ -317,6 +317,11 @@ const std::vector<Field>& fields() {
         "parameters are upgraded at the next login.",
         size(8 * 1024, 4096ULL * 1024 * 1024,
              [](Config& c, std::size_t v) { c.auth.argon2_memory = v; }));
+    add("auth.hash_queue", "64", "",
+        "Password hashes (logins) that may wait for a hash slot, served in order of arrival; "
+        "one more is answered 503 with Retry-After.",
+        integer(1, 100000,
+                [](Config& c, long long v) { c.auth.hash_queue = static_cast<std::size_t>(v); }));
     add("auth.pepper_file", "", "",
         "Secret key for refresh-token hashes (base64, >= 32 bytes, "
         "mode 0600). Dev: generated in data_dir.",

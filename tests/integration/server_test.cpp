@@ -374,6 +374,25 @@ TEST_F(ServerTest, DrainGivesUpAtGraceAndStillExitsZero) {
   EXPECT_NE(proc_->stdout_text().find("server.drain_deadline"), std::string::npos);
 }
 
+// Issue #15's observability findings: authd_redis_up read 0 (and fired its alert) when Redis
+// was simply not configured; there was no build-info metric and no count of tokens issued per
+// grant and client.
+TEST_F(ServerTest, MetricsNameTheBuildCountIssuedTokensAndNeverFakeRedisDown) {
+  start();
+  Connection c(port_);
+  auto login =
+      c.request("POST", "/login", R"({"email":"demo@example.com","password":"demo-password"})",
+                {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  auto m = testing::http_get(port_, "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("authd_build_info{version=\""), std::string::npos);
+  EXPECT_NE(m->body.find("authd_tokens_issued_total{grant=\"password\""), std::string::npos)
+      << m->body;
+  EXPECT_EQ(m->body.find("authd_redis_up"), std::string::npos) << "no Redis is configured";
+}
+
 TEST_F(ServerTest, MetricsPassPromtool) {
   // scripts/deps installs Debian's prometheus package: missing promtool is a failure here.
   ASSERT_EQ(std::system("command -v promtool >/dev/null 2>&1"), 0) << "promtool not installed";

@@ -25,6 +25,9 @@ struct Settings {
   /// Password hashes allowed to run at once; 0 = one per core. More than the cores only adds
   /// context switches and memory traffic (each Argon2id call touches argon2_memory bytes).
   unsigned max_concurrent_hashes = 0;
+  /// Hashes that may wait for a slot (served in order of arrival); one more is refused with
+  /// kUnavailable (503, Retry-After) instead of waiting behind them.
+  std::size_t max_queued_hashes = 64;
 
   /// Rate limits (requests per minute and burst), applied when a RateLimiter is given.
   Limit login_per_ip{60, 20};

@@ -91,6 +91,22 @@ TEST_F(RoutesTest, LoginReturnsTokensAsRfc6749) {
   EXPECT_TRUE(r.header("Set-Cookie").empty()) << "no cookie unless asked for";
 }
 
+// This test verifies that the hash queue shows in /metrics: each login's wait for a hash slot
+// (one here, with a free slot), the queue's depth and the count of logins refused as busy.
+TEST_F(RoutesTest, LoginsReportTheirHashWaitInMetrics) {
+  auto value = [&](const std::string& name) {
+    const std::string text = http().get("/metrics").body;
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  EXPECT_EQ(value("authd_password_hash_wait_seconds_count"), 0.0) << "no hash yet";
+  ASSERT_EQ(http().post("/login", kDemoLogin).status, 200);
+  ASSERT_EQ(http().post("/login", R"({"email":"nobody@example.com","password":"x"})").status, 401);
+  EXPECT_EQ(value("authd_password_hash_wait_seconds_count"), 2.0);
+  EXPECT_EQ(value("authd_password_hash_wait_seconds_bucket{le=\"0.001\"}"), 2.0);
+  EXPECT_EQ(value("authd_password_hash_rejected_total"), 0.0);
+}
+
 TEST_F(RoutesTest, WrongPasswordAndUnknownUserLookTheSame) {
   auto wrong = http().post("/login", R"({"email":"demo@example.com","password":"nope"})");
   auto unknown = http().post("/login", R"({"email":"nobody@example.com","password":"nope"})");
