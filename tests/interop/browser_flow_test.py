@@ -27,6 +27,8 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as exc:  # pragma: no cover - environment dependent
     sys.exit(f"missing module: {exc} (install python3-selenium with scripts/deps test)")
 
@@ -146,7 +148,11 @@ def sign_in(driver, password):
     driver.find_element(By.ID, "email").clear()
     driver.find_element(By.ID, "email").send_keys(h.DEMO_EMAIL)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    button = driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    button.click()
+    # click() does not wait for the navigation it starts: reading current_url at once raced
+    # with it (the test failed now and then, more often under ASan). Wait for the next page.
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
 
 
 def rp_text(driver):
