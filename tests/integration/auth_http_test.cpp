@@ -31,10 +31,7 @@ using testing::HttpResponse;
 using testing::Process;
 using testing::TempDir;
 
-std::string authctl_binary() {
-  auto b = testing::authd_binary();
-  return b.substr(0, b.rfind('/')) + "/authctl";
-}
+using testing::authctl_binary;
 
 const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
 const std::map<std::string, std::string> kJson{{"Content-Type", "application/json"}};
@@ -265,14 +262,7 @@ TEST_P(AuthHttpTest, AuthctlClientGetsClientCredentialsTokens) {
                     "", &out),
             0)
       << out;
-  auto secret_of = [](const std::string& text) {
-    const std::string tag = "client_secret: ";
-    const auto at = text.find(tag);
-    return at == std::string::npos
-               ? std::string()
-               : text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
-  };
-  const std::string secret = secret_of(out);
+  const std::string secret = testing::printed_client_secret(out);
   ASSERT_EQ(secret.size(), 43u) << out;
   ASSERT_EQ(authctl({"client", "list"}, "", &out), 0);
   EXPECT_NE(out.find("billing\tconfidential\tclient_credentials"), std::string::npos) << out;
@@ -292,7 +282,7 @@ TEST_P(AuthHttpTest, AuthctlClientGetsClientCredentialsTokens) {
   EXPECT_EQ(proc_->stdout_text().find(secret), std::string::npos);
 
   ASSERT_EQ(authctl({"client", "rotate-secret", "billing"}, "", &out), 0) << out;
-  const std::string rotated = secret_of(out);
+  const std::string rotated = testing::printed_client_secret(out);
   ASSERT_EQ(rotated.size(), 43u) << out;
   EXPECT_NE(rotated, secret);
   auto fresh = token_with(rotated);
@@ -321,10 +311,8 @@ TEST_P(AuthHttpTest, AuthlibGetsTokensWithEveryClientAuthMethod) {
   ASSERT_EQ(
       authctl({"client", "add", "post", "--grants", "client_credentials", "--secret"}, "", &out), 0)
       << out;
-  const std::string tag = "client_secret: ";
-  const auto at = out.find(tag);
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string post_secret = out.substr(at + tag.size(), 43);
+  const std::string post_secret = testing::printed_client_secret(out);
+  ASSERT_EQ(post_secret.size(), 43u) << out;
 
   auto key = *jose::Key::generate(jose::Alg::ES256);
   {
