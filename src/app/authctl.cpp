@@ -265,6 +265,8 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
               << (r->kid.empty() ? "nothing to do (a next key is already pending)"
                                  : "new key " + r->kid)
               << "\n";
+    if (!r->id_token_kid.empty())
+      std::cout << "ID-token rotation: new key " << r->id_token_kid << "\n";
   } else if (a[0] != "list") {
     return fail(kUsage, 2);
   }
@@ -272,8 +274,12 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
   std::cout << "KID\tALG\tSTATE\tSIGNING\tCREATED\tACTIVATES\tRETIRES\tREMOVED\n";
   for (const auto& k : ring.describe())
     std::cout << k.kid << "\t" << k.alg << "\t" << kStates[static_cast<int>(k.state)] << "\t"
-              << (k.signing ? "yes" : "") << "\t" << iso(k.created_at) << "\t" << iso(k.activate_at)
-              << "\t" << iso(k.retire_at) << "\t" << iso(k.remove_at) << "\n";
+              << (k.signing && k.signs_id_tokens ? "access,id_token"
+                  : k.signing                    ? "access"
+                  : k.signs_id_tokens            ? "id_token"
+                                                 : "")
+              << "\t" << iso(k.created_at) << "\t" << iso(k.activate_at) << "\t" << iso(k.retire_at)
+              << "\t" << iso(k.remove_at) << "\n";
   return 0;
 }
 

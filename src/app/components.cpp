@@ -97,6 +97,7 @@ AppResult<crypto::Secret> load_kek(const config::Config& cfg) {
 keys::Settings key_settings(const config::Config& cfg) {
   keys::Settings s;
   s.alg = jose::alg_from_string(cfg.keys.algorithm).value_or(jose::Alg::ES256);
+  s.id_token_alg = jose::alg_from_string(cfg.keys.id_token_algorithm).value_or(jose::Alg::RS256);
   s.access_ttl_s = cfg.auth.access_ttl.count() / 1000;
   s.jwks_max_age_s = cfg.keys.jwks_max_age.count() / 1000;
   s.jwks_stale_while_revalidate_s = cfg.keys.jwks_stale_while_revalidate.count() / 1000;

@@ -201,6 +201,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   // Browsers keep __Host- and Secure cookies only from https origins: an http issuer is a
   // development setup on loopback, whose cookies go without both.
   route_options.secure_cookies = settings.issuer.rfind("https://", 0) == 0;
+  route_options.id_token_signing_alg = cfg.keys.id_token_algorithm;
   for (auto [path, into] : {std::pair{&cfg.auth.login_css_file, &route_options.login_css},
                             std::pair{&cfg.auth.logo_file, &route_options.logo}}) {
     if (path->empty()) continue;

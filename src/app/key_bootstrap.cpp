@@ -56,7 +56,8 @@ keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registr
   options.on_rotated = [&rotations,
                         announce = std::move(announce_rotation)](const keys::RotateResult& r) {
     rotations.inc();
-    log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
+    log::info("keys.rotated",
+              {{"kid", r.kid}, {"id_token_kid", r.id_token_kid}, {"deleted", r.deleted}});
     if (announce) announce();
   };
   return options;

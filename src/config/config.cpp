@@ -364,6 +364,15 @@ const std::vector<Field>& fields() {
           c.keys.algorithm = v;
           return std::nullopt;
         });
+    add("keys.id_token_algorithm", "RS256", "",
+        "Signing algorithm of OpenID Connect ID tokens. RS256, OpenID Connect's default, is "
+        "what relying parties accept without registering an algorithm; when it differs from "
+        "keys.algorithm, a second key chain of this algorithm is kept and rotated alike.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          if (v != "ES256" && v != "RS256" && v != "EdDSA") return "must be ES256, RS256 or EdDSA";
+          c.keys.id_token_algorithm = v;
+          return std::nullopt;
+        });
     add("keys.rotation_period", "30d", "", "How long a key signs before the next one takes over.",
         // Seconds are allowed (demos, tests); the cross-check below keeps any period longer
         // than the time a key must be published before it signs.

@@ -339,7 +339,8 @@ class BrowserRoutes {
   }
 
   Response discovery(const Request&) const {
-    auto r = Response::json(200, discovery_document(service_.settings().issuer));
+    auto r = Response::json(
+        200, discovery_document(service_.settings().issuer, opt_.id_token_signing_alg));
     r.set_header("Cache-Control", "public, max-age=3600");
     r.set_header("Access-Control-Allow-Origin", "*");
     return r;
@@ -353,7 +354,7 @@ class BrowserRoutes {
 
 }  // namespace
 
-std::string discovery_document(const std::string& issuer) {
+std::string discovery_document(const std::string& issuer, const std::string& id_token_alg) {
   namespace p = auth::protocol;
   auto list = [](auto const& table) {
     json a = json::array();
@@ -378,7 +379,7 @@ std::string discovery_document(const std::string& issuer) {
             {"token_endpoint_auth_signing_alg_values_supported", algs},
             {"revocation_endpoint_auth_methods_supported", list(p::kTokenEndpointAuthMethods)},
             {"introspection_endpoint_auth_methods_supported", list(p::kTokenEndpointAuthMethods)},
-            {"id_token_signing_alg_values_supported", algs},
+            {"id_token_signing_alg_values_supported", json::array({id_token_alg})},
             {"subject_types_supported", list(p::kSubjectTypes)},
             {"claims_supported", list(p::kClaims)},
             {"prompt_values_supported", list(p::kPrompts)},

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -60,17 +61,28 @@ Unexpected<Error> store_error(std::string_view what, const store::Error& e) {
               std::string(what) + ": " + std::string(store::to_string(e.code)) + ": " + e.message);
 }
 
+// Which chain a stored key belongs to: the ID-token chain holds the keys of id_token_alg when
+// it differs from alg; every other key (including keys of an algorithm no longer configured)
+// is in the access-token chain, so it retires there as before.
+bool in_id_token_chain(const Settings& s, std::string_view alg) {
+  return separate_id_token_keys(s) && alg == jose::to_string(s.id_token_alg);
+}
+
 }  // namespace
 
 struct KeyRing::Snapshot {
   std::vector<Entry> entries;  // ordered by (activate_at, kid): every replica picks alike
   std::vector<Epoch> epochs;   // ascending `until`
 
-  const Entry* signing(std::int64_t now) const {
+  // The newest active key of the chain; if that chain has none, the other chain's.
+  const Entry* signing(std::int64_t now, const Settings& s, bool id_token) const {
+    const Entry* other = nullptr;
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-      if (key_state(it->row, now) == KeyState::kActive) return &*it;
+      if (key_state(it->row, now) != KeyState::kActive) continue;
+      if (in_id_token_chain(s, it->row.alg) == id_token) return &*it;
+      if (other == nullptr) other = &*it;
     }
-    return nullptr;
+    return other;
   }
 };
 
@@ -150,7 +162,10 @@ Result<RotateResult, Error> KeyRing::rotate(bool force) {
   RotateResult result;
   bool changed = false;
   std::optional<Error> plan_error;
-  const KeyFactory factory = [this] { return generate_sealed_key(settings_.alg, kek_); };
+  const KeyFactory access_factory = [this] { return generate_sealed_key(settings_.alg, kek_); };
+  const KeyFactory id_token_factory = [this] {
+    return generate_sealed_key(settings_.id_token_alg, kek_);
+  };
 
   auto ran = store_.rotate_exclusive([&](const std::vector<StoredKey>& current) -> KeyChanges {
     // The time is read under the lock: the plan must be computed for the moment it is written.
@@ -165,17 +180,44 @@ Result<RotateResult, Error> KeyRing::rotate(bool force) {
         return {};
       }
     }
-    auto plan = plan_rotation(current, now, settings_, force, factory);
+    std::vector<StoredKey> access_keys, id_token_keys;
+    for (const StoredKey& k : current)
+      (in_id_token_chain(settings_, k.alg) ? id_token_keys : access_keys).push_back(k);
+    // A chain starting in a ring that already publishes keys is announced ahead like a
+    // successor: verifiers may hold a cached JWKS without it.
+    auto published = [now](const std::vector<StoredKey>& keys) {
+      return std::any_of(keys.begin(), keys.end(), [now](const StoredKey& k) {
+        return key_state(k, now) != KeyState::kRemoved;
+      });
+    };
+    auto plan =
+        plan_rotation(access_keys, now, settings_, force, access_factory, published(id_token_keys));
     if (!plan) {
       plan_error = plan.error();
       return {};
     }
     result.outcome = plan->outcome;
     result.kid = plan->kid;
-    result.deleted = plan->changes.remove.size();
-    changed = !plan->changes.insert.empty() || !plan->changes.update.empty() ||
-              !plan->changes.remove.empty();
-    return std::move(plan->changes);
+    KeyChanges changes = std::move(plan->changes);
+    if (separate_id_token_keys(settings_)) {
+      auto id_plan = plan_rotation(id_token_keys, now, settings_, force, id_token_factory,
+                                   published(access_keys));
+      if (!id_plan) {
+        plan_error = id_plan.error();
+        return {};
+      }
+      result.id_token_outcome = id_plan->outcome;
+      result.id_token_kid = id_plan->kid;
+      auto append = [](auto& to, auto& from) {
+        std::move(from.begin(), from.end(), std::back_inserter(to));
+      };
+      append(changes.insert, id_plan->changes.insert);
+      append(changes.update, id_plan->changes.update);
+      append(changes.remove, id_plan->changes.remove);
+    }
+    result.deleted = changes.remove.size();
+    changed = !changes.insert.empty() || !changes.update.empty() || !changes.remove.empty();
+    return changes;
   });
   if (!ran) return store_error("rotating signing keys failed", ran.error());
   if (plan_error) return unexpected(std::move(*plan_error));
@@ -193,7 +235,15 @@ Result<RotateResult, Error> KeyRing::rotate(bool force) {
 Result<jose::KeyPtr, Error> KeyRing::signing_key() const {
   const auto snap = snapshot();
   if (!snap) return fail(Errc::kNotLoaded, "the signing-key ring has not been loaded");
-  const Entry* e = snap->signing(clock_.now_unix());
+  const Entry* e = snap->signing(clock_.now_unix(), settings_, /*id_token=*/false);
+  if (e == nullptr) return fail(Errc::kNoActiveKey, "no signing key is active");
+  return e->key;
+}
+
+Result<jose::KeyPtr, Error> KeyRing::id_token_signing_key() const {
+  const auto snap = snapshot();
+  if (!snap) return fail(Errc::kNotLoaded, "the signing-key ring has not been loaded");
+  const Entry* e = snap->signing(clock_.now_unix(), settings_, /*id_token=*/true);
   if (e == nullptr) return fail(Errc::kNoActiveKey, "no signing key is active");
   return e->key;
 }
@@ -228,7 +278,7 @@ Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_jso
 
 Result<std::string, Error> KeyRing::sign_id_token(
     const std::function<std::string(jose::Alg)>& claims_for) const {
-  return sign_with(signing_key(), [&](const jose::Key& k) {
+  return sign_with(id_token_signing_key(), [&](const jose::Key& k) {
     return jose::sign_claims(k, claims_for(k.alg()), "JWT");
   });
 }
@@ -263,10 +313,12 @@ std::vector<KeyInfo> KeyRing::describe() const {
   const auto snap = snapshot();
   if (!snap) return out;
   const std::int64_t now = clock_.now_unix();
-  const Entry* signing = snap->signing(now);
+  const Entry* signing = snap->signing(now, settings_, false);
+  const Entry* id_signing = snap->signing(now, settings_, true);
   for (const Entry& e : snap->entries) {
     out.push_back(KeyInfo{e.row.kid, e.row.alg, key_state(e.row, now), &e == signing,
-                          e.row.created_at, e.row.activate_at, e.row.retire_at, e.row.remove_at});
+                          &e == id_signing, e.row.created_at, e.row.activate_at, e.row.retire_at,
+                          e.row.remove_at});
   }
   return out;
 }
@@ -275,7 +327,7 @@ bool KeyRing::loaded() const { return snapshot() != nullptr; }
 
 bool KeyRing::ready() const {
   const auto snap = snapshot();
-  return snap && snap->signing(clock_.now_unix()) != nullptr;
+  return snap && snap->signing(clock_.now_unix(), settings_, false) != nullptr;
 }
 
 }  // namespace authd::keys

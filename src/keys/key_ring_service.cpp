@@ -68,9 +68,11 @@ bool KeyRingService::check_rotation() {
     return false;
   }
   ++rotation_checks_;
-  const bool created = r->outcome == RotationOutcome::kBootstrapped ||
-                       r->outcome == RotationOutcome::kRotated ||
-                       r->outcome == RotationOutcome::kPromoted;
+  auto made_key = [](RotationOutcome o) {
+    return o == RotationOutcome::kBootstrapped || o == RotationOutcome::kRotated ||
+           o == RotationOutcome::kPromoted;
+  };
+  const bool created = made_key(r->outcome) || made_key(r->id_token_outcome);
   if (!r->ran || (!created && r->deleted == 0)) return false;
   // rotate() reloaded the ring after writing.
   ++reloads_;

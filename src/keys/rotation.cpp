@@ -66,7 +66,7 @@ KeyState key_state(const StoredKey& key, std::int64_t now) noexcept {
 
 Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current, std::int64_t now,
                                           const Settings& settings, bool force,
-                                          const KeyFactory& factory) {
+                                          const KeyFactory& factory, bool announce_first_key) {
   RotationPlan plan;
   const StoredKey* newest_active = nullptr;
   const StoredKey* oldest_next = nullptr;
@@ -110,7 +110,7 @@ Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current,
       plan.kid = oldest_next->kid;
       return plan;
     }
-    auto k = make_key(now);
+    auto k = make_key(announce_first_key ? add_sat(now, publish_ahead(settings)) : now);
     if (!k) return unexpected(k.error());
     plan.kid = k->kid;
     plan.changes.insert.push_back(std::move(k).value());

@@ -215,9 +215,12 @@ TEST_P(AuthHttpTest, AuthctlManagesUsers) {
 TEST_P(AuthHttpTest, AuthctlListsAndRotatesKeys) {
   std::string out;
   ASSERT_EQ(authctl({"keys", "list"}, "", &out), 0) << out;
-  EXPECT_NE(out.find("\tES256\tactive\tyes"), std::string::npos) << out;
+  // Access tokens and ID tokens each have their signing key (keys.id_token_algorithm RS256).
+  EXPECT_NE(out.find("\tES256\tactive\taccess\t"), std::string::npos) << out;
+  EXPECT_NE(out.find("\tRS256\tactive\tid_token\t"), std::string::npos) << out;
   ASSERT_EQ(authctl({"keys", "rotate"}, "", &out), 0) << out;
-  EXPECT_NE(out.find("new key"), std::string::npos) << out;
+  EXPECT_NE(out.find("rotation: new key"), std::string::npos) << out;
+  EXPECT_NE(out.find("ID-token rotation: new key"), std::string::npos) << out;
   EXPECT_NE(out.find("\tnext\t"), std::string::npos) << out;
   ASSERT_EQ(authctl({"keys", "rotate"}, "", &out), 0) << out;
   EXPECT_NE(out.find("already pending"), std::string::npos) << out;

@@ -5,6 +5,7 @@
 #include "authd/crypto/password.h"
 #include "authd/crypto/secret.h"
 #include "authd/http/jwks_route.h"
+#include "authd/jose/alg.h"
 
 namespace authd::testing {
 
@@ -131,8 +132,14 @@ InProcessAuthd::InProcessAuthd(Options options) : settings_(std::move(options.se
     error_ = database_.error();
     return;
   }
+  // One key chain (ID tokens signed by the access-token key): an RSA key per harness would
+  // cost each test a key generation. The separate RS256 chain is tested in tests/unit/keys and
+  // through the daemon's defaults (oidc_interop_openid_client).
+  keys::Settings key_settings;
+  key_settings.id_token_alg = key_settings.alg;
+  options.routes.id_token_signing_alg = std::string(jose::to_string(key_settings.alg));
   ring_ = std::make_unique<keys::KeyRing>(db().keys(), crypto::Secret::random(32), clock_,
-                                          keys::Settings{});
+                                          key_settings);
   if (auto r = ring_->rotate(false); !r || !ring_->ready()) {
     error_ = "no signing key: " + (r ? std::string("not ready") : r.error().message);
     return;

@@ -99,6 +99,7 @@ struct AuthConfig {
 struct KeysConfig {
   std::string kek_file;  ///< key-encryption key (secret); dev: generated in data_dir
   std::string algorithm = "ES256";
+  std::string id_token_algorithm = "RS256";
   Millis rotation_period{30LL * 86400 * 1000};
   Millis jwks_max_age{300000};
   Millis jwks_stale_while_revalidate{60000};

@@ -35,6 +35,10 @@ struct AuthRoutesOptions {
   /// __Host- prefix. Only a listener without TLS on loopback (development) may turn it off:
   /// browsers refuse both over plain http.
   bool secure_cookies = true;
+  /// The algorithm ID tokens are signed with (keys.id_token_algorithm), the one value the
+  /// discovery documents advertise for them: a relying party that reads it and registers
+  /// nothing must be able to verify what it gets.
+  std::string id_token_signing_alg = "RS256";
 };
 
 /// Adds POST /login, /refresh, /logout, /logout/all, GET /sessions and DELETE /sessions/{id}.
@@ -56,7 +60,7 @@ void add_oauth_routes(Router& router, auth::AuthService& service, AuthRoutesOpti
 void add_browser_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);
 
 /// The discovery document (RFC 8414 / OpenID Connect Discovery 1.0) of `issuer`.
-std::string discovery_document(const std::string& issuer);
+std::string discovery_document(const std::string& issuer, const std::string& id_token_alg);
 
 /// Every auth route: add_user_routes(), add_oauth_routes() and add_browser_routes().
 void add_auth_routes(Router& router, auth::AuthService& service, AuthRoutesOptions options);

@@ -43,7 +43,8 @@ struct KeyInfo {
   std::string kid;
   std::string alg;
   KeyState state = KeyState::kNext;
-  bool signing = false;  ///< the key signing() would pick now
+  bool signing = false;          ///< the key signing_key() would pick now
+  bool signs_id_tokens = false;  ///< the key sign_id_token() would pick now
   std::int64_t created_at = 0;
   std::int64_t activate_at = 0;
   std::int64_t retire_at = 0;  ///< kForever while no successor is scheduled
@@ -57,6 +58,9 @@ struct RotateResult {
   RotationOutcome outcome = RotationOutcome::kNothingDue;
   /// The key created or promoted, if any.
   std::string kid;
+  /// The same for the ID-token chain, when it has its own (separate_id_token_keys()).
+  RotationOutcome id_token_outcome = RotationOutcome::kNothingDue;
+  std::string id_token_kid;
   /// How many removed keys were deleted.
   std::size_t deleted = 0;
 };
@@ -85,18 +89,24 @@ class KeyRing {
   Result<void, Error> load();
 
   /// Runs plan_rotation() under the store's rotation lock with keys from settings.alg sealed
-  /// under the KEK, then reload()s if the plan ran. Before planning, every stored key that is
-  /// still published is test-decrypted, so a replica with the wrong KEK never adds a key the
+  /// under the KEK, then reload()s if the plan ran. With separate_id_token_keys(), keys of
+  /// settings.id_token_alg form a second chain planned alike (its first key in a ring already
+  /// in use is announced publish_ahead() before it signs). Before planning, every stored key that
+  /// is still published is test-decrypted, so a replica with the wrong KEK never adds a key the
   /// others cannot open.
   /// @return ran = false when another replica holds the lock; errors: Errc::kStore,
   ///         Errc::kWrongKek, Errc::kKeyGeneration, and load()'s errors (the rotation itself
   ///         was then committed; the message says so).
   Result<RotateResult, Error> rotate(bool force);
 
-  /// The key signing at clock.now(): the newest activate_at with activate_at <= now <
-  /// retire_at. Decided per call, so every replica switches exactly at activate_at.
+  /// The key signing access tokens at clock.now(): the newest activate_at with activate_at <=
+  /// now < retire_at, outside the ID-token chain (if none is active there, the ID-token
+  /// chain's signer: it is published too). Decided per call, so every replica switches
+  /// exactly at activate_at.
   /// @return Errc::kNotLoaded before the first successful load(), Errc::kNoActiveKey.
   Result<jose::KeyPtr, Error> signing_key() const;
+  /// The key sign_id_token() uses at clock.now(); errors as signing_key().
+  Result<jose::KeyPtr, Error> id_token_signing_key() const;
 
   /// Signs `claims` with signing_key() as an RFC 9068 access token (typ "at+jwt").
   /// @return signing_key()'s errors, Errc::kSignFailed.
@@ -105,8 +115,10 @@ class KeyRing {
   /// (RFC 9068's "at+jwt" unless a compatibility setting asks for "JWT").
   Result<std::string, Error> sign_claims_json(std::string_view claims_json,
                                               std::string_view typ = "at+jwt") const;
-  /// Signs an OpenID Connect ID token (typ "JWT") with signing_key(): `claims_for` builds the
-  /// claims for that key's algorithm (at_hash depends on it), so both come from one key.
+  /// Signs an OpenID Connect ID token (typ "JWT") with the ID-token chain's signer
+  /// (settings.id_token_alg; signing_key() while that chain has no active key): `claims_for`
+  /// builds the claims for that key's algorithm (at_hash depends on it), so both come from
+  /// one key.
   /// @return signing_key()'s errors, Errc::kSignFailed.
   Result<std::string, Error> sign_id_token(
       const std::function<std::string(jose::Alg)>& claims_for) const;

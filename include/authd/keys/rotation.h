@@ -61,7 +61,9 @@ using KeyFactory = std::function<Result<StoredKey, Error>()>;
 ///  1. Every key with remove_at <= now is deleted.
 ///  2. No active key and no next key (empty store, or only retiring keys): bootstrap a key
 ///     with activate_at = now (nobody can have cached a JWKS containing it, and signing must
-///     start), retire_at = remove_at = kForever.
+///     start), retire_at = remove_at = kForever. With `announce_first_key` (a second chain
+///     added to a ring already in use, whose JWKS verifiers may have cached), the first key
+///     activates at now + P instead, like a successor; the other chain signs until then.
 ///  3. No active key but a next key (only reachable by hand-edited rows): the oldest next key,
 ///     the one published longest, is promoted to activate_at = now.
 ///  4. A next key is pending: nothing new (outcome kAlreadyPending when forced).
@@ -74,6 +76,7 @@ using KeyFactory = std::function<Result<StoredKey, Error>()>;
 /// @return the plan, or the factory's error (Errc::kKeyGeneration in production).
 Result<RotationPlan, Error> plan_rotation(const std::vector<StoredKey>& current, std::int64_t now,
                                           const Settings& settings, bool force,
-                                          const KeyFactory& factory);
+                                          const KeyFactory& factory,
+                                          bool announce_first_key = false);
 
 }  // namespace authd::keys

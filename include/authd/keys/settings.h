@@ -16,6 +16,11 @@ inline constexpr std::int64_t kForever = INT64_MAX;
 struct Settings {
   /// Algorithm of newly generated keys (existing keys keep theirs).
   jose::Alg alg = jose::Alg::ES256;
+  /// Algorithm of the keys that sign OpenID Connect ID tokens. RS256 is OpenID Connect's
+  /// default: a relying party that registered nothing (openid-client, Spring, oauth2-proxy)
+  /// accepts only RS256 ID tokens. When it differs from `alg`, the ring keeps a second chain
+  /// of keys of this algorithm, published in the same JWKS and rotated on the same schedule.
+  jose::Alg id_token_alg = jose::Alg::RS256;
   /// Lifetime of the access tokens the ring signs (auth.access_ttl).
   std::int64_t access_ttl_s = 600;
   /// JWKS Cache-Control max-age.
@@ -36,6 +41,9 @@ struct Settings {
   /// 600 s default). 0: every verifier honours Cache-Control.
   std::int64_t verifier_cache_s = 0;
 };
+
+/// True when ID tokens have a key chain of their own (id_token_alg != alg).
+inline bool separate_id_token_keys(const Settings& s) noexcept { return s.id_token_alg != s.alg; }
 
 /// The longest default JWKS cache among mainstream verifiers that do not refetch on an unknown
 /// kid (Envoy jwt_authn `cache_duration`, 600 s; node jose's `cacheMaxAge` is also 600 s but

@@ -4,13 +4,13 @@
 // The user agent's part, the hosted login page, is plain fetch with the page's form fields.
 // Prints one JSON object; exits non-zero on any failure.
 //
-//   node openid_client_flow.mjs ISSUER CLIENT_ID REDIRECT_URI EMAIL PASSWORD ID_TOKEN_ALG
+//   node openid_client_flow.mjs ISSUER CLIENT_ID REDIRECT_URI EMAIL PASSWORD
 //
-// ID_TOKEN_ALG is the client's registered id_token_signed_response_alg: openid-client expects
-// RS256 unless told, and authd signs id_tokens with its key ring's algorithm (ES256 default).
+// The client registers no id_token_signed_response_alg, so openid-client expects RS256, OpenID
+// Connect's default, which authd's ID-token keys use (keys.id_token_algorithm).
 import { Issuer, generators } from 'openid-client';
 
-const [issuerUrl, clientId, redirectUri, email, password, idTokenAlg] = process.argv.slice(2);
+const [issuerUrl, clientId, redirectUri, email, password] = process.argv.slice(2);
 
 function fields(html) {
   const out = {};
@@ -50,7 +50,6 @@ const client = new issuer.Client({
   token_endpoint_auth_method: 'none',
   redirect_uris: [redirectUri],
   response_types: ['code'],
-  id_token_signed_response_alg: idTokenAlg,
 });
 const codeVerifier = generators.codeVerifier();
 const state = generators.state();

@@ -379,10 +379,10 @@ TEST_F(AuthorizeTest, DiscoveryMatchesBehaviour) {
           "&code_challenge_method=S256");
       EXPECT_EQ(a.status, 200) << s << " " << a.header("Location");
     }
-    bool found_alg = false;
-    for (const auto& alg : d["id_token_signing_alg_values_supported"])
-      found_alg |= alg == jose::to_string(authd_->ring().signing_key().value()->alg());
-    EXPECT_TRUE(found_alg);
+    // Exactly the algorithm ID tokens are signed with: a relying party that registers nothing
+    // verifies with what discovery says.
+    EXPECT_EQ(d["id_token_signing_alg_values_supported"],
+              json::array({jose::to_string(authd_->ring().id_token_signing_key().value()->alg())}));
     EXPECT_EQ(d["authorization_response_iss_parameter_supported"], true);
   }
 }

@@ -31,6 +31,7 @@ Settings fast_settings() {
   s.jwks_stale_while_revalidate_s = 10;
   s.rotation_period_s = 120;
   s.leeway_s = 5;
+  s.id_token_alg = s.alg;
   return s;
 }
 

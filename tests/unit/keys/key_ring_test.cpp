@@ -98,7 +98,7 @@ TEST_F(KeysRingTest, BootstrapCreatesOneActiveKey) {
 
 TEST_F(KeysRingTest, BootstrappedKeyUsesConfiguredAlg) {
   Settings s = test_settings();
-  s.alg = jose::Alg::EdDSA;
+  s.alg = s.id_token_alg = jose::Alg::EdDSA;
   KeyRing ring(store_, test_kek(), clock_, s);
   rotate(false, ring);
   auto key = ring.signing_key();
@@ -428,6 +428,92 @@ TEST_F(KeysRingTest, ReadersRunConcurrentlyWithReloadsAndRotations) {
   a.join();
   b.join();
   EXPECT_EQ(failures, 0);
+}
+
+// --- the ID-token chain (keys.id_token_algorithm != keys.algorithm) ---
+
+Settings two_chains() {
+  Settings s = test_settings();
+  s.alg = jose::Alg::ES256;
+  s.id_token_alg = jose::Alg::RS256;
+  return s;
+}
+
+std::string id_token_alg_of(const KeyRing& ring) {
+  auto token = ring.sign_id_token([](jose::Alg) { return std::string(R"({"sub":"u"})"); });
+  EXPECT_TRUE(token.has_value()) << (token ? "" : token.error().message);
+  if (!token) return {};
+  const auto header = base64url::decode(token->substr(0, token->find('.')));
+  return nlohmann::json::parse(header.value()).at("alg");
+}
+
+TEST_F(KeysRingTest, IdTokensAreSignedByTheirOwnRs256KeyWhileAccessTokensStayEs256) {
+  KeyRing ring(store_, test_kek(), clock_, two_chains());
+  auto r = ring.rotate(false);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, RotationOutcome::kBootstrapped);
+  EXPECT_EQ(r->id_token_outcome, RotationOutcome::kBootstrapped);
+  EXPECT_EQ((*ring.signing_key())->alg(), jose::Alg::ES256);
+  EXPECT_EQ((*ring.id_token_signing_key())->alg(), jose::Alg::RS256);
+  EXPECT_EQ(id_token_alg_of(ring), "RS256");
+  // Both are published: a verifier of either token finds its key in one JWKS.
+  EXPECT_EQ(jwks_kids(*ring.jwks()), (std::set<std::string>{r->kid, r->id_token_kid}));
+  auto token = ring.sign_id_token([](jose::Alg) { return std::string(R"({"sub":"u"})"); });
+  ASSERT_TRUE(token.has_value());
+  jose::VerifyOptions id_token;
+  id_token.typ = "JWT";
+  id_token.require_exp = false;
+  EXPECT_TRUE(jose::verify(*token, ring.lookup(), kT0, id_token).has_value());
+  for (const KeyInfo& k : ring.describe()) EXPECT_EQ(k.signs_id_tokens, k.alg == "RS256") << k.kid;
+}
+
+TEST_F(KeysRingTest, IdTokenChainAddedToARingInUseIsAnnouncedBeforeItSigns) {
+  const std::string es = rotate();  // one chain, as before the upgrade
+  KeyRing ring(store_, test_kek(), clock_, two_chains());
+  auto r = ring.rotate(false);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, RotationOutcome::kNothingDue);
+  EXPECT_EQ(r->id_token_outcome, RotationOutcome::kBootstrapped);
+  // Published now, signing only once every cached JWKS has expired; until then the access
+  // key signs ID tokens too, so there is never a token nobody can verify.
+  EXPECT_TRUE(jwks_kids(*ring.jwks()).count(r->id_token_kid));
+  EXPECT_EQ((*ring.id_token_signing_key())->kid(), es);
+  clock_.advance(kAhead);
+  EXPECT_EQ((*ring.id_token_signing_key())->kid(), r->id_token_kid);
+  EXPECT_EQ((*ring.signing_key())->kid(), es);
+}
+
+TEST_F(KeysRingTest, BothChainsRotateAndNeitherSignsTheOthersTokens) {
+  KeyRing ring(store_, test_kek(), clock_, two_chains());
+  ASSERT_TRUE(ring.rotate(false).has_value());
+  clock_.set(kT0 + kPeriod - kAhead);
+  auto r = ring.rotate(false);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, RotationOutcome::kRotated);
+  EXPECT_EQ(r->id_token_outcome, RotationOutcome::kRotated);
+  clock_.set(kT0 + kPeriod);
+  EXPECT_EQ((*ring.signing_key())->kid(), r->kid);
+  EXPECT_EQ((*ring.id_token_signing_key())->kid(), r->id_token_kid);
+  EXPECT_EQ((*ring.signing_key())->alg(), jose::Alg::ES256);
+  EXPECT_EQ((*ring.id_token_signing_key())->alg(), jose::Alg::RS256);
+  EXPECT_EQ(jwks_kids(*ring.jwks()).size(), 4u);  // the retiring pair still verifies
+}
+
+TEST_F(KeysRingTest, AccessAlgorithmChangeKeepsSigningThroughTheIdTokenKey) {
+  Settings s = two_chains();
+  KeyRing before(store_, test_kek(), clock_, s);
+  ASSERT_TRUE(before.rotate(false).has_value());
+  // The operator moves access tokens to EdDSA: the ES256 key stays in the access chain and
+  // its EdDSA successor is announced ahead, like any rotation.
+  s.alg = jose::Alg::EdDSA;
+  KeyRing after(store_, test_kek(), clock_, s);
+  ASSERT_TRUE(after.load().has_value());
+  auto r = after.rotate(true);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ((*after.signing_key())->alg(), jose::Alg::ES256);
+  clock_.advance(kAhead);
+  EXPECT_EQ((*after.signing_key())->alg(), jose::Alg::EdDSA);
+  EXPECT_EQ((*after.id_token_signing_key())->alg(), jose::Alg::RS256);
 }
 
 }  // namespace

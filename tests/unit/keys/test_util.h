@@ -125,6 +125,7 @@ inline Settings test_settings() {
   s.jwks_stale_while_revalidate_s = 60;
   s.rotation_period_s = 86400;
   s.leeway_s = 30;
+  s.id_token_alg = s.alg;  // one chain; the separate ID-token chain has tests of its own
   return s;
 }
 
