@@ -179,5 +179,76 @@ TEST(StoreOutageTest, TokenChecksOnCachedStateAnswerThroughATotalOutage) {
   pg.resume();
 }
 
+// An authorization code is redeemed like a refresh token is rotated: through a stall of the
+// store shorter than store.failover_wait, the exchange waits and then succeeds, exactly once.
+TEST(StoreOutageTest, CodeRedeemedDuringAShortStallIsHeldAndAnsweredOnce) {
+  testing::PostgresServer pg;
+  ASSERT_TRUE(pg.start()) << pg.error();
+  TempDir dir;
+  ASSERT_TRUE(dir.write_key_files());
+  const std::map<std::string, std::string> env{{"AUTHD_STORE_URL", pg.conninfo()},
+                                               {"AUTHD_STORE_AUTO_MIGRATE", "true"},
+                                               {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"},
+                                               {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
+                                               {"AUTHD_STORE_FAILOVER_WAIT", "15s"},
+                                               {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
+                                               {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
+                                               {"AUTHD_AUTH_DEMO_USER", "true"},
+                                               {"AUTHD_SERVER_ADMIN_LISTEN", "shared"}};
+  Process authctl(testing::authctl_binary(),
+                  {"client", "add", "app", "--grants", "authorization_code,refresh_token",
+                   "--redirect-uris", "https://app.example/cb"},
+                  env);
+  ASSERT_EQ(authctl.wait(30s).value_or(-1), 0) << authctl.stdout_text() << authctl.stderr_text();
+  Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"}, env);
+  auto port = authd.wait_for_port("public");
+  ASSERT_TRUE(port) << authd.stdout_text() << authd.stderr_text();
+
+  // RFC 7636 appendix B's verifier and its S256 challenge.
+  const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  const std::string query =
+      "response_type=code&client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+      "&scope=openid&state=s1&nonce=n1"
+      "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+  auto page = testing::http_get(*port, "/oauth2/authorize?" + query);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  const std::string set_cookie = page->header("set-cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = cookie.substr(cookie.find('=') + 1);
+  testing::Connection sign_in(*port, std::nullopt, 20s);
+  auto redirect =
+      sign_in.request("POST", "/oauth2/authorize",
+                      query + "&csrf=" + csrf + "&email=demo%40example.com&password=demo-password",
+                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookie}});
+  ASSERT_TRUE(redirect);
+  const std::string location = redirect->header("location");
+  ASSERT_EQ(location.rfind("https://app.example/cb?", 0), 0u) << redirect->status << location;
+  const auto at = location.find("code=") + 5;
+  const std::string code = location.substr(at, location.find('&', at) - at);
+
+  auto exchange = [&] {
+    testing::Connection c(*port, std::nullopt, 30s);
+    return c.request("POST", "/oauth2/token",
+                     "grant_type=authorization_code&client_id=app&code=" + code +
+                         "&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_verifier=" + verifier,
+                     {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  ASSERT_TRUE(pg.stall());
+  auto held = std::async(std::launch::async, exchange);
+  ASSERT_TRUE(testing::eventually(
+      [&] { return testing::metric_sample(*port, "authd_http_held_requests") == "1"; }, 10s, 20ms))
+      << "the exchange waits for the store";
+  pg.resume();
+  auto answered = held.get();
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 200) << answered->body;
+  EXPECT_NE(answered->body.find("\"id_token\""), std::string::npos) << answered->body;
+  auto again = exchange();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 400) << "a code is used once, stall or not";
+  EXPECT_NE(again->body.find("invalid_grant"), std::string::npos) << again->body;
+}
+
 }  // namespace
 }  // namespace authd
