@@ -205,6 +205,11 @@ const std::vector<Field>& fields() {
         size(1024, 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_header_bytes = v; }));
     add("server.max_body_bytes", "16KiB", "", "Largest request body; larger gets 413.",
         size(0, 16 * 1024 * 1024, [](Config& c, std::size_t v) { c.server.max_body_bytes = v; }));
+    add("server.tls_ticket_rotation", "1h", "",
+        "How long a TLS session-ticket key encrypts new tickets; it still opens them for as "
+        "long again, then it is wiped (forward secrecy for resumed sessions).",
+        duration(M(1000), M(7LL * 86400000),
+                 [](Config& c, M v) { c.server.tls_ticket_rotation = v; }));
     add("server.first_byte_timeout", "5s", "",
         "Time a new connection has to start its first request; silent sockets are closed.",
         duration(M(100), M(600000), [](Config& c, M v) { c.server.first_byte_timeout = v; }));

@@ -24,6 +24,7 @@
 #include "authd/http/client_ip.h"
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
+#include "tls_tickets.h"
 
 namespace authd::http {
 namespace {
@@ -42,9 +43,11 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 Result<std::shared_ptr<ssl::context>, std::string> make_tls_context(const std::string& cert,
-                                                                    const std::string& key) {
+                                                                    const std::string& key,
+                                                                    TicketKeys& tickets) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* h = ctx->native_handle();
+  tickets.install(h);
   SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
@@ -178,6 +181,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<bool> is_draining{false};
   std::atomic<std::size_t> open{0};
 
+  // Shared by every context, so that a certificate reload keeps the tickets clients hold;
+  // declared before the contexts that point to it, so it is destroyed after them.
+  TicketKeys tickets{
+      std::chrono::duration_cast<std::chrono::seconds>(options.config.tls_ticket_rotation)};
   std::mutex tls_mu;
   std::shared_ptr<ssl::context> tls;
 
@@ -896,7 +903,7 @@ Result<config::Endpoint, std::string> Server::listen(std::string name, const con
                                                      bool tls) {
   if (tls && !impl_->current_tls()) {
     const auto& c = impl_->options.config;
-    auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file);
+    auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file, impl_->tickets);
     if (!ctx) return unexpected(ctx.error());
     std::lock_guard lock(impl_->tls_mu);
     impl_->tls = *ctx;
@@ -946,7 +953,7 @@ bool Server::draining() const { return impl_->is_draining.load(); }
 Result<void, std::string> Server::reload_tls() {
   const auto& c = impl_->options.config;
   if (c.tls_cert_file.empty()) return {};
-  auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file);
+  auto ctx = make_tls_context(c.tls_cert_file, c.tls_key_file, impl_->tickets);
   if (!ctx) {
     log::error("tls.reload_failed", {{"reason", ctx.error()}});
     return unexpected(ctx.error());

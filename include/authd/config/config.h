@@ -38,6 +38,7 @@ struct ServerConfig {
   int worker_threads = 0;                ///< blocking work (hashing, database); 0 = 4 per core
   std::string tls_cert_file;
   std::string tls_key_file;
+  Millis tls_ticket_rotation{3600000};  ///< session-ticket key life: encrypts 1×, opens 2×
   bool behind_tls_proxy = false;        ///< allow plain HTTP on a non-loopback address
   std::size_t max_connections = 10000;  ///< on the public listener
   std::size_t admin_max_connections = 64;
