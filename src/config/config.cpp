@@ -495,23 +495,31 @@ std::optional<Error> read_file(const std::string& path, std::map<std::string, Ra
   if (!root.IsMap())
     return Error{"", "configuration file " + path + ": top level must be a mapping of sections"};
   const std::string origin = "file " + path;
+  const std::string where = "configuration file " + path + ": ";
   for (const auto& section : root) {
-    const auto sname = section.first.as<std::string>();
+    // Only scalars convert to text: as<std::string>() throws on anything else (a null key
+    // "?", a list as a key or as a list item), and load() must not throw.
+    if (!section.first.IsScalar()) return Error{"", where + "a section name must be a plain word"};
+    const auto sname = section.first.Scalar();
     if (!section.second.IsMap())
       return Error{sname,
                    "configuration file " + path + ": section '" + sname + "' must be a mapping"};
     for (const auto& kv : section.second) {
-      const auto key = sname + "." + kv.first.as<std::string>();
+      if (!kv.first.IsScalar())
+        return Error{sname, where + "a key of section '" + sname + "' must be a plain word"};
+      const auto key = sname + "." + kv.first.Scalar();
       if (!find_field(key))
         return Error{key, "configuration file " + path + ": unknown key " + key};
       std::string value;
       if (kv.second.IsSequence()) {
         for (const auto& item : kv.second) {
+          if (!item.IsScalar())
+            return Error{key, where + key + " must be a scalar or a list of scalars"};
           if (!value.empty()) value += ",";
-          value += item.as<std::string>();
+          value += item.Scalar();
         }
       } else if (kv.second.IsScalar()) {
-        value = kv.second.as<std::string>();
+        value = kv.second.Scalar();
       } else if (!kv.second.IsNull()) {
         return Error{key,
                      "configuration file " + path + ": " + key + " must be a scalar or a list"};

@@ -24,7 +24,8 @@
 #include "authd/http/client_ip.h"
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
-#include "tls_tickets.h"
+#include "http/request_head.h"
+#include "http/tls_tickets.h"
 
 namespace authd::http {
 namespace {
@@ -338,39 +339,14 @@ class Session : public SessionBase {
         });
   }
 
-  // RFC 9112: a request whose body length cannot be known for sure (a Transfer-Encoding other
-  // than exactly "chunked", or one beside Content-Length) would let the bytes after it run as
-  // another request, so it is refused and the connection closed (§6.1, §6.3); so is an
-  // HTTP/1.1 request without exactly one Host (§3.2). A method Beast does not know is
-  // answered 501 (RFC 9110 §9.1), and never becomes a metric label or a log field.
+  // The head decides whether the body can be framed at all (request_head.h). A method Beast
+  // does not know never becomes a metric label or a log field.
   bool refuse_head(const bhttp::request<bhttp::string_body>& req) {
-    if (req.method() == bhttp::verb::unknown) {
-      method_ = "OTHER";
-      reject(501, "not_implemented", "This method is not supported.", "method");
-      return true;
-    }
-    method_ = std::string(req.method_string());
-    const auto te = req.count(bhttp::field::transfer_encoding);
-    if (te > 0) {
-      const bool chunked_only =
-          te == 1 && beast::iequals(trim(req[bhttp::field::transfer_encoding]), "chunked");
-      if (!chunked_only || req.count(bhttp::field::content_length) > 0) {
-        reject(400, "invalid_request", "Unsupported Transfer-Encoding.", "transfer_encoding");
-        return true;
-      }
-    }
-    const auto hosts = req.count(bhttp::field::host);
-    if (hosts > 1 || (hosts == 0 && req.version() >= 11)) {
-      reject(400, "invalid_request", "A request needs exactly one Host header.", "host");
-      return true;
-    }
-    return false;
-  }
-
-  static std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
+    method_ = req.method() == bhttp::verb::unknown ? "OTHER" : std::string(req.method_string());
+    auto refusal = http::refuse_head(req);
+    if (!refusal) return false;
+    reject(refusal->status, refusal->code, refusal->description, refusal->reason);
+    return true;
   }
 
   void on_read(beast::error_code ec) {
@@ -406,26 +382,17 @@ class Session : public SessionBase {
   void handle(bhttp::request<bhttp::string_body>&& req) {
     auto ctx = std::make_shared<RequestContext>();
     ctx->start = std::chrono::steady_clock::now();
-    auto r = std::make_shared<Request>();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    auto r = std::make_shared<Request>(to_request(std::move(req)));
     r->received_unix = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
-    r->method = std::string(req.method_string());
-    r->target = std::string(req.target());
-    auto q = r->target.find('?');
-    r->path = r->target.substr(0, q);
-    if (q != std::string::npos) r->query = r->target.substr(q + 1);
-    r->headers.reserve(16);
-    for (const auto& f : req)
-      r->headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
-    r->body = std::move(req.body());
     r->peer_address = peer_;
     r->client_address = client_address(peer_, r->header_list("X-Forwarded-For"),
                                        r->header_list("Forwarded"), server_->trusted_proxies);
     r->tls = Derived::kTls;
     ctx->request_id = make_request_id(r->header("X-Request-Id"));
-    keep_alive_ = req.keep_alive();
-    version_ = req.version();
     method_ = r->method;
 
     auto m = router_->match(r->method, r->path);

@@ -1,4 +1,4 @@
-#include "tls_tickets.h"
+#include "http/tls_tickets.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

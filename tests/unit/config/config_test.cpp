@@ -236,6 +236,29 @@ TEST(ConfigTest, MalformedYamlReportsLine) {
   EXPECT_NE(cfg.error().message.find("line "), std::string::npos) << cfg.error().message;
 }
 
+// Found by tests/fuzz/config_fuzz (its input is kept in corpus/config/): a mapping key that
+// is not plain text made load(), which promises never to throw, throw from yaml-cpp.
+TEST(ConfigTest, NonScalarYamlKeysAndListItemsAreErrorsNotExceptions) {
+  TempDir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {"?\n:", ""},                                  // a null section name (the fuzzer's input)
+      {"[a, b]: {}\n", ""},                          // a list as a section name
+      {"server:\n  ? [listen]\n  : x\n", "server"},  // a list as a key
+      {"server:\n  trusted_proxies: [[10.0.0.0/8]]\n", "server.trusted_proxies"},
+      {"server:\n  trusted_proxies:\n    -\n", "server.trusted_proxies"},  // a null item
+  };
+  for (const auto& [yaml, key] : cases) {
+    dir.write("a.yaml", yaml);
+    Sources s = dev_sources();
+    s.file = dir.file("a.yaml");
+    Result<Config, Error> cfg = Config{};
+    ASSERT_NO_THROW(cfg = load(s)) << yaml;
+    ASSERT_FALSE(cfg) << yaml;
+    EXPECT_EQ(cfg.error().key, key) << yaml;
+    EXPECT_NE(cfg.error().message.find("configuration file"), std::string::npos) << yaml;
+  }
+}
+
 TEST(ConfigTest, MissingFileIsAnError) {
   Sources s = dev_sources();
   s.file = "/nonexistent/authd.yaml";

@@ -1,0 +1,77 @@
+// HTTP/1.1 requests as the transport reads them (server.cpp): Beast's parser with authd's
+// limits, the head checked before the body is read (refuse_head), then the Request a handler
+// sees and what handlers parse from it: forwarded addresses, Basic credentials, form and JSON
+// bodies. Several requests may follow one another on a connection, so the input is read as
+// a pipeline until it is used up or a request is refused.
+#include <boost/beast/core/buffers_prefix.hpp>
+#include <boost/beast/http.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+
+#include "authd/core/strict_json.h"
+#include "authd/http/client_ip.h"
+#include "authd/http/form.h"
+#include "http/request_head.h"
+
+namespace {
+
+namespace bhttp = boost::beast::http;
+using namespace authd::http;
+
+// The defaults of server.max_header_bytes and server.max_body_bytes.
+constexpr std::uint32_t kHeaderLimit = 8 * 1024;
+constexpr std::uint64_t kBodyLimit = 16 * 1024;
+
+const TrustedProxies& trusted() {
+  static const TrustedProxies t = *TrustedProxies::parse({"127.0.0.0/8", "10.0.0.0/8", "::1"});
+  return t;
+}
+
+// Feeds `in` to the parser until `done` holds; false on a parse error or when the input ends
+// first (the connection would wait, then time out).
+template <class Done>
+bool feed(bhttp::request_parser<bhttp::string_body>& parser, std::string_view& in, Done done) {
+  while (!done()) {
+    if (in.empty()) return false;
+    boost::system::error_code ec;
+    const std::size_t n = parser.put(boost::asio::buffer(in.data(), in.size()), ec);
+    in.remove_prefix(n);
+    if (ec && ec != bhttp::error::need_more) return false;
+    if (n == 0) return false;  // needs more than there is
+  }
+  return true;
+}
+
+void handle(Request& r) {
+  r.peer_address = "127.0.0.1";
+  r.client_address = client_address(r.peer_address, r.header_list("X-Forwarded-For"),
+                                    r.header_list("Forwarded"), trusted());
+  if (r.client_address.empty()) std::abort();
+  (void)parse_basic_auth(r.header("Authorization"));
+  (void)parse_form(r.query);
+  const std::string_view type = r.header("Content-Type");
+  if (type.substr(0, 33) == "application/x-www-form-urlencoded") (void)parse_form(r.body);
+  if (type.substr(0, 16) == "application/json") (void)authd::parse_strict_json(r.body);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  for (int requests = 0; !in.empty() && requests < 16; ++requests) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(kBodyLimit);
+    if (!feed(parser, in, [&] { return parser.is_header_done(); })) return 0;
+    if (refuse_head(parser.get())) return 0;  // answered, connection closed
+    if (!feed(parser, in, [&] { return parser.is_done(); })) return 0;
+    const bool keep_alive = parser.get().keep_alive();
+    Request r = to_request(parser.release());
+    handle(r);
+    if (!keep_alive) return 0;
+  }
+  return 0;
+}
