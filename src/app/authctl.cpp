@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/audit_sink.h"
 #include "app/components.h"
 #include "authd/auth/client_secret.h"
 #include "authd/auth/protocol.h"
@@ -114,6 +115,25 @@ struct Ctx {
   SystemRandom random;
 };
 
+/// An operator's change, as an audit record. Written only to a file sink: with `stdout` the
+/// line would mix with the command's own output, which scripts read.
+void audit(Ctx& c, std::string type, std::string reason, std::string user_id,
+           std::string client_id = {}) {
+  if (!c.cfg.log.audit_sink.starts_with("file:")) return;
+  std::string error;
+  auto sink = app::StreamAuditSink::open(c.cfg.log.audit_sink, error);
+  if (!sink) {
+    std::cerr << "authctl: " << error << "\n";
+    return;
+  }
+  auth::AuditEvent e{.time = c.clock.now_unix(), .type = std::move(type), .outcome = "success"};
+  e.reason = std::move(reason);
+  e.user_id = std::move(user_id);
+  e.client_id = std::move(client_id);
+  e.actor = "authctl";
+  sink->write(e);
+}
+
 Result<auth::User, std::string> find_user(Ctx& c, const std::string& email) {
   auto norm = auth::normalize_email(email);
   if (!norm) return unexpected("'" + email + "' is not an email address");
@@ -208,6 +228,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     if (!r)
       return fail(r.error().code == store::Errc::kConflict ? "a user with this email exists"
                                                            : r.error().message);
+    audit(c, "user.changed", "created", u.id);
     std::cout << u.id << "\n";
     return 0;
   }
@@ -216,6 +237,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
   if (a[0] == "disable" || a[0] == "enable") {
     const bool disable = a[0] == "disable";
     if (auto r = users.set_disabled(user->id, disable, now); !r) return fail(r.error().message);
+    audit(c, "user.changed", disable ? "disabled" : "enabled", user->id);
     if (disable) {
       auto ids = c.db->sessions().revoke_all(user->id, "account_disabled", now);
       if (!ids) return fail(ids.error().message);
@@ -232,6 +254,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     auto hash = crypto::hash_password(pw, params);
     if (!hash) return fail("hashing failed");
     if (auto r = users.set_password_hash(user->id, *hash, now); !r) return fail(r.error().message);
+    audit(c, "user.changed", "password_changed", user->id);
     // Whoever knew the old password may hold a session: a new password ends them all.
     auto ids = c.db->sessions().revoke_all(user->id, "password_changed", now);
     if (!ids) return fail(ids.error().message);
@@ -243,6 +266,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
   if (a[0] == "roles") {
     if (a.size() < 3) return fail(kUsage, 2);
     if (auto r = users.set_roles(user->id, split(a[2]), now); !r) return fail(r.error().message);
+    audit(c, "user.changed", "roles_changed", user->id);
     std::cout << "roles of " << user->email << ": " << a[2] << "\n";
     return 0;
   }
@@ -467,6 +491,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
         return fail("client " + cl.id + " exists; change it with `client update`");
       return fail(r.error().message);
     }
+    audit(c, "client.changed", "created", {}, cl.id);
     std::cout << "client " << cl.id << " (" << (secret ? "confidential" : "public") << ")\n";
     if (secret) print_secret_once(generated);
     return 0;
@@ -483,6 +508,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     if (auto e = client_options(a, 2, cl, nullptr); !e.empty()) return fail(e, 2);
     if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
     client_changed(c, cl.id);
+    audit(c, "client.changed", "updated", {}, cl.id);
     std::cout << "client " << cl.id << " updated\n";
     return 0;
   }
@@ -491,6 +517,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     auto r = clients.remove(cl.id);
     if (!r) return fail(r.error().message);
     client_changed(c, cl.id);
+    audit(c, "client.changed", "deleted", {}, cl.id);
     std::cout << "client " << cl.id << " deleted\n";
     return 0;
   }
@@ -512,6 +539,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     cl.previous_secret_expires_at = overlap > 0 ? c.clock.now_unix() + overlap : 0;
     if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
     client_changed(c, cl.id);
+    audit(c, "client.changed", "secret_rotated", {}, cl.id);
     if (overlap > 0)
       std::cout << "client " << cl.id << ": new secret; the old one works until "
                 << iso(cl.previous_secret_expires_at) << "\n";

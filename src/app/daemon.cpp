@@ -185,7 +185,13 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   settings.client_cache_s =
       cfg.redis.url.empty() ? kClientCacheWithoutEvents : kClientCacheWithEvents;
   RingKeys ring_keys(ring);
-  MetricsEvents events(metrics);
+  std::string audit_error;
+  auto audit_sink = StreamAuditSink::open(cfg.log.audit_sink, audit_error);
+  if (!audit_sink) {
+    log::error("audit.sink_failed", {{"error", audit_error}});
+    return 1;
+  }
+  MetricsEvents events(metrics, audit_sink.get());
   auth::AuthService::Deps deps{db.users(), db.sessions(), db.clients(), ring_keys,
                                clock,      random,        *pepper,      &events};
   if (cfg.limits.enabled) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "app/audit_sink.h"
 #include "authd/auth/service.h"
 #include "authd/obs/metrics.h"
 
@@ -12,7 +13,8 @@ namespace authd::app {
 /// Thread-safe. `metrics` must outlive it.
 class MetricsEvents final : public auth::Events {
  public:
-  explicit MetricsEvents(obs::Registry& metrics);
+  /// `audit`, if given, receives every audit record and must outlive this object.
+  explicit MetricsEvents(obs::Registry& metrics, AuditSink* audit = nullptr);
 
   void login(bool ok) override;
   void refresh(auth::RotateOutcome outcome) override;
@@ -20,6 +22,7 @@ class MetricsEvents final : public auth::Events {
   void revoked(const std::string& session_id, std::int64_t until) override;
   void password_hashed() override;
   void token_issued(std::string_view grant, const std::string& client_id) override;
+  void audit(const auth::AuditEvent& e) override;
 
  private:
   obs::Family<obs::Counter>& logins_;
@@ -28,6 +31,8 @@ class MetricsEvents final : public auth::Events {
   obs::Counter& revocations_;
   obs::Counter& password_hashes_;
   obs::Family<obs::Counter>& tokens_issued_;
+  obs::Family<obs::Counter>& audit_events_;
+  AuditSink* audit_;
 };
 
 }  // namespace authd::app

@@ -113,7 +113,14 @@ AuthResult<void> AuthService::delete_session(const Principal& who, const std::st
 }
 
 AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req) {
-  return token_endpoint_->authenticate_client(req);
+  auto c = token_endpoint_->authenticate_client(req);
+  detail::Context& ctx = *context_;
+  AuditEvent e{.type = "client.authenticated", .outcome = c ? "success" : "failure"};
+  if (!c) e.reason = c.error().code == Errc::kRateLimited ? "rate_limited" : "invalid_client";
+  e.client_id = c ? c->id : req.client_id;
+  e.address = req.ip;
+  ctx.audit(std::move(e));
+  return c;
 }
 
 AuthResult<TokenPair> AuthService::client_credentials(const Client& client,

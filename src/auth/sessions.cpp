@@ -6,6 +6,7 @@ AuthResult<void> Sessions::end(const std::string& session_id, const char* reason
   const auto now = c_.d.clock.now_unix();
   auto r = c_.d.sessions.revoke(session_id, reason, now);
   if (!r && r.error().code != store::Errc::kNotFound) return unexpected(store_error(r.error()));
+  c_.audit({.type = "logout", .outcome = "success", .reason = reason, .session_id = session_id});
   c_.announce_revoked(session_id, now);
   return {};
 }
@@ -25,7 +26,15 @@ AuthResult<std::size_t> Sessions::logout_all(const Principal& who) {
   auto ids = c_.d.sessions.revoke_all(who.user_id, "logout_all", now);
   if (!ids) return unexpected(store_error(ids.error()));
   (void)c_.d.users.bump_session_version(who.user_id, now);
-  for (const auto& id : *ids) c_.announce_revoked(id, now);
+  for (const auto& id : *ids) {
+    c_.audit({.type = "logout",
+              .outcome = "success",
+              .reason = "logout_all",
+              .client_id = who.client_id,
+              .user_id = who.user_id,
+              .session_id = id});
+    c_.announce_revoked(id, now);
+  }
   return ids->size();
 }
 
@@ -44,6 +53,12 @@ AuthResult<void> Sessions::remove(const Principal& who, const std::string& sessi
   const auto now = c_.d.clock.now_unix();
   auto r = c_.d.sessions.revoke(session_id, "user_deleted", now);
   if (!r) return unexpected(store_error(r.error()));
+  c_.audit({.type = "session.deleted",
+            .outcome = "success",
+            .reason = "user_deleted",
+            .client_id = (*s)->client_id,
+            .user_id = who.user_id,
+            .session_id = session_id});
   c_.announce_revoked(session_id, now);
   return {};
 }

@@ -247,6 +247,15 @@ const std::vector<Field>& fields() {
         });
     add("log.access_log", "true", "", "One log line per request.",
         boolean([](Config& c, bool v) { c.log.access_log = v; }));
+    add("audit.sink", "stdout", "file:/var/log/authd/audit.jsonl",
+        "Audit trail: stdout (lines marked \"log\":\"audit\"), file:/path (appended) or off.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          if (v == "stdout" || v == "off" || (v.starts_with("file:/") && v.size() > 6)) {
+            c.log.audit_sink = v;
+            return std::nullopt;
+          }
+          return "must be stdout, file:/absolute/path or off";
+        });
 
     add("store.driver", "postgres", "sqlite", "postgres (production) or sqlite (embedded, dev).",
         [](Config& c, const std::string& v) -> std::optional<std::string> {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "authd/auth/audit.h"
 #include "authd/auth/authorization.h"
 #include "authd/auth/client_store.h"
 #include "authd/auth/code_store.h"
@@ -120,6 +121,8 @@ struct Events {
   /// An access token was issued, by grant (password, refresh_token, client_credentials,
   /// authorization_code) to a registered client.
   virtual void token_issued(std::string_view /*grant*/, const std::string& /*client_id*/) {}
+  /// One audit record (authd/auth/audit.h): never a secret. `time` is filled by the service.
+  virtual void audit(const AuditEvent& /*event*/) {}
 };
 
 /// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,

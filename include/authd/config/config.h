@@ -55,6 +55,7 @@ struct LogConfig {
   LogFormat format = LogFormat::kJson;
   std::string level = "info";
   bool access_log = true;
+  std::string audit_sink = "stdout";  ///< audit.sink: stdout, file:/path or off
 };
 
 enum class StoreDriver { kPostgres, kSqlite };
