@@ -6,9 +6,13 @@
 #               shared  every process on every core (authd and wrk compete with Postgres)
 #               split   Postgres (primary and standby) on CPU 0, authd, wrk and pgbench on
 #                       CPU 1: the database on hardware of its own, as in a deployment
-#   /login    vs the Argon2id hash rate of this machine (authd_hashrate_bench), likewise in
-#             ROUNDS alternating rounds, medians compared
-# Usage: bench/auth/run.sh [BUILD_DIR] [DURATION_S]   (env ROUNDS, default 3)
+#   /login    vs the Argon2id hash rate of this machine (authd_hashrate_bench: libsodium's
+#             crypto_pwhash and authd's own, on as many threads as cores), likewise in ROUNDS
+#             alternating rounds, medians compared
+# Usage: bench/auth/run.sh [BUILD_DIR] [DURATION_S]
+#   env ROUNDS (default 3); HASH_S, seconds per hash-rate cell (default 3); LOGIN_ONLY=1 skips
+#   the /refresh benchmarks; HASHRATE, the hash-rate probe to use (default BUILD_DIR's; set it
+#   to a current build's when BUILD_DIR is an older authd, for a before/after comparison)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -61,17 +65,27 @@ median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {print v[int((
 
 # --- /login vs Argon2id hash rate (both cores), ROUNDS alternating rounds ---
 wrk -t2 -c16 -d2s -s bench/auth/login.lua "$URL/login" >/dev/null 2>&1
-l_all="" l50_all="" l99_all="" l_err=0 h_all=""
+l_all="" l50_all="" l99_all="" l_err=0 h_all="" o_all=""
 for r in $(seq 1 "$ROUNDS"); do
   wrk -t2 -c16 -d"${DUR}s" --latency -s bench/auth/login.lua "$URL/login" > "$work/login.out" 2>&1
   read -r a b c d <<<"$(wrk_stats "$work/login.out")"
   l_all+="$a "; l50_all+="$b "; l99_all+="$c "; l_err=$((l_err + d))
-  "$BUILD/bench/crypto/authd_hashrate_bench" "$DUR" "$THREADS" > "$work/hash.out"
-  h=$(awk -v t="$THREADS" '$1=="verify" && $2==t {print $3}' "$work/hash.out"); h_all+="$h "
-  echo "  login round $r: /login $a req/s, Argon2id verify $h/s" >&2
+  # One round of the hash-rate probe: libsodium and authd's Argon2id on 1..THREADS threads.
+  "${HASHRATE:-$BUILD/bench/crypto/authd_hashrate_bench}" "${HASH_S:-3}" "$THREADS" 2 19922944 1 > "$work/hash.out"
+  h=$(awk -v t="$THREADS" '$1=="libsodium" && $2==t {print $3}' "$work/hash.out"); h_all+="$h "
+  o=$(awk -v t="$THREADS" '$1=="authd" && $2==t {print $3}' "$work/hash.out"); o_all+="$o "
+  echo "  login round $r: /login $a req/s (p50 $b ms, p99 $c ms), Argon2id on $THREADS threads: libsodium $h/s, authd $o/s" >&2
 done
 l_rps=$(median <<<"$l_all"); l_p50=$(median <<<"$l50_all"); l_p99=$(median <<<"$l99_all")
-h_rate=$(median <<<"$h_all")
+h_rate=$(median <<<"$h_all"); o_rate=$(median <<<"$o_all")
+if [ -n "${LOGIN_ONLY:-}" ]; then
+  printf '\n%s cores, worker threads %s\n| benchmark | authd | reference (same run) | ratio |\n|---|---|---|---|\n' \
+    "$(nproc)" "$((4 * THREADS))"
+  printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms (p99/p50 %.2f), %d errors | libsodium Argon2id, %d threads: %.0f/s (authd Argon2id: %.0f/s) | %.2f |\n' \
+    "$l_rps" "$l_p50" "$l_p99" "$(awk -v a="$l_p99" -v b="$l_p50" 'BEGIN{print a/b}')" "$l_err" \
+    "$THREADS" "$h_rate" "$o_rate" "$(awk -v a="$l_rps" -v b="$h_rate" 'BEGIN{print a/b}')"
+  exit 0
+fi
 
 # --- /refresh vs pgbench on the same rotation function ---
 run_refresh() {  # prints "rps p50 p99 errors"
@@ -143,8 +157,9 @@ pin_postgres 0-$(( $(nproc) - 1 ))
 printf '\nPostgres 15 on loopback (sync standby attached), %s cores, authd pool %s, worker threads %s\n' \
   "$(nproc)" "$POOL" "$((4 * THREADS))"
 printf '| benchmark | authd | reference (same run) | ratio |\n|---|---|---|---|\n'
-printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | Argon2id verify, %d threads: %.0f/s | %.2f |\n' \
-  "$l_rps" "$l_p50" "$l_p99" "$l_err" "$THREADS" "$h_rate" "$(awk -v a="$l_rps" -v b="$h_rate" 'BEGIN{print a/b}')"
+printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms (p99/p50 %.2f), %d errors | libsodium Argon2id, %d threads: %.0f/s (authd Argon2id: %.0f/s) | %.2f |\n' \
+  "$l_rps" "$l_p50" "$l_p99" "$(awk -v a="$l_p99" -v b="$l_p50" 'BEGIN{print a/b}')" "$l_err" \
+  "$THREADS" "$h_rate" "$o_rate" "$(awk -v a="$l_rps" -v b="$h_rate" 'BEGIN{print a/b}')"
 for t in shared split; do
   rps=${t}_rps p50=${t}_p50 p99=${t}_p99 err=${t}_err tps=${t}_tps lat=${t}_lat fail=${t}_fail
   printf '| /refresh (wrk -c%s), %s | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | pgbench -M prepared -c%s, same function: %.0f tps, avg %s ms, failed %s | %.2f |\n' \

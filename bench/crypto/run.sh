@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs the Argon2id hash-rate probe against the crypto module's static libraries.
 # Usage: bench/crypto/run.sh [build_dir=build-crypto] [hashrate args...]
-#   hashrate args: [seconds_per_run=3] [max_threads=2] [ops_limit=2] [mem_limit_bytes=19922944]
+#   hashrate args: [seconds_per_run=2] [max_threads=2] [ops_limit=2] [mem_limit_bytes=19922944]
+#                  [rounds=3]
+# Prints authd's Argon2id against libsodium's, 1..max_threads, alternating rounds, medians and
+# ratios (authd / libsodium, 2 threads / 1).
 # Numbers are only meaningful on an otherwise idle machine.
 set -euo pipefail
 
@@ -21,7 +24,7 @@ fi
 out="${build}/bench/crypto"
 mkdir -p "${out}"
 g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -pthread \
-  -I "${root}/include" \
+  -I "${root}/include" -I "${root}/src" \
   "${root}/bench/crypto/hashrate.cpp" \
   "${crypto_lib}" "${core_lib}" \
   -lsodium -lcrypto \

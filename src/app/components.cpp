@@ -127,8 +127,10 @@ auth::Settings auth_settings(const config::Config& cfg) {
   s.session_absolute_s = cfg.auth.session_absolute.count() / 1000;
   s.session_idle_s = cfg.auth.session_idle.count() / 1000;
   s.leeway_s = cfg.auth.leeway.count() / 1000;
+  s.legacy_typ_audiences = cfg.auth.legacy_typ_audiences;
   s.browser_session_s = cfg.auth.browser_session.count() / 1000;
   s.password = password_params(cfg);
+  s.max_queued_hashes = cfg.auth.hash_queue;
   s.login_per_ip = limit(cfg.limits.login_per_ip);
   s.login_per_account = limit(cfg.limits.login_per_account);
   s.login_failures = limit(cfg.limits.login_failures);

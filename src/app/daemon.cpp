@@ -243,7 +243,8 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
 
   // 6. Background work: signals, session purge, reactions to Redis.
   SignalHandler signals(server);
-  Janitor janitor(db.sessions(), clock, cfg.store.purge_interval, cfg.store.purge_retention);
+  Janitor janitor(db.sessions(), db.codes(), clock, cfg.store.purge_interval,
+                  cfg.store.purge_retention);
   watch_redis(st, metrics, key_service, service, janitor, db.sessions(), clock,
               settings.access_ttl_s + settings.leeway_s);
 

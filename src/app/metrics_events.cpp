@@ -19,6 +19,16 @@ MetricsEvents::MetricsEvents(obs::Registry& m, AuditSink* audit)
       tokens_issued_(m.counter("authd_tokens_issued_total",
                                "Access tokens issued, by grant and (registered) client.",
                                {"grant", "client"})),
+      hash_queue_(m.gauge("authd_password_hash_queue_depth",
+                          "Password hashes waiting for a hash slot (served in order of arrival).")
+                      .get()),
+      hash_wait_(m.histogram("authd_password_hash_wait_seconds",
+                             "Time a password hash waited for its slot (0 when one was free).", {},
+                             {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})
+                     .get()),
+      hash_rejected_(m.counter("authd_password_hash_rejected_total",
+                               "Password hashes refused (503) because the hash queue was full.")
+                         .get()),
       audit_events_(m.counter("authd_audit_events_total", "Audit events by type and outcome.",
                               {"type", "outcome"})),
       audit_(audit) {}
@@ -56,5 +66,13 @@ void MetricsEvents::password_hashed() { password_hashes_.inc(); }
 void MetricsEvents::token_issued(std::string_view grant, const std::string& client_id) {
   tokens_issued_.with({std::string(grant), client_id}).inc();
 }
+
+void MetricsEvents::password_hash_queue(std::size_t waiting) {
+  hash_queue_.set(static_cast<double>(waiting));
+}
+
+void MetricsEvents::password_hash_waited(double seconds) { hash_wait_.observe(seconds); }
+
+void MetricsEvents::password_hash_rejected() { hash_rejected_.inc(); }
 
 }  // namespace authd::app

@@ -22,6 +22,9 @@ class MetricsEvents final : public auth::Events {
   void revoked(const std::string& session_id, std::int64_t until) override;
   void password_hashed() override;
   void token_issued(std::string_view grant, const std::string& client_id) override;
+  void password_hash_queue(std::size_t waiting) override;
+  void password_hash_waited(double seconds) override;
+  void password_hash_rejected() override;
   void audit(const auth::AuditEvent& e) override;
 
  private:
@@ -31,6 +34,9 @@ class MetricsEvents final : public auth::Events {
   obs::Counter& revocations_;
   obs::Counter& password_hashes_;
   obs::Family<obs::Counter>& tokens_issued_;
+  obs::Gauge& hash_queue_;
+  obs::Histogram& hash_wait_;
+  obs::Counter& hash_rejected_;
   obs::Family<obs::Counter>& audit_events_;
   AuditSink* audit_;
 };

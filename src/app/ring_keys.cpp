@@ -2,8 +2,9 @@
 
 namespace authd::app {
 
-Result<std::string, std::string> RingKeys::sign(std::string_view claims_json) {
-  auto t = ring_.sign_claims_json(claims_json);
+Result<std::string, std::string> RingKeys::sign(std::string_view claims_json,
+                                                std::string_view typ) {
+  auto t = ring_.sign_claims_json(claims_json, typ);
   if (!t) return unexpected(t.error().message);
   return std::move(*t);
 }

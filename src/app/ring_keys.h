@@ -11,7 +11,8 @@ class RingKeys final : public auth::TokenKeys {
  public:
   /// `ring` must outlive this adapter.
   explicit RingKeys(keys::KeyRing& ring) : ring_(ring) {}
-  Result<std::string, std::string> sign(std::string_view claims_json) override;
+  Result<std::string, std::string> sign(std::string_view claims_json,
+                                        std::string_view typ) override;
   Result<std::string, std::string> sign_id_token(
       const std::function<std::string(jose::Alg)>& claims_for) override;
   jose::KeyPtr find(std::string_view kid) override;

@@ -10,6 +10,9 @@ namespace {
 Unexpected<Error> invalid_access_token() {
   return fail(Errc::kInvalidToken, "The access token is invalid, expired or revoked.");
 }
+
+constexpr std::string_view kTypAccessToken = "at+jwt";  // RFC 9068
+constexpr std::string_view kTypLegacy = "JWT";
 }  // namespace
 
 json::ObjectWriter AccessTokens::claims(const std::string& sub, const std::string& client_id,
@@ -32,6 +35,17 @@ json::ObjectWriter AccessTokens::claims(const std::string& sub, const std::strin
   return claims;
 }
 
+bool AccessTokens::names_legacy_audience(const nlohmann::json& claims) const {
+  const auto aud = claims.find("aud");
+  if (aud == claims.end()) return false;
+  const auto& legacy = settings_.legacy_typ_audiences;
+  if (aud->is_string()) return contains(legacy, aud->get_ref<const std::string&>());
+  if (!aud->is_array()) return false;
+  return std::any_of(aud->begin(), aud->end(), [&](const nlohmann::json& a) {
+    return a.is_string() && contains(legacy, a.get_ref<const std::string&>());
+  });
+}
+
 AuthResult<TokenSpec> AccessTokens::spec(const Client& client, std::string scope,
                                          const std::vector<std::string>& audiences) const {
   TokenSpec s;
@@ -45,9 +59,20 @@ AuthResult<TokenSpec> AccessTokens::spec(const Client& client, std::string scope
   return s;
 }
 
-AuthResult<std::string> AccessTokens::sign(json::ObjectWriter& claims) const {
+std::string_view AccessTokens::typ(const TokenSpec& spec) const {
+  const auto& legacy = settings_.legacy_typ_audiences;
+  if (legacy.empty()) return kTypAccessToken;
+  if (spec.audiences.empty())
+    return contains(legacy, settings_.audience) ? kTypLegacy : kTypAccessToken;
+  for (const auto& a : spec.audiences)
+    if (contains(legacy, a)) return kTypLegacy;
+  return kTypAccessToken;
+}
+
+AuthResult<std::string> AccessTokens::sign(json::ObjectWriter& claims,
+                                           const TokenSpec& spec) const {
   if (!claims.ok()) return fail(Errc::kInternal, "A stored claim is not valid UTF-8.");
-  auto token = d_.keys.sign(claims.finish());
+  auto token = d_.keys.sign(claims.finish(), typ(spec));
   if (!token)
     return fail(Errc::kUnavailable, "No signing key is available; retry.",
                 "keys: " + token.error());
@@ -61,7 +86,7 @@ AuthResult<TokenPair> AccessTokens::issue(const User& user, const Session& sessi
   c.str("sid", session.id);
   if (!user.roles.empty()) c.str_array("roles", user.roles);
   if (!user.tenant_id.empty()) c.str("tenant_id", user.tenant_id);
-  auto token = sign(c);
+  auto token = sign(c, spec);
   if (!token) return unexpected(token.error());
   TokenPair p;
   p.access_token = std::move(*token);
@@ -80,9 +105,16 @@ AuthResult<nlohmann::json> AccessTokens::verify(std::string_view token, bool any
   opts.issuer = settings_.issuer;
   if (!any_audience) opts.audience = settings_.audience;
   opts.leeway_s = settings_.leeway_s;
-  auto v = jose::verify(
-      token, [this](std::string_view kid) { return d_.keys.find(kid); }, d_.clock.now_unix(), opts);
+  const auto lookup = [this](std::string_view kid) { return d_.keys.find(kid); };
+  auto v = jose::verify(token, lookup, d_.clock.now_unix(), opts);
+  bool legacy_typ = false;
+  if (!v && v.error() == jose::Errc::TypMismatch && !settings_.legacy_typ_audiences.empty()) {
+    opts.typ = std::string(kTypLegacy);
+    v = jose::verify(token, lookup, d_.clock.now_unix(), opts);
+    legacy_typ = true;
+  }
   if (!v) return invalid_access_token();
+  if (legacy_typ && !names_legacy_audience(v->claims)) return invalid_access_token();
   nlohmann::json c = std::move(v->claims);
   if (!c.contains("sub") || !c["sub"].is_string() || !c.contains("jti") || !c["jti"].is_string())
     return invalid_access_token();

@@ -80,26 +80,50 @@ std::ptrdiff_t hash_slots(unsigned configured) {
 }
 }  // namespace
 
-PasswordWork::PasswordWork(unsigned slots, const crypto::PasswordParams& params, Events* events)
-    : params_(params), events_(events), slots_(hash_slots(slots)) {}
+PasswordWork::PasswordWork(unsigned slots, std::size_t max_waiting,
+                           const crypto::PasswordParams& params, Events* events)
+    : params_(params),
+      events_(events),
+      queue_(static_cast<std::size_t>(hash_slots(slots)), max_waiting, this) {}
 
-bool PasswordWork::verify(std::string_view encoded_hash, std::string_view password) {
+Error PasswordWork::busy() {
+  return Error{Errc::kUnavailable, "Too many password checks are waiting; retry shortly.", 1};
+}
+
+void PasswordWork::depth(std::size_t waiting) {
+  if (events_) events_->password_hash_queue(waiting);
+}
+
+void PasswordWork::waited(std::chrono::nanoseconds wait) {
+  if (events_) events_->password_hash_waited(std::chrono::duration<double>(wait).count());
+}
+
+AuthResult<bool> PasswordWork::verify(std::string_view encoded_hash, std::string_view password) {
+  if (!queue_.acquire()) {
+    if (events_) events_->password_hash_rejected();
+    return unexpected(busy());
+  }
   if (events_) events_->password_hashed();
-  slots_.acquire();
   const bool ok = crypto::verify_password(encoded_hash, password);
-  slots_.release();
+  queue_.release();
   return ok;
 }
 
-void PasswordWork::verify_dummy(std::string_view password) {
-  if (auto dummy = crypto::dummy_hash(params_)) (void)verify(*dummy, password);
+AuthResult<void> PasswordWork::verify_dummy(std::string_view password) {
+  if (auto dummy = crypto::dummy_hash(params_)) {
+    if (auto r = verify(*dummy, password); !r) return unexpected(r.error());
+  }
+  return {};
 }
 
 std::optional<std::string> PasswordWork::hash(std::string_view password) {
+  if (!queue_.acquire()) {
+    if (events_) events_->password_hash_rejected();
+    return std::nullopt;
+  }
   if (events_) events_->password_hashed();
-  slots_.acquire();
   auto h = crypto::hash_password(password, params_);
-  slots_.release();
+  queue_.release();
   if (!h) return std::nullopt;
   return std::move(*h);
 }
@@ -110,7 +134,8 @@ Context::Context(AuthService::Deps deps, Settings s)
       codec(d.token_hasher),
       secrets(d.token_hasher),
       limits(d.limiter, d.refresh_limiter, settings, d.token_hasher),
-      passwords(settings.max_concurrent_hashes, settings.password, d.events),
+      passwords(settings.max_concurrent_hashes, settings.max_queued_hashes, settings.password,
+                d.events),
       clients(d.clients, d.clock, settings.client_cache_s),
       tokens(d, settings) {}
 

@@ -4,13 +4,13 @@
 
 #include <memory>
 #include <optional>
-#include <semaphore>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/access_tokens.h"
 #include "auth/client_directory.h"
+#include "auth/hash_queue.h"
 #include "authd/auth/client_secret.h"
 #include "authd/auth/rate_limit_policy.h"
 #include "authd/auth/refresh_token.h"
@@ -32,23 +32,32 @@ std::vector<std::string> split_scope(std::string_view scope);
 AuthResult<std::string> grant_scope(const std::vector<std::string>& allowed,
                                     std::string_view requested);
 
-/// Password hashing bounded to `slots` at once: Argon2id calls beyond the cores only add
-/// context switches and memory traffic.
-class PasswordWork {
+/// Password hashing bounded to `slots` at once (Argon2id calls beyond the cores only add
+/// context switches and memory traffic), the others waiting in order of arrival in a queue of
+/// at most `max_waiting`.
+class PasswordWork : private HashQueue::Observer {
  public:
-  /// `events` (optional) hears of every hash.
-  PasswordWork(unsigned slots, const crypto::PasswordParams& params, Events* events);
-  bool verify(std::string_view encoded_hash, std::string_view password);
+  /// `events` (optional) hears of every hash and of the queue.
+  PasswordWork(unsigned slots, std::size_t max_waiting, const crypto::PasswordParams& params,
+               Events* events);
+  /// Whether @p password matches; busy() when the queue is full.
+  AuthResult<bool> verify(std::string_view encoded_hash, std::string_view password);
   /// The same work as a failed verify(), for an unknown account or client, so that timing
   /// does not tell which exist.
-  void verify_dummy(std::string_view password);
-  /// A new hash under the current parameters; nullopt on failure.
+  AuthResult<void> verify_dummy(std::string_view password);
+  /// A new hash under the current parameters; nullopt on failure or when the queue is full.
   std::optional<std::string> hash(std::string_view password);
 
+  /// The answer when the queue is full: kUnavailable, retry in a second.
+  static Error busy();
+
  private:
+  void depth(std::size_t waiting) override;
+  void waited(std::chrono::nanoseconds wait) override;
+
   const crypto::PasswordParams& params_;
   Events* events_;
-  std::counting_semaphore<> slots_;
+  HashQueue queue_;
 };
 
 struct Context {

@@ -80,9 +80,11 @@ AuthResult<User> Login::verify_password(const std::string& email_text, const std
   }
   bool ok = false;
   if (user) {
-    ok = c_.passwords.verify(user->password_hash, password);
-  } else {
-    c_.passwords.verify_dummy(password);
+    auto verified = c_.passwords.verify(user->password_hash, password);
+    if (!verified) return unexpected(std::move(verified.error()));
+    ok = *verified;
+  } else if (auto done = c_.passwords.verify_dummy(password); !done) {
+    return unexpected(std::move(done.error()));
   }
   if (c_.d.events) c_.d.events->login(ok);
   if (!ok) return fail(Errc::kInvalidGrant, "Invalid email or password.");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "auth/authorization.h"
+
 namespace authd::auth::detail {
 namespace {
 // The grace window a client may configure, in seconds.
@@ -85,8 +87,10 @@ AuthResult<Refresh::Plan> Refresh::plan(const RefreshRequest& req, std::optional
   if (p.client.confidential() && !req.client_authenticated) return client_not_authenticated();
   if (!contains(p.client.grant_types, "refresh_token"))
     return fail(Errc::kUnauthorizedClient, "This client may not use refresh tokens.");
-  // What can be refused before the rotation is: the session's scope is known only after it.
-  if (auto within_client = grant_scope(session_scopes(p.client), req.scope); !within_client)
+  // What can be refused before the rotation is: the session's scope is known only after it,
+  // and bounds the grant then. The widest a session of this client may hold includes the
+  // OpenID scopes a code grant gives (profile, email), which a client may ask for again.
+  if (auto within_client = grant_scope(authorization_scopes(p.client), req.scope); !within_client)
     return unexpected(within_client.error());
   auto spec = c_.tokens.spec(p.client, std::string(), req.audiences);
   if (!spec) return unexpected(spec.error());

@@ -129,7 +129,9 @@ AuthResult<Client> TokenEndpoint::admitted(Client c) {
 AuthResult<Client> TokenEndpoint::authenticate_legacy(Client c, const std::string& secret) {
   // The slow path, bounded per client before the hash as well as per address.
   if (auto e = c_.limits.admit_client(c.id)) return unexpected(std::move(*e));
-  if (!c_.passwords.verify(c.secret_hash, secret)) return client_not_authenticated();
+  auto verified = c_.passwords.verify(c.secret_hash, secret);
+  if (!verified) return unexpected(std::move(verified.error()));
+  if (!*verified) return client_not_authenticated();
   // Upgrade: from now on the same secret is checked as a keyed hash. Written over the store's
   // current row (not the cached copy), and only if its secret is still this one; a failed
   // write is retried at the next use.
@@ -154,7 +156,7 @@ AuthResult<TokenPair> TokenEndpoint::client_credentials(const Client& c, const s
   auto spec = c_.tokens.spec(c, std::move(*granted), audiences);
   if (!spec) return unexpected(spec.error());
   auto claims = c_.tokens.claims(c.id, c.id, *spec, c_.d.clock.now_unix());
-  auto token = c_.tokens.sign(claims);
+  auto token = c_.tokens.sign(claims, *spec);
   if (!token) return unexpected(token.error());
   if (c_.d.events) c_.d.events->token_issued("client_credentials", c.id);
   TokenPair p;

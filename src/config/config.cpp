@@ -326,6 +326,11 @@ const std::vector<Field>& fields() {
         "parameters are upgraded at the next login.",
         size(8 * 1024, 4096ULL * 1024 * 1024,
              [](Config& c, std::size_t v) { c.auth.argon2_memory = v; }));
+    add("auth.hash_queue", "64", "",
+        "Password hashes (logins) that may wait for a hash slot, served in order of arrival; "
+        "one more is answered 503 with Retry-After.",
+        integer(1, 100000,
+                [](Config& c, long long v) { c.auth.hash_queue = static_cast<std::size_t>(v); }));
     add("auth.pepper_file", "", "",
         "Secret key for refresh-token hashes (base64, >= 32 bytes, "
         "mode 0600). Dev: generated in data_dir.",
@@ -335,6 +340,13 @@ const std::vector<Field>& fields() {
         "e.g. https://app.example.com.",
         [](Config& c, const std::string& v) -> std::optional<std::string> {
           c.auth.cookie_origins = split_list(v);
+          return std::nullopt;
+        });
+    add("auth.legacy_typ_audiences", "", "",
+        "Comma-separated audiences whose verifiers refuse typ at+jwt (libjwt 1.10, cpp-jwt "
+        "1.4): their access tokens get typ JWT. Empty: all tokens are at+jwt (RFC 9068).",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          c.auth.legacy_typ_audiences = split_list(v);
           return std::nullopt;
         });
     add("auth.login_css_file", "", "",

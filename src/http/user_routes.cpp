@@ -112,6 +112,8 @@ class UserRoutes {
       return bad_request("scope must be a string, resource a string or an array of strings.");
     if (auto denied = authenticate_client(req, lr.client_id, lr.client_authenticated))
       return std::move(*denied);
+    if (cookie)
+      if (auto e = login_csrf_check(req, lr.client_id)) return auth_error_response(*e);
     auto r = service_.login(lr);
     if (!r) return client_error(r.error());
     auto resp = token_response(*r, !cookie);
@@ -124,6 +126,26 @@ class UserRoutes {
     if (!req.has_header(opt_.csrf_header))
       return http_auth_error(auth::Errc::kCsrf,
                              "Cookie requests need the " + opt_.csrf_header + " header.");
+    return origin_check(req, client_id);
+  }
+
+  // Login CSRF: a cross-site page must not sign the browser in to an attacker's account. A
+  // form or a "simple" fetch cannot send a JSON content type without a CORS preflight, and the
+  // Origin must be one allowed for cookies (configuration or the client's).
+  std::optional<auth::Error> login_csrf_check(const Request& req, const std::string& client_id) {
+    std::string_view type = req.header("Content-Type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    std::string media;
+    for (char c : type) media += lower(c);
+    if (media != "application/json")
+      return http_auth_error(auth::Errc::kCsrf,
+                             "Cookie-mode login needs Content-Type: application/json.");
+    return origin_check(req, client_id);
+  }
+
+  std::optional<auth::Error> origin_check(const Request& req, const std::string& client_id) {
     const std::string origin(req.header("Origin"));
     if (origin.empty())
       return http_auth_error(auth::Errc::kCsrf, "Cookie requests need an Origin header.");

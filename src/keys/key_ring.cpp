@@ -220,9 +220,10 @@ Result<std::string, Error> KeyRing::sign(const nlohmann::json& claims) const {
                    [&](const jose::Key& k) { return jose::sign(k, claims, "at+jwt"); });
 }
 
-Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_json) const {
+Result<std::string, Error> KeyRing::sign_claims_json(std::string_view claims_json,
+                                                     std::string_view typ) const {
   return sign_with(signing_key(),
-                   [&](const jose::Key& k) { return jose::sign_claims(k, claims_json, "at+jwt"); });
+                   [&](const jose::Key& k) { return jose::sign_claims(k, claims_json, typ); });
 }
 
 Result<std::string, Error> KeyRing::sign_id_token(

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "authd/core/shared_cell.h"
 #include "authd/jose/jwks.h"
 #include "authd/verify/jwks_cache.h"
 
@@ -51,7 +52,7 @@ struct JwksCache::Impl {
 
   CacheOptions options_;
   bool fixed_ = false;
-  std::atomic<std::shared_ptr<const KeySet>> current_;
+  core::SharedCell<KeySet> current_;
   std::atomic<bool> in_flight_{false};
   // Nanoseconds since the epoch of the clock: the last fetch attempt, and the earliest next
   // attempt after a failure.

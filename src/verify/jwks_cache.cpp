@@ -99,7 +99,7 @@ bool JwksCache::Impl::usable(const KeySet& s, SysClock::time_point at) const {
 }
 
 Lookup JwksCache::Impl::find(std::string_view kid, SysClock::time_point at) {
-  auto set = current_.load(std::memory_order_acquire);
+  auto set = current_.load();
   if (fixed_) {
     if (!set) return {nullptr, Error::kKeysUnavailable};
     if (auto key = set->jwks.find(kid)) return {std::move(key), std::nullopt};
@@ -108,12 +108,12 @@ Lookup JwksCache::Impl::find(std::string_view kid, SysClock::time_point at) {
   const std::int64_t t = ns(at);
   if (!set) {
     if (t >= next_allowed_ns_.load(std::memory_order_relaxed)) fetch_or_wait(true, false);
-    set = current_.load(std::memory_order_acquire);
+    set = current_.load();
     if (!set) return {nullptr, Error::kKeysUnavailable};
   } else if (at >= set->fresh_until && t >= next_allowed_ns_.load(std::memory_order_relaxed)) {
     // Expired: one thread refreshes; the others go on with the held set while it is usable.
     fetch_or_wait(!usable(*set, at), false);
-    set = current_.load(std::memory_order_acquire);
+    set = current_.load();
   }
   if (!usable(*set, at)) {
     if (!stale_reported_.exchange(true)) emit(CacheEvent::kStale);
@@ -127,7 +127,7 @@ Lookup JwksCache::Impl::find(std::string_view kid, SysClock::time_point at) {
       t - last_attempt_ns_.load(std::memory_order_relaxed) >= ns(options_.unknown_kid_cooldown);
   if (cooled || in_flight_.load(std::memory_order_acquire)) {
     fetch_or_wait(true, cooled);
-    set = current_.load(std::memory_order_acquire);
+    set = current_.load();
     if (set && usable(*set, at))
       if (auto key = set->jwks.find(kid)) return {std::move(key), std::nullopt};
   } else {
@@ -243,7 +243,7 @@ void JwksCache::Impl::fetch(bool unknown_kid) {
       return failed(options_.issuer + "/.well-known/openid-configuration", status,
                     std::move(detail));
   }
-  const auto held = current_.load(std::memory_order_acquire);
+  const auto held = current_.load();
   Headers headers;
   if (held && !held->etag.empty()) headers.emplace_back("If-None-Match", held->etag);
   HttpResponse r = get(jwks_uri_, headers);
@@ -255,7 +255,7 @@ void JwksCache::Impl::fetch(bool unknown_kid) {
   if (r.status == 304 && held) {
     auto set = std::make_shared<KeySet>(*held);
     set->fresh_until = fresh_until;
-    current_.store(std::move(set), std::memory_order_release);
+    current_.store(std::move(set));
     not_modified_.fetch_add(1, std::memory_order_relaxed);
     next_allowed_ns_.store(INT64_MIN / 2, std::memory_order_relaxed);
     stale_reported_.store(false, std::memory_order_relaxed);
@@ -274,7 +274,7 @@ void JwksCache::Impl::fetch(bool unknown_kid) {
   set->fresh_until = fresh_until;
   set->etag = r.header("etag");
   const std::size_t n = set->jwks.size();
-  current_.store(std::move(set), std::memory_order_release);
+  current_.store(std::move(set));
   fetched_.fetch_add(1, std::memory_order_relaxed);
   next_allowed_ns_.store(INT64_MIN / 2, std::memory_order_relaxed);
   stale_reported_.store(false, std::memory_order_relaxed);
@@ -303,7 +303,7 @@ bool JwksCache::refresh() {
 }
 
 bool JwksCache::ok() const {
-  auto set = impl_->current_.load(std::memory_order_acquire);
+  auto set = impl_->current_.load();
   return set && impl_->usable(*set, impl_->now());
 }
 
@@ -315,7 +315,7 @@ CacheStats JwksCache::stats() const {
   s.failures = impl_->failures_.load();
   s.unknown_kid_refetches = impl_->unknown_kid_refetches_.load();
   s.refetches_suppressed = impl_->refetches_suppressed_.load();
-  auto set = impl_->current_.load(std::memory_order_acquire);
+  auto set = impl_->current_.load();
   s.keys = set ? set->jwks.size() : 0;
   return s;
 }

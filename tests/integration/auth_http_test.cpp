@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "authd/auth/code_store.h"
 #include "authd/core/base64url.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
@@ -30,10 +31,7 @@ using testing::HttpResponse;
 using testing::Process;
 using testing::TempDir;
 
-std::string authctl_binary() {
-  auto b = testing::authd_binary();
-  return b.substr(0, b.rfind('/')) + "/authctl";
-}
+using testing::authctl_binary;
 
 const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
 const std::map<std::string, std::string> kJson{{"Content-Type", "application/json"}};
@@ -170,8 +168,9 @@ TEST_P(AuthHttpTest, ConcurrentRefreshesOfOneTokenShareOneSuccessor) {
 // attributes and the CSRF rules are checked in-process.)
 TEST_P(AuthHttpTest, CookieModeTrustsTheConfiguredOrigin) {
   auto r =
-      post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
-  ASSERT_TRUE(r && r->status == 200);
+      post("/login", R"({"email":"demo@example.com","password":"demo-password","cookie":true})",
+           {{"Content-Type", "application/json"}, {"Origin", origin_}});
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   const auto cookie = r->header("set-cookie");
   const auto pair = cookie.substr(0, cookie.find(';'));
   auto bad_origin =
@@ -263,14 +262,7 @@ TEST_P(AuthHttpTest, AuthctlClientGetsClientCredentialsTokens) {
                     "", &out),
             0)
       << out;
-  auto secret_of = [](const std::string& text) {
-    const std::string tag = "client_secret: ";
-    const auto at = text.find(tag);
-    return at == std::string::npos
-               ? std::string()
-               : text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
-  };
-  const std::string secret = secret_of(out);
+  const std::string secret = testing::printed_client_secret(out);
   ASSERT_EQ(secret.size(), 43u) << out;
   ASSERT_EQ(authctl({"client", "list"}, "", &out), 0);
   EXPECT_NE(out.find("billing\tconfidential\tclient_credentials"), std::string::npos) << out;
@@ -290,7 +282,7 @@ TEST_P(AuthHttpTest, AuthctlClientGetsClientCredentialsTokens) {
   EXPECT_EQ(proc_->stdout_text().find(secret), std::string::npos);
 
   ASSERT_EQ(authctl({"client", "rotate-secret", "billing"}, "", &out), 0) << out;
-  const std::string rotated = secret_of(out);
+  const std::string rotated = testing::printed_client_secret(out);
   ASSERT_EQ(rotated.size(), 43u) << out;
   EXPECT_NE(rotated, secret);
   auto fresh = token_with(rotated);
@@ -319,10 +311,8 @@ TEST_P(AuthHttpTest, AuthlibGetsTokensWithEveryClientAuthMethod) {
   ASSERT_EQ(
       authctl({"client", "add", "post", "--grants", "client_credentials", "--secret"}, "", &out), 0)
       << out;
-  const std::string tag = "client_secret: ";
-  const auto at = out.find(tag);
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string post_secret = out.substr(at + tag.size(), 43);
+  const std::string post_secret = testing::printed_client_secret(out);
+  ASSERT_EQ(post_secret.size(), 43u) << out;
 
   auto key = *jose::Key::generate(jose::Alg::ES256);
   {
@@ -386,7 +376,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, AuthHttpTest,
 
 // The janitor of a running authd deletes families dead longer than store.purge_retention every
 // store.purge_interval, in batches until caught up (here more than one batch in one run), and
-// leaves live families alone.
+// leaves live families alone. Expired authorization codes go the same way, in batches too,
+// while an unexpired one, and an expired one whose family lives (a replay must still revoke
+// it), stay.
 TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
   testing::TestDatabase pg(testing::Backend::kPostgres);
   ASSERT_TRUE(pg.ok()) << pg.error();
@@ -413,6 +405,27 @@ TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
   std::string dead_id;
   for (int i = 0; i < kDead; ++i) dead_id = family(now - 10);
   const std::string live_id = family(now + 86400);
+  auto code = [&](std::int64_t expires_at, const std::string& session_id) {
+    auth::AuthorizationCode c;
+    c.hash = random.bytes(32);
+    c.client_id = "authd";
+    c.user_id = u.id;
+    c.redirect_uri = "http://127.0.0.1/cb";
+    c.code_challenge = "challenge";
+    c.auth_time = now - 100;
+    c.expires_at = expires_at;
+    EXPECT_TRUE(db.codes().create(c));
+    if (!session_id.empty()) {
+      auto r = db.codes().redeem(c.hash, now - 90, session_id);
+      EXPECT_TRUE(r && r->has_value() && (*r)->first_use);
+    }
+    return c.hash;
+  };
+  constexpr int kExpiredCodes = 1050;
+  std::string expired_code;
+  for (int i = 0; i < kExpiredCodes; ++i) expired_code = code(now - 10, "");
+  const std::string fresh_code = code(now + 60, "");
+  const std::string code_of_live_family = code(now - 10, live_id);
 
   TempDir dir;
   ASSERT_TRUE(dir.write_key_files());
@@ -434,6 +447,26 @@ TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
   auto live = db.sessions().find(live_id);
   ASSERT_TRUE(live) << live.error().message;
   EXPECT_TRUE(live->has_value());
+
+  ASSERT_TRUE(p.wait_for_output("codes.purged", 10s)) << p.stdout_text();
+  {
+    const std::string log = p.stdout_text();
+    const auto at = log.find("codes.purged");
+    const std::string line = log.substr(at, log.find('\n', at) - at);
+    EXPECT_NE(line.find("\"count\":" + std::to_string(kExpiredCodes)), std::string::npos)
+        << "one run clears the whole backlog of codes: " << line;
+  }
+  // redeem() finds a stored code (nullopt when there is none); a replay's lookup is harmless.
+  auto gone = db.codes().redeem(expired_code, now, "probe");
+  ASSERT_TRUE(gone) << gone.error().message;
+  EXPECT_FALSE(gone->has_value()) << "an expired code outlived the purge";
+  auto kept = db.codes().redeem(fresh_code, now, "probe");
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_TRUE(kept->has_value()) << "an unexpired code was purged";
+  auto family_kept = db.codes().redeem(code_of_live_family, now, "probe");
+  ASSERT_TRUE(family_kept) << family_kept.error().message;
+  ASSERT_TRUE(family_kept->has_value()) << "a code whose family lives was purged";
+  EXPECT_EQ((*family_kept)->session_id, live_id);
 }
 
 // This test verifies the per-client limit of the token endpoint: 429 with Retry-After once the

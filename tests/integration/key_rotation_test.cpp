@@ -25,10 +25,7 @@ using namespace std::chrono_literals;
 using testing::Process;
 using testing::TempDir;
 
-std::string authctl_binary() {
-  auto b = testing::authd_binary();
-  return b.substr(0, b.rfind('/')) + "/authctl";
-}
+using testing::authctl_binary;
 
 class KeyRotationTest : public ::testing::Test {
  protected:

@@ -50,9 +50,7 @@ class RedisDaemonTest : public ::testing::Test {
   int authctl(std::vector<std::string> args, std::string* out, const std::string& input = "") {
     std::vector<std::string> argv{"--dev", "--data", data_.path()};
     argv.insert(argv.end(), args.begin(), args.end());
-    const std::string bin = testing::authd_binary();
-    Process p(bin.substr(0, bin.rfind('/')) + "/authctl", argv,
-              {{"AUTHD_REDIS_URL", redis_->url()}}, input);
+    Process p(testing::authctl_binary(), argv, {{"AUTHD_REDIS_URL", redis_->url()}}, input);
     auto rc = p.wait(30s);
     *out = p.stdout_text() + p.stderr_text();
     return rc.value_or(-1);
@@ -77,12 +75,6 @@ class RedisDaemonTest : public ::testing::Test {
 TEST_F(RedisDaemonTest, ClientChangesReachEveryReplicaWithinASecond) {
   auto a = replica();
   auto b = replica();
-  auto secret_of = [](const std::string& text) {
-    const std::string tag = "client_secret: ";
-    const auto at = text.find(tag);
-    if (at == std::string::npos) return std::string();
-    return text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
-  };
   auto token_status = [&](int port, const std::string& secret) {
     Connection c(port);
     auto r = c.request("POST", "/oauth2/token",
@@ -96,13 +88,13 @@ TEST_F(RedisDaemonTest, ClientChangesReachEveryReplicaWithinASecond) {
   ASSERT_EQ(authctl({"client", "add", "svc", "--grants", "client_credentials", "--secret"}, &out),
             0)
       << out;
-  const std::string first = secret_of(out);
+  const std::string first = testing::printed_client_secret(out);
   ASSERT_EQ(first.size(), 43u) << out;
   ASSERT_EQ(token_status(ports_[0], first), 200);
   ASSERT_EQ(token_status(ports_[1], first), 200);  // both replicas now hold it in their cache
 
   ASSERT_EQ(authctl({"client", "rotate-secret", "svc"}, &out), 0) << out;
-  const std::string second = secret_of(out);
+  const std::string second = testing::printed_client_secret(out);
   ASSERT_EQ(second.size(), 43u) << out;
   auto changed = std::chrono::steady_clock::now();
   EXPECT_TRUE(eventually([&] { return token_status(ports_[0], first) == 401; }, 1s));

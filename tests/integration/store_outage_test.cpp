@@ -142,14 +142,12 @@ TEST(StoreOutageTest, TokenChecksOnCachedStateAnswerThroughATotalOutage) {
   auto port = authd.wait_for_port("public");
   ASSERT_TRUE(port) << authd.stdout_text() << authd.stderr_text();
 
-  const std::string bin = testing::authd_binary();
-  Process authctl(bin.substr(0, bin.rfind('/')) + "/authctl",
+  Process authctl(testing::authctl_binary(),
                   {"client", "add", "checker", "--secret", "--permissions", "introspect"}, env);
   ASSERT_EQ(authctl.wait(30s).value_or(-1), 0) << authctl.stdout_text() << authctl.stderr_text();
   const std::string out = authctl.stdout_text();
-  const std::string tag = "client_secret: ";
-  ASSERT_NE(out.find(tag), std::string::npos) << out;
-  const std::string secret = out.substr(out.find(tag) + tag.size(), 43);
+  const std::string secret = testing::printed_client_secret(out);
+  ASSERT_EQ(secret.size(), 43u) << out;
 
   auto logged_in = login(*port);
   ASSERT_TRUE(logged_in);

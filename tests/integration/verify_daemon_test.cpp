@@ -21,10 +21,7 @@ using namespace std::chrono_literals;
 using testing::Process;
 using testing::TempDir;
 
-std::string authctl_binary() {
-  auto b = testing::authd_binary();
-  return b.substr(0, b.rfind('/')) + "/authctl";
-}
+using testing::authctl_binary;
 
 nlohmann::json segment(const std::string& token, int index) {
   std::size_t start = 0;

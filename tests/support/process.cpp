@@ -23,6 +23,18 @@ constexpr std::chrono::milliseconds kPollInterval{10};
 
 std::string authd_binary() { return AUTHD_BINARY; }
 
+std::string authctl_binary() {
+  const std::string authd = authd_binary();
+  return authd.substr(0, authd.rfind('/')) + "/authctl";
+}
+
+std::string printed_client_secret(const std::string& text) {
+  const std::string tag = "client_secret: ";
+  const auto at = text.find(tag);
+  if (at == std::string::npos) return std::string();
+  return text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
+}
+
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "authd-test-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");

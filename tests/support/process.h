@@ -13,6 +13,10 @@ namespace authd::testing {
 
 /// Path of the built authd binary (set by CMake as AUTHD_BINARY).
 std::string authd_binary();
+/// Path of the built authctl binary, beside authd.
+std::string authctl_binary();
+/// The secret authctl printed once ("client_secret: ..." line); "" when there is none.
+std::string printed_client_secret(const std::string& authctl_output);
 
 /// A fresh temporary directory, removed by the destructor.
 class TempDir {

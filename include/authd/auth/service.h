@@ -121,6 +121,12 @@ struct Events {
   /// An access token was issued, by grant (password, refresh_token, client_credentials,
   /// authorization_code) to a registered client.
   virtual void token_issued(std::string_view /*grant*/, const std::string& /*client_id*/) {}
+  /// Password hashes wait for a slot in order of arrival, in a bounded queue: its depth after
+  /// each change, each hash's wait for its slot (0 when one was free), and each hash refused
+  /// because the queue was full (the request is answered 503 with Retry-After).
+  virtual void password_hash_queue(std::size_t /*waiting*/) {}
+  virtual void password_hash_waited(double /*seconds*/) {}
+  virtual void password_hash_rejected() {}
   /// One audit record (authd/auth/audit.h): never a secret. `time` is filled by the service.
   virtual void audit(const AuditEvent& /*event*/) {}
 };

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "authd/auth/rate_limiter.h"
 #include "authd/crypto/password.h"
@@ -16,6 +17,10 @@ struct Settings {
   std::int64_t session_absolute_s = 30 * 86400;
   std::int64_t session_idle_s = 7 * 86400;
   std::int64_t leeway_s = 30;
+  /// Audiences whose verifiers refuse RFC 9068's `typ: at+jwt` (Debian 12's libjwt 1.10 and
+  /// cpp-jwt 1.4): access tokens with any of them in `aud` are issued with `typ: JWT`. Empty
+  /// (the default): every access token is an at+jwt.
+  std::vector<std::string> legacy_typ_audiences;
   /// How long an authd sign-in in a browser (the hosted login page's cookie) lasts.
   std::int64_t browser_session_s = 12 * 3600;
   crypto::PasswordParams password;
@@ -25,6 +30,9 @@ struct Settings {
   /// Password hashes allowed to run at once; 0 = one per core. More than the cores only adds
   /// context switches and memory traffic (each Argon2id call touches argon2_memory bytes).
   unsigned max_concurrent_hashes = 0;
+  /// Hashes that may wait for a slot (served in order of arrival); one more is refused with
+  /// kUnavailable (503, Retry-After) instead of waiting behind them.
+  std::size_t max_queued_hashes = 64;
 
   /// Rate limits (requests per minute and burst), applied when a RateLimiter is given.
   Limit login_per_ip{60, 20};

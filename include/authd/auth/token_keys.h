@@ -14,9 +14,11 @@ namespace authd::auth {
 class TokenKeys {
  public:
   virtual ~TokenKeys() = default;
-  /// Signs `claims_json` (one compact JSON object) as an at+jwt with the currently active key.
+  /// Signs `claims_json` (one compact JSON object) with the currently active key, with header
+  /// `typ` ("at+jwt", or "JWT" for audiences configured for legacy verifiers).
   /// Error text is safe to log.
-  virtual Result<std::string, std::string> sign(std::string_view claims_json) = 0;
+  virtual Result<std::string, std::string> sign(std::string_view claims_json,
+                                                std::string_view typ) = 0;
   /// Signs an OpenID Connect ID token (typ "JWT") with the active key; `claims_for` gives the
   /// claims (one compact JSON object) for that key's algorithm.
   virtual Result<std::string, std::string> sign_id_token(

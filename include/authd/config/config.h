@@ -85,8 +85,12 @@ struct AuthConfig {
   Millis leeway{30000};
   std::uint64_t argon2_ops = 2;
   std::size_t argon2_memory = 19 * 1024 * 1024;
+  /// Password hashes that may wait for a hash slot, in order of arrival; more get 503.
+  std::size_t hash_queue = 64;
   std::string pepper_file;  ///< keyed-hash pepper for refresh tokens (secret); dev: generated
   std::vector<std::string> cookie_origins;
+  /// Audiences whose access tokens carry `typ: JWT` instead of `at+jwt` (legacy verifiers).
+  std::vector<std::string> legacy_typ_audiences;
   bool demo_user = false;      ///< create demo@example.com on first start (dev)
   std::string login_css_file;  ///< the hosted login page's stylesheet; "" = built in
   std::string logo_file;       ///< its logo (.svg or .png); "" = none

@@ -101,8 +101,10 @@ class KeyRing {
   /// Signs `claims` with signing_key() as an RFC 9068 access token (typ "at+jwt").
   /// @return signing_key()'s errors, Errc::kSignFailed.
   Result<std::string, Error> sign(const nlohmann::json& claims) const;
-  /// As sign(), for claims already serialised as one compact JSON object.
-  Result<std::string, Error> sign_claims_json(std::string_view claims_json) const;
+  /// As sign(), for claims already serialised as one compact JSON object, with header `typ`
+  /// (RFC 9068's "at+jwt" unless a compatibility setting asks for "JWT").
+  Result<std::string, Error> sign_claims_json(std::string_view claims_json,
+                                              std::string_view typ = "at+jwt") const;
   /// Signs an OpenID Connect ID token (typ "JWT") with signing_key(): `claims_for` builds the
   /// claims for that key's algorithm (at_hash depends on it), so both come from one key.
   /// @return signing_key()'s errors, Errc::kSignFailed.

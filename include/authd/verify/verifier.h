@@ -107,7 +107,7 @@ struct AUTHD_VERIFY_API Options {
   /// Clock skew tolerated on exp, nbf and iat.
   std::chrono::seconds leeway{30};
   /// Required header `typ` ("at+jwt", RFC 9068). Set "JWT" for an audience authd issues
-  /// `typ: JWT` to (the per-client compatibility switch); empty accepts any or none.
+  /// `typ: JWT` to (listed in its auth.legacy_typ_audiences); empty accepts any or none.
   std::string typ = "at+jwt";
   /// Require a non-empty `sub` (every authd access token has one).
   bool require_sub = true;

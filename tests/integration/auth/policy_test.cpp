@@ -149,6 +149,70 @@ TEST_P(ClientPolicyTest, ClientCredentialsFollowTheClientsLifetimeAndAudiences) 
   EXPECT_EQ((**info)["aud"], "billing");
 }
 
+// The header `typ` of a token whose signature verifies, whatever its typ.
+std::string typ_of(const keys::KeyRing& ring, std::int64_t now, const std::string& token) {
+  jose::VerifyOptions opts;
+  opts.typ = std::nullopt;
+  auto v = jose::verify(token, ring.lookup(), now, opts);
+  EXPECT_TRUE(v) << (v ? "" : std::string(jose::to_string(v.error())));
+  return v && v->header.contains("typ") ? v->header["typ"].get<std::string>() : "";
+}
+
+// This test verifies auth.legacy_typ_audiences: off by default (every token at+jwt); when
+// set, tokens naming a listed audience (alone or among others) get typ JWT and the rest keep
+// at+jwt, on client_credentials and on user grants; authd accepts a JWT-typed token back only
+// if its aud names a listed audience.
+TEST_P(ClientPolicyTest, LegacyTypAudiencesGetTypJwtAndOnlyThey) {
+  const auto typ = [this](const AuthResult<TokenPair>& t) {
+    EXPECT_TRUE(t) << (t ? "" : t.error().description);
+    return t ? typ_of(*ring_, clock_.now_unix(), t->access_token) : std::string();
+  };
+  const Client svc = *service_->authenticate_client({"svc", "svc-secret", "192.0.2.1"});
+  EXPECT_EQ(typ(service_->client_credentials(svc, "read", {"billing"})), "at+jwt");
+  EXPECT_EQ(typ(login_as_app("")), "at+jwt");
+
+  settings_.legacy_typ_audiences = {"billing"};
+  build_service(nullptr);
+  auto legacy = service_->client_credentials(svc, "read", {"billing"});
+  EXPECT_EQ(typ(legacy), "JWT");
+  EXPECT_EQ(typ(service_->client_credentials(svc, "read", {kApi, "billing"})), "JWT");
+  EXPECT_EQ(typ(service_->client_credentials(svc, "read", {kApi})), "at+jwt");
+  EXPECT_EQ(typ(service_->client_credentials(svc, "read")), "at+jwt") << "aud authd";
+  EXPECT_EQ(typ(login_as_app("", {kApi})), "at+jwt");
+
+  Client rs = add_client("rs", "rs-secret", {"client_credentials"}, {}, {kPermissionIntrospect});
+  auto active = [&](const std::string& token) {
+    auto info = service_->introspect(rs, token);
+    EXPECT_TRUE(info);
+    return info && info->has_value();
+  };
+  ASSERT_TRUE(legacy);
+  EXPECT_TRUE(active(legacy->access_token)) << "authd accepts its own JWT-typed tokens";
+  // Signed by authd's key, but typ JWT for an audience that is not listed: not one authd issues.
+  const std::int64_t now = clock_.now_unix();
+  const std::string claims = nlohmann::json{
+      {"iss", "https://auth.test"},
+      {"sub", "svc"},
+      {"aud", kApi},
+      {"iat", now},
+      {"exp", now + 60},
+      {"jti", make_uuid_v4(random_)},
+      {"client_id", "svc"}}.dump();
+  auto odd = ring_->sign_claims_json(claims, "JWT");
+  ASSERT_TRUE(odd);
+  EXPECT_FALSE(active(*odd));
+  auto proper = ring_->sign_claims_json(claims);
+  ASSERT_TRUE(proper);
+  EXPECT_TRUE(active(*proper)) << "the same claims as an at+jwt are fine";
+
+  // authd's own audience listed: user tokens are JWT-typed and still work on bearer routes.
+  settings_.legacy_typ_audiences = {"authd"};
+  build_service(nullptr);
+  auto user = login();
+  EXPECT_EQ(typ_of(*ring_, clock_.now_unix(), user.access_token), "JWT");
+  EXPECT_TRUE(service_->authenticate(user.access_token));
+}
+
 AUTHD_INSTANTIATE_SERVICE_MODES(ClientPolicyTest);
 
 }  // namespace

@@ -67,9 +67,8 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     ASSERT_TRUE(crypto::init());
     tdb_ = std::make_unique<testing::TestDatabase>(GetParam().backend);
     ASSERT_TRUE(tdb_->ok()) << tdb_->error();
-    keys::Settings ks;
-    ring_ =
-        std::make_unique<keys::KeyRing>(tdb_->db().keys(), crypto::Secret::random(32), clock_, ks);
+    ring_ = std::make_unique<keys::KeyRing>(tdb_->db().keys(), crypto::Secret::random(32), clock_,
+                                            key_settings_);
     ASSERT_TRUE(ring_->rotate(false));
     ASSERT_TRUE(ring_->ready());
     ring_keys_ = std::make_unique<RingKeys>(*ring_);
@@ -155,6 +154,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
   FakeClock clock_{1'800'000'000};
   SystemRandom random_;
   RecordingEvents events_;
+  keys::Settings key_settings_;  ///< the ring's (its algorithm); set before SetUp()
   Settings settings_;
   std::unique_ptr<testing::TestDatabase> tdb_;
   std::unique_ptr<keys::KeyRing> ring_;

@@ -121,6 +121,25 @@ TEST(ConfigTest, ListsAcceptYamlSequencesAndCommaStrings) {
   EXPECT_EQ(cfg->server.trusted_proxies, (std::vector<std::string>{"192.168.0.0/16", "127.0.0.1"}));
 }
 
+TEST(ConfigTest, LegacyTypAudiencesAreOffByDefaultAndListedByEnvOrFile) {
+  TempDir dir;
+  Sources s = dev_sources();
+  auto cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_TRUE(cfg->auth.legacy_typ_audiences.empty()) << "every token is an at+jwt by default";
+  s.env["AUTHD_AUTH_LEGACY_TYP_AUDIENCES"] = "https://legacy.example.com, billing";
+  cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->auth.legacy_typ_audiences,
+            (std::vector<std::string>{"https://legacy.example.com", "billing"}));
+  s.env.clear();
+  dir.write("a.yaml", "auth:\n  legacy_typ_audiences: [billing]\n");
+  s.file = dir.file("a.yaml");
+  cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->auth.legacy_typ_audiences, (std::vector<std::string>{"billing"}));
+}
+
 struct BadCase {
   const char* name;
   const char* key;

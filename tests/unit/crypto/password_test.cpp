@@ -1,8 +1,12 @@
 #include "authd/crypto/password.h"
 
+#include <argon2.h>
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <cstring>
+#include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -77,6 +81,87 @@ TEST(PasswordVerifyTest, OverlongOrNulHashIsFalse) {
   std::string with_nul = *hashed;
   with_nul[10] = '\0';
   EXPECT_FALSE(verify_password(with_nul, "pw"));
+}
+
+// String compatibility with libsodium, both ways: the hashes in the database were written by
+// crypto_pwhash_str, and a deployment rolled back to it must still verify ours.
+TEST(PasswordCompatTest, LibsodiumVerifiesOurHashes) {
+  std::mt19937_64 rng(0xc0ffee01);
+  for (int round = 0; round < 12; ++round) {
+    std::string password(rng() % 40, '\0');
+    for (auto& c : password) c = static_cast<char>(rng());
+    const PasswordParams params{.ops_limit = 1 + rng() % 3,
+                                .mem_limit_bytes = (8 + rng() % 200) * 1024};
+    auto hashed = hash_password(password, params);
+    ASSERT_TRUE(hashed) << to_string(hashed.error());
+    EXPECT_EQ(crypto_pwhash_str_verify(hashed->c_str(), password.data(), password.size()), 0)
+        << *hashed;
+    const std::string wrong = password + "x";
+    EXPECT_NE(crypto_pwhash_str_verify(hashed->c_str(), wrong.data(), wrong.size()), 0);
+    EXPECT_EQ(crypto_pwhash_argon2id_str_needs_rehash(hashed->c_str(), params.ops_limit,
+                                                      params.mem_limit_bytes),
+              0);
+  }
+}
+
+TEST(PasswordCompatTest, WeVerifyLibsodiumHashes) {
+  std::mt19937_64 rng(0xc0ffee02);
+  for (int round = 0; round < 12; ++round) {
+    std::string password(rng() % 40, '\0');
+    for (auto& c : password) c = static_cast<char>(rng());
+    const PasswordParams params{.ops_limit = 1 + rng() % 3,
+                                .mem_limit_bytes = (8 + rng() % 200) * 1024};
+    char encoded[crypto_pwhash_STRBYTES];
+    ASSERT_EQ(crypto_pwhash_str_alg(encoded, password.data(), password.size(), params.ops_limit,
+                                    params.mem_limit_bytes, crypto_pwhash_ALG_ARGON2ID13),
+              0);
+    EXPECT_TRUE(verify_password(encoded, password)) << encoded;
+    EXPECT_FALSE(verify_password(encoded, password + "x")) << encoded;
+    EXPECT_FALSE(needs_rehash(encoded, params)) << encoded;
+    // Same shape as ours: the same prefix, salt and tag lengths.
+    auto ours = hash_password(password, params);
+    ASSERT_TRUE(ours);
+    EXPECT_EQ(ours->size(), std::strlen(encoded));
+    EXPECT_EQ(ours->substr(0, ours->rfind('$', ours->rfind('$') - 1)),
+              std::string_view(encoded).substr(0, ours->rfind('$', ours->rfind('$') - 1)));
+  }
+}
+
+TEST(PasswordCompatTest, WeVerifyLibsodiumArgon2iHashes) {
+  char encoded[crypto_pwhash_STRBYTES];
+  ASSERT_EQ(crypto_pwhash_str_alg(encoded, "legacy", 6, 3, 32 * 1024, crypto_pwhash_ALG_ARGON2I13),
+            0);
+  ASSERT_TRUE(std::string_view(encoded).starts_with("$argon2i$v=19$")) << encoded;
+  EXPECT_TRUE(verify_password(encoded, "legacy"));
+  EXPECT_FALSE(verify_password(encoded, "legacz"));
+}
+
+// Strings the reference implementation writes with several lanes verify too.
+TEST(PasswordCompatTest, WeVerifyReferenceHashesWithLanes) {
+  for (std::uint32_t lanes : {2u, 4u}) {
+    const std::string password = "lanes-" + std::to_string(lanes);
+    const unsigned char salt[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    char encoded[256];
+    ASSERT_EQ(argon2id_hash_encoded(2, 64, lanes, password.data(), password.size(), salt,
+                                    sizeof salt, 32, encoded, sizeof encoded),
+              ARGON2_OK);
+    EXPECT_TRUE(verify_password(encoded, password)) << encoded;
+    EXPECT_FALSE(verify_password(encoded, password + "!")) << encoded;
+    // Ours is p = 1, so such a hash is upgraded.
+    EXPECT_TRUE(needs_rehash(encoded, {.ops_limit = 2, .mem_limit_bytes = 64 * 1024}));
+  }
+}
+
+TEST(PasswordVerifyTest, AnyChangedTagOrSaltCharacterFails) {
+  auto hashed = hash_password("pw", kFastParams);
+  ASSERT_TRUE(hashed);
+  const std::size_t salt_at = hashed->rfind('$', hashed->rfind('$') - 1) + 1;
+  for (std::size_t i = salt_at; i < hashed->size(); ++i) {
+    if ((*hashed)[i] == '$') continue;
+    std::string changed = *hashed;
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(verify_password(changed, "pw")) << changed;
+  }
 }
 
 TEST(PasswordRehashTest, FalseForSameParams) {

@@ -206,6 +206,39 @@ TEST_F(AuthorizeTest, OfflineAccessGivesRefreshToken) {
   EXPECT_TRUE(json::parse(t.body)["refresh_token"].is_string());
 }
 
+// This test verifies a refresh that asks again for the scope the code granted, as clients do
+// (authlib sends the session's scope): the OpenID scopes profile and email are accepted
+// because the session holds them, a narrower scope too, and one the session lacks is refused.
+TEST_F(AuthorizeTest, RefreshMayRepeatTheScopeTheCodeGranted) {
+  auto r = sign_in();
+  ASSERT_EQ(r.status, 302);
+  auto with_offline = http().get(
+      "/oauth2/authorize?response_type=code&client_id=web&redirect_uri=" + enc(kRedirect) +
+          "&scope=" + enc("openid email profile offline_access") +
+          "&code_challenge=" + auth::pkce::s256(kVerifier) + "&code_challenge_method=S256",
+      {{"Cookie", cookie_pair(r)}});
+  ASSERT_EQ(with_offline.status, 302) << with_offline.body;
+  auto t = exchange(query_of(std::string(with_offline.header("Location")))["code"]);
+  ASSERT_EQ(t.status, 200) << t.body;
+  std::string rt = json::parse(t.body)["refresh_token"];
+  Headers h = kForm;
+  h["Authorization"] = basic("web", kSecret);
+  auto refresh = [&](const std::string& scope) {
+    auto a = http().post(
+        "/oauth2/token",
+        "grant_type=refresh_token&refresh_token=" + enc(rt) + "&scope=" + enc(scope), h);
+    if (a.status == 200) rt = json::parse(a.body)["refresh_token"];
+    return a;
+  };
+  auto same = refresh("openid email profile offline_access");
+  EXPECT_EQ(same.status, 200) << same.body;
+  auto narrower = refresh("openid email");
+  EXPECT_EQ(narrower.status, 200) << narrower.body;
+  auto wider = refresh("openid email invoices.read");
+  EXPECT_EQ(wider.status, 400) << wider.body;
+  EXPECT_EQ(json::parse(wider.body)["error"], "invalid_scope");
+}
+
 TEST_F(AuthorizeTest, ReplayedCodeRevokesWhatItGave) {
   auto code = query_of(std::string(sign_in().header("Location")))["code"];
   auto first = exchange(code);

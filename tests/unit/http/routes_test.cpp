@@ -91,6 +91,22 @@ TEST_F(RoutesTest, LoginReturnsTokensAsRfc6749) {
   EXPECT_TRUE(r.header("Set-Cookie").empty()) << "no cookie unless asked for";
 }
 
+// This test verifies that the hash queue shows in /metrics: each login's wait for a hash slot
+// (one here, with a free slot), the queue's depth and the count of logins refused as busy.
+TEST_F(RoutesTest, LoginsReportTheirHashWaitInMetrics) {
+  auto value = [&](const std::string& name) {
+    const std::string text = http().get("/metrics").body;
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  EXPECT_EQ(value("authd_password_hash_wait_seconds_count"), 0.0) << "no hash yet";
+  ASSERT_EQ(http().post("/login", kDemoLogin).status, 200);
+  ASSERT_EQ(http().post("/login", R"({"email":"nobody@example.com","password":"x"})").status, 401);
+  EXPECT_EQ(value("authd_password_hash_wait_seconds_count"), 2.0);
+  EXPECT_EQ(value("authd_password_hash_wait_seconds_bucket{le=\"0.001\"}"), 2.0);
+  EXPECT_EQ(value("authd_password_hash_rejected_total"), 0.0);
+}
+
 TEST_F(RoutesTest, WrongPasswordAndUnknownUserLookTheSame) {
   auto wrong = http().post("/login", R"({"email":"demo@example.com","password":"nope"})");
   auto unknown = http().post("/login", R"({"email":"nobody@example.com","password":"nope"})");
@@ -212,7 +228,8 @@ TEST_F(RoutesTest, RefreshRejectsMalformedBodies) {
 // Origin is required, and it must be allowed by configuration or by the client).
 TEST_F(RoutesTest, CookieModeSetsAStrictCookieAndNeedsOriginAndCsrfHeader) {
   auto r = http().post("/login",
-                       R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
+                       R"({"email":"demo@example.com","password":"demo-password","cookie":true})",
+                       {{"Content-Type", "application/json"}, {"Origin", kAppOrigin}});
   ASSERT_EQ(r.status, 200);
   EXPECT_FALSE(body_of(r).contains("refresh_token")) << "cookie mode keeps the token out of JS";
   const std::string cookie(r.header("Set-Cookie"));
@@ -253,11 +270,49 @@ TEST_F(RoutesTest, CookieModeSetsAStrictCookieAndNeedsOriginAndCsrfHeader) {
       << junk.header("Set-Cookie");
 }
 
+// This test verifies that cookie-mode login is safe from login CSRF: a cross-site form or
+// simple request (no JSON content type), a request without an Origin, or from an Origin not
+// allowed is refused before the password is checked; an allowed JSON request signs in, and
+// body mode (no cookie) stays open to API clients without an Origin.
+TEST_F(RoutesTest, CookieModeLoginNeedsJsonAndAnAllowedOrigin) {
+  const std::string body =
+      R"({"email":"demo@example.com","password":"demo-password","cookie":true})";
+  struct Case {
+    const char* what;
+    Headers headers;
+  };
+  const std::vector<Case> refused{
+      {"a form post",
+       {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", kAppOrigin}}},
+      {"text/plain", {{"Content-Type", "text/plain"}, {"Origin", kAppOrigin}}},
+      {"no content type", {{"Origin", kAppOrigin}}},
+      {"json-looking type", {{"Content-Type", "application/jsonx"}, {"Origin", kAppOrigin}}},
+      {"no Origin", {{"Content-Type", "application/json"}}},
+      {"a foreign Origin",
+       {{"Content-Type", "application/json"}, {"Origin", "https://evil.example"}}},
+      {"the null Origin", {{"Content-Type", "application/json"}, {"Origin", "null"}}},
+  };
+  for (const auto& c : refused) {
+    auto r = http().post("/login", body, c.headers);
+    EXPECT_EQ(r.status, 403) << c.what << ": " << r.body;
+    EXPECT_EQ(body_of(r)["error"], "csrf_check_failed") << c.what;
+    EXPECT_TRUE(r.header("Set-Cookie").empty()) << c.what;
+  }
+  auto ok =
+      http().post("/login", body,
+                  {{"Content-Type", "Application/JSON; charset=utf-8"}, {"Origin", kAppOrigin}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_FALSE(ok.header("Set-Cookie").empty());
+  auto api = http().post("/login", kDemoLogin, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(api.status, 200) << "body mode needs no Origin: " << api.body;
+}
+
 // The cookie had Path=/refresh, so POST /logout never received it and could not end the
 // session, and no __Host- prefix, so a subdomain could set or shadow it.
 TEST_F(RoutesTest, LogoutReceivesTheRefreshCookieAndEndsTheSession) {
   auto r = http().post("/login",
-                       R"({"email":"demo@example.com","password":"demo-password","cookie":true})");
+                       R"({"email":"demo@example.com","password":"demo-password","cookie":true})",
+                       {{"Content-Type", "application/json"}, {"Origin", kAppOrigin}});
   ASSERT_EQ(r.status, 200);
   const std::string cookie(r.header("Set-Cookie"));
   EXPECT_EQ(cookie.rfind("__Host-", 0), 0u);
@@ -288,7 +343,8 @@ TEST_F(RoutesTest, CookieOriginsMayComeFromTheClient) {
   authd_->add_client(spa);
   auto r = http().post(
       "/login",
-      R"({"email":"demo@example.com","password":"demo-password","client_id":"spa","cookie":true})");
+      R"({"email":"demo@example.com","password":"demo-password","client_id":"spa","cookie":true})",
+      {{"Content-Type", "application/json"}, {"Origin", "https://spa.example"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string cookie(r.header("Set-Cookie"));
   const Headers h{{"Cookie", cookie.substr(0, cookie.find(';'))},
