@@ -29,8 +29,9 @@ MetricsEvents::MetricsEvents(obs::Registry& m, AuditSink* audit)
       hash_rejected_(m.counter("authd_password_hash_rejected_total",
                                "Password hashes refused (503) because the hash queue was full.")
                          .get()),
-      audit_events_(m.counter("authd_audit_events_total", "Audit events by type and outcome.",
-                              {"type", "outcome"})),
+      audit_events_(m.counter("authd_audit_events_total",
+                              "Audit events by event type and outcome (README: Audit trail).",
+                              {"event", "outcome"})),
       audit_(audit) {}
 
 void MetricsEvents::audit(const auth::AuditEvent& e) {

@@ -29,6 +29,7 @@ std::string audit_json(const AuditEvent& e) {
   member(out, "session_id", e.session_id);
   member(out, "address", e.address);
   member(out, "actor", e.actor);
+  member(out, "key_id", e.key_id);
   out += '}';
   return out;
 }

@@ -24,7 +24,7 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
 
   auto user = verify_password(req.email, req.password, req.ip);
   if (!user) {
-    audit_login_failure(user.error(), client->id, req.ip);
+    audit_login_failure(user.error(), client->id, {req.request_id, req.ip});
     return unexpected(user.error());
   }
   auto pair = open_session(*user, *client, *spec, req);
@@ -33,13 +33,14 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   e.client_id = client->id;
   e.user_id = user->id;
   if (pair) e.session_id = pair->session_id;
+  e.request_id = req.request_id;
   e.address = req.ip;
   c_.audit(std::move(e));
   return pair;
 }
 
 void Login::audit_login_failure(const Error& error, const std::string& client_id,
-                                const std::string& ip) {
+                                const AuditOrigin& origin) {
   AuditEvent e{.type = "login", .outcome = "failure"};
   switch (error.code) {
     case Errc::kInvalidGrant:
@@ -54,11 +55,15 @@ void Login::audit_login_failure(const Error& error, const std::string& client_id
     case Errc::kInvalidRequest:
       e.reason = "invalid_request";
       break;
+    case Errc::kUnavailable:
+      e.reason = "unavailable";  // the store is away or the hash queue is full
+      break;
     default:
       e.reason = "internal";
   }
   e.client_id = client_id;
-  e.address = ip;
+  e.request_id = origin.request_id;
+  e.address = origin.address;
   c_.audit(std::move(e));
 }
 

@@ -97,6 +97,7 @@ AuthResult<Refresh::Plan> Refresh::plan(const RefreshRequest& req, std::optional
   p.spec = std::move(*spec);
   p.scope = req.scope;
   p.ip = req.ip;
+  p.request_id = req.request_id;
   p.successor = c_.codec.successor(req.refresh_token);
   RotateRequest& rr = p.rotate;
   rr.presented_hash = c_.codec.store_hash(req.refresh_token);
@@ -175,7 +176,7 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
   if (s.client_id != p.client.id) {
     // A token presented by another client than the one it was issued to: treat as theft.
     audit("refresh", false, "client_mismatch", p, &s);
-    revoke_family(s, "client_mismatch", now, p.ip);
+    revoke_family(s, "client_mismatch", now, p.ip, p.request_id);
     return invalid_refresh_token();
   }
   // The rotation returned the user's current state: no second round trip.
@@ -193,7 +194,7 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
   }
   if (user.disabled) {
     audit("refresh", false, "disabled", p, &s);
-    revoke_family(s, "account_disabled", now, p.ip);
+    revoke_family(s, "account_disabled", now, p.ip, p.request_id);
     return invalid_refresh_token();
   }
   // Narrowing only, within what the login granted (RFC 6749 §6). Refused after the rotation:
@@ -213,12 +214,13 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
 }
 
 void Refresh::revoke_family(const Session& s, const char* reason, std::int64_t now,
-                            const std::string& ip) {
+                            const std::string& ip, const std::string& request_id) {
   (void)c_.d.sessions.revoke(s.id, reason, now);
   AuditEvent e{.type = "session.revoked", .outcome = "success", .reason = reason};
   e.client_id = s.client_id;
   e.user_id = s.user_id;
   e.session_id = s.id;
+  e.request_id = request_id;
   e.address = ip;
   c_.audit(std::move(e));
   c_.announce_revoked(s.id, now);
@@ -232,6 +234,7 @@ void Refresh::audit(const char* type, bool ok, std::string reason, const Plan& p
     e.user_id = s->user_id;
     e.session_id = s->id;
   }
+  e.request_id = p.request_id;
   e.address = p.ip;
   c_.audit(std::move(e));
 }

@@ -417,6 +417,7 @@ class Session : public SessionBase {
                                        r->header_list("Forwarded"), server_->trusted_proxies);
     r->tls = Derived::kTls;
     ctx->request_id = make_request_id(r->header("X-Request-Id"));
+    r->request_id = ctx->request_id;
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     method_ = r->method;

@@ -12,8 +12,8 @@ namespace authd::auth {
 
 struct AuditEvent {
   std::int64_t time = 0;  ///< Unix seconds
-  std::string type;       ///< e.g. "login", "refresh.reuse_detected", "session.revoked"
-  std::string outcome;    ///< "success" or "failure"
+  std::string type{};     ///< e.g. "login", "refresh.reuse_detected", "session.revoked"
+  std::string outcome{};  ///< "success" or "failure"
   std::string reason{};   ///< why (failure reason, revocation cause); "" = none
   std::string request_id{};
   std::string client_id{};
@@ -21,6 +21,14 @@ struct AuditEvent {
   std::string session_id{};
   std::string address{};  ///< the caller's IP address, "" = not known (authctl)
   std::string actor{};    ///< who made an operator's change ("authctl"), "" = the caller
+  std::string key_id{};   ///< a signing key's kid (key.rotated)
+};
+
+/// Where a call came from, for the audit records it causes: the HTTP request's id (the
+/// X-Request-Id authd answers with) and the caller's address. Both "" when unknown.
+struct AuditOrigin {
+  std::string request_id{};
+  std::string address{};
 };
 
 /// The event as one JSON object, no trailing newline, marked `"log":"audit"`. Always valid

@@ -19,7 +19,8 @@ TEST(AuditJsonTest, CarriesEveryDocumentedField) {
                .user_id = "u-1",
                .session_id = "s-1",
                .address = "192.0.2.7",
-               .actor = "authctl"};
+               .actor = "authctl",
+               .key_id = "k-1"};
   const std::string line = audit_json(e);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   auto j = nlohmann::json::parse(line);
@@ -34,6 +35,7 @@ TEST(AuditJsonTest, CarriesEveryDocumentedField) {
   EXPECT_EQ(j["session_id"], "s-1");
   EXPECT_EQ(j["address"], "192.0.2.7");
   EXPECT_EQ(j["actor"], "authctl");
+  EXPECT_EQ(j["key_id"], "k-1");
 }
 
 TEST(AuditJsonTest, LeavesEmptyFieldsOutButNeverTypeOrOutcome) {
