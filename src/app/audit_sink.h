@@ -1,6 +1,6 @@
 #pragma once
 // Where audit lines go (config `audit.sink`): stdout (one JSON object per line, marked
-// "log":"audit", beside the ordinary log), a file of its own (appended), or nowhere.
+// "log":"audit", beside the ordinary log), stderr, a file of its own (appended), or nowhere.
 
 #include <cstdio>
 #include <memory>
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "authd/auth/audit.h"
+#include "authd/config/config.h"
 
 namespace authd::app {
 
@@ -21,9 +22,8 @@ class AuditSink {
 /// Thread-safe: whole lines, flushed one by one.
 class StreamAuditSink final : public AuditSink {
  public:
-  /// `spec`: "stdout", "file:/path" or "off". Nullptr and `error` set if it is none of them
-  /// or the file cannot be opened.
-  static std::unique_ptr<AuditSink> open(std::string_view spec, std::string& error);
+  /// The sink `cfg` names; nullptr and `error` set when the file cannot be opened.
+  static std::unique_ptr<AuditSink> open(const config::AuditConfig& cfg, std::string& error);
   StreamAuditSink(std::FILE* f, bool owned) : f_(f), owned_(owned) {}
   ~StreamAuditSink() override;
   StreamAuditSink(const StreamAuditSink&) = delete;

@@ -1,8 +1,10 @@
 #include "app/key_bootstrap.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
+#include "authd/keys/rotation.h"
 #include "authd/obs/log.h"
 
 namespace authd::app {
@@ -35,7 +37,8 @@ AppResult<void> bootstrap_key_ring(keys::KeyRing& ring) {
 }
 
 keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registry& metrics,
-                                         std::function<void()> announce_rotation) {
+                                         std::function<void()> announce_rotation,
+                                         auth::Events* events) {
   auto& errors =
       metrics.counter("authd_key_ring_errors_total", "Failed key-ring reloads or rotation checks.")
           .get();
@@ -53,10 +56,18 @@ keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registr
     errors.inc();
     log::warn("keys.refresh_failed", {{"reason", e.message}});
   };
-  options.on_rotated = [&rotations,
+  options.on_rotated = [&rotations, events,
                         announce = std::move(announce_rotation)](const keys::RotateResult& r) {
     rotations.inc();
     log::info("keys.rotated", {{"kid", r.kid}, {"deleted", r.deleted}});
+    if (events)
+      events->audit({.time = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count(),
+                     .type = "key.rotated",
+                     .outcome = "success",
+                     .reason = std::string(keys::to_string(r.outcome)),
+                     .key_id = r.kid});
     if (announce) announce();
   };
   return options;

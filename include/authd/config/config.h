@@ -55,7 +55,16 @@ struct LogConfig {
   LogFormat format = LogFormat::kJson;
   std::string level = "info";
   bool access_log = true;
-  std::string audit_sink = "stdout";  ///< audit.sink: stdout, file:/path or off
+};
+
+/// Where the audit trail goes (README: Audit trail). stdout: beside the log (authd's log
+/// stream), each line marked "log":"audit", as Keycloak's and Hydra's audit events share their
+/// server's log; stderr: a stream of its own without a file; file: appended to `path`.
+enum class AuditSink { kOff, kStdout, kStderr, kFile };
+
+struct AuditConfig {
+  AuditSink sink = AuditSink::kStdout;
+  std::string path;  ///< for kFile: an absolute path, opened for appending
 };
 
 enum class StoreDriver { kPostgres, kSqlite };
@@ -143,6 +152,7 @@ struct Config {
   GeneralConfig general;
   ServerConfig server;
   LogConfig log;
+  AuditConfig audit;
   StoreConfig store;
   AuthConfig auth;
   KeysConfig keys;
