@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/audit_sink.h"
 #include "app/components.h"
 #include "authd/auth/client_secret.h"
 #include "authd/auth/protocol.h"
@@ -27,6 +28,7 @@
 #include "authd/crypto/password.h"
 #include "authd/jose/key.h"
 #include "authd/keys/key_ring.h"
+#include "authd/keys/rotation.h"
 
 namespace {
 
@@ -113,6 +115,38 @@ struct Ctx {
   SystemClock clock;
   SystemRandom random;
 };
+
+/// An operator's change, as an audit record with actor "authctl", to the daemon's audit.sink,
+/// except that `stdout` means stderr here: the command's own output is read by scripts.
+void audit(Ctx& c, auth::AuditEvent e) {
+  config::AuditConfig where = c.cfg.audit;
+  if (where.sink == config::AuditSink::kStdout) where.sink = config::AuditSink::kStderr;
+  std::string error;
+  auto sink = app::StreamAuditSink::open(where, error);
+  if (!sink) {
+    std::cerr << "authctl: " << error << "\n";
+    return;
+  }
+  e.time = c.clock.now_unix();
+  if (e.outcome.empty()) e.outcome = "success";
+  e.actor = "authctl";
+  sink->write(e);
+}
+
+void audit_user(Ctx& c, const char* reason, const std::string& user_id) {
+  audit(c, {.type = "user.changed", .reason = reason, .user_id = user_id});
+}
+
+void audit_client(Ctx& c, const char* reason, const std::string& client_id) {
+  audit(c, {.type = "client.changed", .reason = reason, .client_id = client_id});
+}
+
+/// Families an operator's command ended, one record each, as the daemon records its own.
+void audit_revoked(Ctx& c, const char* reason, const std::string& user_id,
+                   const std::vector<std::string>& session_ids) {
+  for (const auto& id : session_ids)
+    audit(c, {.type = "session.revoked", .reason = reason, .user_id = user_id, .session_id = id});
+}
 
 Result<auth::User, std::string> find_user(Ctx& c, const std::string& email) {
   auto norm = auth::normalize_email(email);
@@ -208,6 +242,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     if (!r)
       return fail(r.error().code == store::Errc::kConflict ? "a user with this email exists"
                                                            : r.error().message);
+    audit_user(c, "created", u.id);
     std::cout << u.id << "\n";
     return 0;
   }
@@ -216,9 +251,11 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
   if (a[0] == "disable" || a[0] == "enable") {
     const bool disable = a[0] == "disable";
     if (auto r = users.set_disabled(user->id, disable, now); !r) return fail(r.error().message);
+    audit_user(c, disable ? "disabled" : "enabled", user->id);
     if (disable) {
       auto ids = c.db->sessions().revoke_all(user->id, "account_disabled", now);
       if (!ids) return fail(ids.error().message);
+      audit_revoked(c, "account_disabled", user->id, *ids);
       announce_revoked(c, *ids);
       std::cout << "disabled " << user->email << "; revoked " << ids->size() << " session(s)\n";
     } else {
@@ -232,9 +269,11 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
     auto hash = crypto::hash_password(pw, params);
     if (!hash) return fail("hashing failed");
     if (auto r = users.set_password_hash(user->id, *hash, now); !r) return fail(r.error().message);
+    audit_user(c, "password_changed", user->id);
     // Whoever knew the old password may hold a session: a new password ends them all.
     auto ids = c.db->sessions().revoke_all(user->id, "password_changed", now);
     if (!ids) return fail(ids.error().message);
+    audit_revoked(c, "password_changed", user->id, *ids);
     announce_revoked(c, *ids);
     std::cout << "password changed for " << user->email << "; revoked " << ids->size()
               << " session(s)\n";
@@ -243,6 +282,7 @@ int user_cmd(Ctx& c, std::vector<std::string> a) {
   if (a[0] == "roles") {
     if (a.size() < 3) return fail(kUsage, 2);
     if (auto r = users.set_roles(user->id, split(a[2]), now); !r) return fail(r.error().message);
+    audit_user(c, "roles_changed", user->id);
     std::cout << "roles of " << user->email << ": " << a[2] << "\n";
     return 0;
   }
@@ -259,6 +299,12 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
     auto r = ring.rotate(/*force=*/true);  // on demand: a new key now, published ahead as usual
     if (!r) return fail(r.error().message);
     if (!r->ran) return fail("another replica holds the rotation lock; try again");
+    for (const auto& [kid, outcome] :
+         {std::pair{r->kid, r->outcome}, std::pair{r->id_token_kid, r->id_token_outcome}}) {
+      if (!kid.empty())
+        audit(c,
+              {.type = "key.rotated", .reason = std::string(keys::to_string(outcome)), .key_id = kid});
+    }
     notify_replicas(c.cfg, R"({"type":"keys_changed"})",
                     "replicas will pick the key up at their next poll");
     std::cout << "rotation: "
@@ -300,7 +346,10 @@ int sessions_cmd(Ctx& c, const std::vector<std::string>& a) {
   if (a[0] == "revoke") {
     auto r = c.db->sessions().revoke(a[1], "admin", now);
     if (!r) return fail(r.error().message);
-    if (*r) announce_revoked(c, {a[1]});
+    if (*r) {
+      audit_revoked(c, "admin", "", {a[1]});
+      announce_revoked(c, {a[1]});
+    }
     std::cout << (*r ? "revoked " : "already revoked ") << a[1] << "\n";
     return 0;
   }
@@ -473,6 +522,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
         return fail("client " + cl.id + " exists; change it with `client update`");
       return fail(r.error().message);
     }
+    audit_client(c, "created", cl.id);
     std::cout << "client " << cl.id << " (" << (secret ? "confidential" : "public") << ")\n";
     if (secret) print_secret_once(generated);
     return 0;
@@ -489,6 +539,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     if (auto e = client_options(a, 2, cl, nullptr); !e.empty()) return fail(e, 2);
     if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
     client_changed(c, cl.id);
+    audit_client(c, "updated", cl.id);
     std::cout << "client " << cl.id << " updated\n";
     return 0;
   }
@@ -497,6 +548,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     auto r = clients.remove(cl.id);
     if (!r) return fail(r.error().message);
     client_changed(c, cl.id);
+    audit_client(c, "deleted", cl.id);
     std::cout << "client " << cl.id << " deleted\n";
     return 0;
   }
@@ -518,6 +570,7 @@ int client_cmd(Ctx& c, std::vector<std::string> a) {
     cl.previous_secret_expires_at = overlap > 0 ? c.clock.now_unix() + overlap : 0;
     if (auto r = clients.upsert(cl); !r) return fail(r.error().message);
     client_changed(c, cl.id);
+    audit_client(c, "secret_rotated", cl.id);
     if (overlap > 0)
       std::cout << "client " << cl.id << ": new secret; the old one works until "
                 << iso(cl.previous_secret_expires_at) << "\n";

@@ -133,6 +133,14 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
               {{"publish_ahead_s", std::to_string(keys::publish_ahead(key_cfg))},
                {"needed_s", std::to_string(keys::kMainstreamVerifierCacheS)},
                {"fix", "raise keys.verifier_cache (or jwks_max_age) to at least 10m"}});
+  // The audit trail, before the first event it records (a key rotation).
+  std::string audit_error;
+  auto audit_sink = StreamAuditSink::open(cfg.audit, audit_error);
+  if (!audit_sink) {
+    log::error("audit.sink_failed", {{"error", audit_error}});
+    return 1;
+  }
+  MetricsEvents events(metrics, audit_sink.get());
   keys::KeyRing ring(db.keys(), std::move(*kek), clock, key_cfg);
   if (auto ready = bootstrap_key_ring(ring); !ready) return ready.error().exit_code;
 
@@ -145,8 +153,8 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     announce_rotation = [&st] {
       (void)st.revocations->publish_event(R"({"type":"keys_changed"})");
     };
-  keys::KeyRingService key_service(ring, clock,
-                                   key_service_options(cfg, metrics, std::move(announce_rotation)));
+  keys::KeyRingService key_service(
+      ring, clock, key_service_options(cfg, metrics, std::move(announce_rotation), &events));
   key_service.start();
 
   const auto params = password_params(cfg);
@@ -185,7 +193,6 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   settings.client_cache_s =
       cfg.redis.url.empty() ? kClientCacheWithoutEvents : kClientCacheWithEvents;
   RingKeys ring_keys(ring);
-  MetricsEvents events(metrics);
   auth::AuthService::Deps deps{db.users(), db.sessions(), db.clients(), ring_keys,
                                clock,      random,        *pepper,      &events};
   if (cfg.limits.enabled) {

@@ -1,8 +1,12 @@
 #include "app/key_bootstrap.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <utility>
 #include <thread>
 
+#include "authd/keys/rotation.h"
 #include "authd/obs/log.h"
 
 namespace authd::app {
@@ -35,7 +39,8 @@ AppResult<void> bootstrap_key_ring(keys::KeyRing& ring) {
 }
 
 keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registry& metrics,
-                                         std::function<void()> announce_rotation) {
+                                         std::function<void()> announce_rotation,
+                                         auth::Events* events) {
   auto& errors =
       metrics.counter("authd_key_ring_errors_total", "Failed key-ring reloads or rotation checks.")
           .get();
@@ -53,11 +58,24 @@ keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registr
     errors.inc();
     log::warn("keys.refresh_failed", {{"reason", e.message}});
   };
-  options.on_rotated = [&rotations,
+  options.on_rotated = [&rotations, events,
                         announce = std::move(announce_rotation)](const keys::RotateResult& r) {
     rotations.inc();
     log::info("keys.rotated",
               {{"kid", r.kid}, {"id_token_kid", r.id_token_kid}, {"deleted", r.deleted}});
+    // One record per key made: the access-token chain's and the ID-token chain's.
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    for (const auto& [kid, outcome] :
+         {std::pair{r.kid, r.outcome}, std::pair{r.id_token_kid, r.id_token_outcome}}) {
+      if (events && !kid.empty())
+        events->audit({.time = now,
+                       .type = "key.rotated",
+                       .outcome = "success",
+                       .reason = std::string(keys::to_string(outcome)),
+                       .key_id = kid});
+    }
     if (announce) announce();
   };
   return options;

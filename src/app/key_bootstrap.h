@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "app/components.h"
+#include "authd/auth/service.h"
 #include "authd/config/config.h"
 #include "authd/keys/key_ring.h"
 #include "authd/keys/key_ring_service.h"
@@ -21,7 +22,9 @@ AppResult<void> bootstrap_key_ring(keys::KeyRing& ring);
 /// Reload and rotation-check intervals from `cfg`; failures and rotations counted in `metrics`
 /// and logged. `announce_rotation`, if set, runs after this replica rotated (it publishes
 /// "keys changed" so that the others reload at once rather than at their next poll).
+/// `events`, if set, gets a key.rotated audit record per rotation and must outlive the service.
 keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registry& metrics,
-                                         std::function<void()> announce_rotation);
+                                         std::function<void()> announce_rotation,
+                                         auth::Events* events = nullptr);
 
 }  // namespace authd::app

@@ -4,7 +4,7 @@
 
 namespace authd::app {
 
-MetricsEvents::MetricsEvents(obs::Registry& m)
+MetricsEvents::MetricsEvents(obs::Registry& m, AuditSink* audit)
     : logins_(m.counter("authd_logins_total", "Login attempts by result.", {"result"})),
       refreshes_(
           m.counter("authd_refresh_total", "Refresh-token presentations by outcome.", {"outcome"})),
@@ -28,7 +28,17 @@ MetricsEvents::MetricsEvents(obs::Registry& m)
                      .get()),
       hash_rejected_(m.counter("authd_password_hash_rejected_total",
                                "Password hashes refused (503) because the hash queue was full.")
-                         .get()) {}
+                         .get()),
+      audit_events_(m.counter("authd_audit_events_total",
+                              "Audit events by event type and outcome (README: Audit trail).",
+                              {"event", "outcome"})),
+      audit_(audit) {}
+
+void MetricsEvents::audit(const auth::AuditEvent& e) {
+  // Types and outcomes are the service's own constants: the label set stays bounded.
+  audit_events_.with({e.type, e.outcome}).inc();
+  if (audit_) audit_->write(e);
+}
 
 void MetricsEvents::login(bool ok) { logins_.with({ok ? "success" : "failure"}).inc(); }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "app/audit_sink.h"
 #include "authd/auth/service.h"
 #include "authd/obs/metrics.h"
 
@@ -12,7 +13,8 @@ namespace authd::app {
 /// Thread-safe. `metrics` must outlive it.
 class MetricsEvents final : public auth::Events {
  public:
-  explicit MetricsEvents(obs::Registry& metrics);
+  /// `audit`, if given, receives every audit record and must outlive this object.
+  explicit MetricsEvents(obs::Registry& metrics, AuditSink* audit = nullptr);
 
   void login(bool ok) override;
   void refresh(auth::RotateOutcome outcome) override;
@@ -23,6 +25,7 @@ class MetricsEvents final : public auth::Events {
   void password_hash_queue(std::size_t waiting) override;
   void password_hash_waited(double seconds) override;
   void password_hash_rejected() override;
+  void audit(const auth::AuditEvent& e) override;
 
  private:
   obs::Family<obs::Counter>& logins_;
@@ -34,6 +37,8 @@ class MetricsEvents final : public auth::Events {
   obs::Gauge& hash_queue_;
   obs::Histogram& hash_wait_;
   obs::Counter& hash_rejected_;
+  obs::Family<obs::Counter>& audit_events_;
+  AuditSink* audit_;
 };
 
 }  // namespace authd::app

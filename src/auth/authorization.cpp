@@ -143,14 +143,19 @@ AuthResult<std::optional<BrowserSession>> Authorization::browser_session(std::st
 
 AuthResult<BrowserSignIn> Authorization::sign_in(const std::string& email,
                                                  const std::string& password, const std::string& ip,
-                                                 const std::string& user_agent) {
+                                                 const std::string& user_agent,
+                                                 const std::string& request_id) {
+  const std::string client_id(ClientDirectory::kDefaultClient);
   auto user = login_.verify_password(email, password, ip);
-  if (!user) return unexpected(user.error());
+  if (!user) {
+    login_.audit_login_failure(user.error(), client_id, {request_id, ip});
+    return unexpected(user.error());
+  }
   const std::int64_t now = c_.d.clock.now_unix();
   Session s;
   s.id = make_uuid_v4(c_.d.random);
   s.user_id = user->id;
-  s.client_id = std::string(ClientDirectory::kDefaultClient);
+  s.client_id = client_id;
   s.created_at = s.last_used_at = now;
   s.absolute_expires_at = s.idle_expires_at = now + c_.settings.browser_session_s;
   s.user_agent = user_agent.substr(0, 256);
@@ -163,6 +168,14 @@ AuthResult<BrowserSignIn> Authorization::sign_in(const std::string& email,
       !r)
     return unexpected(store_error(r.error()));
   out.session = BrowserSession{s.id, s.user_id, now, s.absolute_expires_at};
+  c_.audit({.type = "login",
+            .outcome = "success",
+            .reason = "browser_sign_in",
+            .request_id = request_id,
+            .client_id = client_id,
+            .user_id = s.user_id,
+            .session_id = s.id,
+            .address = ip});
   return out;
 }
 
@@ -387,6 +400,14 @@ AuthResult<EndSessionResult> Authorization::end_session(const EndSessionRequest&
     auto n = end_browser_session(id, now);
     if (!n) return unexpected(n.error());
     out.sessions_ended += *n;
+    c_.audit({.type = "logout",
+              .outcome = "success",
+              .reason = "rp_logout",
+              .request_id = req.request_id,
+              .client_id = client_id,
+              .user_id = (*s)->user_id,
+              .session_id = id,
+              .address = req.address});
   }
   return out;
 }

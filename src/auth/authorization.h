@@ -25,7 +25,8 @@ class Authorization {
                           const std::optional<BrowserSession>& session) const;
   AuthResult<std::optional<BrowserSession>> browser_session(std::string_view cookie);
   AuthResult<BrowserSignIn> sign_in(const std::string& email, const std::string& password,
-                                    const std::string& ip, const std::string& user_agent);
+                                    const std::string& ip, const std::string& user_agent,
+                                    const std::string& request_id = {});
   AuthResult<std::string> issue_code(const CheckedAuthorization& req,
                                      const BrowserSession& session);
   AuthResult<TokenPair> exchange(const Client& client, const CodeExchange& x);

@@ -52,6 +52,12 @@ AuthResult<std::string> grant_scope(const std::vector<std::string>& allowed,
   return granted;
 }
 
+void Context::audit(AuditEvent e) const {
+  if (!d.events) return;
+  if (e.time == 0) e.time = d.clock.now_unix();
+  d.events->audit(e);
+}
+
 }  // namespace authd::auth::detail
 
 namespace authd::auth {

@@ -65,6 +65,8 @@ struct Context {
   /// Tells the shared revocation list and the event sink that a family is revoked, so every
   /// replica refuses its access tokens at once.
   void announce_revoked(const std::string& session_id, std::int64_t now);
+  /// Hands one audit record to the event sink (if any), stamped with the clock's time.
+  void audit(AuditEvent e) const;
 
   AuthService::Deps d;
   const Settings settings;

@@ -23,8 +23,48 @@ AuthResult<TokenPair> Login::run(const LoginRequest& req) {
   if (!spec) return unexpected(spec.error());
 
   auto user = verify_password(req.email, req.password, req.ip);
-  if (!user) return unexpected(user.error());
-  return open_session(*user, *client, *spec, req);
+  if (!user) {
+    audit_login_failure(user.error(), client->id, {req.request_id, req.ip});
+    return unexpected(user.error());
+  }
+  auto pair = open_session(*user, *client, *spec, req);
+  AuditEvent e{.type = "login", .outcome = pair ? "success" : "failure"};
+  if (!pair) e.reason = "internal";
+  e.client_id = client->id;
+  e.user_id = user->id;
+  if (pair) e.session_id = pair->session_id;
+  e.request_id = req.request_id;
+  e.address = req.ip;
+  c_.audit(std::move(e));
+  return pair;
+}
+
+void Login::audit_login_failure(const Error& error, const std::string& client_id,
+                                const AuditOrigin& origin) {
+  AuditEvent e{.type = "login", .outcome = "failure"};
+  switch (error.code) {
+    case Errc::kInvalidGrant:
+      e.reason = "invalid_credentials";  // unknown account and wrong password alike
+      break;
+    case Errc::kRateLimited:
+      e.reason = "rate_limited";
+      break;
+    case Errc::kAccessDenied:
+      e.reason = "disabled";
+      break;
+    case Errc::kInvalidRequest:
+      e.reason = "invalid_request";
+      break;
+    case Errc::kUnavailable:
+      e.reason = "unavailable";  // the store is away or the hash queue is full
+      break;
+    default:
+      e.reason = "internal";
+  }
+  e.client_id = client_id;
+  e.request_id = origin.request_id;
+  e.address = origin.address;
+  c_.audit(std::move(e));
 }
 
 AuthResult<User> Login::verify_password(const std::string& email_text, const std::string& password,

@@ -16,6 +16,9 @@ class Login {
   /// hash upgrade, and a disabled account refused only after a correct password.
   AuthResult<User> verify_password(const std::string& email, const std::string& password,
                                    const std::string& ip);
+  /// The audit record of a login refused by verify_password().
+  void audit_login_failure(const Error& error, const std::string& client_id,
+                           const AuditOrigin& origin);
 
  private:
   /// A stored hash under weaker parameters than configured is replaced (best effort).

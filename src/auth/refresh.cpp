@@ -96,6 +96,8 @@ AuthResult<Refresh::Plan> Refresh::plan(const RefreshRequest& req, std::optional
   if (!spec) return unexpected(spec.error());
   p.spec = std::move(*spec);
   p.scope = req.scope;
+  p.ip = req.ip;
+  p.request_id = req.request_id;
   p.successor = c_.codec.successor(req.refresh_token);
   RotateRequest& rr = p.rotate;
   rr.presented_hash = c_.codec.store_hash(req.refresh_token);
@@ -145,25 +147,36 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
   if (!rotated) return unexpected(store_error(rotated.error()));
   const std::int64_t now = p.rotate.now;
   if (c_.d.events) c_.d.events->refresh(rotated->outcome);
+  const Session* found = rotated->session ? &*rotated->session : nullptr;
   switch (rotated->outcome) {
     case RotateOutcome::kRotated:
     case RotateOutcome::kGraceReplay:
       break;
     case RotateOutcome::kReuseDetected:
+      audit("refresh.reuse_detected", false, "reuse_detected", p, found);
       // The store already revoked the family; tell every replica.
       if (rotated->session) {
         if (c_.d.events) c_.d.events->reuse_detected(*rotated->session);
+        audit("session.revoked", true, "refresh_reuse", p, found);
         c_.announce_revoked(rotated->session->id, now);
       }
       return invalid_refresh_token();
+    case RotateOutcome::kRevoked:
+      audit("refresh", false, "revoked", p, found);
+      return invalid_refresh_token();
+    case RotateOutcome::kExpired:
+      audit("refresh", false, "expired", p, found);
+      return invalid_refresh_token();
     default:
+      audit("refresh", false, "unknown_token", p, found);
       return invalid_refresh_token();
   }
   if (!rotated->session) return invalid_refresh_token();
   const Session& s = *rotated->session;
   if (s.client_id != p.client.id) {
     // A token presented by another client than the one it was issued to: treat as theft.
-    revoke_family(s, "client_mismatch", now);
+    audit("refresh", false, "client_mismatch", p, &s);
+    revoke_family(s, "client_mismatch", now, p.ip, p.request_id);
     return invalid_refresh_token();
   }
   // The rotation returned the user's current state: no second round trip.
@@ -180,7 +193,8 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
     user = std::move(**found);
   }
   if (user.disabled) {
-    revoke_family(s, "account_disabled", now);
+    audit("refresh", false, "disabled", p, &s);
+    revoke_family(s, "account_disabled", now, p.ip, p.request_id);
     return invalid_refresh_token();
   }
   // Narrowing only, within what the login granted (RFC 6749 §6). Refused after the rotation:
@@ -191,12 +205,38 @@ AuthResult<TokenPair> Refresh::finish(const Plan& p, store::StoreResult<RotateRe
   spec.scope = std::move(*scope);
   auto pair = c_.tokens.issue(user, s, p.successor, spec, p.issued_at);
   if (pair && c_.d.events) c_.d.events->token_issued("refresh_token", s.client_id);
+  audit("refresh", static_cast<bool>(pair),
+        !pair                                             ? "internal"
+        : rotated->outcome == RotateOutcome::kGraceReplay ? "grace_replay"
+                                                          : "",
+        p, &s);
   return pair;
 }
 
-void Refresh::revoke_family(const Session& s, const char* reason, std::int64_t now) {
+void Refresh::revoke_family(const Session& s, const char* reason, std::int64_t now,
+                            const std::string& ip, const std::string& request_id) {
   (void)c_.d.sessions.revoke(s.id, reason, now);
+  AuditEvent e{.type = "session.revoked", .outcome = "success", .reason = reason};
+  e.client_id = s.client_id;
+  e.user_id = s.user_id;
+  e.session_id = s.id;
+  e.request_id = request_id;
+  e.address = ip;
+  c_.audit(std::move(e));
   c_.announce_revoked(s.id, now);
+}
+
+void Refresh::audit(const char* type, bool ok, std::string reason, const Plan& p,
+                    const Session* s) const {
+  AuditEvent e{.type = type, .outcome = ok ? "success" : "failure", .reason = std::move(reason)};
+  e.client_id = s ? s->client_id : p.client.id;
+  if (s) {
+    e.user_id = s->user_id;
+    e.session_id = s->id;
+  }
+  e.request_id = p.request_id;
+  e.address = p.ip;
+  c_.audit(std::move(e));
 }
 
 }  // namespace authd::auth::detail

@@ -32,6 +32,8 @@ class Refresh {
     std::int64_t issued_at = 0;  ///< now, for the new tokens (rotate.now may be earlier)
     std::string scope;           ///< requested; narrowed within the session's in finish()
     TokenSpec spec;              ///< audiences and lifetime; the scope comes from the session
+    std::string ip;              ///< the caller's address, for the audit trail
+    std::string request_id;      ///< the HTTP request's id, for the audit trail
   };
   using Admitted = std::function<void(std::optional<Error>)>;
 
@@ -47,7 +49,9 @@ class Refresh {
   /// True when finish() would write (a revocation, a user lookup): not on an event loop.
   static bool finish_blocks(const Plan& plan, const store::StoreResult<RotateResult>& rotated);
   /// Ends a family whose token was presented in a way that means theft or a dead account.
-  void revoke_family(const Session& s, const char* reason, std::int64_t now);
+  void revoke_family(const Session& s, const char* reason, std::int64_t now,
+                     const std::string& ip = {}, const std::string& request_id = {});
+  void audit(const char* type, bool ok, std::string reason, const Plan& p, const Session* s) const;
 
   Context& c_;
 };

@@ -94,26 +94,48 @@ AuthResult<Principal> AuthService::authenticate(std::string_view bearer_token) {
   return introspection_->authenticate(bearer_token);
 }
 
-AuthResult<void> AuthService::logout_refresh_token(const std::string& refresh_token) {
-  return sessions_->logout_refresh_token(refresh_token);
+AuthResult<void> AuthService::logout_refresh_token(const std::string& refresh_token,
+                                                   const AuditOrigin& origin) {
+  return sessions_->logout_refresh_token(refresh_token, origin);
 }
 
-AuthResult<void> AuthService::logout(const Principal& who) { return sessions_->logout(who); }
+AuthResult<void> AuthService::logout(const Principal& who, const AuditOrigin& origin) {
+  return sessions_->logout(who, origin);
+}
 
-AuthResult<std::size_t> AuthService::logout_all(const Principal& who) {
-  return sessions_->logout_all(who);
+AuthResult<std::size_t> AuthService::logout_all(const Principal& who, const AuditOrigin& origin) {
+  return sessions_->logout_all(who, origin);
 }
 
 AuthResult<std::vector<Session>> AuthService::list_sessions(const Principal& who) {
   return sessions_->list(who);
 }
 
-AuthResult<void> AuthService::delete_session(const Principal& who, const std::string& session_id) {
-  return sessions_->remove(who, session_id);
+AuthResult<void> AuthService::delete_session(const Principal& who, const std::string& session_id,
+                                             const AuditOrigin& origin) {
+  return sessions_->remove(who, session_id, origin);
 }
 
-AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req) {
-  return token_endpoint_->authenticate_client(req);
+AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req,
+                                                    const ClientAuthRequest* fallback) {
+  auto c = token_endpoint_->authenticate_client(req);
+  if (!c && fallback && c.error().code == Errc::kInvalidClient)
+    c = token_endpoint_->authenticate_client(*fallback);
+  detail::Context& ctx = *context_;
+  AuditEvent e{.type = "client.authenticated", .outcome = c ? "success" : "failure"};
+  if (!c) {
+    const Errc code = c.error().code;
+    e.reason = code == Errc::kInvalidClient ? "invalid_client"
+               : code == Errc::kRateLimited ? "rate_limited"
+               : code == Errc::kUnavailable ? "unavailable"
+                                            : "internal";
+  }
+  // A refused id is the caller's text: bounded, so a line stays a line of reasonable size.
+  e.client_id = c ? c->id : req.client_id.substr(0, 128);
+  e.request_id = req.request_id;
+  e.address = req.ip;
+  ctx.audit(std::move(e));
+  return c;
 }
 
 AuthResult<TokenPair> AuthService::client_credentials(const Client& client,
@@ -146,8 +168,9 @@ AuthResult<std::optional<BrowserSession>> AuthService::browser_session(std::stri
 
 AuthResult<BrowserSignIn> AuthService::sign_in(const std::string& email,
                                                const std::string& password, const std::string& ip,
-                                               const std::string& user_agent) {
-  return authorization_->sign_in(email, password, ip, user_agent);
+                                               const std::string& user_agent,
+                                               const std::string& request_id) {
+  return authorization_->sign_in(email, password, ip, user_agent, request_id);
 }
 
 AuthResult<std::string> AuthService::issue_code(const CheckedAuthorization& req,

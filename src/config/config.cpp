@@ -9,6 +9,7 @@
 #include <charconv>
 #include <functional>
 #include <thread>
+#include <utility>
 
 extern char** environ;
 
@@ -252,6 +253,28 @@ const std::vector<Field>& fields() {
         });
     add("log.access_log", "true", "", "One log line per request.",
         boolean([](Config& c, bool v) { c.log.access_log = v; }));
+    add("audit.sink", "stdout", "",
+        "Audit trail: stdout (beside the log, lines marked \"log\":\"audit\"), stderr, file "
+        "(audit.path) or off.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          static const std::pair<const char*, AuditSink> kSinks[] = {{"off", AuditSink::kOff},
+                                                                     {"stdout", AuditSink::kStdout},
+                                                                     {"stderr", AuditSink::kStderr},
+                                                                     {"file", AuditSink::kFile}};
+          for (const auto& [name, sink] : kSinks)
+            if (v == name) {
+              c.audit.sink = sink;
+              return std::nullopt;
+            }
+          return "must be one of off, stdout, stderr, file";
+        });
+    add("audit.path", "", "",
+        "Audit file for audit.sink = file: absolute, appended, one JSON object a line.",
+        [](Config& c, const std::string& v) -> std::optional<std::string> {
+          if (!v.empty() && v.front() != '/') return "must be an absolute path";
+          c.audit.path = v;
+          return std::nullopt;
+        });
 
     add("store.driver", "postgres", "sqlite", "postgres (production) or sqlite (embedded, dev).",
         [](Config& c, const std::string& v) -> std::optional<std::string> {
@@ -696,6 +719,9 @@ Result<Config, Error> load(const Sources& sources) {
   if (s.admin_listen && s.admin_listen->port != 0 && s.admin_listen->port == s.listen.port &&
       s.admin_listen->host == s.listen.host)
     s.admin_listen.reset();  // same address: one listener serves both
+  if (cfg.audit.sink == AuditSink::kFile && cfg.audit.path.empty())
+    return unexpected(Error{
+        "audit.path", "invalid configuration: audit.path is required when audit.sink = file"});
   auto& st = cfg.store;
   if (st.driver == StoreDriver::kPostgres && st.url.empty())
     return unexpected(Error{"store.url",

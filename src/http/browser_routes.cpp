@@ -224,7 +224,7 @@ class BrowserRoutes {
     if (req.method != "POST" || csrf.empty() || csrf != expected)
       return login_page(a, get("email"), "Your sign-in form expired. Please try again.", 403);
     auto s = service_.sign_in(get("email"), get("password"), req.client_address,
-                              std::string(req.header("User-Agent")));
+                              std::string(req.header("User-Agent")), req.request_id);
     if (!s) {
       const auto& e = s.error();
       if (e.store_unavailable || e.code == auth::Errc::kInternal) return auth_error_response(e);
@@ -294,9 +294,13 @@ class BrowserRoutes {
       auto it = params->find(k);
       return it == params->end() ? std::string() : it->second;
     };
-    auth::EndSessionRequest er{get("id_token_hint"), get("client_id"),
-                               get("post_logout_redirect_uri"), get("state"),
-                               cookie_value(req, cookie_name("authd_session"))};
+    auth::EndSessionRequest er{get("id_token_hint"),
+                               get("client_id"),
+                               get("post_logout_redirect_uri"),
+                               get("state"),
+                               cookie_value(req, cookie_name("authd_session")),
+                               req.request_id,
+                               req.client_address};
     if (er.id_token_hint.empty()) {
       const std::string csrf = get("csrf");
       if (req.method != "POST" || csrf.empty() ||

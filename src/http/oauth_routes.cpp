@@ -63,7 +63,8 @@ class OAuthRoutes {
     if (!form) return oauth_invalid("Malformed or repeated form parameters.");
     OAuthRequest o;
     o.form = std::move(*form);
-    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret"), req.client_address};
+    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret"), req.client_address,
+                                req.request_id};
     std::optional<BasicCredentials> basic;
     o.basic = req.has_header("Authorization");
     if (o.basic) {
@@ -84,7 +85,7 @@ class OAuthRoutes {
       who.client_assertion_type = o.param("client_assertion_type");
       who.client_assertion = o.param("client_assertion");
     }
-    auto client = basic ? authenticate_basic(service_, *basic, req.client_address)
+    auto client = basic ? authenticate_basic(service_, *basic, req.client_address, req.request_id)
                         : service_.authenticate_client(who);
     if (!client) return oauth_error(client.error(), o.basic);
     o.client = std::move(*client);
@@ -110,15 +111,16 @@ class OAuthRoutes {
       const std::string user = o.param("username"), password = o.param("password");
       if (user.empty() || password.empty())
         return oauth_invalid("username and password are required.");
-      r = service_.login(
-          auth::LoginRequest{user, password, client.id, std::string(req.header("User-Agent")),
-                             req.client_address, /*client_authenticated=*/true, scope, audiences});
+      r = service_.login(auth::LoginRequest{
+          user, password, client.id, std::string(req.header("User-Agent")), req.client_address,
+          /*client_authenticated=*/true, scope, audiences, req.request_id});
     } else if (grant == "refresh_token") {
       const std::string token = o.param("refresh_token");
       if (token.empty()) return oauth_invalid("refresh_token is required.");
       r = service_.refresh(auth::RefreshRequest{token, client.id, req.client_address,
                                                 /*client_authenticated=*/true, scope, audiences,
-                                                /*presented_at=*/req.received_unix});
+                                                /*presented_at=*/req.received_unix,
+                                                req.request_id});
     } else if (grant == "client_credentials") {
       r = service_.client_credentials(client, scope, audiences);
       with_refresh = false;

@@ -42,11 +42,12 @@ std::string cookie_value(const Request& req, std::string_view name) {
 
 auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
                                                   const BasicCredentials& creds,
-                                                  const std::string& ip) {
-  auto c = service.authenticate_client(auth::ClientAuthRequest{creds.user, creds.password, ip});
-  if (c || !creds.raw || c.error().code != auth::Errc::kInvalidClient) return c;
-  return service.authenticate_client(
-      auth::ClientAuthRequest{creds.raw->first, creds.raw->second, ip});
+                                                  const std::string& ip,
+                                                  const std::string& request_id) {
+  const auth::ClientAuthRequest decoded{creds.user, creds.password, ip, request_id};
+  if (!creds.raw) return service.authenticate_client(decoded);
+  const auth::ClientAuthRequest raw{creds.raw->first, creds.raw->second, ip, request_id};
+  return service.authenticate_client(decoded, &raw);
 }
 
 std::optional<std::string> bearer_token(const Request& req) {

@@ -29,7 +29,8 @@ std::string cookie_value(const Request& req, std::string_view name);
 /// those fail as invalid_client, the text as sent (for clients that do not form-encode).
 auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
                                                   const BasicCredentials& creds,
-                                                  const std::string& ip);
+                                                  const std::string& ip,
+                                                  const std::string& request_id);
 
 /// The token of `Authorization: Bearer <token>`; nullopt when absent or empty.
 std::optional<std::string> bearer_token(const Request& req);

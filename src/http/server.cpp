@@ -393,6 +393,7 @@ class Session : public SessionBase {
                                        r->header_list("Forwarded"), server_->trusted_proxies);
     r->tls = Derived::kTls;
     ctx->request_id = make_request_id(r->header("X-Request-Id"));
+    r->request_id = ctx->request_id;
     method_ = r->method;
 
     auto m = router_->match(r->method, r->path);

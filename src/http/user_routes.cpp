@@ -78,11 +78,15 @@ class UserRoutes {
     if (!client_id.empty() && client_id != creds->user &&
         (!creds->raw || client_id != creds->raw->first))
       return bad_request("Use one client authentication method.");
-    auto c = authenticate_basic(service_, *creds, req.client_address);
+    auto c = authenticate_basic(service_, *creds, req.client_address, req.request_id);
     if (!c) return client_error(c.error());
     client_id = c->id;
     authenticated = true;
     return std::nullopt;
+  }
+
+  static auth::AuditOrigin origin(const Request& req) {
+    return {req.request_id, req.client_address};
   }
 
   // An error answer; invalid_client says how to authenticate (RFC 9110 §11.6.1).
@@ -108,6 +112,7 @@ class UserRoutes {
     }
     auth::LoginRequest lr{*email, *password, *client_id, std::string(req.header("User-Agent")),
                           req.client_address};
+    lr.request_id = req.request_id;
     if (!parse_policy(*j, lr.scope, lr.audiences))
       return bad_request("scope must be a string, resource a string or an array of strings.");
     if (auto denied = authenticate_client(req, lr.client_id, lr.client_authenticated))
@@ -162,6 +167,7 @@ class UserRoutes {
   // "use the cookie".
   std::optional<Response> parse_refresh(const Request& req, auth::RefreshRequest& rr) {
     rr.ip = req.client_address;
+    rr.request_id = req.request_id;
     rr.presented_at = req.received_unix;
     if (req.body.empty()) return std::nullopt;
     auto j = json_body(req);
@@ -253,19 +259,19 @@ class UserRoutes {
     Response ok = Response::json(200, R"({"status":"logged_out"})");
     ok.set_header("Set-Cookie", set_cookie("", 0));
     if (!token.empty()) {
-      auto r = service_.logout_refresh_token(token);
+      auto r = service_.logout_refresh_token(token, origin(req));
       return r ? ok : auth_error_response(r.error());
     }
     auth::Principal p;
     if (auto denied = require_bearer(req, p)) return *denied;
-    auto r = service_.logout(p);
+    auto r = service_.logout(p, origin(req));
     return r ? ok : auth_error_response(r.error());
   }
 
   Response logout_all(const Request& req) {
     auth::Principal p;
     if (auto denied = require_bearer(req, p)) return *denied;
-    auto r = service_.logout_all(p);
+    auto r = service_.logout_all(p, origin(req));
     if (!r) return auth_error_response(r.error());
     auto resp =
         Response::json(200, json{{"status", "logged_out"}, {"sessions_revoked", *r}}.dump());
@@ -298,7 +304,7 @@ class UserRoutes {
     auto it = req.path_params.find("id");
     if (it == req.path_params.end() || it->second.size() > 64)
       return bad_request("Bad session id.");
-    auto r = service_.delete_session(p, it->second);
+    auto r = service_.delete_session(p, it->second, origin(req));
     if (!r) return auth_error_response(r.error());
     Response resp;
     resp.status = 204;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "authd/auth/code_store.h"
@@ -137,6 +138,104 @@ TEST_P(AuthHttpTest, RefreshRotatesAndReuseRevokesTheFamily) {
   EXPECT_TRUE(proc_->wait_for_output("auth.refresh_reuse", 2s));
   auto m = testing::http_get(port_, "/metrics");
   EXPECT_NE(m->body.find("authd_refresh_reuse_detected_total 1"), std::string::npos);
+}
+
+// The audit trail of the real daemon, on its default sink (stdout, beside the log): a login,
+// two refreshes and a reuse give their events in order, each naming the request id the answer
+// carried, and no line holds the password or a token. The log's own readers (the port, the
+// access lines) are unaffected.
+TEST_P(AuthHttpTest, AuditTrailOnStdoutNamesEachRequestAndNoSecret) {
+  auto send = [this](const std::string& path, const std::string& body, const std::string& id) {
+    auto headers = kJson;
+    headers["X-Request-Id"] = id;
+    auto r = post(path, body, headers);
+    if (!r) {
+      ADD_FAILURE() << "no answer to " << path;
+      return json();
+    }
+    EXPECT_EQ(r->header("x-request-id"), id);
+    return json::parse(r->body, nullptr, false);
+  };
+  const json t0 = send("/login", kDemoLogin, "audit-login");
+  ASSERT_TRUE(t0.contains("refresh_token")) << t0.dump();
+  const json t1 = send("/refresh", json{{"refresh_token", t0["refresh_token"]}}.dump(), "audit-r1");
+  ASSERT_TRUE(t1.contains("refresh_token")) << t1.dump();
+  const json t2 = send("/refresh", json{{"refresh_token", t1["refresh_token"]}}.dump(), "audit-r2");
+  ASSERT_TRUE(t2.contains("refresh_token")) << t2.dump();
+  send("/refresh", json{{"refresh_token", t0["refresh_token"]}}.dump(), "audit-reuse");
+  ASSERT_FALSE(proc_->wait_for_line({"\"log\":\"audit\"", "session.revoked"}, 5s).empty())
+      << proc_->stdout_text();
+
+  std::vector<std::string> seen;
+  std::string session, user;  // the login's, then every other line's
+  std::istringstream out(proc_->stdout_text());
+  for (std::string line; std::getline(out, line);) {
+    if (line.find("\"log\":\"audit\"") == std::string::npos) continue;
+    for (const json* t : {&t0, &t1, &t2})
+      for (const char* k : {"refresh_token", "access_token"})
+        EXPECT_EQ(line.find((*t)[k].get<std::string>()), std::string::npos) << line;
+    EXPECT_EQ(line.find("demo-password"), std::string::npos) << line;
+    const json e = json::parse(line, nullptr, false);
+    ASSERT_TRUE(e.is_object()) << line;
+    if (e["event"] == "key.rotated") continue;  // the key ring's own, at start-up
+    if (session.empty()) {
+      session = e.value("session_id", "");
+      user = e.value("user_id", "");
+      EXPECT_FALSE(session.empty() || user.empty()) << line;
+    }
+    EXPECT_EQ(e.value("session_id", ""), session) << line;
+    EXPECT_EQ(e.value("user_id", ""), user) << line;
+    EXPECT_EQ(e["address"], "127.0.0.1") << line;
+    seen.push_back(e.value("request_id", "") + " " + e["event"].get<std::string>() + "/" +
+                   e["outcome"].get<std::string>() + "/" + e.value("reason", ""));
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"audit-login login/success/", "audit-r1 refresh/success/",
+                                      "audit-r2 refresh/success/",
+                                      "audit-reuse refresh.reuse_detected/failure/reuse_detected",
+                                      "audit-reuse session.revoked/success/refresh_reuse"}));
+  auto m = testing::http_get(port_, "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find(R"(authd_audit_events_total{event="refresh",outcome="success"} 2)"),
+            std::string::npos)
+      << m->body;
+}
+
+// audit.sink = file: the trail goes to audit.path, one JSON object a line, and not to stdout;
+// authctl records an operator's change in the same file, marked with its actor.
+TEST_P(AuthHttpTest, AuditTrailToAFileWithTheOperatorsChanges) {
+  if (GetParam() != testing::Backend::kSqlite) GTEST_SKIP() << "the sink is the same for both";
+  proc_.reset();
+  const std::string path = dir_.file("audit.jsonl");
+  Process p(
+      testing::authd_binary(), {"--dev", "--data", dir_.path(), "--listen", "127.0.0.1:0"},
+      {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_AUDIT_SINK", "file"}, {"AUTHD_AUDIT_PATH", path}});
+  auto port = p.wait_for_port("public");
+  ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
+  port_ = *port;
+  auto r = post("/login", kDemoLogin,
+                {{"Content-Type", "application/json"}, {"X-Request-Id", "file-sink-login"}});
+  ASSERT_TRUE(r && r->status == 200);
+  Process ctl(authctl_binary(),
+              {"--dev", "--data", dir_.path(), "user", "disable", "demo@example.com"},
+              {{"AUTHD_AUDIT_SINK", "file"}, {"AUTHD_AUDIT_PATH", path}});
+  ASSERT_EQ(ctl.wait(30s), 0) << ctl.stdout_text() << ctl.stderr_text();
+  EXPECT_EQ(ctl.stdout_text().find("\"log\":\"audit\""), std::string::npos);
+
+  std::vector<std::string> seen;
+  std::ifstream f(path);
+  for (std::string line; std::getline(f, line);) {
+    const json e = json::parse(line, nullptr, false);
+    ASSERT_TRUE(e.is_object()) << line;
+    EXPECT_EQ(e["log"], "audit");
+    if (e["event"] == "key.rotated") continue;
+    seen.push_back(e["event"].get<std::string>() + "/" + e.value("reason", "") + "/" +
+                   e.value("actor", "") + "/" + e.value("request_id", ""));
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"login///file-sink-login", "user.changed/disabled/authctl/",
+                                      "session.revoked/account_disabled/authctl/"}));
+  EXPECT_EQ(p.stdout_text().find("\"log\":\"audit\""), std::string::npos) << p.stdout_text();
 }
 
 // Tabs refreshing the same token at once, each on its own connection: all get the one
@@ -364,12 +463,10 @@ TEST_P(AuthHttpTest, ServerErrorCauseIsLoggedWithTheRequestId) {
   EXPECT_GE(r->status, 500) << r->body;
   EXPECT_EQ(r->body.find("store"), std::string::npos) << r->body;
   EXPECT_EQ(r->body.find("sessions"), std::string::npos) << r->body;
-  ASSERT_TRUE(proc_->wait_for_output("\"request_id\":\"cause-trace-5xx\"", 5s));
-  const std::string log = proc_->stdout_text();
-  const auto at = log.find("\"request_id\":\"cause-trace-5xx\"");
-  const auto begin = log.rfind('\n', at) + 1;
-  const std::string line = log.substr(begin, log.find('\n', at) - begin);
-  EXPECT_NE(line.find("\"event\":\"http.access\""), std::string::npos) << line;
+  // The audit trail names the request too (a login failure): the access line is the one asked.
+  const std::string line =
+      proc_->wait_for_line({"\"event\":\"http.access\"", "\"request_id\":\"cause-trace-5xx\""}, 5s);
+  ASSERT_FALSE(line.empty()) << proc_->stdout_text();
   EXPECT_NE(line.find("\"cause\":\"store: "), std::string::npos) << line;
 }
 

@@ -44,6 +44,7 @@ http::Response InProcessHttp::request(const std::string& method, const std::stri
   req.peer_address = req.client_address = "127.0.0.1";
   http::RequestContext ctx{"in-process-" + std::to_string(++requests_), "unmatched",
                            std::chrono::steady_clock::now()};
+  req.request_id = ctx.request_id;
 
   std::optional<http::Response> answer;
   auto match = router_.match(req.method, req.path);

@@ -102,6 +102,23 @@ class FaultyUserStore final : public auth::UserStore {
   std::optional<store::Error> failure_;
 };
 
+/// Keeps every audit line (formatted as the daemon's sinks write them), for the tests.
+class MemoryAuditSink final : public app::AuditSink {
+ public:
+  void write(const auth::AuditEvent& e) override {
+    std::lock_guard lock(mu_);
+    lines_.push_back(auth::audit_json(e));
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mu_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
 /// authd's public and admin routes on one Router, over real components.
 class InProcessAuthd {
  public:
@@ -128,6 +145,8 @@ class InProcessAuthd {
   store::Database& db() { return database_.db(); }
   keys::KeyRing& ring() { return *ring_; }
   FaultyUserStore& users() { return *users_; }
+  /// The audit lines written so far.
+  std::vector<std::string> audit_lines() { return audit_.lines(); }
 
   /// Adds a user with this email and password; returns its id.
   std::string add_user(const std::string& email, const std::string& password);
@@ -148,7 +167,8 @@ class InProcessAuthd {
   std::unique_ptr<FaultyUserStore> users_;
   cache::LocalRateLimiter limiter_{clock_};
   obs::Registry metrics_;
-  app::MetricsEvents events_{metrics_};
+  MemoryAuditSink audit_;
+  app::MetricsEvents events_{metrics_, &audit_};
   InlineExecutor executor_;
   std::unique_ptr<auth::AuthService> service_;
   http::Router router_;

@@ -134,6 +134,30 @@ bool Process::wait_for_output(const std::string& needle, std::chrono::millisecon
   return found;
 }
 
+std::string Process::output_line(const std::vector<std::string>& needles) const {
+  std::istringstream out(stdout_text());
+  std::string line;
+  while (std::getline(out, line)) {
+    bool all = true;
+    for (const auto& n : needles) all = all && line.find(n) != std::string::npos;
+    if (all) return line;
+  }
+  return {};
+}
+
+std::string Process::wait_for_line(const std::vector<std::string>& needles,
+                                   std::chrono::milliseconds timeout) {
+  std::string found;
+  eventually(
+      [&] {
+        const bool alive = running();  // before reading: output written just before exit counts
+        found = output_line(needles);
+        return !found.empty() || !alive;
+      },
+      timeout, kPollInterval);
+  return found;
+}
+
 std::optional<int> Process::wait_for_port(const std::string& listener,
                                           std::chrono::milliseconds timeout) {
   // Matches both log formats: JSON ("listener":"public","address":"127.0.0.1:1234") and text.

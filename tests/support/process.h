@@ -53,6 +53,13 @@ class Process {
   std::string stderr_text() const;
   /// Waits until stdout contains `needle`; false on timeout or exit.
   bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout);
+  /// The first line of stdout holding every one of `needles`, without its newline; "" when
+  /// none. stdout carries the log and, by default, the audit trail: a request id alone names
+  /// lines of both, `"event":"http.access"` picks the access line.
+  std::string output_line(const std::vector<std::string>& needles) const;
+  /// Waits until output_line(needles) finds a line and returns it; "" on timeout or exit.
+  std::string wait_for_line(const std::vector<std::string>& needles,
+                            std::chrono::milliseconds timeout);
   /// Waits for the "server.listening" line of a listener and returns its port.
   std::optional<int> wait_for_port(const std::string& listener,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -73,6 +73,8 @@ struct EndSessionRequest {
   std::string post_logout_redirect_uri;
   std::string state;
   std::string browser_cookie;  ///< the authd sign-in cookie's value, "" when none
+  std::string request_id{};    ///< for the audit trail
+  std::string address{};       ///< the caller's address, for the audit trail
 };
 
 struct EndSessionResult {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "authd/auth/audit.h"
 #include "authd/auth/authorization.h"
 #include "authd/auth/client_store.h"
 #include "authd/auth/code_store.h"
@@ -43,7 +44,8 @@ class Authorization;
 struct ClientAuthRequest {
   std::string client_id;  ///< "" = the default public client "authd"
   std::string client_secret;
-  std::string ip{};  ///< the caller's address, for the per-IP limit
+  std::string ip{};          ///< the caller's address, for the per-IP limit
+  std::string request_id{};  ///< for the audit trail
   /// private_key_jwt (RFC 7523 §2.2): the type must be
   /// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"; then no secret is allowed.
   std::string client_assertion_type{};
@@ -70,6 +72,7 @@ struct LoginRequest {
   bool client_authenticated = false;
   std::string scope{};  ///< the session's scope: within "openid offline_access" + the client's
   std::vector<std::string> audiences{};
+  std::string request_id{};  ///< for the audit trail
 };
 
 struct RefreshRequest {
@@ -83,6 +86,7 @@ struct RefreshRequest {
   /// the store passes its arrival time, so that a retry of a rotation whose answer was lost
   /// still falls in the grace window however long the wait: it is the same presentation.
   std::int64_t presented_at = 0;
+  std::string request_id{};  ///< for the audit trail
 };
 
 struct TokenPair {
@@ -126,6 +130,8 @@ struct Events {
   virtual void password_hash_queue(std::size_t /*waiting*/) {}
   virtual void password_hash_waited(double /*seconds*/) {}
   virtual void password_hash_rejected() {}
+  /// One audit record (authd/auth/audit.h): never a secret. `time` is filled by the service.
+  virtual void audit(const AuditEvent& /*event*/) {}
 };
 
 /// The digest under which a refresh token is stored (keyed BLAKE2b under the server pepper,
@@ -182,14 +188,16 @@ class AuthService {
   AuthResult<Principal> authenticate(std::string_view bearer_token);
 
   /// Revokes the family of a refresh token (logout from a cookie or body token).
-  AuthResult<void> logout_refresh_token(const std::string& refresh_token);
+  AuthResult<void> logout_refresh_token(const std::string& refresh_token,
+                                        const AuditOrigin& origin = {});
   /// Revokes one family of the principal.
-  AuthResult<void> logout(const Principal& who);
+  AuthResult<void> logout(const Principal& who, const AuditOrigin& origin = {});
   /// Revokes every family of the principal's user; returns how many.
-  AuthResult<std::size_t> logout_all(const Principal& who);
+  AuthResult<std::size_t> logout_all(const Principal& who, const AuditOrigin& origin = {});
   AuthResult<std::vector<Session>> list_sessions(const Principal& who);
   /// Revokes a session of the principal's user; kNotFound for someone else's session.
-  AuthResult<void> delete_session(const Principal& who, const std::string& session_id);
+  AuthResult<void> delete_session(const Principal& who, const std::string& session_id,
+                                  const AuditOrigin& origin = {});
 
   /// Authenticates a client: first the per-IP limit (before any lookup or hash), then the
   /// secret. Confidential clients (with a secret) must present it; public ones must not. A
@@ -201,7 +209,10 @@ class AuthService {
   /// verifier, the algorithm from the key), iss = sub = the client, aud the token endpoint or
   /// the issuer, exp at most an hour ahead, iat present, and a jti never seen before on any
   /// replica (recorded in the store until exp). Errors: kInvalidClient, kRateLimited.
-  AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
+  /// `fallback`, if given, is tried when `req` fails as kInvalidClient (the same Basic
+  /// credentials read another way); one audit record tells the outcome of both.
+  AuthResult<Client> authenticate_client(const ClientAuthRequest& req,
+                                         const ClientAuthRequest* fallback = nullptr);
 
   /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access
   /// token with sub = client_id and no session, so no refresh token. `scope` (space-separated)
@@ -239,7 +250,8 @@ class AuthService {
   /// Email + password on the hosted login page → a new browser sign-in, with the checks,
   /// rate limits, back-off and hashing work of login().
   AuthResult<BrowserSignIn> sign_in(const std::string& email, const std::string& password,
-                                    const std::string& ip, const std::string& user_agent);
+                                    const std::string& ip, const std::string& user_agent,
+                                    const std::string& request_id = {});
   /// Mints a code (single use, protocol::kCodeLifetimeSeconds) for a good request under a
   /// sign-in, stored as a keyed hash bound to client, redirect URI and PKCE challenge.
   AuthResult<std::string> issue_code(const CheckedAuthorization& req,

@@ -58,6 +58,16 @@ struct LogConfig {
   bool access_log = true;
 };
 
+/// Where the audit trail goes (README: Audit trail). stdout: beside the log (authd's log
+/// stream), each line marked "log":"audit", as Keycloak's and Hydra's audit events share their
+/// server's log; stderr: a stream of its own without a file; file: appended to `path`.
+enum class AuditSink { kOff, kStdout, kStderr, kFile };
+
+struct AuditConfig {
+  AuditSink sink = AuditSink::kStdout;
+  std::string path;  ///< for kFile: an absolute path, opened for appending
+};
+
 enum class StoreDriver { kPostgres, kSqlite };
 
 struct StoreConfig {
@@ -144,6 +154,7 @@ struct Config {
   GeneralConfig general;
   ServerConfig server;
   LogConfig log;
+  AuditConfig audit;
   StoreConfig store;
   AuthConfig auth;
   KeysConfig keys;

@@ -24,6 +24,7 @@ struct Request {
   std::string body;
   std::string peer_address;    ///< the socket peer's IP address
   std::string client_address;  ///< peer, or the forwarded client when the peer is a trusted proxy
+  std::string request_id;      ///< as in RequestContext: the X-Request-Id of the answer
   bool tls = false;
   /// When the request arrived (Unix seconds; 0 when unknown). A request held while the store
   /// was away and run again keeps it: a refresh token counts as presented when it was.
