@@ -153,6 +153,9 @@ class AuthService {
     std::function<void(std::function<void()>)> offload = nullptr;
     /// Authorization codes. The authorization code flow answers kInternal without it.
     CodeStore* codes = nullptr;
+    /// Optional: the key sets of clients registered with a jwks_uri. Without it such a client
+    /// cannot authenticate (invalid_client).
+    ClientKeySets* client_keys = nullptr;
   };
   AuthService(Deps deps, Settings settings);
   ~AuthService();

@@ -221,7 +221,79 @@ TEST_P(PrivateKeyJwtTest, BadAssertionsAreRefused) {
   EXPECT_TRUE(present(assertion(claims("fresh")))) << "the key still works";
 }
 
+// A client's published key set, as the daemon's ClientJwks would verify against it: the
+// signature with the one key, and the claims' issuer and audience as the port promises.
+class OneKeySet final : public ClientKeySets {
+ public:
+  explicit OneKeySet(jose::KeyPtr key) : key_(std::move(key)) {}
+  std::optional<std::string> verify(const Client& client, std::string_view assertion,
+                                    const std::vector<std::string>& audiences) override {
+    ++calls;
+    jose::VerifyOptions o;
+    o.typ = std::nullopt;
+    o.require_exp = true;
+    const jose::KeyPtr k = key_;
+    auto v = jose::verify(
+        assertion, [k](std::string_view) { return k; }, now, o);
+    if (!v || v->claims.value("iss", "") != client.id) return std::nullopt;
+    const std::string aud = v->claims.value("aud", "");
+    if (std::find(audiences.begin(), audiences.end(), aud) == audiences.end()) return std::nullopt;
+    return v->claims.dump();
+  }
+  void forget(const std::string& client_id) override { forgotten.push_back(client_id); }
+  std::int64_t now = 0;
+  int calls = 0;
+  std::vector<std::string> forgotten;
+
+ private:
+  jose::KeyPtr key_;
+};
+
+// This test verifies a client registered with a jwks_uri: without the key-set port it cannot
+// authenticate; with it, its assertion passes the same claim checks and replay prevention as
+// an inline key's, and forgetting the client drops its key set too.
+TEST_P(PrivateKeyJwtTest, AJwksUriClientAuthenticatesThroughTheKeySetPort) {
+  Client c;
+  c.id = "jwt-svc";
+  c.grant_types = {"client_credentials"};
+  c.jwks_uri = "https://jwt-svc.example/jwks.json";
+  c.created_at = clock_.now_unix();
+  ASSERT_TRUE(tdb_->db().clients().upsert(c));
+  service_->forget_client("jwt-svc");
+  auto without = present(assertion(claims("p-1")));
+  ASSERT_FALSE(without) << "no key-set port: nobody fetches the keys";
+  EXPECT_EQ(without.error().code, Errc::kInvalidClient);
+
+  OneKeySet keys(key_);
+  keys.now = clock_.now_unix();
+  AuthService::Deps deps{tdb_->db().users(),
+                         tdb_->db().sessions(),
+                         tdb_->db().clients(),
+                         *ring_keys_,
+                         clock_,
+                         random_,
+                         *hasher_,
+                         &events_};
+  deps.client_keys = &keys;
+  AuthService service(deps, settings_);
+  ClientAuthRequest r{"", "", "192.0.2.1"};
+  r.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  r.client_assertion = assertion(claims("p-2"));
+  auto ok = service.authenticate_client(r);
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(ok->id, "jwt-svc");
+  EXPECT_FALSE(service.authenticate_client(r)) << "replayed";
+  auto no_iat = claims("p-3");
+  no_iat.erase("iat");
+  r.client_assertion = assertion(no_iat);
+  EXPECT_FALSE(service.authenticate_client(r)) << "the domain's claim checks still apply";
+  EXPECT_EQ(keys.calls, 3);
+  service.forget_client("jwt-svc");
+  EXPECT_EQ(keys.forgotten, std::vector<std::string>{"jwt-svc"});
+}
+
 AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtTest);
+
 
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {
   const Client svc = *service_->authenticate_client(as("svc", "svc-secret"));
