@@ -196,6 +196,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   deps.revocations = st.revocations.get();
   deps.offload = offload;
   deps.codes = &db.codes();
+  deps.used_assertions = st.used_assertions.get();
   ClientJwksOptions jwks_options;
   jwks_options.timeout = cfg.auth.client_jwks_timeout;
   jwks_options.allow_loopback_http = cfg.auth.client_jwks_allow_loopback_http;

@@ -126,9 +126,17 @@ AuthResult<Client> TokenEndpoint::authenticate_assertion(const ClientAuthRequest
     return client_not_authenticated();
   const std::int64_t exp = cl["exp"].get<std::int64_t>();
   if (exp - now > kMaxAssertionLifetime + c_.settings.leeway_s) return client_not_authenticated();
-  // Once, on every replica: the store records the jti until the assertion is dead anyway.
-  auto first = c_.d.clients.use_assertion(id + "\n" + jti, exp + c_.settings.leeway_s, now);
-  if (!first) return unexpected(store_error(first.error()));
+  // Once, on every replica: Redis decides first when it answers (one round trip); else the
+  // store records the jti until the assertion is dead anyway.
+  const std::string key = id + "\n" + jti;
+  const std::int64_t until = exp + c_.settings.leeway_s;
+  std::optional<bool> first;
+  if (c_.d.used_assertions) first = c_.d.used_assertions->first_use(key, until);
+  if (!first) {
+    auto stored = c_.d.clients.use_assertion(key, until, now);
+    if (!stored) return unexpected(store_error(stored.error()));
+    first = *stored;
+  }
   if (!*first) return client_not_authenticated();
   return admitted(std::move(*c));
 }

@@ -63,6 +63,16 @@ class ClientKeySets {
   virtual void forget(const std::string& client_id) = 0;
 };
 
+/// Client assertions already used, shared by every replica ahead of the store (Redis).
+class UsedAssertions {
+ public:
+  virtual ~UsedAssertions() = default;
+  /// Records `key` (client id and jti) as used until `until` (Unix seconds), atomically: true
+  /// the first time, false when already recorded; std::nullopt when it cannot answer now
+  /// (the store then decides).
+  virtual std::optional<bool> first_use(const std::string& key, std::int64_t until) = 0;
+};
+
 /// Client::permissions values.
 inline constexpr const char* kPermissionIntrospect = "introspect";
 

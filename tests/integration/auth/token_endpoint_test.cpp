@@ -1,7 +1,11 @@
 // The token endpoint's own work: client authentication and the client_credentials grant.
 
+#include <unistd.h>
+
+#include "authd/cache/redis_used_assertions.h"
 #include "authd/jose/key.h"
 #include "integration/auth/service_fixture.h"
+#include "support/redis_server.h"
 
 namespace authd::auth::testing_support {
 namespace {
@@ -294,6 +298,87 @@ TEST_P(PrivateKeyJwtTest, AJwksUriClientAuthenticatesThroughTheKeySetPort) {
 
 AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtTest);
 
+// Two replicas, each with its own store, sharing the real Redis of scripts/services: the jti
+// of an assertion is decided by one SET NX there, so a replay on the other replica is refused
+// though its store never saw the assertion. Without an answer from Redis, the store decides.
+class PrivateKeyJwtRedisTest : public PrivateKeyJwtTest {
+ protected:
+  void SetUp() override {
+    PrivateKeyJwtTest::SetUp();
+    if (HasFatalFailure()) return;
+    prefix_ = "authd:test:jti:" + std::to_string(::getpid()) + ":" +
+              std::to_string(clock_.now_unix()) + ":" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ":";
+    other_db_ = std::make_unique<testing::TestDatabase>(GetParam().backend);
+    ASSERT_TRUE(other_db_->ok()) << other_db_->error();
+    Client c;
+    c.id = "jwt-svc";
+    c.grant_types = {"client_credentials"};
+    c.jwk = key_->public_jwk().dump();
+    c.created_at = clock_.now_unix();
+    ASSERT_TRUE(other_db_->db().clients().upsert(c));
+  }
+  std::unique_ptr<AuthService> replica(store::Database& db, UsedAssertions* used) {
+    AuthService::Deps deps{db.users(), db.sessions(), db.clients(), *ring_keys_,
+                           clock_,     random_,       *hasher_,     &events_};
+    deps.used_assertions = used;
+    return std::make_unique<AuthService>(deps, settings_);
+  }
+  AuthResult<Client> present_to(AuthService& s, const std::string& jwt) {
+    ClientAuthRequest r{"jwt-svc", "", "192.0.2.1"};
+    r.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    r.client_assertion = jwt;
+    return s.authenticate_client(r);
+  }
+  std::string prefix_;
+  std::unique_ptr<testing::TestDatabase> other_db_;
+};
+
+// This test verifies that the same assertion replayed on a second replica is refused by Redis
+// (the second replica's store has no record of it), and that a fresh one is accepted there.
+TEST_P(PrivateKeyJwtRedisTest, ReplayOnAnotherReplicaIsRefusedThroughRedis) {
+  auto redis_a = testing::connect_or_fail(testing::shared_redis_options());
+  auto redis_b = testing::connect_or_fail(testing::shared_redis_options());
+  ASSERT_TRUE(redis_a && redis_b);
+  cache::RedisUsedAssertions used_a(*redis_a, prefix_), used_b(*redis_b, prefix_);
+  auto a = replica(tdb_->db(), &used_a);
+  auto b = replica(other_db_->db(), &used_b);
+  const std::string jwt = assertion(claims("shared-1"));
+  auto first = present_to(*a, jwt);
+  ASSERT_TRUE(first) << first.error().description;
+  auto replay = present_to(*b, jwt);
+  ASSERT_FALSE(replay) << "the second replica accepted a replayed assertion";
+  EXPECT_EQ(replay.error().code, Errc::kInvalidClient);
+  EXPECT_FALSE(present_to(*a, jwt)) << "nor does the first accept it twice";
+  auto stored = other_db_->db().clients().use_assertion("jwt-svc\nshared-1",
+                                                        clock_.now_unix() + 600, clock_.now_unix());
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(*stored) << "Redis decided: the store was not asked";
+  EXPECT_TRUE(present_to(*b, assertion(claims("shared-2"))));
+  auto ttl = redis_a->command({"PTTL", prefix_ + "jwt-svc\nshared-1"});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 0) << "the key expires with the assertion";
+}
+
+// This test verifies the fallback: with Redis unreachable the store records the jti, so a
+// replay on the same store is still refused.
+TEST_P(PrivateKeyJwtRedisTest, WithRedisDownTheStoreDecides) {
+  cache::RedisOptions dead;
+  dead.endpoint = {"127.0.0.1", testing::free_port()};
+  dead.connect_timeout = std::chrono::milliseconds(100);
+  auto client = cache::RedisClient::create(dead);
+  ASSERT_TRUE(client);
+  cache::RedisUsedAssertions used(**client, prefix_);
+  auto a = replica(tdb_->db(), &used);
+  const std::string jwt = assertion(claims("down-1"));
+  auto first = present_to(*a, jwt);
+  ASSERT_TRUE(first) << first.error().description;
+  auto replay = present_to(*a, jwt);
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code, Errc::kInvalidClient);
+}
+
+AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtRedisTest);
 
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {
   const Client svc = *service_->authenticate_client(as("svc", "svc-secret"));
