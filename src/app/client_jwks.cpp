@@ -10,7 +10,14 @@ ClientJwks::ClientJwks(ClientJwksOptions options) : options_(std::move(options))
     f.timeout = options_.timeout;
     f.allow_loopback_http = options_.allow_loopback_http;
     f.max_body_bytes = options_.max_body_bytes;
-    options_.fetcher = verify::https_fetcher(f);
+    // Made at the first fetch: loading the trust store is not start-up work (most set-ups
+    // have no jwks_uri client, and start-up holds back the reactions to Redis' state).
+    auto once = std::make_shared<std::once_flag>();
+    auto fetcher = std::make_shared<verify::Fetcher>();
+    options_.fetcher = [f, once, fetcher](const std::string& url, const verify::Headers& h) {
+      std::call_once(*once, [&] { *fetcher = verify::https_fetcher(f); });
+      return (*fetcher)(url, h);
+    };
   }
 }
 
