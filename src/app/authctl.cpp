@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/audit_sink.h"
+#include "app/client_jwks.h"
 #include "app/components.h"
 #include "authd/auth/client_secret.h"
 #include "authd/auth/protocol.h"
@@ -44,12 +45,14 @@ constexpr const char* kUsage =
     "  user roles EMAIL R1,R2\n"
     "  client add ID [--grants G1,G2] [--scopes S1,S2] [--origins O1,O2] [--grace SECONDS]\n"
     "             [--permissions introspect] [--audiences A1,A2] [--access-ttl SECONDS]\n"
-    "             [--jwk PUBLIC_JWK_FILE] [--secret] [--redirect-uris U1,U2]\n"
+    "             [--jwk PUBLIC_JWK_FILE | --jwks-uri URL] [--secret] [--redirect-uris U1,U2]\n"
     "             [--post-logout-uris U1,U2]\n"
     "                          --redirect-uris: where /oauth2/authorize may send codes (grant\n"
     "                          authorization_code; PKCE S256 is always required);\n"
     "                          --secret: confidential; authd generates the secret, shown once;\n"
     "                          --jwk: confidential by private_key_jwt (RFC 7523) instead;\n"
+    "                          --jwks-uri: the same, with the keys at the client's https JWKS\n"
+    "                          URL (fetched and cached by authd; replaces --jwk and back);\n"
     "                          an existing ID is refused (use update)\n"
     "  client update ID [the options of add but --secret]   named options are replaced\n"
     "  client rotate-secret ID [--overlap SECONDS]     a new generated secret, shown once; the\n"
@@ -416,6 +419,14 @@ std::string client_options(const std::vector<std::string>& a, std::size_t i, aut
       if (!key) return a[i] + " is not a usable JWK (RS256, ES256 or EdDSA)";
       if ((*key)->has_private()) return a[i] + " holds a private key: register the public JWK only";
       cl.jwk = (*key)->public_jwk().dump();
+      cl.jwks_uri.clear();
+    } else if (a[i] == "--jwks-uri" && has_value) {
+      // private_key_jwt with keys the client publishes (and rotates) itself.
+      if (!app::jwks_uri_registrable(a[++i]))
+        return "--jwks-uri must be an https URL without credentials or fragment (http only on a "
+               "loopback host, fetched only with auth.client_jwks_allow_loopback_http)";
+      cl.jwks_uri = a[i];
+      cl.jwk.clear();
     } else if (a[i] == "--redirect-uris" && has_value) {
       cl.redirect_uris = split(a[++i]);
     } else if (a[i] == "--post-logout-uris" && has_value) {
@@ -473,10 +484,12 @@ void print_client(const auth::Client& cl) {
                                           : std::string("auth.access_ttl"))
             << "\n"
             << "auth_method\t"
-            << (!cl.jwk.empty() ? "private_key_jwt"
-                                : (cl.confidential() ? "client_secret_basic, client_secret_post"
-                                                     : "none (public)"))
+            << (cl.uses_assertions()
+                    ? "private_key_jwt"
+                    : (cl.confidential() ? "client_secret_basic, client_secret_post"
+                                         : "none (public)"))
             << "\n"
+            << "jwks_uri\t" << (cl.jwks_uri.empty() ? std::string("-") : cl.jwks_uri) << "\n"
             << "previous_secret_until\t"
             << (cl.previous_secret_hash.empty() ? std::string("-")
                                                 : iso(cl.previous_secret_expires_at))

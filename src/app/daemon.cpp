@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "app/client_jwks.h"
 #include "app/components.h"
 #include "app/janitor.h"
 #include "app/key_bootstrap.h"
@@ -202,6 +203,13 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   deps.revocations = st.revocations.get();
   deps.offload = offload;
   deps.codes = &db.codes();
+  deps.used_assertions = st.used_assertions.get();
+  ClientJwksOptions jwks_options;
+  jwks_options.timeout = cfg.auth.client_jwks_timeout;
+  jwks_options.allow_loopback_http = cfg.auth.client_jwks_allow_loopback_http;
+  jwks_options.leeway = std::chrono::seconds(settings.leeway_s);
+  ClientJwks client_jwks(jwks_options);
+  deps.client_keys = &client_jwks;
   auth::AuthService service(deps, settings);
   http::AuthRoutesOptions route_options;
   route_options.allowed_origins = cfg.auth.cookie_origins;
@@ -245,7 +253,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
 
   // 6. Background work: signals, session purge, reactions to Redis.
   SignalHandler signals(server);
-  Janitor janitor(db.sessions(), db.codes(), clock, cfg.store.purge_interval,
+  Janitor janitor(db.sessions(), db.codes(), db.clients(), clock, cfg.store.purge_interval,
                   cfg.store.purge_retention);
   watch_redis(st, metrics, key_service, service, janitor, db.sessions(), clock,
               settings.access_ttl_s + settings.leeway_s);

@@ -7,10 +7,12 @@ namespace {
 constexpr std::size_t kPurgeBatch = 1000;
 }  // namespace
 
-Janitor::Janitor(auth::SessionStore& sessions, auth::CodeStore& codes, const Clock& clock,
-                 std::chrono::milliseconds interval, std::chrono::milliseconds retention)
+Janitor::Janitor(auth::SessionStore& sessions, auth::CodeStore& codes, auth::ClientStore& clients,
+                 const Clock& clock, std::chrono::milliseconds interval,
+                 std::chrono::milliseconds retention)
     : sessions_(sessions),
       codes_(codes),
+      clients_(clients),
       clock_(clock),
       interval_(interval),
       retention_(retention) {
@@ -73,6 +75,7 @@ void Janitor::purge() {
   }
   if (total > 0) log::info("sessions.purged", {{"count", total}});
   purge_codes(cutoff);
+  purge_assertions(clock_.now_unix());
 }
 
 // Codes expired longer than the retention, batched like the families. A code whose family
@@ -90,6 +93,23 @@ void Janitor::purge_codes(std::int64_t cutoff) {
     if (*n < kPurgeBatch || stop_) break;
   }
   if (total > 0) log::info("codes.purged", {{"count", total}});
+}
+
+// Used client assertions, once expired: their jti need not be remembered (an expired
+// assertion is refused anyway), so no retention applies.
+void Janitor::purge_assertions(std::int64_t now) {
+  std::size_t total = 0;
+  while (true) {
+    auto n = clients_.purge_assertions(now, kPurgeBatch);
+    if (!n) {
+      log::warn("client_assertions.purge_failed", {{"reason", n.error().message}});
+      break;
+    }
+    total += *n;
+    std::lock_guard lock(mu_);
+    if (*n < kPurgeBatch || stop_) break;
+  }
+  if (total > 0) log::info("client_assertions.purged", {{"count", total}});
 }
 
 }  // namespace authd::app

@@ -1,7 +1,7 @@
 #pragma once
 // Background store work off the I/O and Redis threads: deletes long-dead sessions and expired
-// authorization codes every `interval` and runs posted tasks (the revocation re-sync after a
-// Redis reconnect).
+// authorization codes and used client assertions every `interval`, and runs posted tasks (the
+// revocation re-sync after a Redis reconnect).
 
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "authd/auth/client_store.h"
 #include "authd/auth/code_store.h"
 #include "authd/auth/session_store.h"
 #include "authd/core/clock.h"
@@ -18,9 +19,10 @@ namespace authd::app {
 
 class Janitor {
  public:
-  /// Starts the thread. `sessions`, `codes` and `clock` must outlive the janitor.
-  Janitor(auth::SessionStore& sessions, auth::CodeStore& codes, const Clock& clock,
-          std::chrono::milliseconds interval, std::chrono::milliseconds retention);
+  /// Starts the thread. The stores and `clock` must outlive the janitor.
+  Janitor(auth::SessionStore& sessions, auth::CodeStore& codes, auth::ClientStore& clients,
+          const Clock& clock, std::chrono::milliseconds interval,
+          std::chrono::milliseconds retention);
   /// Stops between tasks or purge batches and joins.
   ~Janitor();
   Janitor(const Janitor&) = delete;
@@ -33,9 +35,11 @@ class Janitor {
   void run();
   void purge();
   void purge_codes(std::int64_t cutoff);
+  void purge_assertions(std::int64_t now);
 
   auth::SessionStore& sessions_;
   auth::CodeStore& codes_;
+  auth::ClientStore& clients_;
   const Clock& clock_;
   const std::chrono::milliseconds interval_, retention_;
   std::mutex mu_;

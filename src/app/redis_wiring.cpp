@@ -59,6 +59,7 @@ AppResult<std::unique_ptr<SharedState>> make_shared_state(const config::Config& 
   lo.down_policy = down_policy(cfg.limits.refresh_when_redis_down);
   st->refresh_limiter = std::make_unique<cache::RedisRateLimiter>(*st->redis, *st->local, lo);
   st->revocations = std::make_unique<cache::RedisRevocationList>(*st->redis, clock);
+  st->used_assertions = std::make_unique<cache::RedisUsedAssertions>(*st->redis);
   return st;
 }
 

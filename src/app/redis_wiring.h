@@ -16,6 +16,7 @@
 #include "authd/cache/redis_client.h"
 #include "authd/cache/redis_rate_limiter.h"
 #include "authd/cache/redis_revocation_list.h"
+#include "authd/cache/redis_used_assertions.h"
 #include "authd/config/config.h"
 #include "authd/keys/key_ring_service.h"
 #include "authd/obs/metrics.h"
@@ -27,6 +28,7 @@ struct SharedState {
   std::unique_ptr<cache::RedisClient> redis;  ///< null without redis.url
   std::unique_ptr<cache::RedisRateLimiter> login_limiter, refresh_limiter;
   std::unique_ptr<cache::RedisRevocationList> revocations;
+  std::unique_ptr<cache::RedisUsedAssertions> used_assertions;  ///< private_key_jwt jti
   std::vector<cache::CallbackHandle> handles;  ///< cleared before the things they capture die
 
   auth::RateLimiter* login() {

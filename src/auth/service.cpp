@@ -201,6 +201,8 @@ void AuthService::set_client_cache_seconds(std::int64_t seconds) {
 
 void AuthService::forget_client(const std::string& client_id) {
   context_->clients.forget(client_id);
+  // A changed client may publish its keys elsewhere, or rotated them: fetch afresh.
+  if (context_->d.client_keys) context_->d.client_keys->forget(client_id);
 }
 
 AuthResult<Client> AuthService::client(const std::string& client_id) {

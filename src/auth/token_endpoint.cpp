@@ -89,19 +89,32 @@ AuthResult<Client> TokenEndpoint::authenticate_assertion(const ClientAuthRequest
     if (c.error().code == Errc::kInvalidClient) return client_not_authenticated();
     return unexpected(c.error());
   }
-  if (c->jwk.empty()) return client_not_authenticated();
-  auto key = jose::Key::from_jwk(c->jwk);
-  if (!key) return client_not_authenticated();
+  if (!c->uses_assertions()) return client_not_authenticated();
   const std::int64_t now = c_.d.clock.now_unix();
-  jose::VerifyOptions opts;
-  opts.typ = std::nullopt;  // RFC 7523 assertions carry "JWT" or nothing
-  opts.leeway_s = c_.settings.leeway_s;
-  opts.require_exp = true;
-  jose::KeyPtr k = *key;
-  auto v = jose::verify(
-      req.client_assertion, [k](std::string_view) { return k; }, now, opts);
-  if (!v) return client_not_authenticated();
-  const nlohmann::json& cl = v->claims;
+  const std::string token_url = c_.settings.issuer + "/oauth2/token";
+  nlohmann::json cl;
+  if (!c->jwks_uri.empty()) {
+    // Keys the client publishes itself: fetched, cached and checked outside the domain.
+    if (!c_.d.client_keys) return client_not_authenticated();
+    auto verified =
+        c_.d.client_keys->verify(*c, req.client_assertion, {token_url, c_.settings.issuer});
+    if (!verified) return client_not_authenticated();
+    cl = nlohmann::json::parse(*verified, nullptr, false);
+    if (!cl.is_object() || !cl.contains("exp") || !cl["exp"].is_number_integer())
+      return client_not_authenticated();
+  } else {
+    auto key = jose::Key::from_jwk(c->jwk);
+    if (!key) return client_not_authenticated();
+    jose::VerifyOptions opts;
+    opts.typ = std::nullopt;  // RFC 7523 assertions carry "JWT" or nothing
+    opts.leeway_s = c_.settings.leeway_s;
+    opts.require_exp = true;
+    jose::KeyPtr k = *key;
+    auto v = jose::verify(
+        req.client_assertion, [k](std::string_view) { return k; }, now, opts);
+    if (!v) return client_not_authenticated();
+    cl = std::move(v->claims);
+  }
   auto str = [&cl](const char* name) {
     auto it = cl.find(name);
     return it != cl.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -109,14 +122,21 @@ AuthResult<Client> TokenEndpoint::authenticate_assertion(const ClientAuthRequest
   const std::string jti = str("jti");
   if (str("iss") != id || str("sub") != id || jti.empty() || jti.size() > kMaxJtiBytes ||
       !cl.contains("iat") || !cl["iat"].is_number() ||
-      !names(cl.value("aud", nlohmann::json()), c_.settings.issuer + "/oauth2/token",
-             c_.settings.issuer))
+      !names(cl.value("aud", nlohmann::json()), token_url, c_.settings.issuer))
     return client_not_authenticated();
   const std::int64_t exp = cl["exp"].get<std::int64_t>();
   if (exp - now > kMaxAssertionLifetime + c_.settings.leeway_s) return client_not_authenticated();
-  // Once, on every replica: the store records the jti until the assertion is dead anyway.
-  auto first = c_.d.clients.use_assertion(id + "\n" + jti, exp + c_.settings.leeway_s, now);
-  if (!first) return unexpected(store_error(first.error()));
+  // Once, on every replica: Redis decides first when it answers (one round trip); else the
+  // store records the jti until the assertion is dead anyway.
+  const std::string key = id + "\n" + jti;
+  const std::int64_t until = exp + c_.settings.leeway_s;
+  std::optional<bool> first;
+  if (c_.d.used_assertions) first = c_.d.used_assertions->first_use(key, until);
+  if (!first) {
+    auto stored = c_.d.clients.use_assertion(key, until, now);
+    if (!stored) return unexpected(store_error(stored.error()));
+    first = *stored;
+  }
   if (!*first) return client_not_authenticated();
   return admitted(std::move(*c));
 }

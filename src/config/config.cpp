@@ -378,6 +378,14 @@ const std::vector<Field>& fields() {
         "How long a sign-in on the hosted login page lasts (the authd_session cookie).",
         duration(M(60000), M(366LL * 86400000),
                  [](Config& c, M v) { c.auth.browser_session = v; }));
+    add("auth.client_jwks_timeout", "2s", "",
+        "private_key_jwt clients registered with a jwks_uri: the whole fetch of their JWK Set "
+        "(connect, TLS, response) must finish within this; it runs on a worker thread.",
+        duration(M(100), M(10000), [](Config& c, M v) { c.auth.client_jwks_timeout = v; }));
+    add("auth.client_jwks_allow_loopback_http", "false", "",
+        "Fetch a client's jwks_uri over plain http when its host is loopback (tests, "
+        "development). Otherwise only https is fetched.",
+        boolean([](Config& c, bool v) { c.auth.client_jwks_allow_loopback_http = v; }));
     add("auth.demo_user", "false", "true",
         "Create demo@example.com / demo-password on first start.",
         boolean([](Config& c, bool v) { c.auth.demo_user = v; }));

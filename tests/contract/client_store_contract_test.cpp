@@ -55,6 +55,7 @@ void expect_same(const Client& a, const Client& b) {
   EXPECT_EQ(a.previous_secret_hash, b.previous_secret_hash);
   EXPECT_EQ(a.previous_secret_expires_at, b.previous_secret_expires_at);
   EXPECT_EQ(a.jwk, b.jwk);
+  EXPECT_EQ(a.jwks_uri, b.jwks_uri);
   EXPECT_EQ(a.redirect_uris, b.redirect_uris);
   EXPECT_EQ(a.post_logout_redirect_uris, b.post_logout_redirect_uris);
 }
@@ -98,6 +99,7 @@ TEST_P(ClientStoreContract, UpsertInsertsThenUpdates) {
   changed.previous_secret_hash = "";
   changed.previous_secret_expires_at = 0;
   changed.jwk = "";
+  changed.jwks_uri = "https://svc.example.com/jwks.json";
   auto r = clients().upsert(changed);
   ASSERT_TRUE(r) << r.error();
   auto updated = clients().find("svc-reports");
@@ -163,6 +165,65 @@ TEST_P(ClientStoreContract, AnAssertionIsUsedOnceUntilItsExpiry) {
   auto again = clients().use_assertion("svc:jti-1", kT0 + 200, kT0 + 62);
   ASSERT_TRUE(again);
   EXPECT_FALSE(*again);
+}
+
+// A client registered with a JWKS URL (private_key_jwt) keeps it through create, find and
+// list, and an update can move it back to an inline key.
+TEST_P(ClientStoreContract, JwksUriIsStoredAndReplaced) {
+  Client c = make_client("svc-jwks");
+  c.secret_hash = "";
+  c.jwk = "";
+  c.jwks_uri = "https://svc.example.com/.well-known/jwks.json?v=1";
+  ASSERT_TRUE(clients().create(c));
+  auto found = clients().find("svc-jwks");
+  ASSERT_TRUE(found) << found.error();
+  ASSERT_TRUE(found->has_value());
+  expect_same(**found, c);
+  EXPECT_TRUE((*found)->confidential());
+  auto listed = clients().list();
+  ASSERT_TRUE(listed) << listed.error();
+  bool seen = false;
+  for (const auto& l : *listed)
+    if (l.id == "svc-jwks") {
+      seen = true;
+      EXPECT_EQ(l.jwks_uri, c.jwks_uri);
+    }
+  EXPECT_TRUE(seen);
+  c.jwks_uri = "";
+  c.jwk = R"({"kty":"EC","crv":"P-256","x":"x","y":"y"})";
+  ASSERT_TRUE(clients().upsert(c));
+  auto updated = clients().find("svc-jwks");
+  ASSERT_TRUE(updated && updated->has_value());
+  EXPECT_EQ((*updated)->jwks_uri, "");
+  EXPECT_EQ((*updated)->jwk, c.jwk);
+}
+
+// The janitor's purge: a used assertion is forgotten once past its `until` (it is expired,
+// so forgetting allows no replay), never before; batches are bounded by `limit`.
+TEST_P(ClientStoreContract, PurgeAssertionsDeletesOnlyExpiredOnesInBatches) {
+  for (int i = 0; i < 5; ++i) {
+    auto r = clients().use_assertion("svc\nold-" + std::to_string(i), kT0 + 10 + i, kT0);
+    ASSERT_TRUE(r && *r);
+  }
+  auto live = clients().use_assertion("svc\nlive", kT0 + 3600, kT0);
+  ASSERT_TRUE(live && *live);
+
+  auto none = clients().purge_assertions(kT0 + 10, 100);
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_EQ(*none, 0u) << "until is still now: not yet past";
+  auto batch = clients().purge_assertions(kT0 + 100, 3);
+  ASSERT_TRUE(batch) << batch.error();
+  EXPECT_EQ(*batch, 3u);
+  auto rest = clients().purge_assertions(kT0 + 100, 100);
+  ASSERT_TRUE(rest) << rest.error();
+  EXPECT_EQ(*rest, 2u);
+  auto nothing = clients().purge_assertions(kT0 + 100, 100);
+  ASSERT_TRUE(nothing);
+  EXPECT_EQ(*nothing, 0u);
+
+  auto replay = clients().use_assertion("svc\nlive", kT0 + 3600, kT0 + 100);
+  ASSERT_TRUE(replay) << replay.error();
+  EXPECT_FALSE(*replay) << "a live assertion's record survives the purge";
 }
 
 TEST_P(ClientStoreContract, FindUnknownIsEmpty) {

@@ -1,8 +1,13 @@
 // The auth routes through real sockets against the real authd binary in dev mode, and authctl.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <mutex>
@@ -15,6 +20,7 @@
 #include "authd/core/base64url.h"
 #include "authd/core/clock.h"
 #include "authd/crypto/password.h"
+#include "authd/jose/jws.h"
 #include "authd/jose/key.h"
 #include "support/backends.h"
 #include "support/http_client.h"
@@ -43,8 +49,10 @@ constexpr const char* kAppOrigin = "https://app.example";
 class AuthHttpTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
+    // Clients' JWKS URLs in these tests are served by the test itself on loopback.
     std::map<std::string, std::string> env{{"AUTHD_LOG_FORMAT", "json"},
-                                           {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"}};
+                                           {"AUTHD_SERVER_SHUTDOWN_GRACE", "5s"},
+                                           {"AUTHD_AUTH_CLIENT_JWKS_ALLOW_LOOPBACK_HTTP", "true"}};
     if (GetParam() == testing::Backend::kSqlite) {
       store_args_ = {"--dev", "--data", dir_.path()};
     } else {
@@ -100,6 +108,82 @@ class AuthHttpTest : public ::testing::TestWithParam<testing::Backend> {
   int port_ = 0;
   std::string base_;
   std::string origin_;  // an Origin allowed for cookie requests
+};
+
+// A client's JWKS endpoint on loopback: plain HTTP/1.0-style, one request per connection,
+// serving the JWK Set it is given with a Cache-Control, and counting requests.
+class JwksServer {
+ public:
+  JwksServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~JwksServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int port() const { return port_; }
+  int requests() const { return requests_; }
+  void publish(const std::vector<jose::KeyPtr>& keys) {
+    json doc = {{"keys", json::array()}};
+    for (const auto& k : keys) doc["keys"].push_back(k->public_jwk());
+    std::lock_guard lock(mu_);
+    body_ = doc.dump();
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string req;
+      char buf[2048];
+      while (req.find("\r\n\r\n") == std::string::npos) {
+        pollfd q{c, POLLIN, 0};
+        if (::poll(&q, 1, 2000) <= 0) break;
+        const auto n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        req.append(buf, static_cast<std::size_t>(n));
+      }
+      ++requests_;
+      std::string body;
+      {
+        std::lock_guard lock(mu_);
+        body = body_;
+      }
+      const std::string resp =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+          "Cache-Control: max-age=300\r\nConnection: close\r\n"
+          "Content-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
+      std::size_t sent = 0;
+      while (sent < resp.size()) {
+        const auto n = ::write(c, resp.data() + sent, resp.size() - sent);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+      }
+      ::close(c);
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::string body_;
+  std::thread thread_;
 };
 
 // Route semantics are checked in-process (tests/unit/http/routes_test.cpp); here the daemon
@@ -443,6 +527,72 @@ TEST_P(AuthHttpTest, AuthlibGetsTokensWithEveryClientAuthMethod) {
   EXPECT_NE(results["client_secret_basic_wrong"], "ok") << results.dump();
 }
 
+// This test verifies private_key_jwt with a JWKS URL end to end: authctl registers the URL
+// (refusing plain http to another host), authd fetches the client's key set from a real
+// loopback server on the first assertion and caches it, a replayed assertion and one forged
+// under the published kid are refused, and `client show` names the URL.
+TEST_P(AuthHttpTest, PrivateKeyJwtWithAJwksUrlFetchesCachesAndRefusesForgeries) {
+  JwksServer jwks;
+  ASSERT_GT(jwks.port(), 0);
+  const auto key = *jose::Key::generate(jose::Alg::ES256);
+  jwks.publish({key});
+  const std::string url = "http://127.0.0.1:" + std::to_string(jwks.port()) + "/jwks.json";
+  std::string out;
+  EXPECT_EQ(authctl({"client", "add", "far", "--grants", "client_credentials", "--jwks-uri",
+                     "http://keys.example.com/jwks.json"},
+                    "", &out),
+            2)
+      << out;
+  ASSERT_EQ(
+      authctl({"client", "add", "jwks-svc", "--grants", "client_credentials", "--jwks-uri", url},
+              "", &out),
+      0)
+      << out;
+  ASSERT_EQ(authctl({"client", "show", "jwks-svc"}, "", &out), 0) << out;
+  EXPECT_NE(out.find("jwks_uri\t" + url), std::string::npos) << out;
+  EXPECT_NE(out.find("private_key_jwt"), std::string::npos) << out;
+
+  const std::int64_t now = SystemClock().now_unix();
+  auto assertion = [&](const std::string& jti) {
+    json c = {{"iss", "jwks-svc"}, {"sub", "jwks-svc"}, {"aud", base_ + "/oauth2/token"},
+              {"jti", jti},        {"iat", now},        {"exp", now + 120}};
+    return *jose::sign(*key, c, "JWT");
+  };
+  auto token = [&](const std::string& jwt) {
+    return post("/oauth2/token",
+                "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3A"
+                "oauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" +
+                    jwt,
+                {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  const std::string first = assertion("jti-1");
+  auto ok = token(first);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body << proc_->stdout_text();
+  EXPECT_EQ(
+      testing::claims_of(json::parse(ok->body)["access_token"].get<std::string>())["client_id"],
+      "jwks-svc");
+  EXPECT_EQ(jwks.requests(), 1);
+
+  auto replay = token(first);
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->status, 401) << replay->body;
+
+  const auto attacker = *jose::Key::generate(jose::Alg::ES256);
+  json c = {{"iss", "jwks-svc"}, {"sub", "jwks-svc"}, {"aud", base_ + "/oauth2/token"},
+            {"jti", "forged"},   {"iat", now},        {"exp", now + 120}};
+  auto forged = jose::sign_jws(*attacker, c.dump(), json{{"kid", key->kid()}, {"typ", "JWT"}});
+  ASSERT_TRUE(forged);
+  auto refused = token(*forged);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401) << refused->body;
+
+  auto second = token(assertion("jti-2"));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200) << second->body;
+  EXPECT_EQ(jwks.requests(), 1) << "the key set is cached (max-age 300)";
+}
+
 // This test verifies that a 5xx is logged with its cause and request id on the access line,
 // while the client's body says nothing of it: the sessions table vanishes under a running
 // daemon, so a login fails in the store.
@@ -526,6 +676,10 @@ TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
   for (int i = 0; i < kExpiredCodes; ++i) expired_code = code(now - 10, "");
   const std::string fresh_code = code(now + 60, "");
   const std::string code_of_live_family = code(now - 10, live_id);
+  constexpr int kUsedAssertions = 1020;  // private_key_jwt jti records past their expiry
+  for (int i = 0; i < kUsedAssertions; ++i)
+    ASSERT_TRUE(db.clients().use_assertion("svc\nold-" + std::to_string(i), now - 5, now - 60));
+  ASSERT_TRUE(db.clients().use_assertion("svc\nlive", now + 3600, now));
 
   TempDir dir;
   ASSERT_TRUE(dir.write_key_files());
@@ -567,6 +721,18 @@ TEST(JanitorTest, PurgesDeadFamiliesInBatchesAndKeepsLiveOnes) {
   ASSERT_TRUE(family_kept) << family_kept.error().message;
   ASSERT_TRUE(family_kept->has_value()) << "a code whose family lives was purged";
   EXPECT_EQ((*family_kept)->session_id, live_id);
+
+  ASSERT_TRUE(p.wait_for_output("client_assertions.purged", 10s)) << p.stdout_text();
+  {
+    const std::string log = p.stdout_text();
+    const auto at = log.find("client_assertions.purged");
+    const std::string line = log.substr(at, log.find('\n', at) - at);
+    EXPECT_NE(line.find("\"count\":" + std::to_string(kUsedAssertions)), std::string::npos)
+        << "expired assertion records are purged in one run: " << line;
+  }
+  auto live_replay = db.clients().use_assertion("svc\nlive", now + 3600, now);
+  ASSERT_TRUE(live_replay);
+  EXPECT_FALSE(*live_replay) << "a live assertion's record was purged";
 }
 
 // This test verifies the per-client limit of the token endpoint: 429 with Retry-After once the

@@ -159,6 +159,12 @@ class AuthService {
     std::function<void(std::function<void()>)> offload = nullptr;
     /// Authorization codes. The authorization code flow answers kInternal without it.
     CodeStore* codes = nullptr;
+    /// Optional: the key sets of clients registered with a jwks_uri. Without it such a client
+    /// cannot authenticate (invalid_client).
+    ClientKeySets* client_keys = nullptr;
+    /// Optional, shared by all replicas (Redis): decides first whether a client assertion's
+    /// jti is new; the store decides when it is absent or cannot answer.
+    UsedAssertions* used_assertions = nullptr;
   };
   AuthService(Deps deps, Settings settings);
   ~AuthService();

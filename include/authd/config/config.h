@@ -105,6 +105,10 @@ struct AuthConfig {
   std::string login_css_file;  ///< the hosted login page's stylesheet; "" = built in
   std::string logo_file;       ///< its logo (.svg or .png); "" = none
   Millis browser_session{12LL * 3600 * 1000};  ///< an authd sign-in in a browser lasts this
+  /// private_key_jwt clients with a jwks_uri: the bound of one fetch of their JWK Set.
+  Millis client_jwks_timeout{2000};
+  /// Allow http:// jwks_uri on loopback hosts (tests, development); else https only.
+  bool client_jwks_allow_loopback_http = false;
 };
 
 struct KeysConfig {

@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include "store/postgres/stores.h"
 
 namespace authd::store::postgres {
@@ -8,7 +10,7 @@ namespace {
 #define AUTHD_CLIENT_COLUMNS \
   "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
   " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at," \
-  " jwk, redirect_uris, post_logout_redirect_uris"
+  " jwk, redirect_uris, post_logout_redirect_uris, jwks_uri"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr Statement kUpsert{
@@ -16,7 +18,7 @@ constexpr Statement kUpsert{
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
     " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
     "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint, $13::text,"
-    "         $14::text[], $15::text[])"
+    "         $14::text[], $15::text[], $16::text)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,"
     "   grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,"
     "   allowed_origins = EXCLUDED.allowed_origins,"
@@ -26,19 +28,25 @@ constexpr Statement kUpsert{
     "   previous_secret_hash = EXCLUDED.previous_secret_hash,"
     "   previous_secret_expires_at = EXCLUDED.previous_secret_expires_at, jwk = EXCLUDED.jwk,"
     "   redirect_uris = EXCLUDED.redirect_uris,"
-    "   post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris"};
+    "   post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris,"
+    "   jwks_uri = EXCLUDED.jwks_uri"};
 constexpr Statement kCreate{
     "authd_clients_create",
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
     " VALUES ($1::text, $2::text, $3::text[], $4::text[], $5::text[], $6::bigint, $7::bigint,"
     "         $8::text[], $9::text[], $10::bigint, $11::text, $12::bigint, $13::text,"
-    "         $14::text[], $15::text[])"};
+    "         $14::text[], $15::text[], $16::text)"};
 // A used key whose `until` has passed may be used again (its assertion has expired anyway).
 constexpr Statement kUseAssertion{
     "authd_clients_use_assertion",
     "INSERT INTO client_assertions (key, until) VALUES ($1::text, $2::bigint)"
     " ON CONFLICT (key) DO UPDATE SET until = EXCLUDED.until"
     " WHERE client_assertions.until <= $3::bigint"};
+// Oldest first, in batches: the index on `until` keeps each one short.
+constexpr Statement kPurgeAssertions{
+    "authd_clients_purge_assertions",
+    "DELETE FROM client_assertions WHERE key IN (SELECT key FROM client_assertions"
+    " WHERE until < $1::bigint ORDER BY until LIMIT $2::bigint)"};
 constexpr Statement kRemove{"authd_clients_remove", "DELETE FROM clients WHERE id = $1::text"};
 constexpr Statement kFind{"authd_clients_find",
                           "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = $1::text"};
@@ -66,6 +74,7 @@ StoreResult<auth::Client> read_client(const PGresult* result, int row_index) {
   c.jwk = row.text(12);
   c.redirect_uris = row.text_array(13);
   c.post_logout_redirect_uris = row.text_array(14);
+  c.jwks_uri = row.text(15);
   if (!row.ok()) return fail(Errc::kInternal, "postgres: malformed clients row");
   return c;
 }
@@ -86,7 +95,8 @@ Params client_params(const auth::Client& client) {
       .int64(client.previous_secret_expires_at)
       .text(client.jwk)
       .text_array(client.redirect_uris)
-      .text_array(client.post_logout_redirect_uris);
+      .text_array(client.post_logout_redirect_uris)
+      .text(client.jwks_uri);
   return p;
 }
 
@@ -114,6 +124,15 @@ StoreResult<bool> PgClientStore::use_assertion(const std::string& key, std::int6
   if (!r) return unexpected(std::move(r).error());
   const char* n = PQcmdTuples(r->get());
   return n != nullptr && std::string_view(n) == "1";
+}
+
+StoreResult<std::size_t> PgClientStore::purge_assertions(std::int64_t now, std::size_t limit) {
+  Params p;
+  p.int64(now).int64(static_cast<std::int64_t>(limit));
+  auto r = run(pool_, kPurgeAssertions, p, /*retry_safe=*/true);
+  if (!r) return unexpected(std::move(r).error());
+  const char* n = PQcmdTuples(r->get());
+  return n == nullptr || *n == '\0' ? 0 : static_cast<std::size_t>(std::strtoull(n, nullptr, 10));
 }
 
 StoreResult<bool> PgClientStore::remove(const std::string& id) {

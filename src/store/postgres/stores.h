@@ -82,6 +82,7 @@ class PgClientStore final : public auth::ClientStore {
   StoreResult<bool> remove(const std::string& id) override;
   StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
                                   std::int64_t now) override;
+  StoreResult<std::size_t> purge_assertions(std::int64_t now, std::size_t limit) override;
   StoreResult<std::optional<auth::Client>> find(const std::string& id) override;
   StoreResult<std::vector<auth::Client>> list() override;
 

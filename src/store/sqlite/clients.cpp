@@ -9,11 +9,11 @@ namespace {
 #define AUTHD_CLIENT_COLUMNS \
   "id, secret_hash, grant_types, scopes, allowed_origins, refresh_grace_seconds, created_at," \
   " permissions, audiences, access_ttl_seconds, previous_secret_hash, previous_secret_expires_at," \
-  " jwk, redirect_uris, post_logout_redirect_uris"
+  " jwk, redirect_uris, post_logout_redirect_uris, jwks_uri"
 
 // created_at records when the client was first registered, so an update keeps it.
 constexpr const char* kUpsert =
-    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     " ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash,"
     "   grant_types = excluded.grant_types, scopes = excluded.scopes,"
     "   allowed_origins = excluded.allowed_origins,"
@@ -23,13 +23,17 @@ constexpr const char* kUpsert =
     "   previous_secret_hash = excluded.previous_secret_hash,"
     "   previous_secret_expires_at = excluded.previous_secret_expires_at, jwk = excluded.jwk,"
     "   redirect_uris = excluded.redirect_uris,"
-    "   post_logout_redirect_uris = excluded.post_logout_redirect_uris";
+    "   post_logout_redirect_uris = excluded.post_logout_redirect_uris,"
+    "   jwks_uri = excluded.jwks_uri";
 constexpr const char* kCreate =
     "INSERT INTO clients (" AUTHD_CLIENT_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 constexpr const char* kUseAssertion =
     "INSERT INTO client_assertions (key, until) VALUES (?1, ?2)"
     " ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE client_assertions.until <= ?3";
+constexpr const char* kPurgeAssertions =
+    "DELETE FROM client_assertions WHERE key IN (SELECT key FROM client_assertions"
+    " WHERE until < ?1 ORDER BY until LIMIT ?2)";
 constexpr const char* kRemove = "DELETE FROM clients WHERE id = ?1";
 constexpr const char* kFind = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients WHERE id = ?1";
 constexpr const char* kList = "SELECT " AUTHD_CLIENT_COLUMNS " FROM clients ORDER BY id";
@@ -64,6 +68,7 @@ StoreResult<auth::Client> read_client(const Query& q) {
   c.jwk = q.text_at(12);
   c.redirect_uris = std::move(*redirects);
   c.post_logout_redirect_uris = std::move(*logout_redirects);
+  c.jwks_uri = q.text_at(15);
   return c;
 }
 
@@ -97,6 +102,15 @@ StoreResult<bool> SqliteClientStore::use_assertion(const std::string& key, std::
   q->text(key).int64(until).int64(now);
   if (auto r = q->run(); !r) return unexpected(std::move(r).error());
   return shared_.conn->changes() > 0;
+}
+
+StoreResult<std::size_t> SqliteClientStore::purge_assertions(std::int64_t now, std::size_t limit) {
+  std::lock_guard lock(shared_.mutex);
+  auto q = shared_.conn->query(kPurgeAssertions);
+  if (!q) return unexpected(std::move(q).error());
+  q->int64(now).int64(static_cast<std::int64_t>(limit));
+  if (auto r = q->run(); !r) return unexpected(std::move(r).error());
+  return static_cast<std::size_t>(shared_.conn->changes());
 }
 
 StoreResult<bool> SqliteClientStore::remove(const std::string& id) {
@@ -137,7 +151,8 @@ StoreResult<void> SqliteClientStore::write(const char* sql, const auth::Client& 
       .int64(client.previous_secret_expires_at)
       .text(client.jwk)
       .text(*redirects)
-      .text(*logout_redirects);
+      .text(*logout_redirects)
+      .text(client.jwks_uri);
   return q->run();
 }
 

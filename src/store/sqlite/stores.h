@@ -70,6 +70,7 @@ class SqliteClientStore final : public auth::ClientStore {
   StoreResult<bool> remove(const std::string& id) override;
   StoreResult<bool> use_assertion(const std::string& key, std::int64_t until,
                                   std::int64_t now) override;
+  StoreResult<std::size_t> purge_assertions(std::int64_t now, std::size_t limit) override;
 
  private:
   StoreResult<void> write(const char* sql, const auth::Client& client);

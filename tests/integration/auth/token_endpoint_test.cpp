@@ -1,7 +1,11 @@
 // The token endpoint's own work: client authentication and the client_credentials grant.
 
+#include <unistd.h>
+
+#include "authd/cache/redis_used_assertions.h"
 #include "authd/jose/key.h"
 #include "integration/auth/service_fixture.h"
+#include "support/redis_server.h"
 
 namespace authd::auth::testing_support {
 namespace {
@@ -221,7 +225,160 @@ TEST_P(PrivateKeyJwtTest, BadAssertionsAreRefused) {
   EXPECT_TRUE(present(assertion(claims("fresh")))) << "the key still works";
 }
 
+// A client's published key set, as the daemon's ClientJwks would verify against it: the
+// signature with the one key, and the claims' issuer and audience as the port promises.
+class OneKeySet final : public ClientKeySets {
+ public:
+  explicit OneKeySet(jose::KeyPtr key) : key_(std::move(key)) {}
+  std::optional<std::string> verify(const Client& client, std::string_view assertion,
+                                    const std::vector<std::string>& audiences) override {
+    ++calls;
+    jose::VerifyOptions o;
+    o.typ = std::nullopt;
+    o.require_exp = true;
+    const jose::KeyPtr k = key_;
+    auto v = jose::verify(
+        assertion, [k](std::string_view) { return k; }, now, o);
+    if (!v || v->claims.value("iss", "") != client.id) return std::nullopt;
+    const std::string aud = v->claims.value("aud", "");
+    if (std::find(audiences.begin(), audiences.end(), aud) == audiences.end()) return std::nullopt;
+    return v->claims.dump();
+  }
+  void forget(const std::string& client_id) override { forgotten.push_back(client_id); }
+  std::int64_t now = 0;
+  int calls = 0;
+  std::vector<std::string> forgotten;
+
+ private:
+  jose::KeyPtr key_;
+};
+
+// This test verifies a client registered with a jwks_uri: without the key-set port it cannot
+// authenticate; with it, its assertion passes the same claim checks and replay prevention as
+// an inline key's, and forgetting the client drops its key set too.
+TEST_P(PrivateKeyJwtTest, AJwksUriClientAuthenticatesThroughTheKeySetPort) {
+  Client c;
+  c.id = "jwt-svc";
+  c.grant_types = {"client_credentials"};
+  c.jwks_uri = "https://jwt-svc.example/jwks.json";
+  c.created_at = clock_.now_unix();
+  ASSERT_TRUE(tdb_->db().clients().upsert(c));
+  service_->forget_client("jwt-svc");
+  auto without = present(assertion(claims("p-1")));
+  ASSERT_FALSE(without) << "no key-set port: nobody fetches the keys";
+  EXPECT_EQ(without.error().code, Errc::kInvalidClient);
+
+  OneKeySet keys(key_);
+  keys.now = clock_.now_unix();
+  AuthService::Deps deps{tdb_->db().users(),
+                         tdb_->db().sessions(),
+                         tdb_->db().clients(),
+                         *ring_keys_,
+                         clock_,
+                         random_,
+                         *hasher_,
+                         &events_};
+  deps.client_keys = &keys;
+  AuthService service(deps, settings_);
+  ClientAuthRequest r{"", "", "192.0.2.1"};
+  r.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  r.client_assertion = assertion(claims("p-2"));
+  auto ok = service.authenticate_client(r);
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(ok->id, "jwt-svc");
+  EXPECT_FALSE(service.authenticate_client(r)) << "replayed";
+  auto no_iat = claims("p-3");
+  no_iat.erase("iat");
+  r.client_assertion = assertion(no_iat);
+  EXPECT_FALSE(service.authenticate_client(r)) << "the domain's claim checks still apply";
+  EXPECT_EQ(keys.calls, 3);
+  service.forget_client("jwt-svc");
+  EXPECT_EQ(keys.forgotten, std::vector<std::string>{"jwt-svc"});
+}
+
 AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtTest);
+
+// Two replicas, each with its own store, sharing the real Redis of scripts/services: the jti
+// of an assertion is decided by one SET NX there, so a replay on the other replica is refused
+// though its store never saw the assertion. Without an answer from Redis, the store decides.
+class PrivateKeyJwtRedisTest : public PrivateKeyJwtTest {
+ protected:
+  void SetUp() override {
+    PrivateKeyJwtTest::SetUp();
+    if (HasFatalFailure()) return;
+    prefix_ = "authd:test:jti:" + std::to_string(::getpid()) + ":" +
+              std::to_string(clock_.now_unix()) + ":" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ":";
+    other_db_ = std::make_unique<testing::TestDatabase>(GetParam().backend);
+    ASSERT_TRUE(other_db_->ok()) << other_db_->error();
+    Client c;
+    c.id = "jwt-svc";
+    c.grant_types = {"client_credentials"};
+    c.jwk = key_->public_jwk().dump();
+    c.created_at = clock_.now_unix();
+    ASSERT_TRUE(other_db_->db().clients().upsert(c));
+  }
+  std::unique_ptr<AuthService> replica(store::Database& db, UsedAssertions* used) {
+    AuthService::Deps deps{db.users(), db.sessions(), db.clients(), *ring_keys_,
+                           clock_,     random_,       *hasher_,     &events_};
+    deps.used_assertions = used;
+    return std::make_unique<AuthService>(deps, settings_);
+  }
+  AuthResult<Client> present_to(AuthService& s, const std::string& jwt) {
+    ClientAuthRequest r{"jwt-svc", "", "192.0.2.1"};
+    r.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    r.client_assertion = jwt;
+    return s.authenticate_client(r);
+  }
+  std::string prefix_;
+  std::unique_ptr<testing::TestDatabase> other_db_;
+};
+
+// This test verifies that the same assertion replayed on a second replica is refused by Redis
+// (the second replica's store has no record of it), and that a fresh one is accepted there.
+TEST_P(PrivateKeyJwtRedisTest, ReplayOnAnotherReplicaIsRefusedThroughRedis) {
+  auto redis_a = testing::connect_or_fail(testing::shared_redis_options());
+  auto redis_b = testing::connect_or_fail(testing::shared_redis_options());
+  ASSERT_TRUE(redis_a && redis_b);
+  cache::RedisUsedAssertions used_a(*redis_a, prefix_), used_b(*redis_b, prefix_);
+  auto a = replica(tdb_->db(), &used_a);
+  auto b = replica(other_db_->db(), &used_b);
+  const std::string jwt = assertion(claims("shared-1"));
+  auto first = present_to(*a, jwt);
+  ASSERT_TRUE(first) << first.error().description;
+  auto replay = present_to(*b, jwt);
+  ASSERT_FALSE(replay) << "the second replica accepted a replayed assertion";
+  EXPECT_EQ(replay.error().code, Errc::kInvalidClient);
+  EXPECT_FALSE(present_to(*a, jwt)) << "nor does the first accept it twice";
+  auto stored = other_db_->db().clients().use_assertion("jwt-svc\nshared-1",
+                                                        clock_.now_unix() + 600, clock_.now_unix());
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(*stored) << "Redis decided: the store was not asked";
+  EXPECT_TRUE(present_to(*b, assertion(claims("shared-2"))));
+  auto ttl = redis_a->command({"PTTL", prefix_ + "jwt-svc\nshared-1"});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 0) << "the key expires with the assertion";
+}
+
+// This test verifies the fallback: with Redis unreachable the store records the jti, so a
+// replay on the same store is still refused.
+TEST_P(PrivateKeyJwtRedisTest, WithRedisDownTheStoreDecides) {
+  cache::RedisOptions dead;
+  dead.endpoint = {"127.0.0.1", testing::free_port()};
+  dead.connect_timeout = std::chrono::milliseconds(100);
+  auto client = cache::RedisClient::create(dead);
+  ASSERT_TRUE(client);
+  cache::RedisUsedAssertions used(**client, prefix_);
+  auto a = replica(tdb_->db(), &used);
+  const std::string jwt = assertion(claims("down-1"));
+  auto first = present_to(*a, jwt);
+  ASSERT_TRUE(first) << first.error().description;
+  auto replay = present_to(*a, jwt);
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code, Errc::kInvalidClient);
+}
+
+AUTHD_INSTANTIATE_SERVICE_MODES(PrivateKeyJwtRedisTest);
 
 TEST_P(TokenEndpointTest, ClientCredentialsGrantsTheRequestedScopesOrAll) {
   const Client svc = *service_->authenticate_client(as("svc", "svc-secret"));
