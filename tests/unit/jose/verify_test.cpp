@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "authd/jose/jws.h"
+#include "jose/fast_verify.h"
 #include "unit/jose/test_util.h"
 
 namespace authd::jose {
@@ -26,9 +27,24 @@ class JoseJwsVerifyTest : public ::testing::TestWithParam<Alg> {
   KeyPtr priv() const { return test_key(GetParam()); }
   KeyPtr pub() const { return public_of(priv()); }
   std::string good_token() const { return *sign(*priv(), good_claims()); }
+  // verify(), and the hot path the installed verifier takes first (jose/fast_verify.h) on the
+  // same token: whenever the hot path takes a token, it must reach verify()'s verdict, so
+  // every case of this suite checks both.
   Result<Verified, Errc> check(const std::string& token,
                                const VerifyOptions& opts = good_options()) const {
-    return verify(token, lookup_for(pub()), kNow, opts);
+    auto res = verify(token, lookup_for(pub()), kNow, opts);
+    detail::FastVerified fast;
+    if (const auto f = detail::fast_verify(token, lookup_for(pub()), kNow, opts, fast)) {
+      EXPECT_EQ(f->has_value(), res.has_value()) << "the hot path disagrees";
+      if (!f->has_value() && !res.has_value()) {
+        EXPECT_EQ(f->error(), res.error())
+            << "hot path " << to_string(f->error()) << ", verify() " << to_string(res.error());
+      }
+      if (f->has_value() && res.has_value()) {
+        EXPECT_EQ(fast.claims.dump(), res->claims.dump());
+      }
+    }
+    return res;
   }
   // Asserts rejection with exactly `want`.
   void expect_error(const std::string& token, Errc want,
@@ -44,6 +60,15 @@ INSTANTIATE_TEST_SUITE_P(AllAlgs, JoseJwsVerifyTest, ::testing::ValuesIn(kAllAlg
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 // --- baseline ---
+
+// The suite's agreement checks (check()) would prove nothing if the hot path never ran.
+TEST_P(JoseJwsVerifyTest, HotPathTakesTheUsualToken) {
+  detail::FastVerified fast;
+  const auto f = detail::fast_verify(good_token(), lookup_for(pub()), kNow, good_options(), fast);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_TRUE(f->has_value());
+  EXPECT_EQ(fast.claims.dump(), good_claims().dump());
+}
 
 TEST_P(JoseJwsVerifyTest, GoodTokenVerifies) {
   const auto res = check(good_token());
