@@ -17,7 +17,7 @@ namespace authd::jose::detail {
 struct KeyNative {
   EvpPkeyPtr pkey;
   EvpMdCtxPtr sign_template;    // EVP_DigestSignInit'ed; null for a public key
-  EvpMdCtxPtr verify_template;  // EVP_DigestVerifyInit'ed
+  EvpMdCtxPtr verify_template;  // EVP_DigestVerifyInit'ed; verify_bytes() uses it for Ed25519
   // RS256/ES256 only (null for Ed25519, which has no separate hash step): EVP_PKEY_verify_init'ed
   // (ES256: SHA-256 as the signature digest; RS256: PKCS#1 v1.5 padding, no digest, as
   // verify_bytes() passes the whole DigestInfo). verify_bytes() hashes itself and verifies
