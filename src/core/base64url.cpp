@@ -52,18 +52,32 @@ std::string encode(const std::vector<std::uint8_t>& bytes) {
 
 std::optional<std::string> decode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
+  // Whole groups of four characters at a time into a pre-sized buffer: this runs three times
+  // per token verification, and a byte-at-a-time push_back cost more than the parsing.
+  std::string out(text.size() / 4 * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const std::size_t full = text.size() / 4 * 4;
+  std::size_t i = 0;
+  for (; i < full; i += 4) {
+    const int a = kTable[in[i]], b = kTable[in[i + 1]], c = kTable[in[i + 2]],
+              d = kTable[in[i + 3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+    *o++ = static_cast<unsigned char>(v >> 16);
+    *o++ = static_cast<unsigned char>(v >> 8);
+    *o++ = static_cast<unsigned char>(v);
+  }
   std::uint32_t acc = 0;
   int bits = 0;
-  for (char c : text) {
-    const int v = kTable[static_cast<unsigned char>(c)];
+  for (; i < text.size(); ++i) {
+    const int v = kTable[in[i]];
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+      *o++ = static_cast<unsigned char>((acc >> bits) & 0xFF);
     }
   }
   // Leftover bits must be zero, or two different strings would decode to the same bytes.

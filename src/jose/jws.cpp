@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "authd/core/base64url.h"
 #include "authd/core/json_writer.h"
 #include "jose/ecdsa_der.h"
+#include "jose/fast_verify.h"
+#include "jose/flat_json.h"
 #include "jose/key_native.h"
 #include "jose/openssl_util.h"
 #include "jose/strict_json.h"
@@ -45,6 +48,43 @@ Result<std::string, Errc> ecdsa_der_to_raw(const unsigned char* der, std::size_t
   return raw;
 }
 
+// DigestInfo ::= SEQUENCE { AlgorithmIdentifier { id-sha256, NULL }, OCTET STRING (32) },
+// the prefix of a PKCS#1 v1.5 SHA-256 signature's payload (RFC 8017 §9.2, note 1).
+constexpr unsigned char kSha256DigestInfo[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                               0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                               0x01, 0x05, 0x00, 0x04, 0x20};
+
+// SHA-256 with the algorithm fetched once and a context kept per thread: EVP_Digest() would
+// fetch and allocate on every call.
+bool sha256(std::string_view data, unsigned char* out, unsigned int& out_len) {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // kept for the process
+  thread_local const EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  return md != nullptr && ctx && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+         EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx.get(), out, &out_len) == 1;
+}
+
+// This thread's copy of the key's EVP_PKEY_verify context (an EVP_PKEY_CTX must not be used
+// by two threads at once). A few keys per thread are kept; a copy holds its own reference to
+// the key, so it stays valid after the Key is gone, and KeyNative::id never names another.
+EVP_PKEY_CTX* thread_verify_ctx(const detail::KeyNative& native) {
+  struct Slot {
+    std::uint64_t id = 0;
+    detail::EvpPkeyCtxPtr ctx;
+  };
+  thread_local std::array<Slot, 4> slots;
+  thread_local std::size_t next = 0;
+  for (auto& s : slots)
+    if (s.id == native.id) return s.ctx.get();
+  Slot& s = slots[next];
+  next = (next + 1) % slots.size();
+  s.id = 0;
+  s.ctx.reset(EVP_PKEY_CTX_dup(native.verify_digest_template.get()));
+  if (!s.ctx) return nullptr;
+  s.id = native.id;
+  return s.ctx.get();
+}
+
 // ASCII only, on purpose: std::tolower follows the process locale.
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
@@ -65,26 +105,41 @@ std::string normalize_typ(std::string_view typ) {
   return t;
 }
 
+using detail::boolean_of;
+using detail::each_element;
+using detail::is_array;
+using detail::is_boolean;
+using detail::is_number;
+using detail::is_string;
+using detail::number_of;
+using detail::string_of;
+
+// The checks below are templates over the document type: nlohmann::json (the strict parser's
+// DOM) or FlatObject (the hot path's scan, see flat_json.h), written once so that both paths
+// reach the same verdicts in the same order.
+
 // Checks the protected header's policy members and returns the algorithm it names.
-Result<Alg, Errc> check_header(const json& header, const VerifyOptions& opts) {
-  const auto alg_it = header.find("alg");
-  if (alg_it == header.end() || !alg_it->is_string()) return unexpected(Errc::AlgNotAllowed);
-  const auto& alg_name = alg_it->get_ref<const std::string&>();
+template <class Doc>
+Result<Alg, Errc> check_header(const Doc& header, const VerifyOptions& opts) {
+  using detail::member;
+  const auto* alg_v = member(header, "alg");
+  if (alg_v == nullptr || !is_string(*alg_v)) return unexpected(Errc::AlgNotAllowed);
+  const std::string_view alg_name = string_of(*alg_v);
   const auto alg = alg_from_string(alg_name);
   if (!alg) {
     return unexpected(ascii_lower(alg_name) == "none" ? Errc::AlgNone : Errc::AlgNotAllowed);
   }
   // We implement no extension, so any "crit" names one we do not understand (RFC 7515
   // §4.1.11 requires rejection); this also covers {"b64":false,"crit":["b64"]}.
-  if (header.contains("crit")) return unexpected(Errc::CritUnsupported);
-  if (const auto b64 = header.find("b64"); b64 != header.end()) {
-    if (!b64->is_boolean()) return unexpected(Errc::BadHeaderJson);
-    if (!b64->get<bool>()) return unexpected(Errc::B64False);
+  if (member(header, "crit") != nullptr) return unexpected(Errc::CritUnsupported);
+  if (const auto* b64 = member(header, "b64"); b64 != nullptr) {
+    if (!is_boolean(*b64)) return unexpected(Errc::BadHeaderJson);
+    if (!boolean_of(*b64)) return unexpected(Errc::B64False);
   }
   if (opts.typ) {
-    const auto typ = header.find("typ");
-    if (typ == header.end() || !typ->is_string() ||
-        normalize_typ(typ->get_ref<const std::string&>()) != normalize_typ(*opts.typ)) {
+    const auto* typ = member(header, "typ");
+    if (typ == nullptr || !is_string(*typ) ||
+        normalize_typ(string_of(*typ)) != normalize_typ(*opts.typ)) {
       return unexpected(Errc::TypMismatch);
     }
   }
@@ -92,28 +147,28 @@ Result<Alg, Errc> check_header(const json& header, const VerifyOptions& opts) {
 }
 
 // The header's kid: "" when absent; otherwise a bounded, non-empty string.
-Result<std::string_view, Errc> header_kid(const json& header) {
-  const auto kid = header.find("kid");
-  if (kid == header.end()) return std::string_view();
-  if (!kid->is_string() || kid->get_ref<const std::string&>().empty()) {
-    return unexpected(Errc::KidInvalid);
-  }
-  if (kid->get_ref<const std::string&>().size() > kMaxKidLength) {
-    return unexpected(Errc::KidTooLong);
-  }
-  return std::string_view(kid->get_ref<const std::string&>());
+template <class Doc>
+Result<std::string_view, Errc> header_kid(const Doc& header) {
+  const auto* kid = detail::member(header, "kid");
+  if (kid == nullptr) return std::string_view();
+  if (!is_string(*kid) || string_of(*kid).empty()) return unexpected(Errc::KidInvalid);
+  if (string_of(*kid).size() > kMaxKidLength) return unexpected(Errc::KidTooLong);
+  return string_of(*kid);
 }
 
 // A NumericDate claim (RFC 7519 §2): absent -> nullopt, present but not a number ->
 // InvalidClaim. Integers and fractions are both allowed.
-Result<std::optional<double>, Errc> numeric_date(const json& claims, const char* name) {
-  const auto it = claims.find(name);
-  if (it == claims.end()) return std::optional<double>();
-  if (!it->is_number()) return unexpected(Errc::InvalidClaim);
-  return std::optional<double>(it->get<double>());
+template <class Doc>
+Result<std::optional<double>, Errc> numeric_date(const Doc& claims, const char* name) {
+  const auto* v = detail::member(claims, name);
+  if (v == nullptr) return std::optional<double>();
+  if (!is_number(*v)) return unexpected(Errc::InvalidClaim);
+  return std::optional<double>(number_of(*v));
 }
 
-Result<void, Errc> check_claims(const json& claims, std::int64_t now_s, const VerifyOptions& opts) {
+template <class Doc>
+Result<void, Errc> check_claims(const Doc& claims, std::int64_t now_s, const VerifyOptions& opts) {
+  using detail::member;
   // Doubles hold every plausible Unix time exactly and make mixed int/float dates simple.
   const double now = static_cast<double>(now_s);
   const double leeway = static_cast<double>(std::max<std::int64_t>(opts.leeway_s, 0));
@@ -130,24 +185,24 @@ Result<void, Errc> check_claims(const json& claims, std::int64_t now_s, const Ve
   if (iat->has_value() && now + leeway < **iat) return unexpected(Errc::IssuedInFuture);
 
   if (opts.issuer) {
-    const auto iss = claims.find("iss");
-    if (iss == claims.end()) return unexpected(Errc::MissingClaim);
-    if (!iss->is_string()) return unexpected(Errc::InvalidClaim);
-    if (iss->get_ref<const std::string&>() != *opts.issuer) {
-      return unexpected(Errc::IssuerMismatch);
-    }
+    const auto* iss = member(claims, "iss");
+    if (iss == nullptr) return unexpected(Errc::MissingClaim);
+    if (!is_string(*iss)) return unexpected(Errc::InvalidClaim);
+    if (string_of(*iss) != *opts.issuer) return unexpected(Errc::IssuerMismatch);
   }
   if (opts.audience) {
-    const auto aud = claims.find("aud");
-    if (aud == claims.end()) return unexpected(Errc::MissingClaim);
+    const auto* aud = member(claims, "aud");
+    if (aud == nullptr) return unexpected(Errc::MissingClaim);
     bool found = false;
-    if (aud->is_string()) {
-      found = aud->get_ref<const std::string&>() == *opts.audience;
-    } else if (aud->is_array()) {
-      for (const auto& a : *aud) {
-        if (!a.is_string()) return unexpected(Errc::InvalidClaim);
-        found = found || a.get_ref<const std::string&>() == *opts.audience;
-      }
+    if (is_string(*aud)) {
+      found = string_of(*aud) == *opts.audience;
+    } else if (is_array(*aud)) {
+      const bool all_strings = each_element(claims, *aud, [&](const auto& a) {
+        if (!is_string(a)) return false;
+        found = found || string_of(a) == *opts.audience;
+        return true;
+      });
+      if (!all_strings) return unexpected(Errc::InvalidClaim);
     } else {
       return unexpected(Errc::InvalidClaim);
     }
@@ -208,6 +263,50 @@ Result<VerifiedJws, Errc> verify_jws_impl(std::string_view token, const KeyLooku
   return VerifiedJws{std::move(*header), std::move(*payload), std::move(key)};
 }
 
+std::optional<Result<void, Errc>> fast_verify_impl(std::string_view token, const KeyLookup& keys,
+                                                   std::int64_t now, const VerifyOptions& opts,
+                                                   detail::FastVerified& out) {
+  // Anything verify_jws_impl() would refuse before its policy checks is left to it.
+  if (token.size() > opts.max_token_bytes) return std::nullopt;
+  const std::size_t dot1 = token.find('.');
+  const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::string_view header_b64 = token.substr(0, dot1);
+  const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  if (header_b64.empty() || payload_b64.empty() || header_b64.size() > kMaxHeaderSegment) {
+    return std::nullopt;
+  }
+  auto header_text = base64url::decode(header_b64);
+  auto payload = base64url::decode(payload_b64);
+  auto signature = base64url::decode(token.substr(dot2 + 1));
+  if (!header_text || !payload || !signature) return std::nullopt;
+  out.header_text = std::move(*header_text);
+  out.payload = std::move(*payload);
+  out.signature = std::move(*signature);
+  // The claims are only read after the signature check, as in verify(); scanning them first
+  // only decides which path runs (a scan rejects nothing).
+  if (!detail::scan_flat_object(out.header_text, out.header) ||
+      !detail::scan_flat_object(out.payload, out.claims)) {
+    return std::nullopt;
+  }
+
+  auto alg = check_header(out.header, opts);
+  if (!alg) return unexpected(alg.error());
+  auto kid = header_kid(out.header);
+  if (!kid) return unexpected(kid.error());
+  KeyPtr key = keys ? keys(*kid) : nullptr;
+  if (!key) return unexpected(Errc::UnknownKid);
+  if (key->alg() != *alg) return unexpected(Errc::AlgKeyMismatch);
+  if (auto ok = verify_bytes(*key, token.substr(0, dot2), out.signature); !ok) {
+    return unexpected(ok.error());
+  }
+  if (auto ok = check_claims(out.claims, now, opts); !ok) return unexpected(ok.error());
+  out.key = std::move(key);
+  return Result<void, Errc>{};
+}
+
 }  // namespace
 
 Result<std::string, Errc> sign_bytes(const Key& key, std::string_view signing_input) {
@@ -249,8 +348,31 @@ Result<void, Errc> verify_bytes(const Key& key, std::string_view signing_input,
     sig = der.data();
   }
   const ErrorQueueGuard guard;
+  const detail::KeyNative& native = key.native();
+  if (native.verify_digest_template) {
+    EVP_PKEY_CTX* pctx = thread_verify_ctx(native);
+    // RS256: the DER DigestInfo for SHA-256 followed by the hash, compared whole with what the
+    // signature decrypts to (RFC 8017 §8.2.2), as RSA_verify() would after building the same
+    // bytes; without a digest set, OpenSSL does so without allocating per call.
+    std::array<unsigned char, sizeof(kSha256DigestInfo) + 32> tbs{};
+    std::size_t offset = 0;
+    if (key.alg() == Alg::RS256) {
+      std::memcpy(tbs.data(), kSha256DigestInfo, sizeof(kSha256DigestInfo));
+      offset = sizeof(kSha256DigestInfo);
+    }
+    unsigned int digest_len = 0;
+    if (pctx == nullptr || !sha256(signing_input, tbs.data() + offset, digest_len) ||
+        digest_len != 32) {
+      return unexpected(Errc::Internal);
+    }
+    // Anything but exactly 1 (0 = bad signature, negative = error) is a rejection.
+    if (EVP_PKEY_verify(pctx, sig, sig_len, tbs.data(), offset + digest_len) != 1) {
+      return unexpected(Errc::SignatureInvalid);
+    }
+    return {};
+  }
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), key.native().verify_template.get()) != 1) {
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), native.verify_template.get()) != 1) {
     return unexpected(Errc::Internal);
   }
   // Anything but exactly 1 (0 = bad signature, negative = error) is a rejection.
@@ -328,6 +450,20 @@ Result<Verified, Errc> verify(std::string_view token, const KeyLookup& keys, std
     return unexpected(Errc::Internal);
   }
 }
+
+namespace detail {
+
+std::optional<Result<void, Errc>> fast_verify(std::string_view token, const KeyLookup& keys,
+                                              std::int64_t now, const VerifyOptions& opts,
+                                              FastVerified& out) {
+  try {
+    return fast_verify_impl(token, keys, now, opts, out);
+  } catch (const std::exception&) {
+    return Result<void, Errc>(unexpected(Errc::Internal));  // as verify(): see there
+  }
+}
+
+}  // namespace detail
 
 Result<Verified, Errc> verify(std::string_view token, const Jwks& keys, std::int64_t now,
                               const VerifyOptions& opts) {

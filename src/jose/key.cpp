@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,6 +34,18 @@ class KeyBuilder {
                                                          nullptr, pkey.get()) != 1) {
       return unexpected(Errc::Internal);
     }
+    if (md != nullptr) {
+      native->verify_digest_template.reset(
+          EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+      if (!native->verify_digest_template ||
+          EVP_PKEY_verify_init(native->verify_digest_template.get()) != 1 ||
+          (alg == Alg::ES256 &&
+           EVP_PKEY_CTX_set_signature_md(native->verify_digest_template.get(), md) != 1)) {
+        return unexpected(Errc::Internal);
+      }
+    }
+    static std::atomic<std::uint64_t> next_id{1};
+    native->id = next_id.fetch_add(1, std::memory_order_relaxed);
     if (has_private) {
       native->sign_template.reset(EVP_MD_CTX_new());
       if (!native->sign_template ||

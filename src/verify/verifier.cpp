@@ -5,10 +5,17 @@
 #include <nlohmann/json.hpp>
 
 #include "authd/jose/jws.h"
+#include "jose/fast_verify.h"
 #include "verify/cache_impl.h"
 
 namespace authd::verify {
 namespace {
+
+using jose::detail::each_element;
+using jose::detail::is_array;
+using jose::detail::is_string;
+using jose::detail::member;
+using jose::detail::string_of;
 
 jose::Alg to_jose(Alg a) {
   switch (a) {
@@ -82,13 +89,55 @@ std::int64_t seconds_of(const nlohmann::json& v) {
   return static_cast<std::int64_t>(d);
 }
 
+std::int64_t seconds_of(const jose::detail::FlatValue& v) { return v.integer; }
+
 // A string claim into `out`; false when present with another type.
-bool string_claim(const nlohmann::json& c, const char* name, std::string& out) {
-  auto it = c.find(name);
-  if (it == c.end()) return true;
-  if (!it->is_string()) return false;
-  out = it->get<std::string>();
+template <class Doc>
+bool string_claim(const Doc& c, const char* name, std::string& out) {
+  const auto* v = jose::detail::member(c, name);
+  if (v == nullptr) return true;
+  if (!is_string(*v)) return false;
+  out = string_of(*v);
   return true;
+}
+
+// The typed claims of a verified token, over either claims representation (see
+// jose/flat_json.h): the strict parser's DOM or the hot path's flat scan.
+template <class Doc>
+Result claims_of(const Doc& c, const Options& opt, const jose::Key& key) {
+  Claims out;
+  if (!string_claim(c, "iss", out.iss) || !string_claim(c, "sub", out.sub) ||
+      !string_claim(c, "client_id", out.client_id) || !string_claim(c, "scope", out.scope) ||
+      !string_claim(c, "jti", out.jti))
+    return Error::kInvalidClaim;
+  if (const auto* aud = member(c, "aud"); aud != nullptr) {
+    if (is_string(*aud)) {
+      out.aud.emplace_back(string_of(*aud));
+    } else if (is_array(*aud)) {
+      const bool all_strings = each_element(c, *aud, [&](const auto& a) {
+        if (!is_string(a)) return false;
+        out.aud.emplace_back(string_of(a));
+        return true;
+      });
+      if (!all_strings) return Error::kInvalidClaim;
+    } else {
+      return Error::kInvalidClaim;
+    }
+  }
+  if (!opt.audiences.empty()) {
+    if (out.aud.empty()) return Error::kMissingClaim;
+    const bool match = std::any_of(out.aud.begin(), out.aud.end(), [&](const std::string& a) {
+      return std::find(opt.audiences.begin(), opt.audiences.end(), a) != opt.audiences.end();
+    });
+    if (!match) return Error::kAudienceMismatch;
+  }
+  if (opt.require_sub && out.sub.empty()) return Error::kMissingClaim;
+  out.exp = seconds_of(*member(c, "exp"));  // jose requires exp (require_exp)
+  if (const auto* v = member(c, "iat"); v != nullptr) out.iat = seconds_of(*v);
+  if (const auto* v = member(c, "nbf"); v != nullptr) out.nbf = seconds_of(*v);
+  out.kid = key.kid();
+  out.json = c.dump();
+  return out;
 }
 
 }  // namespace
@@ -152,6 +201,19 @@ Result Verifier::verify(std::string_view token) const {
       }
       return l.key;
     };
+    // Tokens of the usual shape take the hot path; it refers every other one to
+    // jose::verify() before any lookup, with the same verdicts either way.
+    jose::detail::FastVerified fast;
+    if (auto r = jose::detail::fast_verify(token, lookup, now_s, impl_->jose_options, fast)) {
+      if (!*r) {
+        if (r->error() == jose::Errc::UnknownKid) {
+          if (alg_refused) return Error::kAlgNotAllowed;
+          if (lookup_error) return *lookup_error;
+        }
+        return from_jose(r->error());
+      }
+      return claims_of(fast.claims, opt, *fast.key);
+    }
     auto v = jose::verify(token, lookup, now_s, impl_->jose_options);
     if (!v) {
       if (v.error() == jose::Errc::UnknownKid) {
@@ -160,38 +222,7 @@ Result Verifier::verify(std::string_view token) const {
       }
       return from_jose(v.error());
     }
-    const nlohmann::json& c = v->claims;
-    Claims out;
-    if (!string_claim(c, "iss", out.iss) || !string_claim(c, "sub", out.sub) ||
-        !string_claim(c, "client_id", out.client_id) || !string_claim(c, "scope", out.scope) ||
-        !string_claim(c, "jti", out.jti))
-      return Error::kInvalidClaim;
-    if (auto aud = c.find("aud"); aud != c.end()) {
-      if (aud->is_string()) {
-        out.aud.push_back(aud->get<std::string>());
-      } else if (aud->is_array()) {
-        for (const auto& a : *aud) {
-          if (!a.is_string()) return Error::kInvalidClaim;
-          out.aud.push_back(a.get<std::string>());
-        }
-      } else {
-        return Error::kInvalidClaim;
-      }
-    }
-    if (!opt.audiences.empty()) {
-      if (out.aud.empty()) return Error::kMissingClaim;
-      const bool match = std::any_of(out.aud.begin(), out.aud.end(), [&](const std::string& a) {
-        return std::find(opt.audiences.begin(), opt.audiences.end(), a) != opt.audiences.end();
-      });
-      if (!match) return Error::kAudienceMismatch;
-    }
-    if (opt.require_sub && out.sub.empty()) return Error::kMissingClaim;
-    out.exp = seconds_of(c.at("exp"));
-    if (auto it = c.find("iat"); it != c.end()) out.iat = seconds_of(*it);
-    if (auto it = c.find("nbf"); it != c.end()) out.nbf = seconds_of(*it);
-    out.kid = v->key->kid();
-    out.json = c.dump();
-    return out;
+    return claims_of(v->claims, opt, *v->key);
   } catch (...) {
     return Error::kInternal;
   }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -65,10 +66,11 @@ inline KeyPtr public_of(const KeyPtr& key) { return *Key::from_jwk_object(key->p
 
 inline std::string b64(std::string_view s) { return base64url::encode(s); }
 
-/// Lookup that knows exactly one key, by kid; counts its calls.
+/// Lookup that knows exactly one key, by kid; counts its calls (atomically: tests share one
+/// lookup between threads, as a server shares its key ring).
 struct CountingLookup {
   KeyPtr key;
-  std::shared_ptr<int> calls = std::make_shared<int>(0);
+  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
   KeyPtr operator()(std::string_view kid) const {
     ++*calls;
     return kid == key->kid() ? key : nullptr;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "authd/jose/jws.h"
+#include "jose/fast_verify.h"
 #include "unit/jose/test_util.h"
 
 namespace authd::jose {
@@ -26,9 +27,24 @@ class JoseJwsVerifyTest : public ::testing::TestWithParam<Alg> {
   KeyPtr priv() const { return test_key(GetParam()); }
   KeyPtr pub() const { return public_of(priv()); }
   std::string good_token() const { return *sign(*priv(), good_claims()); }
+  // verify(), and the hot path the installed verifier takes first (jose/fast_verify.h) on the
+  // same token: whenever the hot path takes a token, it must reach verify()'s verdict, so
+  // every case of this suite checks both.
   Result<Verified, Errc> check(const std::string& token,
                                const VerifyOptions& opts = good_options()) const {
-    return verify(token, lookup_for(pub()), kNow, opts);
+    auto res = verify(token, lookup_for(pub()), kNow, opts);
+    detail::FastVerified fast;
+    if (const auto f = detail::fast_verify(token, lookup_for(pub()), kNow, opts, fast)) {
+      EXPECT_EQ(f->has_value(), res.has_value()) << "the hot path disagrees";
+      if (!f->has_value() && !res.has_value()) {
+        EXPECT_EQ(f->error(), res.error())
+            << "hot path " << to_string(f->error()) << ", verify() " << to_string(res.error());
+      }
+      if (f->has_value() && res.has_value()) {
+        EXPECT_EQ(fast.claims.dump(), res->claims.dump());
+      }
+    }
+    return res;
   }
   // Asserts rejection with exactly `want`.
   void expect_error(const std::string& token, Errc want,
@@ -44,6 +60,15 @@ INSTANTIATE_TEST_SUITE_P(AllAlgs, JoseJwsVerifyTest, ::testing::ValuesIn(kAllAlg
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 // --- baseline ---
+
+// The suite's agreement checks (check()) would prove nothing if the hot path never ran.
+TEST_P(JoseJwsVerifyTest, HotPathTakesTheUsualToken) {
+  detail::FastVerified fast;
+  const auto f = detail::fast_verify(good_token(), lookup_for(pub()), kNow, good_options(), fast);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_TRUE(f->has_value());
+  EXPECT_EQ(fast.claims.dump(), good_claims().dump());
+}
 
 TEST_P(JoseJwsVerifyTest, GoodTokenVerifies) {
   const auto res = check(good_token());
@@ -121,7 +146,7 @@ TEST_P(JoseJwsVerifyTest, AlgNoneRejected) {
     ASSERT_FALSE(res.has_value());
     EXPECT_EQ(res.error(), Errc::AlgNone) << none;
   }
-  EXPECT_EQ(*lookup.calls, 0);  // rejected before any key is looked up
+  EXPECT_EQ(lookup.calls->load(), 0);  // rejected before any key is looked up
 }
 
 TEST_P(JoseJwsVerifyTest, Hs256WithPublicKeyAsHmacSecretRejected) {
@@ -139,7 +164,7 @@ TEST_P(JoseJwsVerifyTest, Hs256WithPublicKeyAsHmacSecretRejected) {
                           lookup, kNow, good_options());
   ASSERT_FALSE(res.has_value());
   EXPECT_EQ(res.error(), Errc::AlgNotAllowed);
-  EXPECT_EQ(*lookup.calls, 0);
+  EXPECT_EQ(lookup.calls->load(), 0);
 }
 
 TEST_P(JoseJwsVerifyTest, UnimplementedAlgsRejected) {
@@ -325,7 +350,7 @@ TEST_P(JoseJwsVerifyTest, OverlongKidRejected) {
              kNow, good_options());
   ASSERT_FALSE(res.has_value());
   EXPECT_EQ(res.error(), Errc::KidTooLong);
-  EXPECT_EQ(*lookup.calls, 0);
+  EXPECT_EQ(lookup.calls->load(), 0);
   // At the cap it reaches the lookup (and is merely unknown).
   expect_error(make_token(*priv(), header_for(*priv(), {{"kid", std::string(kMaxKidLength, 'k')}}),
                           good_claims().dump()),
@@ -416,7 +441,7 @@ TEST_P(JoseJwsVerifyTest, OversizedTokenRejected) {
   const auto res = verify(token, lookup, kNow, good_options());
   ASSERT_FALSE(res.has_value());
   EXPECT_EQ(res.error(), Errc::TokenTooLarge);
-  EXPECT_EQ(*lookup.calls, 0);
+  EXPECT_EQ(lookup.calls->load(), 0);
   // The cap is configurable.
   VerifyOptions big = good_options();
   big.max_token_bytes = 64 * 1024;
