@@ -92,10 +92,12 @@ std::string read_password() {
   termios saved{};
   const bool tty = isatty(0) && tcgetattr(0, &saved) == 0;
   if (tty) {
-    std::cerr << "password: " << std::flush;
+    // Echo off before the prompt, as getpass does: what is typed after the prompt appears is
+    // neither shown nor flushed away.
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     tcsetattr(0, TCSAFLUSH, &quiet);
+    std::cerr << "password: " << std::flush;
   }
   std::string pw;
   std::getline(std::cin, pw);
@@ -305,8 +307,9 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
     for (const auto& [kid, outcome] :
          {std::pair{r->kid, r->outcome}, std::pair{r->id_token_kid, r->id_token_outcome}}) {
       if (!kid.empty())
-        audit(c,
-              {.type = "key.rotated", .reason = std::string(keys::to_string(outcome)), .key_id = kid});
+        audit(c, {.type = "key.rotated",
+                  .reason = std::string(keys::to_string(outcome)),
+                  .key_id = kid});
     }
     notify_replicas(c.cfg, R"({"type":"keys_changed"})",
                     "replicas will pick the key up at their next poll");

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "authd/keys/rotation.h"
 #include "authd/obs/log.h"

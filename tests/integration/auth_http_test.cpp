@@ -5,8 +5,10 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -393,6 +395,48 @@ TEST_P(AuthHttpTest, AuthctlManagesUsers) {
       401);
   login_ok(R"({"email":"frank@example.com","password":"new-password-2"})");
   ASSERT_EQ(authctl({"user", "roles", "frank@example.com", "auditor"}), 0);
+}
+
+// authctl echoed a password typed on a terminal, so it stayed on screen and in scrollback.
+TEST_P(AuthHttpTest, AuthctlDoesNotEchoAPasswordTypedOnATerminal) {
+  const std::string password = "typed-on-a-tty-Q7";
+  std::vector<std::string> args = store_args_;
+  for (const char* a : {"user", "add", "tty@example.com"}) args.emplace_back(a);
+  int terminal = -1;
+  const pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // the child: authctl with the pty as its terminal
+    for (const auto& [k, v] : store_env_) setenv(k.c_str(), v.c_str(), 1);
+    const std::string bin = authctl_binary();
+    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  std::string screen;
+  auto read_until = [&](const std::string& needle) {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    char buf[512];
+    while (screen.find(needle) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{terminal, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      const ssize_t n = read(terminal, buf, sizeof buf);
+      if (n <= 0) break;  // EIO once the child has exited
+      screen.append(buf, static_cast<std::size_t>(n));
+    }
+    return screen.find(needle) != std::string::npos;
+  };
+  ASSERT_TRUE(read_until("password: ")) << screen;
+  ASSERT_EQ(write(terminal, (password + "\n").data(), password.size() + 1),
+            static_cast<ssize_t>(password.size() + 1));
+  read_until("\x04");  // everything until authctl exits
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  close(terminal);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << screen;
+  EXPECT_EQ(screen.find(password), std::string::npos) << "echoed: " << screen;
+  login_ok(R"({"email":"tty@example.com","password":")" + password + R"("})");
 }
 
 TEST_P(AuthHttpTest, AuthctlListsAndRotatesKeys) {
