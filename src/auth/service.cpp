@@ -116,11 +116,24 @@ AuthResult<void> AuthService::delete_session(const Principal& who, const std::st
   return sessions_->remove(who, session_id, origin);
 }
 
+std::optional<AuthResult<Client>> AuthService::authenticate_cached_client(
+    const ClientAuthRequest& req) {
+  auto c = token_endpoint_->authenticate_cached_client(req);
+  if (c) audit_client_authentication(req, *c);
+  return c;
+}
+
 AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req,
                                                     const ClientAuthRequest* fallback) {
   auto c = token_endpoint_->authenticate_client(req);
   if (!c && fallback && c.error().code == Errc::kInvalidClient)
     c = token_endpoint_->authenticate_client(*fallback);
+  audit_client_authentication(req, c);
+  return c;
+}
+
+void AuthService::audit_client_authentication(const ClientAuthRequest& req,
+                                              const AuthResult<Client>& c) {
   detail::Context& ctx = *context_;
   AuditEvent e{.type = "client.authenticated", .outcome = c ? "success" : "failure"};
   if (!c) {
@@ -135,7 +148,6 @@ AuthResult<Client> AuthService::authenticate_client(const ClientAuthRequest& req
   e.request_id = req.request_id;
   e.address = req.ip;
   ctx.audit(std::move(e));
-  return c;
 }
 
 AuthResult<TokenPair> AuthService::client_credentials(const Client& client,

@@ -71,6 +71,23 @@ AuthResult<Client> TokenEndpoint::authenticate_client(const ClientAuthRequest& r
   return admitted(std::move(*fresh));
 }
 
+std::optional<AuthResult<Client>> TokenEndpoint::authenticate_cached_client(
+    const ClientAuthRequest& req) {
+  // Only what needs neither the store, a password hash nor a limiter that waits on I/O; every
+  // other case is the worker's (authenticate_client), which then charges the limits itself.
+  if (c_.limits.oauth_checks_block() || !req.client_assertion.empty() ||
+      !req.client_assertion_type.empty() || req.client_secret.empty() ||
+      req.client_id.size() > 128 || req.client_secret.size() > c_.settings.max_password_bytes)
+    return std::nullopt;
+  auto c = c_.clients.cached(req.client_id);
+  if (!c || !c->confidential() || !ClientSecretCodec::is_keyed(c->secret_hash) ||
+      !keyed_secret_matches(*c, req.client_secret))
+    return std::nullopt;
+  // The same limits, in the same order, as authenticate_client charges.
+  if (auto e = c_.limits.admit_oauth_address(req.ip)) return unexpected(std::move(*e));
+  return admitted(std::move(*c));
+}
+
 bool TokenEndpoint::keyed_secret_matches(const Client& c, std::string_view secret) const {
   if (c_.secrets.verify(c.id, c.secret_hash, secret)) return true;
   return !c.previous_secret_hash.empty() && c_.d.clock.now_unix() < c.previous_secret_expires_at &&

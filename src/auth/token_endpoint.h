@@ -11,6 +11,8 @@ class TokenEndpoint {
   explicit TokenEndpoint(Context& c) : c_(c) {}
   /// See AuthService::authenticate_client.
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req);
+  /// See AuthService::authenticate_cached_client.
+  std::optional<AuthResult<Client>> authenticate_cached_client(const ClientAuthRequest& req);
   /// See AuthService::client_credentials.
   AuthResult<TokenPair> client_credentials(const Client& client, const std::string& scope,
                                            const std::vector<std::string>& audiences);

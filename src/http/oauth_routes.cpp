@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <variant>
 
 #include "authd/auth/protocol.h"
@@ -96,7 +97,43 @@ class OAuthRoutes {
   Response token(const Request& req) {
     auto parsed = oauth_request(req);
     if (auto* err = std::get_if<Response>(&parsed)) return std::move(*err);
-    const OAuthRequest& o = std::get<OAuthRequest>(parsed);
+    return grant(req, std::get<OAuthRequest>(parsed));
+  }
+
+  // The token endpoint without leaving the event loop, for the request most machine traffic
+  // is: client_credentials from a cached client with a secret authd generated (a keyed hash:
+  // no store, no password hash) under in-process limits. std::nullopt for anything else,
+  // having charged nothing: token() then runs on a worker and decides (and explains) it.
+  std::optional<Response> token_without_blocking(const Request& req) {
+    const std::string_view type = req.header("Content-Type");
+    if (req.has_header("Origin") ||
+        type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
+      return std::nullopt;
+    auto form = parse_form(req.body);
+    if (!form) return std::nullopt;
+    OAuthRequest o;
+    o.form = std::move(*form);
+    if (o.param("grant_type") != "client_credentials" || o.form.count("client_assertion") ||
+        o.form.count("client_assertion_type"))
+      return std::nullopt;
+    auth::ClientAuthRequest who{o.param("client_id"), o.param("client_secret"), req.client_address,
+                                req.request_id};
+    o.basic = req.has_header("Authorization");
+    if (o.basic) {
+      auto creds = parse_basic_auth(req.header("Authorization"));
+      if (!creds || o.form.count("client_secret") || o.form.count("client_id")) return std::nullopt;
+      who.client_id = std::move(creds->user);
+      who.client_secret = std::move(creds->password);
+    }
+    auto client = service_.authenticate_cached_client(who);
+    if (!client) return std::nullopt;
+    if (!*client) return oauth_error(client->error(), o.basic);
+    o.client = std::move(**client);
+    return grant(req, o);
+  }
+
+  // The grant of a parsed request whose client is authenticated.
+  Response grant(const Request& req, const OAuthRequest& o) {
     const auth::Client& client = *o.client;
     const std::string grant = o.param("grant_type");
     // RFC 8707 `resource` (one; repeated parameters are refused) or `audience` (space-separated).
@@ -243,7 +280,16 @@ void add_oauth_routes(Router& router, auth::AuthService& service, AuthRoutesOpti
     };
   };
   auto preflight = [routes](const Request& req, RequestContext&) { return routes->preflight(req); };
-  router.add("POST", "/oauth2/token", bind(&OAuthRoutes::token), Dispatch::kWorker);
+  // Started on the event loop: machine tokens of cached clients are answered there; every
+  // other request goes to a worker as before.
+  router.add_async("POST", "/oauth2/token",
+                   [routes](const Request& req, RequestContext&, Reply reply) {
+                     if (auto answered = routes->token_without_blocking(req))
+                       return reply(std::move(*answered));
+                     reply.offload([routes, copy = std::make_shared<const Request>(req)] {
+                       return routes->with_cors(*copy, routes->token(*copy));
+                     });
+                   });
   router.add("POST", "/oauth2/revoke", bind(&OAuthRoutes::revoke), Dispatch::kWorker);
   router.add("POST", "/oauth2/introspect", bind(&OAuthRoutes::introspect), Dispatch::kWorker);
   for (const char* path : {"/oauth2/token", "/oauth2/revoke", "/oauth2/userinfo"})

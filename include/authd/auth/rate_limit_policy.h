@@ -42,6 +42,9 @@ class RateLimitPolicy {
   std::optional<Error> admit_oauth_address(std::string_view ip);
   /// A token-endpoint request of `client_id`: once authenticated, or before a legacy hash.
   std::optional<Error> admit_client(std::string_view client_id);
+  /// True when admit_oauth_address() and admit_client() may wait on I/O (a shared limiter),
+  /// so that an event loop must not call them.
+  bool oauth_checks_block() const { return login_ && login_->blocks(); }
 
   using Admitted = std::function<void(std::optional<Error>)>;
   /// /refresh limits: by address first, then by family (`family_key` from the token codec).

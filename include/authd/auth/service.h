@@ -220,6 +220,12 @@ class AuthService {
   AuthResult<Client> authenticate_client(const ClientAuthRequest& req,
                                          const ClientAuthRequest* fallback = nullptr);
 
+  /// authenticate_client() for the one case that needs no store, no password hash and no
+  /// limiter I/O: a confidential client in the cache whose keyed secret matches, with
+  /// in-process limits (or none). std::nullopt otherwise, having charged nothing: the caller
+  /// then calls authenticate_client() (off the event loop). An event loop may call this.
+  std::optional<AuthResult<Client>> authenticate_cached_client(const ClientAuthRequest& req);
+
   /// The client_credentials grant (RFC 6749 §4.4) for an authenticated client: an access
   /// token with sub = client_id and no session, so no refresh token. `scope` (space-separated)
   /// must be within the client's scopes; empty means all of them. `audiences`: see
@@ -296,6 +302,9 @@ class AuthService {
   }
 
  private:
+  /// The audit record of one client authentication (success or failure, and why).
+  void audit_client_authentication(const ClientAuthRequest& req, const AuthResult<Client>& c);
+
   std::unique_ptr<detail::Context> context_;
   std::unique_ptr<detail::Login> login_;
   std::unique_ptr<detail::Refresh> refresh_;

@@ -85,7 +85,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     user_id_ = add_user("alice@example.com", kPassword);
   }
 
-  void build_service(RateLimiter* refresh_limiter) {
+  void build_service(RateLimiter* refresh_limiter, RateLimiter* limiter = nullptr) {
     AuthService::Deps deps{tdb_->db().users(),
                            tdb_->db().sessions(),
                            tdb_->db().clients(),
@@ -95,6 +95,7 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
                            *hasher_,
                            &events_};
     deps.refresh_limiter = refresh_limiter;
+    deps.limiter = limiter;
     deps.codes = &tdb_->db().codes();
     if (loop_) deps.offload = loop_->offload();
     service_ = std::make_unique<AuthService>(deps, settings_);

@@ -5,6 +5,7 @@
 #include "authd/cache/redis_used_assertions.h"
 #include "authd/jose/key.h"
 #include "integration/auth/service_fixture.h"
+#include "support/counting_limiter.h"
 #include "support/redis_server.h"
 
 namespace authd::auth::testing_support {
@@ -50,6 +51,39 @@ TEST_P(TokenEndpointTest, UnknownClientsLookLikeAWrongSecret) {
   EXPECT_EQ(unknown.error().code, wrong.error().code);
   EXPECT_EQ(unknown.error().description, wrong.error().description);
   EXPECT_FALSE(service_->authenticate_client(as(std::string(200, 'c'), "")));
+}
+
+// Machine tokens are answered on the event loop only for a cached confidential client whose
+// keyed secret matches; anything else is "not here" and charges nothing, so the worker that
+// then runs authenticate_client() decides (and limits) it exactly once.
+TEST_P(TokenEndpointTest, OnlyACachedClientWithAKeyedSecretAuthenticatesWithoutBlocking) {
+  EXPECT_FALSE(service_->authenticate_cached_client(as("svc", "svc-secret"))) << "not cached";
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));  // cached from now on
+  auto fast = service_->authenticate_cached_client(as("svc", "svc-secret"));
+  ASSERT_TRUE(fast);
+  ASSERT_TRUE(*fast) << fast->error().description;
+  EXPECT_EQ((*fast)->id, "svc");
+  // A wrong secret may be a rotated one (the store decides), a public or unknown client is
+  // the worker's too: none of them is answered here.
+  for (const auto& other :
+       {as("svc", "wrong"), as("svc", ""), as("nobody", "svc-secret"), as("spa", ""), as("", "")})
+    EXPECT_FALSE(service_->authenticate_cached_client(other)) << other.client_id;
+  ClientAuthRequest assertion = as("svc", "");
+  assertion.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  assertion.client_assertion = "a.b.c";
+  EXPECT_FALSE(service_->authenticate_cached_client(assertion));
+  add_client("legacy", "legacy-secret", {"client_credentials"}, {}, {}, /*legacy_hash=*/true);
+  EXPECT_FALSE(service_->authenticate_cached_client(as("legacy", "legacy-secret")));
+  EXPECT_EQ(events_.password_hashes, 0);
+}
+
+TEST_P(TokenEndpointTest, ALimiterThatWaitsOnIoKeepsClientAuthenticationOffTheLoop) {
+  authd::testing::ThreadedLimiter shared;  // blocks() like the Redis limiter
+  build_service(nullptr, &shared);
+  ASSERT_TRUE(service_->authenticate_client(as("svc", "svc-secret")));
+  const int charged = shared.sync_calls.load();
+  EXPECT_FALSE(service_->authenticate_cached_client(as("svc", "svc-secret")));
+  EXPECT_EQ(shared.sync_calls.load(), charged) << "nothing charged when not answered";
 }
 
 // This test verifies that secrets authd generated are checked without a password hash, and
