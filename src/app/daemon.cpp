@@ -85,6 +85,46 @@ struct StoreStep {
   std::optional<int> done;
 };
 
+// Verifiers with a fixed JWKS cache (Envoy jwt_authn: 600 s) reject every token of a new key
+// until their cache expires unless the key was published at least that long before.
+void warn_if_publish_ahead_short(const keys::Settings& key_cfg) {
+  if (keys::publish_ahead(key_cfg) - key_cfg.replica_lag_s >= keys::kMainstreamVerifierCacheS)
+    return;
+  log::warn("keys.publish_ahead_short",
+            {{"publish_ahead_s", std::to_string(keys::publish_ahead(key_cfg))},
+             {"needed_s", std::to_string(keys::kMainstreamVerifierCacheS)},
+             {"fix", "raise keys.verifier_cache (or jwks_max_age) to at least 10m"}});
+}
+
+// The options of the auth routes: cookie origins and flags, the ID-token algorithm for
+// discovery, and the login page's stylesheet and logo read from the files the configuration
+// names. std::nullopt (logged) when one of those files cannot be read.
+std::optional<http::AuthRoutesOptions> auth_route_options(const config::Config& cfg,
+                                                          const std::string& issuer,
+                                                          const std::string& base) {
+  http::AuthRoutesOptions options;
+  options.allowed_origins = cfg.auth.cookie_origins;
+  // Browsers keep __Host- and Secure cookies only from https origins: an http issuer is a
+  // development setup on loopback, whose cookies go without both.
+  options.secure_cookies = issuer.rfind("https://", 0) == 0;
+  options.id_token_signing_alg = cfg.keys.id_token_algorithm;
+  for (auto [path, into] : {std::pair{&cfg.auth.login_css_file, &options.login_css},
+                            std::pair{&cfg.auth.logo_file, &options.logo}}) {
+    if (path->empty()) continue;
+    std::ifstream f(*path, std::ios::binary);
+    std::ostringstream content;
+    content << f.rdbuf();
+    if (!f) {
+      log::error("config.file_unreadable", {{"path", *path}});
+      return std::nullopt;
+    }
+    *into = content.str();
+  }
+  if (cfg.auth.logo_file.ends_with(".png")) options.logo_content_type = "image/png";
+  if (cfg.general.dev) options.allowed_origins.push_back(base);
+  return options;
+}
+
 StoreStep open_store(const config::Config& cfg, const std::string& command) {
   StoreStep step;
   auto db = open_database(cfg);
@@ -126,14 +166,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
       .with({AUTHD_VERSION})
       .set(1);
   const keys::Settings key_cfg = key_settings(cfg);
-  // Verifiers with a fixed JWKS cache (Envoy jwt_authn: 600 s) reject every token of a new key
-  // until their cache expires unless the key was published at least that long before.
-  if (const auto lead = keys::publish_ahead(key_cfg) - key_cfg.replica_lag_s;
-      lead < keys::kMainstreamVerifierCacheS)
-    log::warn("keys.publish_ahead_short",
-              {{"publish_ahead_s", std::to_string(keys::publish_ahead(key_cfg))},
-               {"needed_s", std::to_string(keys::kMainstreamVerifierCacheS)},
-               {"fix", "raise keys.verifier_cache (or jwks_max_age) to at least 10m"}});
+  warn_if_publish_ahead_short(key_cfg);
   // The audit trail, before the first event it records (a key rotation).
   std::string audit_error;
   auto audit_sink = StreamAuditSink::open(cfg.audit, audit_error);
@@ -211,27 +244,9 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   ClientJwks client_jwks(jwks_options);
   deps.client_keys = &client_jwks;
   auth::AuthService service(deps, settings);
-  http::AuthRoutesOptions route_options;
-  route_options.allowed_origins = cfg.auth.cookie_origins;
-  // Browsers keep __Host- and Secure cookies only from https origins: an http issuer is a
-  // development setup on loopback, whose cookies go without both.
-  route_options.secure_cookies = settings.issuer.rfind("https://", 0) == 0;
-  route_options.id_token_signing_alg = cfg.keys.id_token_algorithm;
-  for (auto [path, into] : {std::pair{&cfg.auth.login_css_file, &route_options.login_css},
-                            std::pair{&cfg.auth.logo_file, &route_options.logo}}) {
-    if (path->empty()) continue;
-    std::ifstream f(*path, std::ios::binary);
-    std::ostringstream content;
-    content << f.rdbuf();
-    if (!f) {
-      log::error("config.file_unreadable", {{"path", *path}});
-      return 1;
-    }
-    *into = content.str();
-  }
-  if (cfg.auth.logo_file.ends_with(".png")) route_options.logo_content_type = "image/png";
-  if (cfg.general.dev) route_options.allowed_origins.push_back(base);
-  http::add_auth_routes(*public_router, service, route_options);
+  auto route_options = auth_route_options(cfg, settings.issuer, base);
+  if (!route_options) return 1;
+  http::add_auth_routes(*public_router, service, std::move(*route_options));
   http::add_jwks_route(*public_router, [&ring] {
     auto doc = ring.jwks();
     return http::JwksDocument{doc->body, doc->etag, doc->cache_control};

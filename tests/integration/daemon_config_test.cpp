@@ -143,5 +143,38 @@ TEST(DaemonConfigTest, ListenFailureExitsOneWithReason) {
   EXPECT_NE(second.stdout_text().find("server.listen_failed"), std::string::npos);
 }
 
+// The hosted login page is themed by one stylesheet and a logo that the daemon reads from the
+// files the configuration names; a file it cannot read stops start-up, naming the path.
+TEST(DaemonConfigTest, LoginPageStyleAndLogoComeFromTheConfiguredFiles) {
+  TempDir dir;
+  dir.write("brand.css", "body{background:#123456}");
+  dir.write("logo.png", "\x89PNG-not-really");
+  Process p(testing::authd_binary(), {"--dev", "--listen", "127.0.0.1:0", "--data", dir.path()},
+            {{"AUTHD_LOG_FORMAT", "json"},
+             {"AUTHD_AUTH_LOGIN_CSS_FILE", dir.file("brand.css")},
+             {"AUTHD_AUTH_LOGO_FILE", dir.file("logo.png")}});
+  auto port = p.wait_for_port("public");
+  ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
+  auto css = testing::http_get(*port, "/oauth2/assets/login.css");
+  ASSERT_TRUE(css);
+  EXPECT_EQ(css->status, 200);
+  EXPECT_EQ(css->body, "body{background:#123456}");
+  auto logo = testing::http_get(*port, "/oauth2/assets/logo");
+  ASSERT_TRUE(logo);
+  EXPECT_EQ(logo->status, 200);
+  EXPECT_EQ(logo->header("content-type"), "image/png");
+}
+
+TEST(DaemonConfigTest, UnreadableLoginStyleStopsStartUpNamingTheFile) {
+  TempDir dir;
+  const std::string missing = dir.file("no-such.css");
+  Process p(testing::authd_binary(), {"--dev", "--listen", "127.0.0.1:0", "--data", dir.path()},
+            {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_AUTH_LOGIN_CSS_FILE", missing}});
+  EXPECT_EQ(p.wait(10s), 1);
+  const std::string out = p.stdout_text() + p.stderr_text();
+  EXPECT_NE(out.find("config.file_unreadable"), std::string::npos) << out;
+  EXPECT_NE(out.find(missing), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace authd
