@@ -141,6 +141,16 @@ Apply text(Setter set) {
   };
 }
 
+// A JWS algorithm authd can generate keys for.
+template <class Setter>
+Apply signing_algorithm(Setter set) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (v != "ES256" && v != "RS256" && v != "EdDSA") return "must be ES256, RS256 or EdDSA";
+    set(c, v);
+    return std::nullopt;
+  };
+}
+
 template <class Setter>
 Apply endpoint(bool optional, Setter set) {
   return [=](Config& c, const std::string& v) -> std::optional<std::string> {
@@ -395,20 +405,12 @@ const std::vector<Field>& fields() {
         "bytes, mode 0600; a Kubernetes Secret mount). Dev: generated in data_dir.",
         text([](Config& c, const std::string& v) { c.keys.kek_file = v; }));
     add("keys.algorithm", "ES256", "", "Signing algorithm of new keys: ES256, RS256 or EdDSA.",
-        [](Config& c, const std::string& v) -> std::optional<std::string> {
-          if (v != "ES256" && v != "RS256" && v != "EdDSA") return "must be ES256, RS256 or EdDSA";
-          c.keys.algorithm = v;
-          return std::nullopt;
-        });
+        signing_algorithm([](Config& c, const std::string& v) { c.keys.algorithm = v; }));
     add("keys.id_token_algorithm", "RS256", "",
         "Signing algorithm of OpenID Connect ID tokens. RS256, OpenID Connect's default, is "
         "what relying parties accept without registering an algorithm; when it differs from "
         "keys.algorithm, a second key chain of this algorithm is kept and rotated alike.",
-        [](Config& c, const std::string& v) -> std::optional<std::string> {
-          if (v != "ES256" && v != "RS256" && v != "EdDSA") return "must be ES256, RS256 or EdDSA";
-          c.keys.id_token_algorithm = v;
-          return std::nullopt;
-        });
+        signing_algorithm([](Config& c, const std::string& v) { c.keys.id_token_algorithm = v; }));
     add("keys.rotation_period", "30d", "", "How long a key signs before the next one takes over.",
         // Seconds are allowed (demos, tests); the cross-check below keeps any period longer
         // than the time a key must be published before it signs.
