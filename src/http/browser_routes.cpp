@@ -175,9 +175,7 @@ class BrowserRoutes {
   Response authorize(const Request& req) {
     std::optional<std::map<std::string, std::string>> params;
     if (req.method == "POST") {
-      const std::string_view type = req.header("Content-Type");
-      if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
-        return error_page(400, "The request must be a form.");
+      if (!has_form_body(req)) return error_page(400, "The request must be a form.");
       params = parse_form(req.body);
     } else {
       params = parse_form(req.query);
@@ -272,15 +270,7 @@ class BrowserRoutes {
 
   // Access-Control-Allow-Origin when `client_id` registered the request's Origin.
   Response with_cors(const Request& req, Response r, const std::string& client_id) {
-    const std::string origin(req.header("Origin"));
-    if (origin.empty() || client_id.empty()) return r;
-    auto c = service_.client(client_id);
-    if (c && std::find(c->allowed_origins.begin(), c->allowed_origins.end(), origin) !=
-                 c->allowed_origins.end()) {
-      r.set_header("Access-Control-Allow-Origin", origin);
-      r.set_header("Vary", "Origin");
-    }
-    return r;
+    return allow_client_origin(service_, req, std::move(r), client_id);
   }
 
   // RP-initiated logout. With an id_token_hint the RP proves which sign-in it means; without

@@ -57,8 +57,7 @@ class OAuthRoutes {
 
   /// Parses the form and authenticates the client; an error response when either fails.
   std::variant<OAuthRequest, Response> oauth_request(const Request& req) {
-    const std::string_view type = req.header("Content-Type");
-    if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
+    if (!has_form_body(req))
       return oauth_invalid("The body must be application/x-www-form-urlencoded.");
     auto form = parse_form(req.body);
     if (!form) return oauth_invalid("Malformed or repeated form parameters.");
@@ -105,10 +104,7 @@ class OAuthRoutes {
   // no store, no password hash) under in-process limits. std::nullopt for anything else,
   // having charged nothing: token() then runs on a worker and decides (and explains) it.
   std::optional<Response> token_without_blocking(const Request& req) {
-    const std::string_view type = req.header("Content-Type");
-    if (req.has_header("Origin") ||
-        type.substr(0, type.find(';')) != "application/x-www-form-urlencoded")
-      return std::nullopt;
+    if (req.has_header("Origin") || !has_form_body(req)) return std::nullopt;
     auto form = parse_form(req.body);
     if (!form) return std::nullopt;
     OAuthRequest o;
@@ -241,9 +237,9 @@ class OAuthRoutes {
     return r;
   }
 
+  // The client a request names, by Basic credentials or the form, decides its CORS answer.
   Response with_cors(const Request& req, Response r) {
-    const std::string origin(req.header("Origin"));
-    if (origin.empty()) return r;
+    if (req.header("Origin").empty()) return r;
     std::string client_id;
     if (auto creds = parse_basic_auth(req.header("Authorization"))) {
       client_id = creds->user;
@@ -251,14 +247,7 @@ class OAuthRoutes {
       auto it = form->find("client_id");
       if (it != form->end()) client_id = it->second;
     }
-    if (client_id.empty()) return r;
-    auto c = service_.client(client_id);
-    if (c && std::find(c->allowed_origins.begin(), c->allowed_origins.end(), origin) !=
-                 c->allowed_origins.end()) {
-      r.set_header("Access-Control-Allow-Origin", origin);
-      r.set_header("Vary", "Origin");
-    }
-    return r;
+    return allow_client_origin(service_, req, std::move(r), client_id);
   }
 
  private:

@@ -1,5 +1,7 @@
 #include "http/request_parsing.h"
 
+#include <algorithm>
+
 #include "authd/core/strict_json.h"
 #include "authd/http/auth_errors.h"
 
@@ -38,6 +40,24 @@ std::string cookie_value(const Request& req, std::string_view name) {
     all.remove_prefix(semi + 1);
   }
   return {};
+}
+
+bool has_form_body(const Request& req) {
+  const std::string_view type = req.header("Content-Type");
+  return type.substr(0, type.find(';')) == "application/x-www-form-urlencoded";
+}
+
+Response allow_client_origin(auth::AuthService& service, const Request& req, Response r,
+                             const std::string& client_id) {
+  const std::string origin(req.header("Origin"));
+  if (origin.empty() || client_id.empty()) return r;
+  auto c = service.client(client_id);
+  if (c && std::find(c->allowed_origins.begin(), c->allowed_origins.end(), origin) !=
+               c->allowed_origins.end()) {
+    r.set_header("Access-Control-Allow-Origin", origin);
+    r.set_header("Vary", "Origin");
+  }
+  return r;
 }
 
 auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,

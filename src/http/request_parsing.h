@@ -22,6 +22,9 @@ std::optional<std::string> json_string(const nlohmann::json& object, const char*
 /// 400 invalid_request with this description.
 Response bad_request(std::string_view description);
 
+/// True when the body is declared application/x-www-form-urlencoded (parameters allowed).
+bool has_form_body(const Request& req);
+
 /// The value of cookie `name` in the Cookie header, or "".
 std::string cookie_value(const Request& req, std::string_view name);
 
@@ -31,6 +34,11 @@ auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
                                                   const BasicCredentials& creds,
                                                   const std::string& ip,
                                                   const std::string& request_id);
+
+/// CORS for the answer to a request of `client_id`: Access-Control-Allow-Origin (and Vary)
+/// when that client registered the request's Origin; `r` unchanged otherwise.
+Response allow_client_origin(auth::AuthService& service, const Request& req, Response r,
+                             const std::string& client_id);
 
 /// The token of `Authorization: Bearer <token>`; nullopt when absent or empty.
 std::optional<std::string> bearer_token(const Request& req);
