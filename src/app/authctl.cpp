@@ -304,13 +304,10 @@ int keys_cmd(Ctx& c, const std::vector<std::string>& a) {
     auto r = ring.rotate(/*force=*/true);  // on demand: a new key now, published ahead as usual
     if (!r) return fail(r.error().message);
     if (!r->ran) return fail("another replica holds the rotation lock; try again");
-    for (const auto& [kid, outcome] :
-         {std::pair{r->kid, r->outcome}, std::pair{r->id_token_kid, r->id_token_outcome}}) {
-      if (!kid.empty())
-        audit(c, {.type = "key.rotated",
-                  .reason = std::string(keys::to_string(outcome)),
-                  .key_id = kid});
-    }
+    for (const auto& [kid, outcome] : r->keys_made())
+      audit(
+          c,
+          {.type = "key.rotated", .reason = std::string(keys::to_string(outcome)), .key_id = kid});
     notify_replicas(c.cfg, R"({"type":"keys_changed"})",
                     "replicas will pick the key up at their next poll");
     std::cout << "rotation: "

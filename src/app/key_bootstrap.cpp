@@ -67,9 +67,8 @@ keys::ServiceOptions key_service_options(const config::Config& cfg, obs::Registr
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-    for (const auto& [kid, outcome] :
-         {std::pair{r.kid, r.outcome}, std::pair{r.id_token_kid, r.id_token_outcome}}) {
-      if (events && !kid.empty())
+    for (const auto& [kid, outcome] : r.keys_made()) {
+      if (events)
         events->audit({.time = now,
                        .type = "key.rotated",
                        .outcome = "success",

@@ -68,11 +68,7 @@ bool KeyRingService::check_rotation() {
     return false;
   }
   ++rotation_checks_;
-  auto made_key = [](RotationOutcome o) {
-    return o == RotationOutcome::kBootstrapped || o == RotationOutcome::kRotated ||
-           o == RotationOutcome::kPromoted;
-  };
-  const bool created = made_key(r->outcome) || made_key(r->id_token_outcome);
+  const bool created = !r->keys_made().empty();
   if (!r->ran || (!created && r->deleted == 0)) return false;
   // rotate() reloaded the ring after writing.
   ++reloads_;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "authd/core/clock.h"
@@ -63,6 +64,15 @@ struct RotateResult {
   std::string id_token_kid;
   /// How many removed keys were deleted.
   std::size_t deleted = 0;
+
+  /// The keys created or promoted, of both chains, with what happened to each: a kid is set
+  /// exactly for kBootstrapped, kRotated and kPromoted.
+  std::vector<std::pair<std::string, RotationOutcome>> keys_made() const {
+    std::vector<std::pair<std::string, RotationOutcome>> made;
+    if (!kid.empty()) made.emplace_back(kid, outcome);
+    if (!id_token_kid.empty()) made.emplace_back(id_token_kid, id_token_outcome);
+    return made;
+  }
 };
 
 /// The signing-key ring.
