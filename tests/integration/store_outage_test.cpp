@@ -35,6 +35,21 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
+// authd on `pg` with short store deadlines, so that a stall is noticed quickly, requests that
+// need the store waiting `failover_wait` for it, and the demo user; tests add what they vary.
+std::map<std::string, std::string> outage_env(const testing::PostgresServer& pg, const TempDir& dir,
+                                              const std::string& failover_wait) {
+  return {{"AUTHD_STORE_URL", pg.conninfo()},
+          {"AUTHD_STORE_AUTO_MIGRATE", "true"},
+          {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"},
+          {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
+          {"AUTHD_STORE_FAILOVER_WAIT", failover_wait},
+          {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
+          {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
+          {"AUTHD_AUTH_DEMO_USER", "true"},
+          {"AUTHD_SERVER_ADMIN_LISTEN", "shared"}};
+}
+
 std::optional<testing::HttpResponse> login(int port) {
   testing::Connection c(port, std::nullopt, 20s);
   return c.request("POST", "/login", kLogin, {{"Content-Type", "application/json"}});
@@ -45,19 +60,11 @@ TEST(StoreOutageTest, LongOutageFailsFastStaysBoundedAndRecoversByItself) {
   ASSERT_TRUE(pg.start()) << pg.error();
   TempDir dir;
   ASSERT_TRUE(dir.write_key_files());
-  Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"},
-                {{"AUTHD_STORE_URL", pg.conninfo()},
-                 {"AUTHD_STORE_AUTO_MIGRATE", "true"},
-                 {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"},
-                 {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
-                 {"AUTHD_STORE_FAILOVER_WAIT", "2s"},
-                 {"AUTHD_STORE_MAX_WAITING", "4"},
-                 {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
-                 {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
-                 {"AUTHD_AUTH_DEMO_USER", "true"},
-                 {"AUTHD_SERVER_ADMIN_LISTEN", "shared"},
-                 {"AUTHD_SERVER_WORKER_THREADS", "4"},
-                 {"AUTHD_LOG_FORMAT", "json"}});
+  auto env = outage_env(pg, dir, "2s");
+  env.insert({{"AUTHD_STORE_MAX_WAITING", "4"},
+              {"AUTHD_SERVER_WORKER_THREADS", "4"},
+              {"AUTHD_LOG_FORMAT", "json"}});
+  Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"}, env);
   auto port = authd.wait_for_port("public");
   ASSERT_TRUE(port) << authd.stdout_text() << authd.stderr_text();
   auto ok = login(*port);
@@ -132,12 +139,8 @@ TEST(StoreOutageTest, TokenChecksOnCachedStateAnswerThroughATotalOutage) {
   ASSERT_TRUE(dir.write_key_files());
   testing::RedisServer redis(dir.path(), "outage", {});
   ASSERT_TRUE(redis.start());
-  const std::map<std::string, std::string> env{
-      {"AUTHD_STORE_URL", pg.conninfo()},         {"AUTHD_STORE_AUTO_MIGRATE", "true"},
-      {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"}, {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
-      {"AUTHD_STORE_FAILOVER_WAIT", "2s"},        {"AUTHD_REDIS_URL", redis.url()},
-      {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},   {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
-      {"AUTHD_AUTH_DEMO_USER", "true"},           {"AUTHD_SERVER_ADMIN_LISTEN", "shared"}};
+  auto env = outage_env(pg, dir, "2s");
+  env["AUTHD_REDIS_URL"] = redis.url();
   Process authd(testing::authd_binary(), {"--listen", "127.0.0.1:0"}, env);
   auto port = authd.wait_for_port("public");
   ASSERT_TRUE(port) << authd.stdout_text() << authd.stderr_text();
@@ -186,15 +189,7 @@ TEST(StoreOutageTest, CodeRedeemedDuringAShortStallIsHeldAndAnsweredOnce) {
   ASSERT_TRUE(pg.start()) << pg.error();
   TempDir dir;
   ASSERT_TRUE(dir.write_key_files());
-  const std::map<std::string, std::string> env{{"AUTHD_STORE_URL", pg.conninfo()},
-                                               {"AUTHD_STORE_AUTO_MIGRATE", "true"},
-                                               {"AUTHD_STORE_STATEMENT_TIMEOUT", "300ms"},
-                                               {"AUTHD_STORE_CONNECT_TIMEOUT", "1s"},
-                                               {"AUTHD_STORE_FAILOVER_WAIT", "15s"},
-                                               {"AUTHD_KEYS_KEK_FILE", dir.file("kek")},
-                                               {"AUTHD_AUTH_PEPPER_FILE", dir.file("pepper")},
-                                               {"AUTHD_AUTH_DEMO_USER", "true"},
-                                               {"AUTHD_SERVER_ADMIN_LISTEN", "shared"}};
+  const auto env = outage_env(pg, dir, "15s");
   Process authctl(testing::authctl_binary(),
                   {"client", "add", "app", "--grants", "authorization_code,refresh_token",
                    "--redirect-uris", "https://app.example/cb"},

@@ -85,15 +85,15 @@ class AuthServiceTest : public ::testing::TestWithParam<Mode> {
     user_id_ = add_user("alice@example.com", kPassword);
   }
 
+  /// The fixture's keys, clock, randomness, pepper and events over the stores of `db`; tests
+  /// that need a service of their own (another replica, another port) start from these.
+  AuthService::Deps deps_over(store::Database& db) {
+    return AuthService::Deps{db.users(), db.sessions(), db.clients(), *ring_keys_,
+                             clock_,     random_,       *hasher_,     &events_};
+  }
+
   void build_service(RateLimiter* refresh_limiter, RateLimiter* limiter = nullptr) {
-    AuthService::Deps deps{tdb_->db().users(),
-                           tdb_->db().sessions(),
-                           tdb_->db().clients(),
-                           *ring_keys_,
-                           clock_,
-                           random_,
-                           *hasher_,
-                           &events_};
+    AuthService::Deps deps = deps_over(tdb_->db());
     deps.refresh_limiter = refresh_limiter;
     deps.limiter = limiter;
     deps.codes = &tdb_->db().codes();

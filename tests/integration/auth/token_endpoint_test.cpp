@@ -304,14 +304,7 @@ TEST_P(PrivateKeyJwtTest, AJwksUriClientAuthenticatesThroughTheKeySetPort) {
 
   OneKeySet keys(key_);
   keys.now = clock_.now_unix();
-  AuthService::Deps deps{tdb_->db().users(),
-                         tdb_->db().sessions(),
-                         tdb_->db().clients(),
-                         *ring_keys_,
-                         clock_,
-                         random_,
-                         *hasher_,
-                         &events_};
+  AuthService::Deps deps = deps_over(tdb_->db());
   deps.client_keys = &keys;
   AuthService service(deps, settings_);
   ClientAuthRequest r{"", "", "192.0.2.1"};
@@ -353,8 +346,7 @@ class PrivateKeyJwtRedisTest : public PrivateKeyJwtTest {
     ASSERT_TRUE(other_db_->db().clients().upsert(c));
   }
   std::unique_ptr<AuthService> replica(store::Database& db, UsedAssertions* used) {
-    AuthService::Deps deps{db.users(), db.sessions(), db.clients(), *ring_keys_,
-                           clock_,     random_,       *hasher_,     &events_};
+    AuthService::Deps deps = deps_over(db);
     deps.used_assertions = used;
     return std::make_unique<AuthService>(deps, settings_);
   }
