@@ -3,34 +3,39 @@
 namespace authd::http {
 namespace {
 
-// Splits "/a/b" into {"a","b"}; a trailing slash is significant ("" segment).
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (path.empty() || path[0] != '/') return out;
-  std::size_t pos = 1;
-  while (true) {
-    auto next = path.find('/', pos);
-    out.push_back(
-        path.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
-    if (next == std::string_view::npos) break;
-    pos = next + 1;
-  }
-  return out;
+bool is_placeholder(std::string_view segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// Walks the pattern and the path a segment at a time ("/a/b": "a", "b"; a trailing slash is a
+// significant "" segment), allocating only for placeholders' values.
 bool match_pattern(std::string_view pattern, std::string_view path,
                    std::map<std::string, std::string>& params) {
-  auto ps = segments(pattern);
-  auto xs = segments(path);
-  if (ps.size() != xs.size() || xs.empty()) return false;
+  if (path.empty() || path[0] != '/' || pattern.empty() || pattern[0] != '/') return false;
+  if (pattern.find('{') == std::string_view::npos) {  // most routes: no placeholder
+    if (pattern != path) return false;
+    params.clear();
+    return true;
+  }
   std::map<std::string, std::string> found;
-  for (std::size_t i = 0; i < ps.size(); ++i) {
-    if (ps[i].size() >= 2 && ps[i].front() == '{' && ps[i].back() == '}') {
-      if (xs[i].empty()) return false;
-      found.emplace(std::string(ps[i].substr(1, ps[i].size() - 2)), std::string(xs[i]));
-    } else if (ps[i] != xs[i]) {
+  std::size_t p = 1, x = 1;
+  while (true) {
+    const std::size_t p_end = pattern.find('/', p);
+    const std::size_t x_end = path.find('/', x);
+    const std::string_view want =
+        pattern.substr(p, p_end == std::string_view::npos ? p_end : p_end - p);
+    const std::string_view got =
+        path.substr(x, x_end == std::string_view::npos ? x_end : x_end - x);
+    if (is_placeholder(want)) {
+      if (got.empty()) return false;
+      found.emplace(std::string(want.substr(1, want.size() - 2)), std::string(got));
+    } else if (want != got) {
       return false;
     }
+    if ((p_end == std::string_view::npos) != (x_end == std::string_view::npos)) return false;
+    if (p_end == std::string_view::npos) break;
+    p = p_end + 1;
+    x = x_end + 1;
   }
   params = std::move(found);
   return true;
@@ -51,8 +56,8 @@ Router& Router::add_async(std::string method, std::string pattern, AsyncHandler 
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match m;
+  std::map<std::string, std::string> params;
   for (const auto& r : routes_) {
-    std::map<std::string, std::string> params;
     if (!match_pattern(r.pattern, path, params)) continue;
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.route = &r;
