@@ -25,6 +25,7 @@
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
 #include "http/request_head.h"
+#include "http/response_wire.h"
 #include "http/tls_tickets.h"
 
 namespace authd::http {
@@ -66,6 +67,32 @@ Result<std::shared_ptr<ssl::context>, std::string> make_tls_context(const std::s
   return ctx;
 }
 
+// 128 bits: a random prefix drawn once per thread, then a per-thread counter through a
+// bijective mix, so ids are unique without drawing random bytes per request. A request id
+// correlates log lines; it is not a secret and need not be unpredictable.
+std::string new_request_id() {
+  struct State {
+    std::uint64_t prefix = 0, key = 0, counter = 0;
+    State() {
+      SystemRandom random;
+      random.fill(&prefix, sizeof prefix);
+      random.fill(&key, sizeof key);
+    }
+  };
+  static thread_local State state;
+  std::uint64_t x = state.key + ++state.counter * 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer: a bijection
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    id[15 - i] = kHex[(state.prefix >> (4 * i)) & 0xf];
+    id[31 - i] = kHex[(x >> (4 * i)) & 0xf];
+  }
+  return id;
+}
+
 std::string make_request_id(std::string_view given) {
   // Accept a caller's id only if it is short and plain, so it cannot forge log lines.
   if (!given.empty() && given.size() <= 128) {
@@ -74,10 +101,7 @@ std::string make_request_id(std::string_view given) {
       if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) ok = false;
     if (ok) return std::string(given);
   }
-  static thread_local SystemRandom random;
-  unsigned char b[16];
-  random.fill(b, sizeof b);
-  return hex::encode({reinterpret_cast<const char*>(b), sizeof b});
+  return new_request_id();
 }
 
 struct AccessEntry {
@@ -263,9 +287,42 @@ namespace {
 
 using ImplPtr = std::shared_ptr<Server::Impl>;
 
+// The metric children of a connection's last answer: a keep-alive client mostly asks the same
+// route again, and looking a child up takes its family's lock and builds its labels. Children
+// live as long as their family, which never drops one.
+class RouteMetrics {
+ public:
+  obs::Counter& requests(Server::Impl& server, const std::string& listener,
+                         const std::string& route, const std::string& method, int status) {
+    if (!counter_ || status != status_ || route != counter_route_ || method != method_) {
+      counter_ = &server.requests.with({listener, route, method, std::to_string(status)});
+      status_ = status;
+      counter_route_ = route;
+      method_ = method;
+    }
+    return *counter_;
+  }
+  obs::Histogram& latency(Server::Impl& server, const std::string& listener,
+                          const std::string& route) {
+    if (!histogram_ || route != histogram_route_) {
+      histogram_ = &server.latency.with({listener, route});
+      histogram_route_ = route;
+    }
+    return *histogram_;
+  }
+
+ private:
+  obs::Counter* counter_ = nullptr;
+  std::string counter_route_, method_;
+  int status_ = 0;
+  obs::Histogram* histogram_ = nullptr;
+  std::string histogram_route_;
+};
+
 template <class Derived>
 class Session : public SessionBase {
  public:
+  static constexpr std::size_t kReadSize = 4096;
   // The connection's slots (listener and address) are taken at accept and given back here.
   Session(ImplPtr server, std::string listener, std::shared_ptr<Server::Impl::Slots> slots,
           std::shared_ptr<const Router> router, std::string peer, bool address_counted)
@@ -311,7 +368,7 @@ class Session : public SessionBase {
     beast::get_lowest_layer(derived().stream())
         .expires_after(requests_ == 0 ? cfg().first_byte_timeout : cfg().idle_timeout);
     derived().stream().async_read_some(
-        buffer_.prepare(4096),
+        buffer_.prepare(kReadSize),
         [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
           self->idle_ = false;
           if (ec) return self->derived().do_close();
@@ -328,14 +385,41 @@ class Session : public SessionBase {
     parser_->header_limit(static_cast<std::uint32_t>(cfg().max_header_bytes));
     parser_->body_limit(cfg().max_body_bytes);
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
-    bhttp::async_read_header(
-        derived().stream(), buffer_, *parser_,
-        [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
+    parse_buffered();
+  }
+
+  // Parses what the buffer holds and reads more only when the request is not complete: a
+  // request that arrived whole (the usual case) is handled without another trip through the
+  // event loop, which Beast's composed read would take.
+  void parse_buffered() {
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const bool had_head = parser_->is_header_done();
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) return on_read(ec);
+      if (!had_head && parser_->is_header_done()) {
+        if (refuse_head(parser_->get())) return;
+        parser_->eager(true);
+      }
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return on_read({});
+    derived().stream().async_read_some(
+        buffer_.prepare(kReadSize),
+        [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec == asio::error::eof) {
+            // The client closed: between requests that is the end; inside one it is an error.
+            if (!self->parser_->got_some()) return self->on_read(bhttp::error::end_of_stream);
+            ec = {};
+            self->parser_->put_eof(ec);
+            if (!ec && self->parser_->is_done()) return self->on_read({});
+            return self->on_read(ec ? ec : bhttp::error::partial_message);
+          }
           if (ec) return self->on_read(ec);
-          if (self->refuse_head(self->parser_->get())) return;
-          if (self->parser_->is_done()) return self->on_read(ec);
-          bhttp::async_read(self->derived().stream(), self->buffer_, *self->parser_,
-                            [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+          self->buffer_.commit(n);
+          self->parse_buffered();
         });
   }
 
@@ -605,23 +689,17 @@ class Session : public SessionBase {
   }
 
   void send(Response resp, RequestContext ctx, unsigned version) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(version);
-    res->result(static_cast<unsigned>(resp.status));
     // HSTS on the public listener when TLS is ours or the balancer's; never on plain admin.
     add_transport_headers(resp, ctx.request_id,
                           Derived::kTls || (cfg().behind_tls_proxy && listener_ != "admin"));
-    for (auto& h : resp.headers) res->insert(h.name, h.value);
-    res->body() = std::move(resp.body);
     const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();
-    res->keep_alive(keep);
-    res->prepare_payload();
+    write_response(out_, resp, version, keep);
     // Counted before the write so a client that has its answer also sees it in /metrics.
-    server_->requests.with({listener_, ctx.route, method_, std::to_string(resp.status)}).inc();
+    metrics_.requests(*server_, listener_, ctx.route, method_, resp.status).inc();
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
-    bhttp::async_write(
-        derived().stream(), *res,
-        [self = derived().shared_from_this(), res, ctx = std::move(ctx), keep, status = resp.status,
+    asio::async_write(
+        derived().stream(), asio::buffer(out_),
+        [self = derived().shared_from_this(), ctx = std::move(ctx), keep, status = resp.status,
          cause = std::move(resp.log_cause)](beast::error_code ec, std::size_t bytes) {
           self->on_write(ec, bytes, ctx, status, cause, keep);
         });
@@ -633,7 +711,7 @@ class Session : public SessionBase {
                 const std::string& cause, bool keep) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
-    server_->latency.with({listener_, ctx.route}).observe(secs);
+    metrics_.latency(*server_, listener_, ctx.route).observe(secs);
     const AccessEntry entry{ctx, listener_, method_, peer_, status, secs, bytes};
     if (status >= 500 && !cause.empty())
       log_access(log::Level::kError, entry, log::Field("cause", cause));
@@ -653,6 +731,8 @@ class Session : public SessionBase {
   std::uint64_t requests_ = 0;  // read on this connection so far
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string out_;  // the answer being written; its capacity is kept for the next one
+  RouteMetrics metrics_;
   bool idle_ = false;
   bool watching_ = false;  // a held request's client is being watched (watch_client)
   bool close_after_response_ = false;

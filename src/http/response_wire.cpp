@@ -1,0 +1,52 @@
+#include "http/response_wire.h"
+
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+
+namespace authd::http {
+namespace {
+
+void append_without_line_breaks(std::string& out, std::string_view text) {
+  if (text.find_first_of("\r\n") == std::string_view::npos) return void(out += text);
+  for (char c : text)
+    if (c != '\r' && c != '\n') out.push_back(c);
+}
+
+void append_number(std::string& out, std::size_t n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
+bool may_have_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
+}  // namespace
+
+void write_response(std::string& out, const Response& response, unsigned version, bool keep_alive) {
+  out.clear();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  append_number(out, static_cast<std::size_t>(response.status));
+  out += ' ';
+  out +=
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
+  out += "\r\n";
+  for (const auto& h : response.headers) {
+    append_without_line_breaks(out, h.name);
+    out += ": ";
+    append_without_line_breaks(out, h.value);
+    out += "\r\n";
+  }
+  const bool body = may_have_body(response.status);
+  if (body) {
+    out += "Content-Length: ";
+    append_number(out, response.body.size());
+    out += "\r\n";
+  }
+  if (!keep_alive)
+    out += "Connection: close\r\n";
+  else if (version == 10)
+    out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (body) out += response.body;
+}
+
+}  // namespace authd::http

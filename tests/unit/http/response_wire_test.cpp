@@ -1,0 +1,66 @@
+#include "http/response_wire.h"
+
+#include <gtest/gtest.h>
+
+namespace authd::http {
+namespace {
+
+TEST(ResponseWireTest, KeepAliveAnswerIsStatusLineHeadersLengthAndBody) {
+  Response r = Response::json(200, R"({"status":"ok"})");
+  r.set_header("X-Request-Id", "abc");
+  std::string out;
+  write_response(out, r, 11, true);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: abc\r\n"
+            "Content-Length: 15\r\n\r\n{\"status\":\"ok\"}");
+}
+
+TEST(ResponseWireTest, ConnectionHeaderSaysWhatTheVersionNeeds) {
+  const Response r = Response::text(404, "");
+  std::string out;
+  write_response(out, r, 11, false);
+  EXPECT_NE(out.find("\r\nConnection: close\r\n"), std::string::npos) << out;
+  write_response(out, r, 10, true);
+  EXPECT_EQ(out.rfind("HTTP/1.0 404 Not Found\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("\r\nConnection: keep-alive\r\n"), std::string::npos) << out;
+  write_response(out, r, 11, true);
+  EXPECT_EQ(out.find("Connection:"), std::string::npos) << out;
+}
+
+// A 304 to a conditional JWKS request, or a 204, carries no body and no Content-Length: a
+// client would otherwise wait for bytes that never come.
+TEST(ResponseWireTest, NotModifiedAndNoContentHaveNoLengthAndNoBody) {
+  for (int status : {204, 304}) {
+    Response r;
+    r.status = status;
+    r.body = "ignored";
+    r.set_header("ETag", "\"k1\"");
+    std::string out;
+    write_response(out, r, 11, true);
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
+    EXPECT_EQ(out.substr(out.size() - 4), "\r\n\r\n") << out;
+  }
+}
+
+TEST(ResponseWireTest, LineBreaksInHeaderValuesCannotSplitTheHead) {
+  Response r = Response::text(302, "");
+  r.set_header("Location", "https://app.example/cb?x=1\r\nSet-Cookie: stolen=1");
+  std::string out;
+  write_response(out, r, 11, true);
+  EXPECT_EQ(out.find("\r\nSet-Cookie"), std::string::npos) << out;
+  EXPECT_NE(out.find("Location: https://app.example/cb?x=1Set-Cookie: stolen=1\r\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(ResponseWireTest, TheBufferIsReusedAcrossAnswers) {
+  std::string out;
+  write_response(out, Response::json(200, std::string(2000, 'x')), 11, true);
+  const auto capacity = out.capacity();
+  write_response(out, Response::json(200, "{}"), 11, true);
+  EXPECT_EQ(out.capacity(), capacity);
+  EXPECT_EQ(out.substr(out.size() - 6), "\r\n\r\n{}");
+}
+
+}  // namespace
+}  // namespace authd::http
