@@ -2,8 +2,18 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace authd::app {
+namespace {
+
+std::FILE* open_for_appending(const std::string& path, std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "ae");
+  if (!f) error = "audit.path: cannot open " + path + " for appending: " + std::strerror(errno);
+  return f;
+}
+
+}  // namespace
 
 std::unique_ptr<AuditSink> StreamAuditSink::open(const config::AuditConfig& cfg,
                                                  std::string& error) {
@@ -17,12 +27,23 @@ std::unique_ptr<AuditSink> StreamAuditSink::open(const config::AuditConfig& cfg,
     case config::AuditSink::kFile:
       break;
   }
-  std::FILE* f = std::fopen(cfg.path.c_str(), "ae");
-  if (!f) {
-    error = "audit.path: cannot open " + cfg.path + " for appending: " + std::strerror(errno);
-    return nullptr;
+  std::FILE* f = open_for_appending(cfg.path, error);
+  if (!f) return nullptr;
+  return std::make_unique<StreamAuditSink>(f, true, cfg.path);
+}
+
+bool StreamAuditSink::reopen(std::string& error) {
+  if (!owned_) return true;
+  // The new file first: when it cannot be opened, the lines keep going to the old one.
+  std::FILE* f = open_for_appending(path_, error);
+  if (!f) return false;
+  std::FILE* old = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    old = std::exchange(f_, f);
   }
-  return std::make_unique<StreamAuditSink>(f, true);
+  std::fclose(old);
+  return true;
 }
 
 StreamAuditSink::~StreamAuditSink() {

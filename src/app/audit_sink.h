@@ -17,6 +17,9 @@ class AuditSink {
  public:
   virtual ~AuditSink() = default;
   virtual void write(const auth::AuditEvent& e) = 0;
+  /// Opens its file again (SIGHUP, after logrotate moved it away); false, with `error` set,
+  /// when that fails, and the sink keeps writing where it did. Streams have nothing to do.
+  virtual bool reopen(std::string& error) { return (void)error, true; }
 };
 
 /// Thread-safe: whole lines, flushed one by one.
@@ -24,16 +27,20 @@ class StreamAuditSink final : public AuditSink {
  public:
   /// The sink `cfg` names; nullptr and `error` set when the file cannot be opened.
   static std::unique_ptr<AuditSink> open(const config::AuditConfig& cfg, std::string& error);
-  StreamAuditSink(std::FILE* f, bool owned) : f_(f), owned_(owned) {}
+  /// `path` names the file `f` was opened from when owned (reopen() opens it again).
+  StreamAuditSink(std::FILE* f, bool owned, std::string path = {})
+      : f_(f), owned_(owned), path_(std::move(path)) {}
   ~StreamAuditSink() override;
   StreamAuditSink(const StreamAuditSink&) = delete;
   StreamAuditSink& operator=(const StreamAuditSink&) = delete;
   void write(const auth::AuditEvent& e) override;
+  bool reopen(std::string& error) override;
 
  private:
   std::mutex mu_;
   std::FILE* f_;
   bool owned_;
+  std::string path_;
 };
 
 /// "off".

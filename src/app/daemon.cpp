@@ -267,7 +267,14 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   }
 
   // 6. Background work: signals, session purge, reactions to Redis.
-  SignalHandler signals(server);
+  SignalHandler signals(server, [&audit_sink, &cfg] {
+    if (cfg.audit.sink != config::AuditSink::kFile) return;
+    std::string error;
+    if (audit_sink->reopen(error))
+      log::info("audit.reopened", {});
+    else
+      log::error("audit.reopen_failed", {{"error", error}});
+  });
   Janitor janitor(db.sessions(), db.codes(), db.clients(), clock, cfg.store.purge_interval,
                   cfg.store.purge_retention);
   watch_redis(st, metrics, key_service, service, janitor, db.sessions(), clock,

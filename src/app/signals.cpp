@@ -10,7 +10,10 @@
 namespace authd::app {
 
 struct SignalHandler::State : std::enable_shared_from_this<State> {
-  State(http::Server& s) : server(s), signals(*s.event_loops().front(), SIGTERM, SIGINT, SIGHUP) {}
+  State(http::Server& s, std::function<void()> hangup)
+      : server(s),
+        on_hangup(std::move(hangup)),
+        signals(*s.event_loops().front(), SIGTERM, SIGINT, SIGHUP) {}
 
   void wait() {
     signals.async_wait([weak = weak_from_this()](const boost::system::error_code& ec, int sig) {
@@ -23,6 +26,7 @@ struct SignalHandler::State : std::enable_shared_from_this<State> {
   void on_signal(int sig) {
     if (sig == SIGHUP) {
       (void)server.reload_tls();  // logs its outcome; the old certificate stays on failure
+      if (on_hangup) on_hangup();
     } else {
       log::info("server.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       server.shutdown();
@@ -32,10 +36,12 @@ struct SignalHandler::State : std::enable_shared_from_this<State> {
   }
 
   http::Server& server;
+  std::function<void()> on_hangup;
   boost::asio::signal_set signals;
 };
 
-SignalHandler::SignalHandler(http::Server& server) : state_(std::make_shared<State>(server)) {
+SignalHandler::SignalHandler(http::Server& server, std::function<void()> on_hangup)
+    : state_(std::make_shared<State>(server, std::move(on_hangup))) {
   state_->wait();
 }
 

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -322,6 +324,51 @@ TEST_P(AuthHttpTest, AuditTrailToAFileWithTheOperatorsChanges) {
             (std::vector<std::string>{"login///file-sink-login", "user.changed/disabled/authctl/",
                                       "session.revoked/account_disabled/authctl/"}));
   EXPECT_EQ(p.stdout_text().find("\"log\":\"audit\""), std::string::npos) << p.stdout_text();
+}
+
+// logrotate moves the audit file away and sends SIGHUP: the next lines go to a new file at
+// audit.path, none are lost to the moved one after the signal, and authd keeps serving.
+TEST_P(AuthHttpTest, AuditFileIsReopenedOnSighupAfterLogrotateMovesIt) {
+  if (GetParam() != testing::Backend::kSqlite) GTEST_SKIP() << "the sink is the same for both";
+  proc_.reset();
+  const std::string path = dir_.file("audit.jsonl");
+  Process p(
+      testing::authd_binary(), {"--dev", "--data", dir_.path(), "--listen", "127.0.0.1:0"},
+      {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_AUDIT_SINK", "file"}, {"AUTHD_AUDIT_PATH", path}});
+  auto port = p.wait_for_port("public");
+  ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
+  port_ = *port;
+  auto events_in = [](const std::string& file) {
+    std::vector<std::string> ids;
+    std::ifstream f(file);
+    for (std::string line; std::getline(f, line);) {
+      const json e = json::parse(line, nullptr, false);
+      if (e.is_object() && e.value("event", "") == "login")
+        ids.push_back(e.value("request_id", ""));
+    }
+    return ids;
+  };
+  auto login = [&](const std::string& id) {
+    auto r =
+        post("/login", kDemoLogin, {{"Content-Type", "application/json"}, {"X-Request-Id", id}});
+    return r && r->status == 200;
+  };
+  ASSERT_TRUE(login("before-rotation"));
+  const std::string moved = path + ".1";
+  ASSERT_EQ(std::rename(path.c_str(), moved.c_str()), 0);
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_for_output("audit.reopened", 10s)) << p.stdout_text();
+  ASSERT_TRUE(login("after-rotation"));
+  EXPECT_EQ(events_in(moved), std::vector<std::string>{"before-rotation"});
+  EXPECT_EQ(events_in(path), std::vector<std::string>{"after-rotation"});
+
+  // A path that cannot be opened any more: the error is logged and lines keep their old file.
+  ASSERT_EQ(std::rename(path.c_str(), moved.c_str()), 0);
+  std::filesystem::create_directory(path);
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_for_output("audit.reopen_failed", 10s)) << p.stdout_text();
+  ASSERT_TRUE(login("after-failed-reopen"));
+  EXPECT_EQ(events_in(moved), (std::vector<std::string>{"after-rotation", "after-failed-reopen"}));
 }
 
 // Tabs refreshing the same token at once, each on its own connection: all get the one
