@@ -40,6 +40,10 @@ std::shared_ptr<verify::JwksCache> ClientJwks::cache_for(const auth::Client& cli
   o.unknown_kid_cooldown = options_.unknown_kid_cooldown;
   o.max_stale = options_.max_stale;
   o.clock = options_.clock;
+  if (options_.on_event)
+    o.on_event = [report = options_.on_event, id = client.id](const verify::CacheEventInfo& e) {
+      report(id, e);
+    };
   auto cache = std::make_shared<verify::JwksCache>(std::move(o));
   // A changed URI replaces the entry: keys from the old location are never used again.
   entries_[client.id] = Entry{client.jwks_uri, cache, ++uses_};

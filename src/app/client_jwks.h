@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,9 @@ struct ClientJwksOptions {
   verify::Fetcher fetcher;
   /// Empty: the system clock.
   verify::ClockFn clock;
+  /// Told of every fetch and refusal of every client's cache, with the client's id (metrics,
+  /// logs). Called outside the caches' locks; must not throw.
+  std::function<void(const std::string& client_id, const verify::CacheEventInfo&)> on_event;
 };
 
 /// Thread-safe.

@@ -241,6 +241,19 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   jwks_options.timeout = cfg.auth.client_jwks_timeout;
   jwks_options.allow_loopback_http = cfg.auth.client_jwks_allow_loopback_http;
   jwks_options.leeway = std::chrono::seconds(settings.leeway_s);
+  auto& client_jwks_events =
+      metrics.counter("authd_client_jwks_events_total",
+                      "What the caches of private_key_jwt clients' jwks_uri key sets did: fetched, "
+                      "not_modified, fetch_failed, unknown_kid_refetch, refetch_suppressed, stale.",
+                      {"event"});
+  jwks_options.on_event = [&client_jwks_events](const std::string& client_id,
+                                                const verify::CacheEventInfo& e) {
+    client_jwks_events.with({std::string(verify::to_string(e.event))}).inc();
+    if (e.event == verify::CacheEvent::kFetchFailed || e.event == verify::CacheEvent::kStale)
+      log::warn(
+          "client_jwks." + std::string(verify::to_string(e.event)),
+          {{"client_id", client_id}, {"url", e.url}, {"status", e.status}, {"detail", e.detail}});
+  };
   ClientJwks client_jwks(jwks_options);
   deps.client_keys = &client_jwks;
   auth::AuthService service(deps, settings);

@@ -119,6 +119,26 @@ TEST_F(ClientJwksTest, AssertionSignedByAPublishedKeyIsAcceptedAndTheSetCached) 
   EXPECT_EQ(endpoint_.urls().at(0), client_.jwks_uri);
 }
 
+// The operator sees each client's fetches and failures (authd_client_jwks_events_total and a
+// warning): a client whose endpoint is down is visible before its keys go stale.
+TEST_F(ClientJwksTest, FetchesAndFailuresAreReportedWithTheClient) {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  ClientJwksOptions o = options();
+  o.on_event = [&](const std::string& client_id, const verify::CacheEventInfo& e) {
+    std::lock_guard lock(mu);
+    seen.push_back(client_id + ":" + std::string(verify::to_string(e.event)));
+  };
+  ClientJwks keys(std::move(o));
+  EXPECT_TRUE(accepted(keys, assertion(*key_, "a")));
+  endpoint_.set_down(true);
+  now_ += 20;  // past the cool-down: a new kid may refetch, and that fetch fails
+  EXPECT_FALSE(accepted(keys, assertion(*new_key(), "b")));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"svc:fetched", "svc:unknown_kid_refetch",
+                                            "svc:fetch_failed"}));
+}
+
 // This test verifies key rotation at the client: an assertion under a kid the cached set lacks
 // triggers one refetch (after the cool-down) and is then accepted; a flood of invented kids
 // within the cool-down fetches nothing more.
