@@ -186,7 +186,7 @@ class BrowserRoutes {
     if (!checked) return refused(checked.error());
     const auth::CheckedAuthorization& a = *checked;
     if (a.error) return redirect_error(a, *a.error);
-    auto session = service_.browser_session(cookie_value(req, cookie_name("authd_session")));
+    auto session = service_.browser_session(req.cookie(cookie_name("authd_session")));
     if (!session) return auth_error_response(session.error());
     switch (service_.next_step(a, *session)) {
       case auth::AuthorizeStep::kIssueCode:
@@ -218,7 +218,7 @@ class BrowserRoutes {
     const auth::CheckedAuthorization& a = *checked;
     if (a.error) return redirect_error(a, *a.error);
     const std::string csrf = get("csrf");
-    const std::string expected = cookie_value(req, cookie_name("authd_csrf"));
+    const std::string expected = req.cookie(cookie_name("authd_csrf"));
     if (req.method != "POST" || csrf.empty() || csrf != expected)
       return login_page(a, get("email"), "Your sign-in form expired. Please try again.", 403);
     auto s = service_.sign_in(get("email"), get("password"), req.client_address,
@@ -247,7 +247,7 @@ class BrowserRoutes {
   }
 
   Response userinfo(const Request& req) {
-    auto token = bearer_token(req);
+    auto token = req.bearer_token();
     if (!token) {
       auto r = Response::error(401, "invalid_request", "A bearer access token is required.");
       r.set_header("WWW-Authenticate", "Bearer realm=\"authd\"");
@@ -288,13 +288,12 @@ class BrowserRoutes {
                                get("client_id"),
                                get("post_logout_redirect_uri"),
                                get("state"),
-                               cookie_value(req, cookie_name("authd_session")),
+                               req.cookie(cookie_name("authd_session")),
                                req.request_id,
                                req.client_address};
     if (er.id_token_hint.empty()) {
       const std::string csrf = get("csrf");
-      if (req.method != "POST" || csrf.empty() ||
-          csrf != cookie_value(req, cookie_name("authd_csrf"))) {
+      if (req.method != "POST" || csrf.empty() || csrf != req.cookie(cookie_name("authd_csrf"))) {
         const std::string token = base64url::encode(random_.bytes(32));
         auto hidden = *params;
         hidden["csrf"] = token;

@@ -38,6 +38,30 @@ bool Request::has_header(std::string_view name) const {
   return false;
 }
 
+std::string Request::cookie(std::string_view name) const {
+  std::string_view all = header("Cookie");
+  while (!all.empty()) {
+    auto semi = all.find(';');
+    auto part = all.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+    if (semi == std::string_view::npos) break;
+    all.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+std::optional<std::string> Request::bearer_token() const {
+  std::string_view h = header("Authorization");
+  if (h.size() < 8 || !iequals(h.substr(0, 7), "Bearer ")) return std::nullopt;
+  h.remove_prefix(7);
+  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
+  if (h.empty()) return std::nullopt;
+  return std::string(h);
+}
+
 Response& Response::set_header(std::string name, std::string value) {
   for (auto& h : headers)
     if (iequals(h.name, name)) {

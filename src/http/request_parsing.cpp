@@ -27,21 +27,6 @@ Response bad_request(std::string_view description) {
       http_auth_error(auth::Errc::kInvalidRequest, std::string(description)));
 }
 
-std::string cookie_value(const Request& req, std::string_view name) {
-  std::string_view all = req.header("Cookie");
-  while (!all.empty()) {
-    auto semi = all.find(';');
-    auto part = all.substr(0, semi);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
-        part[name.size()] == '=')
-      return std::string(part.substr(name.size() + 1));
-    if (semi == std::string_view::npos) break;
-    all.remove_prefix(semi + 1);
-  }
-  return {};
-}
-
 bool has_form_body(const Request& req) {
   const std::string_view type = req.header("Content-Type");
   return type.substr(0, type.find(';')) == "application/x-www-form-urlencoded";
@@ -68,15 +53,6 @@ auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
   if (!creds.raw) return service.authenticate_client(decoded);
   const auth::ClientAuthRequest raw{creds.raw->first, creds.raw->second, ip, request_id};
   return service.authenticate_client(decoded, &raw);
-}
-
-std::optional<std::string> bearer_token(const Request& req) {
-  std::string_view h = req.header("Authorization");
-  if (h.size() < 8 || !iequals(h.substr(0, 7), "Bearer ")) return std::nullopt;
-  h.remove_prefix(7);
-  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-  if (h.empty()) return std::nullopt;
-  return std::string(h);
 }
 
 }  // namespace authd::http

@@ -25,9 +25,6 @@ Response bad_request(std::string_view description);
 /// True when the body is declared application/x-www-form-urlencoded (parameters allowed).
 bool has_form_body(const Request& req);
 
-/// The value of cookie `name` in the Cookie header, or "".
-std::string cookie_value(const Request& req, std::string_view name);
-
 /// Authenticates HTTP Basic credentials: the form-decoded ones (RFC 6749 §2.3.1), then, if
 /// those fail as invalid_client, the text as sent (for clients that do not form-encode).
 auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
@@ -39,8 +36,5 @@ auth::AuthResult<auth::Client> authenticate_basic(auth::AuthService& service,
 /// when that client registered the request's Origin; `r` unchanged otherwise.
 Response allow_client_origin(auth::AuthService& service, const Request& req, Response r,
                              const std::string& client_id);
-
-/// The token of `Authorization: Bearer <token>`; nullopt when absent or empty.
-std::optional<std::string> bearer_token(const Request& req);
 
 }  // namespace authd::http

@@ -61,8 +61,8 @@ class UserRoutes {
   }
 
   std::string refresh_cookie(const Request& req) const {
-    std::string token = cookie_value(req, opt_.cookie_name);
-    return token.empty() ? cookie_value(req, opt_.legacy_cookie_name) : token;
+    std::string token = req.cookie(opt_.cookie_name);
+    return token.empty() ? req.cookie(opt_.legacy_cookie_name) : token;
   }
 
   // /login and /refresh name a client in the body; a confidential one must authenticate, with
@@ -229,7 +229,7 @@ class UserRoutes {
 
   /// Authenticates the bearer token or answers 401 with WWW-Authenticate.
   std::optional<Response> require_bearer(const Request& req, auth::Principal& out) {
-    auto token = bearer_token(req);
+    auto token = req.bearer_token();
     if (!token) {
       auto r = Response::error(401, "invalid_request", "A bearer access token is required.");
       r.set_header("WWW-Authenticate", "Bearer realm=\"authd\"");

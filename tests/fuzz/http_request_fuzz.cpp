@@ -1,8 +1,8 @@
 // HTTP/1.1 requests as the transport reads them (server.cpp): Beast's parser with authd's
 // limits, the head checked before the body is read (refuse_head), then the Request a handler
-// sees and what handlers parse from it: forwarded addresses, Basic credentials, form and JSON
-// bodies. Several requests may follow one another on a connection, so the input is read as
-// a pipeline until it is used up or a request is refused.
+// sees and what handlers parse from it: forwarded addresses, Basic and Bearer credentials,
+// cookies, form and JSON bodies. Several requests may follow one another on a connection, so the
+// input is read as a pipeline until it is used up or a request is refused.
 #include <boost/beast/core/buffers_prefix.hpp>
 #include <boost/beast/http.hpp>
 #include <cstddef>
@@ -51,6 +51,9 @@ void handle(Request& r) {
                                     r.header_list("Forwarded"), trusted());
   if (r.client_address.empty()) std::abort();
   (void)parse_basic_auth(r.header("Authorization"));
+  (void)r.bearer_token();
+  for (std::string_view name : {"__Host-authd_refresh", "authd_refresh", "__Host-authd_session"})
+    (void)r.cookie(name);
   (void)parse_form(r.query);
   const std::string_view type = r.header("Content-Type");
   if (type.substr(0, 33) == "application/x-www-form-urlencoded") (void)parse_form(r.body);

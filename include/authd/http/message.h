@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,10 @@ struct Request {
   /// after the client's; reading only the first line would believe the client.
   std::string header_list(std::string_view name) const;
   bool has_header(std::string_view name) const;
+  /// The value of cookie `name` in the Cookie header, or "".
+  std::string cookie(std::string_view name) const;
+  /// The token of `Authorization: Bearer <token>`; nullopt when absent or empty.
+  std::optional<std::string> bearer_token() const;
 };
 
 struct Response {

@@ -25,5 +25,27 @@ TEST(ResponseTest, ErrorBodyStaysValidJsonForInvalidUtf8) {
   EXPECT_EQ(body["error_description"], "bad \xEF\xBF\xBD\xEF\xBF\xBD byte\n");
 }
 
+// A cookie is found by its whole name: "authd_refresh" must not read "x_authd_refresh" or a
+// name without a value; the first of two wins.
+TEST(RequestTest, CookieIsFoundByItsWholeName) {
+  Request r;
+  r.headers = {
+      {"Cookie", "x_authd_refresh=no; authd_refresh; a=1;authd_refresh=yes; authd_refresh=2"}};
+  EXPECT_EQ(r.cookie("authd_refresh"), "yes");
+  EXPECT_EQ(r.cookie("a"), "1");
+  EXPECT_EQ(r.cookie("missing"), "");
+  EXPECT_EQ(Request{}.cookie("a"), "");
+}
+
+TEST(RequestTest, BearerTokenIsCaseInsensitiveAndNeverEmpty) {
+  Request r;
+  r.headers = {{"authorization", "bearer   abc.def"}};
+  EXPECT_EQ(r.bearer_token(), "abc.def");
+  r.headers = {{"Authorization", "Bearer    "}};
+  EXPECT_EQ(r.bearer_token(), std::nullopt);
+  r.headers = {{"Authorization", "Basic YTpi"}};
+  EXPECT_EQ(r.bearer_token(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace authd::http
