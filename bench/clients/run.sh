@@ -12,12 +12,12 @@ BUILD=${1:-build}; DUR=${2:-10}; CONNS=${3:-64}
 command -v wrk >/dev/null || scripts/deps all
 [ -x "$BUILD/authd" ] && [ -x "$BUILD/authctl" ] || scripts/build "$BUILD" >/dev/null
 
+. bench/lib.sh
 work=$(mktemp -d /tmp/authd-bench-clients.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { local p=$1; while (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; do p=$((p+1)); done; echo "$p"; }
 PORT=$(free_port 23180)
 THREADS=$(nproc)
 URL="http://127.0.0.1:$PORT"
@@ -44,14 +44,10 @@ run_wrk() {  # URL [SCRIPT] -> "rps p50_ms p99_ms"
   local script=()
   [ -n "${2:-}" ] && script=(-s "$2")
   wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "${script[@]}" "$1" > "$work/wrk.out" 2>&1
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
-  p50=$(awk '$1=="50%" {print $2}' "$work/wrk.out")
-  p99=$(awk '$1=="99%" {print $2}' "$work/wrk.out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.out")
-  [ -z "$non2xx" ] || { echo "bench/clients: $non2xx non-2xx answers from $1" >&2; exit 1; }
-  to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else { sub(/s$/,"",v); print v*1000 } }'; }
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
+  local rps p50 p99 err
+  read -r rps p50 p99 err <<<"$(wrk_stats "$work/wrk.out")"
+  [ "$err" = 0 ] || { echo "bench/clients: $err errors (non-2xx or socket) from $1" >&2; exit 1; }
+  echo "$rps $p50 $p99"
 }
 
 wrk -t2 -c"$CONNS" -d2s -s bench/clients/token.lua "$URL/oauth2/token" >/dev/null 2>&1  # warm-up

@@ -1,0 +1,200 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154  # globals shared with the sourcing script
+# Shell helpers shared by the bench/*/run.sh scripts. Source it from the repository root, after
+# `set -euo pipefail`. The Postgres helpers read the caller's globals: BUILD, DUR, ROUNDS, work
+# (the run's scratch directory), PIN (a taskset prefix, may be empty), POOL, CONNS, PGBENCH; they
+# set authd_pid, PORT and URL.
+
+free_port() {  # free_port START: the first port at or above START that nothing listens on
+  local p=$1
+  while (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+
+wait_http() {  # wait_http URL [TRIES]: until URL answers 2xx, 0.1 s apart; fails when it never does
+  local n=${2:-100}
+  for _ in $(seq 1 "$n"); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "bench: no 2xx answer from $1" >&2
+  return 1
+}
+
+wrk_stats() {  # wrk_stats FILE (wrk --latency output) -> "rps p50_ms p99_ms errors"
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } sub(/s$/,"",v); return v*1000 }
+    /Requests\/sec/ { rps=$2 } $1=="50%" { p50=ms($2) } $1=="99%" { p99=ms($2) }
+    /Non-2xx/ { err+=$NF } /Socket errors/ { err+=1 }
+    END { printf "%s %.3f %.3f %d\n", rps, p50, p99, err }' "$1"
+}
+
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'; }
+
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0 ? a / b : 0) }'; }  # div A B -> A/B
+
+# nginx_mirror DIR PORT WORKERS ORIGIN PATH...: starts nginx (WORKERS workers, foreground, PID in
+# NGINX_PID) on PORT answering each PATH with the body ORIGIN answers for it now, and with its
+# Content-Type, Cache-Control, ETag and CORS headers: both servers then send the same bytes.
+nginx_mirror() {
+  local dir=$1 port=$2 workers=$3 origin=$4 path body ctype h name i=0 locations=""
+  shift 4
+  mkdir -p "$dir"
+  for path in "$@"; do
+    i=$((i + 1))
+    curl -fs -D "$dir/head$i" -o "$dir/body$i" "$origin$path"
+    body=$(cat "$dir/body$i")
+    # nginx's return text is single-quoted and expands variables.
+    case $body in *"'"* | *'$'* | *\\*) echo "bench: cannot mirror $path: quote, \$ or \\ in its body" >&2; return 1 ;; esac
+    ctype=$(awk -F': ' 'tolower($1) == "content-type" { sub(/\r$/, "", $2); print $2 }' "$dir/head$i")
+    locations+="
+    location = $path {
+      default_type \"$ctype\";"
+    for name in Cache-Control ETag Access-Control-Allow-Origin X-Content-Type-Options; do
+      h=$(awk -F': ' -v n="$name" 'tolower($1) == tolower(n) { sub(/\r$/, "", $2); print $2 }' "$dir/head$i")
+      [ -z "$h" ] || locations+="
+      add_header $name '$h';"
+    done
+    locations+="
+      return 200 '$body';
+    }"
+  done
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  server {
+    listen 127.0.0.1:$port;$locations
+  }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" &
+  NGINX_PID=$!
+  wait_http "http://127.0.0.1:$port$1"
+}
+
+# --- authd on Postgres (the README's set-up: Postgres primary + synchronous standby, Redis) ---
+
+# pg_setup: starts the services under $work/svc (stop them with `scripts/services down
+# $work/svc`), exports authd's environment for them (a fresh KEK and pepper, quiet logs, limits
+# off unless AUTHD_LIMITS_ENABLED is set, the admin listener as AUTHD_SERVER_ADMIN_LISTEN says or
+# on a port of its own), migrates and adds bench/auth/login.lua's user.
+pg_setup() {
+  AUTHD_SERVICES_REPLICA=${AUTHD_SERVICES_REPLICA:-1} scripts/services up "$work/svc" 2>/dev/null
+  # shellcheck disable=SC1091
+  . "$work/svc/env"
+  head -c32 /dev/urandom | base64 > "$work/kek"; head -c32 /dev/urandom | base64 > "$work/pepper"
+  chmod 600 "$work/kek" "$work/pepper"
+  export AUTHD_STORE_URL="$AUTHD_TEST_PG_URL" AUTHD_STORE_POOL_SIZE=$POOL \
+    AUTHD_KEYS_KEK_FILE="$work/kek" AUTHD_AUTH_PEPPER_FILE="$work/pepper" \
+    AUTHD_LOG_LEVEL=warn AUTHD_LOG_ACCESS_LOG=false \
+    AUTHD_SERVER_ADMIN_LISTEN=${AUTHD_SERVER_ADMIN_LISTEN:-127.0.0.1:0} \
+    AUTHD_LIMITS_ENABLED=${AUTHD_LIMITS_ENABLED:-false}
+  "$BUILD/authd" migrate >/dev/null
+  echo "bench-password-1" | "$BUILD/authctl" user add bench@example.com >/dev/null
+}
+
+# shellcheck disable=SC2120  # callers pass the environment
+start_authd() {  # start_authd [ENV=VALUE...]: (re)starts authd under PIN with extra environment
+  stop_authd
+  PORT=$(free_port $(( 24000 + RANDOM % 4000 )))
+  "${PIN[@]}" env "$@" "$BUILD/authd" --listen "127.0.0.1:$PORT" > "$work/authd.log" 2>&1 &
+  authd_pid=$!
+  URL="http://127.0.0.1:$PORT"
+  wait_http "$URL/.well-known/jwks.json" || { tail -5 "$work/authd.log" >&2; return 1; }
+}
+
+stop_authd() {
+  [ -z "${authd_pid:-}" ] || { kill "$authd_pid" 2>/dev/null || true; wait "$authd_pid" 2>/dev/null || true; }
+  authd_pid=""
+}
+
+run_refresh() {  # wrk on POST /refresh, CONNS connections each rotating its own chain: "rps p50 p99 errors"
+  : > "$work/tokens"
+  # wrk builds one request per connection that it then throws away, so each chain needs a spare.
+  for _ in $(seq 1 $((CONNS * 2))); do
+    curl -s "$URL/login" -H 'Content-Type: application/json' \
+      -d '{"email":"bench@example.com","password":"bench-password-1"}' |
+      grep -o '"refresh_token":"[^"]*"' | cut -d'"' -f4 >> "$work/tokens"
+  done
+  WRK_THREADS=2 TOKENS_FILE="$work/tokens" "${PIN[@]}" wrk -t2 -c"$CONNS" -d"${DUR}s" --latency \
+    -s bench/auth/refresh.lua "$URL/refresh" > "$work/refresh.out" 2>&1
+  wrk_stats "$work/refresh.out"
+}
+
+run_pgbench() {  # run_pgbench ROUND: the same rotation function, POOL clients, fresh chains: "tps avg_ms failed"
+  local g=$(($1 * 1000000))  # token (client, g) is sha256('client:g')
+  psql "$AUTHD_TEST_PG_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at)
+SELECT gen_random_uuid(), (SELECT id FROM users LIMIT 1), 'authd', $g, 0, 4000000000, 4000000000
+FROM generate_series(0, $POOL - 1);
+INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)
+SELECT sha256(convert_to(n || ':$g', 'UTF8')), id, 1, 0
+FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sessions WHERE created_at = $g) s;
+SQL
+  "${PIN[@]}" "$PGBENCH" -n -M prepared -c "$POOL" -j 2 -T "$DUR" -D g=$g \
+    -f bench/auth/pgbench_rotate.sql "$AUTHD_TEST_PG_URL" > "$work/pgbench.out" 2>&1
+  awk '/^tps/ {t=$3} /latency average/ {l=$4} /number of failed transactions/ {f=$5}
+       END {printf "%s %s %s\n", t, l, (f == "" ? 0 : f)}' "$work/pgbench.out"
+}
+
+pin_postgres() {  # pin_postgres CPULIST: the postmasters and every process they have forked
+  local f pm c
+  for f in "$work"/svc/pg/*/postmaster.pid; do
+    pm=$(head -1 "$f")
+    taskset -p -c "$1" "$pm" >/dev/null
+    for c in $(pgrep -P "$pm"); do taskset -p -c "$1" "$c" >/dev/null 2>&1 || true; done
+  done
+}
+
+refresh_rounds() {  # refresh_rounds NAME: ROUNDS alternating rounds of /refresh and pgbench; sets NAME_* medians
+  local r rps="" p50="" p99="" err=0 tps="" lat="" fail=0 a b c d
+  for r in $(seq 1 "$ROUNDS"); do
+    read -r a b c d <<<"$(run_refresh)"; rps+="$a "; p50+="$b "; p99+="$c "; err=$((err + d))
+    pgbench_round=$((${pgbench_round:-0} + 1))
+    read -r a b c <<<"$(run_pgbench "$pgbench_round")"; tps+="$a "; lat+="$b "; fail=$((fail + ${c%.*}))
+    echo "  $1 round $r: /refresh $(echo "$rps" | awk '{print $NF}') req/s, pgbench $a tps" >&2
+  done
+  printf -v "${1}_rps" %s "$(median <<<"$rps")"; printf -v "${1}_p50" %s "$(median <<<"$p50")"
+  printf -v "${1}_p99" %s "$(median <<<"$p99")"; printf -v "${1}_err" %s "$err"
+  printf -v "${1}_tps" %s "$(median <<<"$tps")"; printf -v "${1}_lat" %s "$(median <<<"$lat")"
+  printf -v "${1}_fail" %s "$fail"
+}
+
+split_refresh_rounds() {  # refresh_rounds split: Postgres keeps CPU 0, authd, wrk and pgbench CPU 1
+  pin_postgres 0
+  PIN=(taskset -c 1)
+  start_authd
+  refresh_rounds split
+  PIN=()
+  pin_postgres 0-$(( $(nproc) - 1 ))
+}
+
+# login_rounds THREADS: ROUNDS alternating rounds of /login (wrk -c16) and the Argon2id hash-rate
+# probe (libsodium's and authd's, 1..THREADS threads, HASH_S seconds a cell); sets the medians
+# login_rps login_p50 login_p99, login_err (a sum), sodium_rate and authd_rate (THREADS threads)
+# and authd_rate1 (one thread).
+login_rounds() {
+  local t=$1 r a b c d h o o1 rps="" p50="" p99="" hs="" os="" o1s=""
+  login_err=0
+  wrk -t2 -c16 -d2s -s bench/auth/login.lua "$URL/login" >/dev/null 2>&1
+  for r in $(seq 1 "$ROUNDS"); do
+    wrk -t2 -c16 -d"${DUR}s" --latency -s bench/auth/login.lua "$URL/login" > "$work/login.out" 2>&1
+    read -r a b c d <<<"$(wrk_stats "$work/login.out")"
+    rps+="$a "; p50+="$b "; p99+="$c "; login_err=$((login_err + d))
+    "${HASHRATE:-$BUILD/bench/crypto/authd_hashrate_bench}" "${HASH_S:-3}" "$t" 2 19922944 1 > "$work/hash.out"
+    h=$(awk -v t="$t" '$1=="libsodium" && $2==t {print $3; exit}' "$work/hash.out"); hs+="$h "
+    o=$(awk -v t="$t" '$1=="authd" && $2==t {print $3; exit}' "$work/hash.out"); os+="$o "
+    o1=$(awk '$1=="authd" && $2==1 {print $3; exit}' "$work/hash.out"); o1s+="$o1 "
+    echo "  login round $r: /login $a req/s (p50 $b ms, p99 $c ms), Argon2id on $t threads: libsodium $h/s, authd $o/s" >&2
+  done
+  login_rps=$(median <<<"$rps"); login_p50=$(median <<<"$p50"); login_p99=$(median <<<"$p99")
+  sodium_rate=$(median <<<"$hs"); authd_rate=$(median <<<"$os"); authd_rate1=$(median <<<"$o1s")
+}
