@@ -131,6 +131,7 @@ auth::Settings auth_settings(const config::Config& cfg) {
   s.legacy_typ_audiences = cfg.auth.legacy_typ_audiences;
   s.browser_session_s = cfg.auth.browser_session.count() / 1000;
   s.password = password_params(cfg);
+  s.max_concurrent_hashes = cfg.auth.hash_threads;
   s.max_queued_hashes = cfg.auth.hash_queue;
   s.login_per_ip = limit(cfg.limits.login_per_ip);
   s.login_per_account = limit(cfg.limits.login_per_account);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "authd/core/cores.h"
+
 namespace authd::auth::detail {
 
 Error store_error(const store::Error& e) {
@@ -75,8 +77,7 @@ namespace authd::auth::detail {
 
 namespace {
 std::ptrdiff_t hash_slots(unsigned configured) {
-  return static_cast<std::ptrdiff_t>(
-      configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency()));
+  return static_cast<std::ptrdiff_t>(configured != 0 ? configured : core::usable_cores());
 }
 }  // namespace
 

@@ -8,8 +8,9 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
-#include <thread>
 #include <utility>
+
+#include "authd/core/cores.h"
 
 extern char** environ;
 
@@ -355,6 +356,11 @@ const std::vector<Field>& fields() {
         "parameters are upgraded at the next login.",
         size(8 * 1024, 4096ULL * 1024 * 1024,
              [](Config& c, std::size_t v) { c.auth.argon2_memory = v; }));
+    add("auth.hash_threads", "0", "",
+        "Password hashes (Argon2id) that run at once; 0 means one per usable core. Each holds "
+        "argon2_memory; more than the cores only adds context switches.",
+        integer(0, 1024,
+                [](Config& c, long long v) { c.auth.hash_threads = static_cast<unsigned>(v); }));
     add("auth.hash_queue", "64", "",
         "Password hashes (logins) that may wait for a hash slot, served in order of arrival; "
         "one more is answered 503 with Retry-After.",
@@ -768,12 +774,11 @@ Result<Config, Error> load(const Sources& sources) {
                   " ms: a new key could not be published "
                   "for a whole JWKS cache lifetime before it signs"});
   }
-  if (s.threads == 0)
-    s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (s.threads == 0) s.threads = static_cast<int>(core::usable_cores());
   if (s.worker_threads == 0)
     // Four per core: a login holds its worker through two database round trips around its
     // hash, so with fewer the hash slots (one per core) sit idle while workers wait.
-    s.worker_threads = static_cast<int>(4 * std::max(1u, std::thread::hardware_concurrency()));
+    s.worker_threads = static_cast<int>(4 * core::usable_cores());
   return cfg;
 }
 

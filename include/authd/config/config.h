@@ -95,6 +95,8 @@ struct AuthConfig {
   Millis leeway{30000};
   std::uint64_t argon2_ops = 2;
   std::size_t argon2_memory = 19 * 1024 * 1024;
+  /// Password hashes that run at once; 0 = one per usable core.
+  unsigned hash_threads = 0;
   /// Password hashes that may wait for a hash slot, in order of arrival; more get 503.
   std::size_t hash_queue = 64;
   std::string pepper_file;  ///< keyed-hash pepper for refresh tokens (secret); dev: generated

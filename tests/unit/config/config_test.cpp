@@ -29,6 +29,20 @@ TEST(ConfigTest, DevDefaultsServeOnLoopbackWithSharedAdmin) {
   EXPECT_GT(cfg->server.threads, 0);
 }
 
+// Hash slots: one per usable core unless set; a bench or a small container sets them.
+TEST(ConfigTest, HashThreadsDefaultToTheCoresAndCanBeSet) {
+  auto cfg = load(dev_sources());
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->auth.hash_threads, 0u);
+  Sources s = dev_sources();
+  s.overrides["auth.hash_threads"] = "1";
+  cfg = load(s);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->auth.hash_threads, 1u);
+  s.overrides["auth.hash_threads"] = "-1";
+  EXPECT_FALSE(load(s));
+}
+
 TEST(ConfigTest, ProductionDefaultsRequireTls) {
   auto cfg = load(Sources{});
   ASSERT_FALSE(cfg);
