@@ -3,6 +3,7 @@
 // the same steps and verdicts as jose::verify(), without building JSON DOMs. Internal to
 // src/jose and the verifier built on it.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,9 +21,19 @@ struct FastVerified {
   FastVerified(const FastVerified&) = delete;
   FastVerified& operator=(const FastVerified&) = delete;
 
-  std::string header_text;
-  std::string payload;
-  std::string signature;
+  // The segments are decoded in place, without allocating: no header segment is longer than
+  // kMaxHeaderSegment; a longer signature than kMaxSignature (RSA-8192) takes the other path,
+  // which refuses it for its length; a longer payload than kInlinePayload goes to the heap.
+  static constexpr std::size_t kMaxHeader = kMaxHeaderSegment / 4 * 3;
+  static constexpr std::size_t kMaxSignature = 1024;
+  static constexpr std::size_t kInlinePayload = 4096;
+  unsigned char header_bytes[kMaxHeader];
+  unsigned char signature_bytes[kMaxSignature];
+  unsigned char payload_bytes[kInlinePayload];
+  std::string payload_heap;
+  std::string_view header_text;
+  std::string_view signature;
+  std::string_view payload;
   FlatObject header;
   FlatObject claims;
   KeyPtr key;

@@ -278,13 +278,26 @@ std::optional<Result<void, Errc>> fast_verify_impl(std::string_view token, const
   if (header_b64.empty() || payload_b64.empty() || header_b64.size() > kMaxHeaderSegment) {
     return std::nullopt;
   }
-  auto header_text = base64url::decode(header_b64);
-  auto payload = base64url::decode(payload_b64);
-  auto signature = base64url::decode(token.substr(dot2 + 1));
-  if (!header_text || !payload || !signature) return std::nullopt;
-  out.header_text = std::move(*header_text);
-  out.payload = std::move(*payload);
-  out.signature = std::move(*signature);
+  const std::string_view sig_b64 = token.substr(dot2 + 1);
+  if (base64url::decoded_size(sig_b64.size()) > detail::FastVerified::kMaxSignature) {
+    return std::nullopt;
+  }
+  unsigned char* payload_out = out.payload_bytes;
+  if (const std::size_t n = base64url::decoded_size(payload_b64.size());
+      n > detail::FastVerified::kInlinePayload) {
+    out.payload_heap.resize(n);
+    payload_out = reinterpret_cast<unsigned char*>(out.payload_heap.data());
+  }
+  const auto header_len = base64url::decode_into(header_b64, out.header_bytes);
+  const auto sig_len = base64url::decode_into(sig_b64, out.signature_bytes);
+  const auto payload_len = base64url::decode_into(payload_b64, payload_out);
+  if (!header_len || !sig_len || !payload_len) return std::nullopt;
+  const auto text = [](const unsigned char* p, std::size_t n) {
+    return std::string_view(reinterpret_cast<const char*>(p), n);
+  };
+  out.header_text = text(out.header_bytes, *header_len);
+  out.signature = text(out.signature_bytes, *sig_len);
+  out.payload = text(payload_out, *payload_len);
   // The claims are only read after the signature check, as in verify(); scanning them first
   // only decides which path runs (a scan rejects nothing).
   if (!detail::scan_flat_object(out.header_text, out.header) ||

@@ -32,7 +32,7 @@ void expect_taken(const std::string& text) {
     const auto* v = flat.find(name);
     ASSERT_NE(v, nullptr) << name;
     if (value.is_string()) {
-      EXPECT_EQ(v->text, value.get<std::string>());
+      EXPECT_EQ(std::string_view(v->text), value.get<std::string>());
     }
     if (value.is_number()) {
       EXPECT_EQ(static_cast<double>(v->integer), value.get<double>());
@@ -97,6 +97,23 @@ TEST(FlatJsonTest, LeavesObjectsBeyondItsCapacityToTheStrictParser) {
   for (std::size_t i = 0; i <= FlatObject::kMaxElements; ++i) long_array += i ? ",1" : "1";
   long_array += "]}";
   EXPECT_FALSE(scan_flat_object(long_array, flat));
+}
+
+// Strings are scanned sixteen bytes at a time where they can be: a byte outside the subset
+// (an escape, a control, a non-ASCII byte) must send the text to the strict parser wherever
+// it falls, and long plain strings, names included, are taken as they are.
+TEST(FlatJsonTest, JudgesEveryByteOfLongStrings) {
+  const std::string plain = "https://auth.example.com/tenants/acme-corp/v1?x=1&y=2";
+  expect_taken(R"({")" + plain + R"(":")" + plain + R"(","aud":[")" + plain + R"("]})");
+  for (const char bad : {'\\', '\x01', '\x1f', '\x7f', '\x80', '\xff'}) {
+    for (std::size_t pos = 0; pos < plain.size(); ++pos) {
+      std::string s = plain;
+      s[pos] = bad;
+      FlatObject flat;
+      EXPECT_FALSE(scan_flat_object(R"({"v":")" + s + R"("})", flat)) << int(bad) << " at " << pos;
+      EXPECT_FALSE(scan_flat_object(R"({")" + s + R"(":1})", flat)) << int(bad) << " at " << pos;
+    }
+  }
 }
 
 }  // namespace

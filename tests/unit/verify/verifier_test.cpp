@@ -63,6 +63,22 @@ TEST_P(VerifyApiTest, GoodTokenGivesTypedClaims) {
   EXPECT_EQ(r->claim_json("tenant_id"), std::nullopt);
 }
 
+// The hot path decodes claims of up to 4 KiB in place and longer ones on the heap: a token
+// of each size verifies, gives its claims, and is refused when its signature is altered.
+TEST_P(VerifyApiTest, ClaimsOnEitherSideOfTheInlineBufferVerify) {
+  for (std::size_t n : {std::size_t{3500}, std::size_t{4096}, std::size_t{5000}}) {
+    const std::string note(n, 'x');
+    const std::string token = token_for(*key(), kNow, {{"note", note}});
+    auto r = verifier().verify(token);
+    ASSERT_TRUE(r.ok()) << n << ": " << to_string(r.error());
+    EXPECT_EQ(r->sub, "user-42");
+    EXPECT_EQ(r->claim_string("note"), note);
+    std::string forged = token;
+    forged[forged.rfind('.') + 1] = forged[forged.rfind('.') + 1] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(refused(forged), Error::kBadSignature) << n;
+  }
+}
+
 // This test verifies that an unsecured token (alg none) is refused before any key is used.
 TEST_P(VerifyApiTest, AlgNoneRefused) {
   const std::string payload = split(token_for(*key())).payload;
