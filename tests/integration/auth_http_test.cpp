@@ -104,6 +104,22 @@ class AuthHttpTest : public ::testing::TestWithParam<testing::Backend> {
     return rc.value_or(-1);
   }
 
+  // Replaces the fixture's authd with a dev-mode one whose audit trail goes to `path`; port_
+  // is its public port (0 when it did not start).
+  std::unique_ptr<Process> start_with_audit_file(const std::string& path) {
+    proc_.reset();
+    auto p = std::make_unique<Process>(
+        testing::authd_binary(),
+        std::vector<std::string>{"--dev", "--data", dir_.path(), "--listen", "127.0.0.1:0"},
+        std::map<std::string, std::string>{{"AUTHD_LOG_FORMAT", "json"},
+                                           {"AUTHD_AUDIT_SINK", "file"},
+                                           {"AUTHD_AUDIT_PATH", path}});
+    auto port = p->wait_for_port("public");
+    port_ = port ? *port : 0;
+    if (!port) ADD_FAILURE() << p->stdout_text() << p->stderr_text();
+    return p;
+  }
+
   TempDir dir_;
   std::unique_ptr<testing::TestDatabase> pg_;
   std::vector<std::string> store_args_;           // authd and authctl: where the data is
@@ -293,14 +309,10 @@ TEST_P(AuthHttpTest, AuditTrailOnStdoutNamesEachRequestAndNoSecret) {
 // authctl records an operator's change in the same file, marked with its actor.
 TEST_P(AuthHttpTest, AuditTrailToAFileWithTheOperatorsChanges) {
   if (GetParam() != testing::Backend::kSqlite) GTEST_SKIP() << "the sink is the same for both";
-  proc_.reset();
   const std::string path = dir_.file("audit.jsonl");
-  Process p(
-      testing::authd_binary(), {"--dev", "--data", dir_.path(), "--listen", "127.0.0.1:0"},
-      {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_AUDIT_SINK", "file"}, {"AUTHD_AUDIT_PATH", path}});
-  auto port = p.wait_for_port("public");
-  ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
-  port_ = *port;
+  auto authd = start_with_audit_file(path);
+  ASSERT_NE(port_, 0);
+  Process& p = *authd;
   auto r = post("/login", kDemoLogin,
                 {{"Content-Type", "application/json"}, {"X-Request-Id", "file-sink-login"}});
   ASSERT_TRUE(r && r->status == 200);
@@ -330,14 +342,10 @@ TEST_P(AuthHttpTest, AuditTrailToAFileWithTheOperatorsChanges) {
 // audit.path, none are lost to the moved one after the signal, and authd keeps serving.
 TEST_P(AuthHttpTest, AuditFileIsReopenedOnSighupAfterLogrotateMovesIt) {
   if (GetParam() != testing::Backend::kSqlite) GTEST_SKIP() << "the sink is the same for both";
-  proc_.reset();
   const std::string path = dir_.file("audit.jsonl");
-  Process p(
-      testing::authd_binary(), {"--dev", "--data", dir_.path(), "--listen", "127.0.0.1:0"},
-      {{"AUTHD_LOG_FORMAT", "json"}, {"AUTHD_AUDIT_SINK", "file"}, {"AUTHD_AUDIT_PATH", path}});
-  auto port = p.wait_for_port("public");
-  ASSERT_TRUE(port) << p.stdout_text() << p.stderr_text();
-  port_ = *port;
+  auto authd = start_with_audit_file(path);
+  ASSERT_NE(port_, 0);
+  Process& p = *authd;
   auto events_in = [](const std::string& file) {
     std::vector<std::string> ids;
     std::ifstream f(file);
