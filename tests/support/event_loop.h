@@ -8,7 +8,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "authd/store/database.h"
 
@@ -16,14 +18,23 @@ namespace authd::testing {
 
 class AttachedEventLoop {
  public:
-  AttachedEventLoop(store::Database& db, std::size_t workers) : db_(db), workers_(workers) {
-    db_.attach_event_loops({&loop_}, offload());
-    thread_ = std::thread([this] { loop_.run(); });
+  /// `loops` event loops, each on its own thread, as the daemon's I/O threads.
+  AttachedEventLoop(store::Database& db, std::size_t workers, std::size_t loops = 1)
+      : db_(db), workers_(workers) {
+    std::vector<boost::asio::io_context*> attached;
+    for (std::size_t i = 0; i < loops; ++i) {
+      loops_.push_back(std::make_unique<Loop>());
+      attached.push_back(&loops_.back()->context);
+    }
+    db_.attach_event_loops(attached, offload());
+    for (auto& loop : loops_)
+      loop->thread = std::thread([&context = loop->context] { context.run(); });
   }
-  /// Lets the loop finish what it runs, joins both, then detaches the database.
+  /// Lets the loops finish what they run, joins them and the workers, then detaches the
+  /// database.
   ~AttachedEventLoop() {
-    work_.reset();
-    thread_.join();
+    for (auto& loop : loops_) loop->work.reset();
+    for (auto& loop : loops_) loop->thread.join();
     workers_.join();
     db_.detach_event_loops();
   }
@@ -34,17 +45,27 @@ class AttachedEventLoop {
   std::function<void(std::function<void()>)> offload() {
     return [this](std::function<void()> task) { boost::asio::post(workers_, std::move(task)); };
   }
-  /// Runs a task on the loop thread.
-  void post(std::function<void()> task) { boost::asio::post(loop_, std::move(task)); }
-  bool on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  /// Runs a task on a loop's thread.
+  void post(std::function<void()> task, std::size_t loop = 0) {
+    boost::asio::post(loops_.at(loop)->context, std::move(task));
+  }
+  bool on_loop_thread() const {
+    for (const auto& loop : loops_) {
+      if (std::this_thread::get_id() == loop->thread.get_id()) return true;
+    }
+    return false;
+  }
 
  private:
+  struct Loop {
+    boost::asio::io_context context{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work =
+        boost::asio::make_work_guard(context);
+    std::thread thread;
+  };
   store::Database& db_;
-  boost::asio::io_context loop_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(loop_);
   boost::asio::thread_pool workers_;
-  std::thread thread_;
+  std::vector<std::unique_ptr<Loop>> loops_;
 };
 
 }  // namespace authd::testing

@@ -125,6 +125,47 @@ Params& Params::text_array(const std::vector<std::string>& value) {
   return text(format_text_array(value));
 }
 
+namespace {
+
+void put_be32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+
+// A one-dimensional array in the binary format of array_send(): dimensions, element type, then
+// each element as length and bytes. No NULL elements.
+template <typename Put>
+std::string binary_array(std::uint32_t element_oid, std::size_t n, Put put_element) {
+  std::string out;
+  put_be32(out, 1);  // dimensions
+  put_be32(out, 0);  // has NULLs
+  put_be32(out, element_oid);
+  put_be32(out, static_cast<std::uint32_t>(n));
+  put_be32(out, 1);  // lower bound
+  for (std::size_t i = 0; i < n; ++i) put_element(out, i);
+  return out;
+}
+
+constexpr std::uint32_t kByteaOid = 17;
+constexpr std::uint32_t kInt8Oid = 20;
+
+}  // namespace
+
+Params& Params::bytes_array(const std::vector<std::string>& value) {
+  return bytes(binary_array(kByteaOid, value.size(), [&](std::string& out, std::size_t i) {
+    put_be32(out, static_cast<std::uint32_t>(value[i].size()));
+    out += value[i];
+  }));
+}
+
+Params& Params::int64_array(const std::vector<std::int64_t>& value) {
+  return bytes(binary_array(kInt8Oid, value.size(), [&](std::string& out, std::size_t i) {
+    put_be32(out, 8);
+    const auto v = static_cast<std::uint64_t>(value[i]);
+    put_be32(out, static_cast<std::uint32_t>(v >> 32));
+    put_be32(out, static_cast<std::uint32_t>(v));
+  }));
+}
+
 Params& Params::null() {
   values_.emplace_back();
   is_null_.push_back(true);

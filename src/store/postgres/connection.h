@@ -49,9 +49,14 @@ class Params {
   Params& bytes(std::string value);
   /// A text[] value, as an array literal.
   Params& text_array(const std::vector<std::string>& value);
+  /// A bytea[] value, in binary format (no escaping), as are int64_array's bigint[].
+  Params& bytes_array(const std::vector<std::string>& value);
+  Params& int64_array(const std::vector<std::int64_t>& value);
   Params& null();
 
   int size() const { return static_cast<int>(values_.size()); }
+  /// Parameter `i` as sent: raw bytes for bytes(), text for the others.
+  const std::string& value(int i) const { return values_[static_cast<std::size_t>(i)]; }
   /// Pointer arrays for libpq; valid until the next change to this object.
   const char* const* values() const;
   const int* lengths() const;

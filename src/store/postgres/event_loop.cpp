@@ -1,9 +1,12 @@
 #include "store/postgres/event_loop.h"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace authd::store::postgres {
@@ -29,11 +32,25 @@ struct Lane::Slot {
   Done done;
 };
 
+namespace {
+std::atomic<std::uint64_t> g_batched_calls{0};
+std::atomic<std::uint64_t> g_batches_rolled_back{0};
+}  // namespace
+
+std::uint64_t batched_calls() { return g_batched_calls.load(std::memory_order_relaxed); }
+std::uint64_t batches_rolled_back() {
+  return g_batches_rolled_back.load(std::memory_order_relaxed);
+}
+
 Lane::~Lane() { abandon(); }
 
-bool Lane::exec(const Statement& statement, Params params, Done done) {
+bool Lane::exec(const Statement& statement, Params params, Done done, const Batch* batch) {
+  Pending op{&statement, std::move(params), std::move(done), {}, batch};
+  return submit(op);
+}
+
+bool Lane::submit(Pending& op) {
   if (abandoned_) return false;
-  Pending op{&statement, std::move(params), std::move(done), {}};
   if (auto lease = pool_.try_acquire_idle()) {
     auto slot = std::make_shared<Slot>(loop_, std::move(*lease));
     running_.push_back(slot);
@@ -44,6 +61,84 @@ bool Lane::exec(const Statement& statement, Params params, Done done) {
   op.queued_at = std::chrono::steady_clock::now();
   queue_.push_back(std::move(op));
   return true;
+}
+
+Lane::Pending Lane::take_next() {
+  Pending first = std::move(queue_.front());
+  queue_.pop_front();
+  const Batch* batch = first.batch;
+  if (batch == nullptr) return first;
+  auto calls = std::make_shared<std::vector<Pending>>();
+  calls->push_back(std::move(first));
+  for (auto it = queue_.begin(); it != queue_.end() && calls->size() < batch->max;) {
+    if (it->batch != batch) {
+      ++it;
+      continue;
+    }
+    calls->push_back(std::move(*it));
+    it = queue_.erase(it);
+  }
+  if (calls->size() == 1) return std::move(calls->front());
+  g_batched_calls.fetch_add(calls->size(), std::memory_order_relaxed);
+  std::vector<const Params*> params;
+  params.reserve(calls->size());
+  for (const auto& call : *calls) params.push_back(&call.params);
+  Pending combined{batch->statement, batch->combine(params), {}, {}, nullptr};
+  combined.done = [this, calls](StoreResult<ResultPtr> result, bool connection_failed) {
+    finish_batch(*calls, std::move(result), connection_failed);
+  };
+  return combined;
+}
+
+void Lane::finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> result,
+                        bool connection_failed) {
+  if (!result) {
+    if (connection_failed) {
+      // In doubt as a whole, like a single call: each caller makes its own retry decision.
+      for (auto& call : calls) call.done(unexpected(result.error()), true);
+      return;
+    }
+    // The batch rolled back as a whole (one bad call, a deadlock, a conflict): nothing of it
+    // happened, so each call runs again alone and fails, if at all, only for itself.
+    g_batches_rolled_back.fetch_add(1, std::memory_order_relaxed);
+    for (auto& call : calls) {
+      call.batch = nullptr;
+      if (!submit(call)) {
+        call.done(fail(Errc::kUnavailable, "postgres: no connection to run the call alone"), true);
+      }
+    }
+    return;
+  }
+  const PGresult* all = result->get();
+  const int rows = PQntuples(all);
+  const int columns = PQnfields(all);
+  std::vector<ResultPtr> answers(calls.size());
+  std::vector<bool> incomplete(calls.size(), false);  // a row that could not be copied
+  for (int row = 0; row < rows; ++row) {
+    const char* index_text = PQgetvalue(all, row, columns - 1);
+    std::size_t index = 0;
+    auto [end, ec] = std::from_chars(index_text, index_text + std::strlen(index_text), index);
+    if (ec != std::errc{} || index < 1 || index > calls.size()) continue;
+    ResultPtr& answer = answers[index - 1];
+    if (!answer) answer.reset(PQcopyResult(all, PG_COPYRES_ATTRS));
+    const int at = answer ? PQntuples(answer.get()) : 0;
+    for (int column = 0; answer && column < columns; ++column) {
+      const bool null = PQgetisnull(all, row, column) != 0;
+      if (PQsetvalue(answer.get(), at, column, null ? nullptr : PQgetvalue(all, row, column),
+                     null ? -1 : PQgetlength(all, row, column)) == 0) {
+        incomplete[index - 1] = true;
+      }
+    }
+    if (!answer) incomplete[index - 1] = true;
+  }
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (!answers[i] && !incomplete[i]) answers[i].reset(PQcopyResult(all, PG_COPYRES_ATTRS));
+    if (!answers[i] || incomplete[i]) {
+      calls[i].done(fail(Errc::kInternal, "postgres: out of memory splitting a batch"), false);
+      continue;
+    }
+    calls[i].done(std::move(answers[i]), false);
+  }
 }
 
 void Lane::run(const std::shared_ptr<Slot>& slot, Pending op) {
@@ -116,9 +211,7 @@ void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> re
   std::vector<Pending> orphaned;
   if (!conn.broken() && !queue_.empty()) {
     // Keep the connection for the next queued statement: no trip through the pool.
-    Pending next = std::move(queue_.front());
-    queue_.pop_front();
-    run(slot, std::move(next));
+    run(slot, take_next());
   } else {
     slot->release_socket();
     running_.erase(std::find(running_.begin(), running_.end(), slot));

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -17,6 +18,21 @@ namespace authd::store::postgres {
 
 /// Runs blocking work elsewhere (the HTTP server's worker pool).
 using Offload = std::function<void(std::function<void()>)>;
+
+/// Calls sent as part of a batch, and batches that rolled back (their calls then ran alone),
+/// by this process so far: lets a test prove that batching happened, and how.
+std::uint64_t batched_calls();
+std::uint64_t batches_rolled_back();
+
+/// How queued calls of one statement go to the server as one: `combine` turns the calls'
+/// parameters, in queue order, into those of `statement`, whose result rows each carry in
+/// their last column the 1-based position of the call they answer. Atomic as a whole, so a
+/// failed batch has done nothing, and its calls are then run alone.
+struct Batch {
+  const Statement* statement;
+  Params (*combine)(const std::vector<const Params*>& calls);
+  std::size_t max;
+};
 
 /// One event loop's use of the shared pool. Used only from its loop's thread.
 class Lane {
@@ -40,7 +56,12 @@ class Lane {
   /// Returns false, having done nothing, when neither is possible (no idle connection and none
   /// running here): the caller then takes the blocking path, which may open a connection.
   /// `done` runs on this loop.
-  bool exec(const Statement& statement, Params params, Done done);
+  ///
+  /// With `batch`, calls that had to queue are sent together: when a connection frees up, it
+  /// takes the oldest queued call and up to batch->max - 1 more of the same kind as one
+  /// statement (one round trip and, for writes, one commit). A call that finds an idle
+  /// connection never waits for company, so batching adds no latency at low load.
+  bool exec(const Statement& statement, Params params, Done done, const Batch* batch = nullptr);
 
   /// For shutdown, once the loop has stopped and before it is destroyed: forgets running and
   /// queued statements (their callbacks are dropped, their connections closed).
@@ -54,8 +75,16 @@ class Lane {
     Params params;
     Done done;
     std::chrono::steady_clock::time_point queued_at;
+    const Batch* batch = nullptr;
   };
   struct Slot;
+  /// exec() for a built call; false, leaving `op` as it was, when it can neither run nor queue.
+  bool submit(Pending& op);
+  /// The next call to run from the queue (not empty): the oldest, or a batch it leads.
+  Pending take_next();
+  /// Hands each call of a batch its rows, or its share of the batch's failure.
+  void finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> result,
+                    bool connection_failed);
   void run(const std::shared_ptr<Slot>& slot, Pending op);
   void wait(const std::shared_ptr<Slot>& slot);
   void arm_deadline(const std::shared_ptr<Slot>& slot, std::chrono::steady_clock::time_point at);

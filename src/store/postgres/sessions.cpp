@@ -34,6 +34,17 @@ constexpr Statement kRotate{
     " r.o_user_roles, r.o_user_tenant, coalesce(s.scope, '')"
     " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint) r"
     " LEFT JOIN sessions s ON s.id = r.o_id"};
+// Rotations that queued behind a busy pool, sent as one statement and one commit (see
+// migrations/postgres/0011_rotate_batch.up.sql): kRotate's columns, then the call's position.
+constexpr Statement kRotateBatch{
+    "authd_sessions_rotate_batch",
+    "SELECT r.o_outcome, r.o_generation, r.o_id, r.o_user_id, r.o_client_id, r.o_created_at,"
+    " r.o_last_used_at, r.o_absolute_expires_at, r.o_idle_expires_at, r.o_revoked_at,"
+    " r.o_revoked_reason, r.o_user_agent, r.o_ip, r.o_session_generation, r.o_user_disabled,"
+    " r.o_user_roles, r.o_user_tenant, coalesce(s.scope, ''), r.o_index"
+    " FROM authd_rotate_refresh_batch($1::bytea[], $2::bytea[], $3::bigint[], $4::bigint[],"
+    "                                 $5::bigint[]) r"
+    " LEFT JOIN sessions s ON s.id = r.o_id"};
 constexpr Statement kFind{"authd_sessions_find",
                           "SELECT " AUTHD_SESSION_COLUMNS " FROM sessions WHERE id = $1::uuid"};
 constexpr Statement kFindByToken{
@@ -157,6 +168,37 @@ Params rotate_params(const auth::RotateRequest& request) {
   return p;
 }
 
+std::int64_t int64_param(const Params& p, int i) {
+  std::int64_t v = 0;
+  const std::string& text = p.value(i);
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+// kRotateBatch's parameters from the calls' rotate_params(), column by column.
+Params combine_rotations(const std::vector<const Params*>& calls) {
+  std::vector<std::string> hashes, successors;
+  std::vector<std::int64_t> nows, graces, idles;
+  for (const Params* call : calls) {
+    hashes.push_back(call->value(0));
+    successors.push_back(call->value(1));
+    nows.push_back(int64_param(*call, 2));
+    graces.push_back(int64_param(*call, 3));
+    idles.push_back(int64_param(*call, 4));
+  }
+  Params p;
+  p.bytes_array(hashes)
+      .bytes_array(successors)
+      .int64_array(nows)
+      .int64_array(graces)
+      .int64_array(idles);
+  return p;
+}
+
+// Up to 32 rotations a statement: enough to turn a queue of a few dozen waiting refreshes into
+// a handful of commits, few enough that the families a batch locks are released soon.
+constexpr Batch kRotations{&kRotateBatch, &combine_rotations, 32};
+
 StoreResult<auth::RotateResult> read_rotation(const PGresult* res) {
   if (PQntuples(res) != 1) return fail(Errc::kInternal, "postgres: rotation returned no row");
   Row row(res, 0);
@@ -260,17 +302,19 @@ StoreResult<auth::RotateResult> PgSessionStore::rotate_once(const auth::RotateRe
 bool PgSessionStore::rotate_async(const auth::RotateRequest& request, auth::RotateCallback done) {
   Lane* lane = loops != nullptr ? loops->current() : nullptr;
   if (lane == nullptr) return false;
-  return lane->exec(kRotate, rotate_params(request),
-                    [this, request, done](StoreResult<ResultPtr> r, bool connection_failed) {
-                      if (r) return done(read_rotation(r->get()));
-                      if (!connection_failed) return done(unexpected(std::move(r).error()));
-                      // As in rotate(): the deterministic retry on a new connection, which
-                      // blocks while it opens one, so not on the loop.
-                      loops->offload([this, request, done] {
-                        bool failed_again = false;
-                        done(rotate_once(request, /*fresh=*/true, failed_again));
-                      });
-                    });
+  return lane->exec(
+      kRotate, rotate_params(request),
+      [this, request, done](StoreResult<ResultPtr> r, bool connection_failed) {
+        if (r) return done(read_rotation(r->get()));
+        if (!connection_failed) return done(unexpected(std::move(r).error()));
+        // As in rotate(): the deterministic retry on a new connection, which blocks while it
+        // opens one, so not on the loop.
+        loops->offload([this, request, done] {
+          bool failed_again = false;
+          done(rotate_once(request, /*fresh=*/true, failed_again));
+        });
+      },
+      &kRotations);
 }
 
 StoreResult<std::optional<auth::Session>> PgSessionStore::find(const std::string& session_id) {

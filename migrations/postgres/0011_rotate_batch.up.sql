@@ -1,0 +1,38 @@
+-- Several rotations in one statement and one commit: what an event loop sends when refreshes
+-- queue up behind a busy pool, so that under load the database pays one round trip, one
+-- snapshot and one WAL flush (and one wait for the synchronous standby) for many of them.
+-- Element i of the arrays is one authd_rotate_refresh() call, with the same answer it would
+-- give alone; o_index says which. Every family the batch touches is locked first, in id order,
+-- so two batches (or a batch and a single rotation, which locks one family) never wait on each
+-- other in a cycle.
+CREATE OR REPLACE FUNCTION authd_rotate_refresh_batch(p_hashes bytea[], p_successors bytea[],
+                                                      p_nows bigint[], p_graces bigint[],
+                                                      p_idles bigint[])
+RETURNS TABLE (o_outcome text, o_generation bigint,
+               o_id uuid, o_user_id uuid, o_client_id text, o_created_at bigint,
+               o_last_used_at bigint, o_absolute_expires_at bigint, o_idle_expires_at bigint,
+               o_revoked_at bigint, o_revoked_reason text, o_user_agent text, o_ip text,
+               o_session_generation bigint,
+               o_user_disabled boolean, o_user_roles text[], o_user_tenant text,
+               o_index integer)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF cardinality(p_successors) <> cardinality(p_hashes)
+     OR cardinality(p_nows) <> cardinality(p_hashes)
+     OR cardinality(p_graces) <> cardinality(p_hashes)
+     OR cardinality(p_idles) <> cardinality(p_hashes) THEN
+    RAISE EXCEPTION 'authd_rotate_refresh_batch: arrays of different lengths'
+      USING ERRCODE = '22023';
+  END IF;
+  PERFORM 1 FROM sessions s
+   WHERE s.id IN (SELECT t.session_id FROM refresh_tokens t WHERE t.hash = ANY (p_hashes))
+   ORDER BY s.id
+     FOR UPDATE;
+  FOR i IN 1 .. cardinality(p_hashes) LOOP
+    RETURN QUERY SELECT r.*, i
+                   FROM authd_rotate_refresh(p_hashes[i], p_successors[i], p_nows[i],
+                                             p_graces[i], p_idles[i]) r;
+  END LOOP;
+END
+$$;
