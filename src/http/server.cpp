@@ -24,6 +24,7 @@
 #include "authd/http/client_ip.h"
 #include "authd/obs/log.h"
 #include "authd/obs/metrics.h"
+#include "http/deadline_socket.h"
 #include "http/request_head.h"
 #include "http/response_wire.h"
 #include "http/tls_tickets.h"
@@ -752,8 +753,9 @@ class PlainSession : public Session<PlainSession>,
       : Session(std::move(server), std::move(listener), std::move(slots), std::move(router),
                 std::move(peer), address_counted),
         stream_(std::move(s)) {}
-  beast::tcp_stream& stream() { return stream_; }
+  DeadlineSocket& stream() { return stream_; }
   void start() {
+    stream_.set_owner(weak_from_this());
     after_start(server_->register_session(weak_from_this()));
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_request(); });
   }
@@ -782,7 +784,7 @@ class PlainSession : public Session<PlainSession>,
     });
   }
 
-  beast::tcp_stream stream_;
+  DeadlineSocket stream_;
   std::array<char, 4096> linger_buffer_{};
 };
 
