@@ -177,12 +177,26 @@ split_refresh_rounds() {  # refresh_rounds split: Postgres keeps CPU 0, authd, w
   pin_postgres 0-$(( $(nproc) - 1 ))
 }
 
+# The Node peer's Argon2id (@node-rs/argon2 on libuv's pool, bench/compare/node-argon2): its
+# modules are installed from the lock file on first use; without node and npm it is skipped.
+node_argon2_ready() {
+  local dir="$ROOT/bench/compare/node-argon2"
+  command -v node >/dev/null && command -v npm >/dev/null || return 1
+  [ -d "$dir/node_modules/@node-rs/argon2" ] ||
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) || return 1
+}
+node_argon2_rate() {  # node_argon2_rate THREADS: hashes/s, or "-" when the peer cannot run
+  node_argon2_ready || { echo -; return; }
+  UV_THREADPOOL_SIZE=$1 node "$ROOT/bench/compare/node-argon2/hashrate.js" "${HASH_S:-3}" "$1" |
+    awk '{print $2}'
+}
+
 # login_rounds THREADS: ROUNDS alternating rounds of /login (wrk -c16) and the Argon2id hash-rate
-# probe (libsodium's and authd's, 1..THREADS threads, HASH_S seconds a cell); sets the medians
-# login_rps login_p50 login_p99, login_err (a sum), sodium_rate and authd_rate (THREADS threads)
-# and authd_rate1 (one thread).
+# probes (libsodium's and authd's, 1..THREADS threads, HASH_S seconds a cell, and the Node
+# peer's on THREADS); sets the medians login_rps login_p50 login_p99, login_err (a sum),
+# sodium_rate, authd_rate and peer_rate (THREADS threads) and authd_rate1 (one thread).
 login_rounds() {
-  local t=$1 r a b c d h o o1 rps="" p50="" p99="" hs="" os="" o1s=""
+  local t=$1 r a b c d h o o1 n rps="" p50="" p99="" hs="" os="" o1s="" ns=""
   login_err=0
   wrk -t2 -c16 -d2s -s bench/auth/login.lua "$URL/login" >/dev/null 2>&1
   for r in $(seq 1 "$ROUNDS"); do
@@ -193,8 +207,10 @@ login_rounds() {
     h=$(awk -v t="$t" '$1=="libsodium" && $2==t {print $3; exit}' "$work/hash.out"); hs+="$h "
     o=$(awk -v t="$t" '$1=="authd" && $2==t {print $3; exit}' "$work/hash.out"); os+="$o "
     o1=$(awk '$1=="authd" && $2==1 {print $3; exit}' "$work/hash.out"); o1s+="$o1 "
-    echo "  login round $r: /login $a req/s (p50 $b ms, p99 $c ms), Argon2id on $t threads: libsodium $h/s, authd $o/s" >&2
+    n=$(node_argon2_rate "$t"); [ "$n" = - ] || ns+="$n "
+    echo "  login round $r: /login $a req/s (p50 $b ms, p99 $c ms), Argon2id on $t threads: libsodium $h/s, authd $o/s, Node peer $n/s" >&2
   done
   login_rps=$(median <<<"$rps"); login_p50=$(median <<<"$p50"); login_p99=$(median <<<"$p99")
   sodium_rate=$(median <<<"$hs"); authd_rate=$(median <<<"$os"); authd_rate1=$(median <<<"$o1s")
+  peer_rate=-; [ -z "$ns" ] || peer_rate=$(median <<<"$ns")
 }

@@ -4,7 +4,8 @@
 # printed as one markdown table with the targets (bench/compare/README.md says how to read it):
 #   GET /healthz, GET /.well-known/jwks.json   vs nginx returning the same bytes (wrk, c64, c1024)
 #   POST /refresh                              vs pgbench of the same rotation function
-#   POST /login                                vs libsodium's Argon2id rate on every core
+#   POST /login                                vs libsodium's Argon2id rate on every core, and
+#                                              vs the Node peer's (@node-rs/argon2, node-argon2/)
 #   Argon2id 2 threads / 1 thread, RSS, ready time, and a per-core scaling section.
 # Each comparison runs ROUNDS alternating rounds of both sides; the table shows medians.
 # Usage: bench/compare/run.sh [BUILD_DIR] [DURATION_S]
@@ -172,6 +173,11 @@ met() {  # met VALUE OP LIMIT [VALUE OP LIMIT]: yes when every comparison holds
   printf '| POST /login, wrk -c16, Argon2id m=19 MiB t=2 p=1 | %.0f req/s, p50 %.1f ms, p99 %.1f ms (p99/p50 %.2f), %s errors | libsodium Argon2id, %s threads: %.1f/s | %.2f | ≥ 2.0, p99 ≤ 2× p50 | %s |\n' \
     "$login_rps" "$login_p50" "$login_p99" "$spread" "$login_err" "$NPROC" "$sodium_rate" "$ratio" \
     "$(met "$ratio" '>=' 2.0 "$spread" '<=' 2.0)"
+  if [ "$peer_rate" != - ]; then
+    printf '| POST /login against the Node peer'"'"'s ceiling | %.0f req/s | @node-rs/argon2 (Express peers'"'"' Argon2id), %s threads of libuv'"'"'s pool, same cost: %.1f hashes/s, the most logins/s that peer can answer | %.2f | ≥ 1.0 | %s |\n' \
+      "$login_rps" "$NPROC" "$peer_rate" "$(div "$login_rps" "$peer_rate")" \
+      "$(met "$(div "$login_rps" "$peer_rate")" '>=' 1.0)"
+  fi
   ratio=$(div "$authd_rate" "$authd_rate1")
   printf '| Argon2id, authd'"'"'s, %s threads / 1 thread | %.1f hashes/s | 1 thread: %.1f hashes/s | %.2f | ≥ %s | %s |\n' \
     "$NPROC" "$authd_rate" "$authd_rate1" "$ratio" "$(div "$((NPROC * 95))" 100)" \
