@@ -547,9 +547,17 @@ void PostgresTest::rotate_chain_while_killing(store::Database& db_ref,
 
   std::atomic<bool> stop{false};
   std::atomic<int> kills{0};
+  std::atomic<int> attempts{0};  // rotation calls returned so far
   std::thread killer([&] {
+    int seen = 0;
     while (!stop) {
-      kills += terminate(su.get(), o.application_name);
+      // At most one kill per call returned: on a loaded machine a call (with the store's own
+      // retry on a fresh connection) can take longer than the pause, and killing on a fixed
+      // clock would then let nothing through.
+      if (attempts.load() != seen) {
+        seen = attempts.load();
+        kills += terminate(su.get(), o.application_name);
+      }
       // Pacing, not synchronisation: a kill every 20 ms lets some rotations through.
       std::this_thread::sleep_for(milliseconds(20));
     }
@@ -569,6 +577,7 @@ void PostgresTest::rotate_chain_while_killing(store::Database& db_ref,
     // A client retrying after an error presents the same token, and the server derives the
     // same successor from it: the successor hash only changes once a rotation succeeded.
     auto r = rotate_fn({current, successor, kT0 + 1, 10, 3600});
+    ++attempts;
     if (!r) {
       if (r.error().code == Errc::kUnavailable) {
         ++unavailable;
