@@ -979,5 +979,35 @@ TEST_F(PostgresTest, ConcurrentBatchesOverTheSameFamiliesDoNotDeadlock) {
   EXPECT_EQ(store::postgres::batches_rolled_back() - rolled_back_before, 0u);
 }
 
+// Two loops and a pool of one: the loop without the connection used to decline its calls (its
+// callers then blocked a worker each on the pool, behind a loop that kept the connection for as
+// long as its own queue lasted: the refresh benchmark's long tail). Now it queues them and the
+// pool hands it the connection when the other loop gives it back, which it does as soon as
+// someone waits.
+TEST_F(PostgresTest, LoopsTakeTurnsOnAFullPoolInsteadOfDeclining) {
+  store::PostgresOptions o = pg_->postgres_options();
+  o.pool_size = 1;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  std::vector<RotateRequest> first_loop, second_loop;
+  for (auto* requests : {&first_loop, &second_loop}) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string first = new_hash();
+      new_family(*db, first);
+      requests->push_back({first, new_hash(), kT0 + 1, 10, 3600});
+    }
+  }
+  testing::AttachedEventLoop loops(*db, 2, /*loops=*/2);
+  AsyncRotations a(loops, *db, first_loop), b(loops, *db, second_loop);
+  a.submit(0, first_loop.size(), 0);
+  b.submit(0, second_loop.size(), 1);
+  for (const auto& answers : {a.wait(), b.wait()}) {
+    for (const auto& r : answers) {
+      ASSERT_TRUE(r) << r.error();
+      EXPECT_EQ(r->outcome, RotateOutcome::kRotated);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace authd::contract

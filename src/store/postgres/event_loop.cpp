@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
 #include <cstdint>
@@ -30,6 +31,7 @@ struct Lane::Slot {
   asio::steady_timer deadline;
   std::uint64_t op = 0;
   Done done;
+  const Batch* kind = nullptr;  // of the call running now, if it has one
 };
 
 namespace {
@@ -45,22 +47,90 @@ std::uint64_t batches_rolled_back() {
 Lane::~Lane() { abandon(); }
 
 bool Lane::exec(const Statement& statement, Params params, Done done, const Batch* batch) {
-  Pending op{&statement, std::move(params), std::move(done), {}, batch};
+  Pending op{&statement, std::move(params), std::move(done), {}, batch, batch};
   return submit(op);
 }
 
 bool Lane::submit(Pending& op) {
   if (abandoned_) return false;
-  if (auto lease = pool_.try_acquire_idle()) {
-    auto slot = std::make_shared<Slot>(loop_, std::move(*lease));
-    running_.push_back(slot);
-    run(slot, std::move(op));
+  if (op.kind != nullptr && running_batchable_ >= op.kind->connections &&
+      queue_.size() < kMaxQueued) {
+    op.queued_at = std::chrono::steady_clock::now();
+    queue_.push_back(std::move(op));
     return true;
   }
-  if (running_.empty() || queue_.size() >= kMaxQueued) return false;
+  if (auto lease = pool_.try_acquire_idle()) {
+    start(std::move(*lease), std::move(op));
+    return true;
+  }
+  if (queue_.size() >= kMaxQueued) return false;
+  if (running_.empty() && !wait_for_pool()) return false;
   op.queued_at = std::chrono::steady_clock::now();
   queue_.push_back(std::move(op));
   return true;
+}
+
+void Lane::start(Lease lease, Pending op) {
+  auto slot = std::make_shared<Slot>(loop_, std::move(lease));
+  running_.push_back(slot);
+  run(slot, std::move(op));
+}
+
+bool Lane::wait_for_pool() {
+  if (waiting_for_pool_) return true;
+  std::weak_ptr<char> alive = alive_;
+  waiting_for_pool_ = pool_.wait_for_release(this, [this, alive] {
+    asio::post(loop_, [this, alive] {
+      if (alive.lock()) on_pool_released();
+    });
+  });
+  return waiting_for_pool_;
+}
+
+void Lane::on_pool_released() {
+  waiting_for_pool_ = false;
+  if (abandoned_) return;
+  std::vector<Pending> expired = take_expired();
+  std::vector<Pending> orphaned;
+  if (!queue_.empty()) {
+    if (auto lease = pool_.try_acquire_idle()) {
+      start(std::move(*lease), take_next());
+    } else if (running_.empty() && !wait_for_pool()) {
+      // Connections were discarded (the server went away) and the pool has room again.
+      orphaned = take_queue();
+    }
+  }
+  fail_queued(expired, orphaned);
+}
+
+std::vector<Lane::Pending> Lane::take_expired() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Pending> expired;
+  while (!queue_.empty() && now - queue_.front().queued_at > queue_timeout_) {
+    expired.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return expired;
+}
+
+std::vector<Lane::Pending> Lane::take_queue() {
+  std::vector<Pending> all(std::make_move_iterator(queue_.begin()),
+                           std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return all;
+}
+
+void Lane::fail_queued(std::vector<Pending>& expired, std::vector<Pending>& orphaned) {
+  for (auto& op : expired) {
+    op.done(fail(Errc::kUnavailable, "postgres: no free connection within " +
+                                         std::to_string(queue_timeout_.count()) + " ms"),
+            false);
+  }
+  // They never ran: their callers may retry them on a connection of their own.
+  for (auto& op : orphaned) {
+    op.done(fail(Errc::kUnavailable, "postgres: connection lost before the statement was sent"),
+            true);
+  }
 }
 
 Lane::Pending Lane::take_next() {
@@ -83,7 +153,7 @@ Lane::Pending Lane::take_next() {
   std::vector<const Params*> params;
   params.reserve(calls->size());
   for (const auto& call : *calls) params.push_back(&call.params);
-  Pending combined{batch->statement, batch->combine(params), {}, {}, nullptr};
+  Pending combined{batch->statement, batch->combine(params), {}, {}, nullptr, batch};
   combined.done = [this, calls](StoreResult<ResultPtr> result, bool connection_failed) {
     finish_batch(*calls, std::move(result), connection_failed);
   };
@@ -103,6 +173,7 @@ void Lane::finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> resu
     g_batches_rolled_back.fetch_add(1, std::memory_order_relaxed);
     for (auto& call : calls) {
       call.batch = nullptr;
+      call.kind = nullptr;
       if (!submit(call)) {
         call.done(fail(Errc::kUnavailable, "postgres: no connection to run the call alone"), true);
       }
@@ -142,6 +213,7 @@ void Lane::finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> resu
 }
 
 void Lane::run(const std::shared_ptr<Slot>& slot, Pending op) {
+  count_batchable(*slot, op.kind);
   slot->done = std::move(op.done);
   ++slot->op;
   Connection& conn = *slot->lease;
@@ -202,41 +274,38 @@ void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> re
   Done done = std::move(slot->done);
   ++slot->op;  // whatever is still queued for this statement is stale from now on
   slot->deadline.cancel();
-  const auto now = std::chrono::steady_clock::now();
-  std::vector<Pending> expired;
-  while (!queue_.empty() && now - queue_.front().queued_at > queue_timeout_) {
-    expired.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
+  std::vector<Pending> expired = take_expired();
   std::vector<Pending> orphaned;
-  if (!conn.broken() && !queue_.empty()) {
+  if (!conn.broken() && !queue_.empty() && !pool_.contended()) {
     // Keep the connection for the next queued statement: no trip through the pool.
     run(slot, take_next());
   } else {
+    // Broken, idle here, or wanted by another caller: back to the pool (once the last
+    // reference to the slot goes, after this call).
     slot->release_socket();
+    count_batchable(*slot, nullptr);
     running_.erase(std::find(running_.begin(), running_.end(), slot));
-    if (running_.empty()) {
-      // The connection broke and nothing else runs here to take the queue: those statements
-      // never ran, and their callers may retry them on a new connection.
-      orphaned.assign(std::make_move_iterator(queue_.begin()),
-                      std::make_move_iterator(queue_.end()));
-      queue_.clear();
+    if (running_.empty() && !queue_.empty() && (conn.broken() || !wait_for_pool())) {
+      // Nothing else runs here to take the queue, and no connection will be handed over (the
+      // connection broke, so the pool's others are as suspect): those statements never ran.
+      orphaned = take_queue();
     }
   }
   done(std::move(result), connection_failed);
-  for (auto& op : expired) {
-    op.done(fail(Errc::kUnavailable, "postgres: no free connection within " +
-                                         std::to_string(queue_timeout_.count()) + " ms"),
-            false);
-  }
-  for (auto& op : orphaned) {
-    op.done(fail(Errc::kUnavailable, "postgres: connection lost before the statement was sent"),
-            true);
-  }
+  fail_queued(expired, orphaned);
+}
+
+void Lane::count_batchable(Slot& slot, const Batch* kind) {
+  if (slot.kind != nullptr) --running_batchable_;
+  slot.kind = kind;
+  if (slot.kind != nullptr) ++running_batchable_;
 }
 
 void Lane::abandon() {
   abandoned_ = true;
+  running_batchable_ = 0;
+  pool_.cancel_wait(this);
+  waiting_for_pool_ = false;
   queue_.clear();
   // Releasing a socket drops the wait queued on it, and with it a handler that may hold the
   // last other reference to its slot: keep the slots alive until every socket is released.

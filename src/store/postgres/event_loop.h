@@ -27,11 +27,15 @@ std::uint64_t batches_rolled_back();
 /// How queued calls of one statement go to the server as one: `combine` turns the calls'
 /// parameters, in queue order, into those of `statement`, whose result rows each carry in
 /// their last column the 1-based position of the call they answer. Atomic as a whole, so a
-/// failed batch has done nothing, and its calls are then run alone.
+/// failed batch has done nothing, and its calls are then run alone. At most `connections` of
+/// a lane's connections run such calls at once; beyond that they queue, and so leave in
+/// batches: a few connections committing big batches cost the server far less than many
+/// committing one call each.
 struct Batch {
   const Statement* statement;
   Params (*combine)(const std::vector<const Params*>& calls);
   std::size_t max;
+  std::size_t connections;
 };
 
 /// One event loop's use of the shared pool. Used only from its loop's thread.
@@ -48,14 +52,17 @@ class Lane {
   Lane(const Lane&) = delete;
   Lane& operator=(const Lane&) = delete;
 
-  /// Runs `statement` on an idle pooled connection, or queues it behind the statements this
-  /// lane is running (a queued one fails with kUnavailable after the pool's acquire timeout).
+  /// Runs `statement` on an idle pooled connection, or queues it: behind the statements this
+  /// lane is running, or, when the pool is full, until the pool hands this lane a connection
+  /// (a queued one fails with kUnavailable after the pool's acquire timeout). Lanes take turns:
+  /// one that holds connections for its own queue gives one back whenever another caller
+  /// waits, so no loop (and no blocking caller) starves behind a busy one.
   /// A running statement ends at its connection's client deadline at the latest: a timer on
   /// this loop gives it up (kUnavailable, connection discarded), so a stalled server never
   /// holds a callback, a connection or the queue behind it for longer.
-  /// Returns false, having done nothing, when neither is possible (no idle connection and none
-  /// running here): the caller then takes the blocking path, which may open a connection.
-  /// `done` runs on this loop.
+  /// Returns false, having done nothing, when the pool has room for a new connection and none
+  /// is idle: the caller then takes the blocking path, which opens one. `done` runs on this
+  /// loop.
   ///
   /// With `batch`, calls that had to queue are sent together: when a connection frees up, it
   /// takes the oldest queued call and up to batch->max - 1 more of the same kind as one
@@ -75,7 +82,8 @@ class Lane {
     Params params;
     Done done;
     std::chrono::steady_clock::time_point queued_at;
-    const Batch* batch = nullptr;
+    const Batch* batch = nullptr;  // may be combined with others of its kind
+    const Batch* kind = nullptr;   // counts against kind->connections while it runs
   };
   struct Slot;
   /// exec() for a built call; false, leaving `op` as it was, when it can neither run nor queue.
@@ -86,9 +94,23 @@ class Lane {
   void finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> result,
                     bool connection_failed);
   void run(const std::shared_ptr<Slot>& slot, Pending op);
+  /// Records that `slot` now runs a call of `kind` (nullptr: none), for Batch::connections.
+  void count_batchable(Slot& slot, const Batch* kind);
   void wait(const std::shared_ptr<Slot>& slot);
   void arm_deadline(const std::shared_ptr<Slot>& slot, std::chrono::steady_clock::time_point at);
   void complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> result);
+  /// Runs `op` on a new slot for `lease`.
+  void start(Lease lease, Pending op);
+  /// Asks the pool for the next connection released (true), unless it has room (false).
+  bool wait_for_pool();
+  /// The pool's wake-up: takes an idle connection for the queue, or waits again.
+  void on_pool_released();
+  /// Empties the queue, returning its calls (which never ran).
+  std::vector<Pending> take_queue();
+  /// Removes the calls that waited longer than the queue timeout.
+  std::vector<Pending> take_expired();
+  /// Fails calls taken off the queue: expired ones, and orphaned ones (in doubt, to retry).
+  void fail_queued(std::vector<Pending>& expired, std::vector<Pending>& orphaned);
 
   static constexpr std::size_t kMaxQueued = 4096;
 
@@ -98,6 +120,10 @@ class Lane {
   std::vector<std::shared_ptr<Slot>> running_;
   std::deque<Pending> queue_;
   bool abandoned_ = false;
+  bool waiting_for_pool_ = false;
+  std::size_t running_batchable_ = 0;  // slots running a call with a kind
+  // Lets a wake-up posted by the pool find out whether this lane still exists.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 
 /// The lanes of every attached loop.

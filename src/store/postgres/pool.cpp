@@ -32,8 +32,12 @@ StoreResult<Lease> Pool::acquire(bool fresh) {
         ++open_;
         break;
       }
-      if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && open_ >= size_ &&
-          idle_.empty()) {
+      ++blocked_;
+      update_contended_locked();
+      const auto waited = freed_.wait_until(lock, deadline);
+      --blocked_;
+      update_contended_locked();
+      if (waited == std::cv_status::timeout && open_ >= size_ && idle_.empty()) {
         return fail(Errc::kUnavailable, "postgres: no free connection within " +
                                             std::to_string(acquire_timeout_.count()) +
                                             " ms (pool size " + std::to_string(size_) + ")");
@@ -46,6 +50,7 @@ StoreResult<Lease> Pool::acquire(bool fresh) {
     {
       std::lock_guard lock(mutex_);
       --open_;
+      wake_all_locked();
     }
     freed_.notify_one();
     return unexpected(std::move(conn).error());
@@ -64,6 +69,7 @@ std::optional<Lease> Pool::try_acquire_idle() {
       lost.push_back(std::move(conn));
       --open_;
     }
+    if (!lost.empty()) wake_all_locked();
   }
   if (!lost.empty()) freed_.notify_all();  // their slots are free for new connections
   return std::nullopt;
@@ -85,11 +91,48 @@ void Pool::release(std::unique_ptr<Connection> conn) {
       }
       discard.push_back(std::move(conn));
       --open_;
+      wake_all_locked();
     } else {
       idle_.push_back(std::move(conn));
+      wake_first_locked();
     }
   }
   freed_.notify_all();
+}
+
+bool Pool::wait_for_release(const void* owner, std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  if (open_ < size_) return false;
+  waiters_.push_back({owner, std::move(wake)});
+  // One came back between the caller's try_acquire_idle() and now: no release will announce it.
+  if (!idle_.empty()) wake_first_locked();
+  update_contended_locked();
+  return true;
+}
+
+void Pool::cancel_wait(const void* owner) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(waiters_, [owner](const Waiter& w) { return w.owner == owner; });
+  update_contended_locked();
+}
+
+void Pool::wake_first_locked() {
+  if (waiters_.empty()) return;
+  Waiter first = std::move(waiters_.front());
+  waiters_.pop_front();
+  first.wake();
+  update_contended_locked();
+}
+
+void Pool::wake_all_locked() {
+  std::deque<Waiter> all = std::move(waiters_);
+  waiters_.clear();
+  for (auto& w : all) w.wake();
+  update_contended_locked();
+}
+
+void Pool::update_contended_locked() {
+  contended_.store(blocked_ > 0 || !waiters_.empty(), std::memory_order_relaxed);
 }
 
 }  // namespace authd::store::postgres

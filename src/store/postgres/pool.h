@@ -1,9 +1,12 @@
 #pragma once
 // A bounded, thread-safe pool of Postgres connections. Private to the Postgres backend.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,9 +57,29 @@ class Pool {
   /// Borrows an idle connection if there is one; never opens or waits (for event loops).
   std::optional<Lease> try_acquire_idle();
 
+  /// For an event loop with calls queued and no connection: when the pool is full, queues
+  /// `wake` to run once, in order of asking, when a connection comes back (or at once if one is
+  /// idle) or a slot frees up, and returns true; when the pool has room, returns false (the
+  /// caller should open a connection instead). `wake` runs under the pool's lock, so it must
+  /// only post; it never runs after cancel_wait(owner) has returned.
+  bool wait_for_release(const void* owner, std::function<void()> wake);
+  void cancel_wait(const void* owner);
+  /// Whether a caller waits for a connection now (in acquire(), or an event loop): a loop
+  /// holding connections for its own queue then gives one back, so that none starves.
+  bool contended() const { return contended_.load(std::memory_order_relaxed); }
+
  private:
   friend class Lease;
+  struct Waiter {
+    const void* owner;
+    std::function<void()> wake;
+  };
   void release(std::unique_ptr<Connection> conn);
+  // Under the lock: wakes the first waiting loop, or all of them (a slot freed up: each may
+  // now open a connection of its own); keeps contended_ true.
+  void wake_first_locked();
+  void wake_all_locked();
+  void update_contended_locked();
 
   const ConnectSettings settings_;
   const std::size_t size_;
@@ -66,6 +89,9 @@ class Pool {
   std::condition_variable freed_;
   std::vector<std::unique_ptr<Connection>> idle_;  // most recently returned last
   std::size_t open_ = 0;                           // idle + leased + being opened
+  std::size_t blocked_ = 0;                        // callers waiting in acquire()
+  std::deque<Waiter> waiters_;                     // event loops, in order of asking
+  std::atomic<bool> contended_{false};
 };
 
 }  // namespace authd::store::postgres
