@@ -22,11 +22,19 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 
-// A connected pair on loopback: `server` wrapped as the HTTP server wraps accepted sockets.
+struct ReadResult {
+  boost::system::error_code ec;
+  std::string data;
+};
+
+// A connected pair on loopback: `server` wrapped as the HTTP server wraps accepted sockets,
+// and one read on it whose outcome lands in `result`.
 struct Pair {
   asio::io_context io;
   tcp::socket client{io};
   std::shared_ptr<DeadlineSocket> server;
+  std::array<char, 64> buffer{};
+  std::optional<ReadResult> result;
 
   Pair() {
     tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
@@ -34,52 +42,41 @@ struct Pair {
     server = std::make_shared<DeadlineSocket>(acceptor.accept());
     server->set_owner(server);
   }
-};
 
-struct ReadResult {
-  boost::system::error_code ec;
-  std::string data;
+  void read() {
+    server->async_read_some(asio::buffer(buffer),
+                            [this](boost::system::error_code ec, std::size_t n) {
+                              result = ReadResult{ec, std::string(buffer.data(), n)};
+                            });
+  }
 };
-
-void read_into(DeadlineSocket& socket, std::array<char, 64>& buffer,
-               std::optional<ReadResult>& out) {
-  socket.async_read_some(asio::buffer(buffer), [&](boost::system::error_code ec, std::size_t n) {
-    out = ReadResult{ec, std::string(buffer.data(), n)};
-  });
-}
 
 TEST(DeadlineSocketTest, ReadThatGetsNothingBeforeTheDeadlineFailsWithTimeout) {
   Pair p;
-  std::array<char, 64> buffer{};
-  std::optional<ReadResult> result;
   p.server->expires_after(30ms);
-  read_into(*p.server, buffer, result);
+  p.read();
   p.io.run_for(2s);
-  ASSERT_TRUE(result);
-  EXPECT_EQ(result->ec, boost::beast::error::timeout) << result->ec.message();
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->ec, boost::beast::error::timeout) << p.result->ec.message();
 }
 
 TEST(DeadlineSocketTest, DataBeforeTheDeadlineIsRead) {
   Pair p;
-  std::array<char, 64> buffer{};
-  std::optional<ReadResult> result;
   p.server->expires_after(5s);
-  read_into(*p.server, buffer, result);
+  p.read();
   asio::write(p.client, asio::buffer(std::string("GET / HTTP/1.1\r\n")));
   p.io.run_for(1s);
-  ASSERT_TRUE(result);
-  EXPECT_FALSE(result->ec) << result->ec.message();
-  EXPECT_EQ(result->data, "GET / HTTP/1.1\r\n");
+  ASSERT_TRUE(p.result);
+  EXPECT_FALSE(p.result->ec) << p.result->ec.message();
+  EXPECT_EQ(p.result->data, "GET / HTTP/1.1\r\n");
 }
 
 // The deadline moves on while the read waits (a keep-alive connection's later requests): the
 // wait survives the first deadline and ends at the last one.
 TEST(DeadlineSocketTest, MovingTheDeadlineOnKeepsAPendingReadAlive) {
   Pair p;
-  std::array<char, 64> buffer{};
-  std::optional<ReadResult> result;
   p.server->expires_after(60ms);
-  read_into(*p.server, buffer, result);
+  p.read();
   asio::steady_timer push(p.io);
   int pushes = 0;
   std::function<void()> push_on = [&] {
@@ -94,8 +91,8 @@ TEST(DeadlineSocketTest, MovingTheDeadlineOnKeepsAPendingReadAlive) {
   push_on();
   const auto start = std::chrono::steady_clock::now();
   p.io.run_for(3s);
-  ASSERT_TRUE(result);
-  EXPECT_EQ(result->ec, boost::beast::error::timeout);
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->ec, boost::beast::error::timeout);
   EXPECT_EQ(pushes, 4);
   // Three pushes at 40 ms intervals moved a 60 ms deadline to about 180 ms.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 170ms);
@@ -105,27 +102,23 @@ TEST(DeadlineSocketTest, MovingTheDeadlineOnKeepsAPendingReadAlive) {
 // a longer one).
 TEST(DeadlineSocketTest, AnEarlierDeadlineReplacesALaterOne) {
   Pair p;
-  std::array<char, 64> buffer{};
-  std::optional<ReadResult> result;
   p.server->expires_after(10s);
   p.server->expires_after(30ms);
-  read_into(*p.server, buffer, result);
+  p.read();
   p.io.run_for(5s);
-  ASSERT_TRUE(result);
-  EXPECT_EQ(result->ec, boost::beast::error::timeout);
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->ec, boost::beast::error::timeout);
 }
 
 // A cancel that is not the deadline's (draining an idle connection) is reported as such.
 TEST(DeadlineSocketTest, ExplicitCancelIsNotATimeout) {
   Pair p;
-  std::array<char, 64> buffer{};
-  std::optional<ReadResult> result;
   p.server->expires_after(5s);
-  read_into(*p.server, buffer, result);
+  p.read();
   asio::post(p.io, [&] { p.server->cancel(); });
   p.io.run_for(1s);
-  ASSERT_TRUE(result);
-  EXPECT_EQ(result->ec, asio::error::operation_aborted);
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->ec, asio::error::operation_aborted);
 }
 
 // The connection is gone before its deadline: the timer's wake-up touches nothing (ASan).
