@@ -17,6 +17,8 @@ RETURNS TABLE (o_outcome text, o_generation bigint,
                o_index integer)
 LANGUAGE plpgsql
 AS $$
+DECLARE
+  v_family uuid;
 BEGIN
   IF cardinality(p_successors) <> cardinality(p_hashes)
      OR cardinality(p_nows) <> cardinality(p_hashes)
@@ -25,10 +27,15 @@ BEGIN
     RAISE EXCEPTION 'authd_rotate_refresh_batch: arrays of different lengths'
       USING ERRCODE = '22023';
   END IF;
-  PERFORM 1 FROM sessions s
-   WHERE s.id IN (SELECT t.session_id FROM refresh_tokens t WHERE t.hash = ANY (p_hashes))
-   ORDER BY s.id
-     FOR UPDATE;
+  -- One family at a time, by primary key: a set-based lock (`id IN (SELECT ...)`) is planned,
+  -- on a small table, as a scan of every session, which under the update churn of rotations
+  -- reads more dead row versions with every batch.
+  FOR v_family IN SELECT DISTINCT t.session_id
+                    FROM unnest(p_hashes) AS h (hash)
+                    JOIN refresh_tokens t ON t.hash = h.hash
+                   ORDER BY 1 LOOP
+    PERFORM 1 FROM sessions s WHERE s.id = v_family FOR UPDATE;
+  END LOOP;
   FOR i IN 1 .. cardinality(p_hashes) LOOP
     RETURN QUERY SELECT r.*, i
                    FROM authd_rotate_refresh(p_hashes[i], p_successors[i], p_nows[i],
