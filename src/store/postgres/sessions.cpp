@@ -23,25 +23,26 @@ constexpr Statement kCreate{
     " RETURNING id)"
     " INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)"
     " SELECT $10::bytea, s.id, 1, $11::bigint FROM s"};
+// What read_rotation() reads, from a rotation function's row `r` and the family `s`.
+#define AUTHD_ROTATION_COLUMNS                                                                \
+  "r.o_outcome, r.o_generation, r.o_id, r.o_user_id, r.o_client_id, r.o_created_at,"          \
+  " r.o_last_used_at, r.o_absolute_expires_at, r.o_idle_expires_at, r.o_revoked_at,"          \
+  " r.o_revoked_reason, r.o_user_agent, r.o_ip, r.o_session_generation, r.o_user_disabled,"   \
+  " r.o_user_roles, r.o_user_tenant, coalesce(s.scope, '')"
+
 // The whole rotation is this one call; see migrations/postgres/0002_sessions.up.sql. The
 // session's scope is joined from the statement's snapshot, not returned by the function: it
 // never changes after login, so that snapshot has it whenever the function found the family.
 constexpr Statement kRotate{
     "authd_sessions_rotate",
-    "SELECT r.o_outcome, r.o_generation, r.o_id, r.o_user_id, r.o_client_id, r.o_created_at,"
-    " r.o_last_used_at, r.o_absolute_expires_at, r.o_idle_expires_at, r.o_revoked_at,"
-    " r.o_revoked_reason, r.o_user_agent, r.o_ip, r.o_session_generation, r.o_user_disabled,"
-    " r.o_user_roles, r.o_user_tenant, coalesce(s.scope, '')"
+    "SELECT " AUTHD_ROTATION_COLUMNS
     " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint) r"
     " LEFT JOIN sessions s ON s.id = r.o_id"};
 // Rotations that queued behind a busy pool, sent as one statement and one commit (see
 // migrations/postgres/0011_rotate_batch.up.sql): kRotate's columns, then the call's position.
 constexpr Statement kRotateBatch{
     "authd_sessions_rotate_batch",
-    "SELECT r.o_outcome, r.o_generation, r.o_id, r.o_user_id, r.o_client_id, r.o_created_at,"
-    " r.o_last_used_at, r.o_absolute_expires_at, r.o_idle_expires_at, r.o_revoked_at,"
-    " r.o_revoked_reason, r.o_user_agent, r.o_ip, r.o_session_generation, r.o_user_disabled,"
-    " r.o_user_roles, r.o_user_tenant, coalesce(s.scope, ''), r.o_index"
+    "SELECT " AUTHD_ROTATION_COLUMNS ", r.o_index"
     " FROM authd_rotate_refresh_batch($1::bytea[], $2::bytea[], $3::bigint[], $4::bigint[],"
     "                                 $5::bigint[]) r"
     " LEFT JOIN sessions s ON s.id = r.o_id"};
@@ -98,6 +99,7 @@ constexpr Statement kPurgeTokens{"authd_tokens_purge",
                                  "DELETE FROM revoked_tokens WHERE until < $1::bigint"};
 
 #undef AUTHD_SESSION_COLUMNS
+#undef AUTHD_ROTATION_COLUMNS
 // clang-format on
 
 // Reads the 12 session columns starting at `first`, and the scope from `scope_col`.
