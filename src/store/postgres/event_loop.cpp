@@ -37,6 +37,20 @@ struct Lane::Slot {
 namespace {
 std::atomic<std::uint64_t> g_batched_calls{0};
 std::atomic<std::uint64_t> g_batches_rolled_back{0};
+
+// Appends row `row` of `from` to `to` (same columns); false when out of memory.
+bool append_row(const PGresult* from, int row, PGresult* to) {
+  const int at = PQntuples(to);
+  for (int column = 0; column < PQnfields(from); ++column) {
+    const bool null = PQgetisnull(from, row, column) != 0;
+    if (PQsetvalue(to, at, column, null ? nullptr : PQgetvalue(from, row, column),
+                   null ? -1 : PQgetlength(from, row, column)) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::uint64_t batched_calls() { return g_batched_calls.load(std::memory_order_relaxed); }
@@ -53,18 +67,18 @@ bool Lane::exec(const Statement& statement, Params params, Done done, const Batc
 
 bool Lane::submit(Pending& op) {
   if (abandoned_) return false;
-  if (op.kind != nullptr && running_batchable_ >= op.kind->connections &&
-      queue_.size() < kMaxQueued) {
-    op.queued_at = std::chrono::steady_clock::now();
-    queue_.push_back(std::move(op));
-    return true;
+  // A call of a kind already running on kind->connections connections waits for them (and so
+  // leaves in a batch); they are running, so the queue is not stranded.
+  const bool waits_for_its_kind = op.kind != nullptr && queue_.size() < kMaxQueued &&
+                                  running_of(op.kind) >= op.kind->connections;
+  if (!waits_for_its_kind) {
+    if (auto lease = pool_.try_acquire_idle()) {
+      start(std::move(*lease), std::move(op));
+      return true;
+    }
+    if (queue_.size() >= kMaxQueued) return false;
+    if (running_.empty() && !wait_for_pool()) return false;
   }
-  if (auto lease = pool_.try_acquire_idle()) {
-    start(std::move(*lease), std::move(op));
-    return true;
-  }
-  if (queue_.size() >= kMaxQueued) return false;
-  if (running_.empty() && !wait_for_pool()) return false;
   op.queued_at = std::chrono::steady_clock::now();
   queue_.push_back(std::move(op));
   return true;
@@ -181,30 +195,22 @@ void Lane::finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> resu
     return;
   }
   const PGresult* all = result->get();
-  const int rows = PQntuples(all);
   const int columns = PQnfields(all);
   std::vector<ResultPtr> answers(calls.size());
-  std::vector<bool> incomplete(calls.size(), false);  // a row that could not be copied
-  for (int row = 0; row < rows; ++row) {
+  std::vector<bool> failed(calls.size(), false);  // out of memory copying its rows
+  for (int row = 0; row < PQntuples(all); ++row) {
     const char* index_text = PQgetvalue(all, row, columns - 1);
     std::size_t index = 0;
     auto [end, ec] = std::from_chars(index_text, index_text + std::strlen(index_text), index);
     if (ec != std::errc{} || index < 1 || index > calls.size()) continue;
     ResultPtr& answer = answers[index - 1];
     if (!answer) answer.reset(PQcopyResult(all, PG_COPYRES_ATTRS));
-    const int at = answer ? PQntuples(answer.get()) : 0;
-    for (int column = 0; answer && column < columns; ++column) {
-      const bool null = PQgetisnull(all, row, column) != 0;
-      if (PQsetvalue(answer.get(), at, column, null ? nullptr : PQgetvalue(all, row, column),
-                     null ? -1 : PQgetlength(all, row, column)) == 0) {
-        incomplete[index - 1] = true;
-      }
-    }
-    if (!answer) incomplete[index - 1] = true;
+    if (!answer || !append_row(all, row, answer.get())) failed[index - 1] = true;
   }
   for (std::size_t i = 0; i < calls.size(); ++i) {
-    if (!answers[i] && !incomplete[i]) answers[i].reset(PQcopyResult(all, PG_COPYRES_ATTRS));
-    if (!answers[i] || incomplete[i]) {
+    // A call without rows gets the empty result it would have had alone.
+    if (!answers[i] && !failed[i]) answers[i].reset(PQcopyResult(all, PG_COPYRES_ATTRS));
+    if (!answers[i] || failed[i]) {
       calls[i].done(fail(Errc::kInternal, "postgres: out of memory splitting a batch"), false);
       continue;
     }
@@ -213,7 +219,7 @@ void Lane::finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> resu
 }
 
 void Lane::run(const std::shared_ptr<Slot>& slot, Pending op) {
-  count_batchable(*slot, op.kind);
+  slot->kind = op.kind;
   slot->done = std::move(op.done);
   ++slot->op;
   Connection& conn = *slot->lease;
@@ -283,7 +289,6 @@ void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> re
     // Broken, idle here, or wanted by another caller: back to the pool (once the last
     // reference to the slot goes, after this call).
     slot->release_socket();
-    count_batchable(*slot, nullptr);
     running_.erase(std::find(running_.begin(), running_.end(), slot));
     if (running_.empty() && !queue_.empty() && (conn.broken() || !wait_for_pool())) {
       // Nothing else runs here to take the queue, and no connection will be handed over (the
@@ -295,15 +300,13 @@ void Lane::complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> re
   fail_queued(expired, orphaned);
 }
 
-void Lane::count_batchable(Slot& slot, const Batch* kind) {
-  if (slot.kind != nullptr) --running_batchable_;
-  slot.kind = kind;
-  if (slot.kind != nullptr) ++running_batchable_;
+std::size_t Lane::running_of(const Batch* kind) const {
+  return static_cast<std::size_t>(std::count_if(
+      running_.begin(), running_.end(), [kind](const auto& slot) { return slot->kind == kind; }));
 }
 
 void Lane::abandon() {
   abandoned_ = true;
-  running_batchable_ = 0;
   pool_.cancel_wait(this);
   waiting_for_pool_ = false;
   queue_.clear();

@@ -94,8 +94,8 @@ class Lane {
   void finish_batch(std::vector<Pending>& calls, StoreResult<ResultPtr> result,
                     bool connection_failed);
   void run(const std::shared_ptr<Slot>& slot, Pending op);
-  /// Records that `slot` now runs a call of `kind` (nullptr: none), for Batch::connections.
-  void count_batchable(Slot& slot, const Batch* kind);
+  /// How many of this lane's connections run a call of `kind` now (Batch::connections).
+  std::size_t running_of(const Batch* kind) const;
   void wait(const std::shared_ptr<Slot>& slot);
   void arm_deadline(const std::shared_ptr<Slot>& slot, std::chrono::steady_clock::time_point at);
   void complete(const std::shared_ptr<Slot>& slot, StoreResult<ResultPtr> result);
@@ -121,7 +121,6 @@ class Lane {
   std::deque<Pending> queue_;
   bool abandoned_ = false;
   bool waiting_for_pool_ = false;
-  std::size_t running_batchable_ = 0;  // slots running a call with a kind
   // Lets a wake-up posted by the pool find out whether this lane still exists.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
