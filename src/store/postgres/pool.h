@@ -76,7 +76,7 @@ class Pool {
   };
   void release(std::unique_ptr<Connection> conn);
   // Under the lock: wakes the first waiting loop, or all of them (a slot freed up: each may
-  // now open a connection of its own); keeps contended_ true.
+  // now open a connection of its own); keeps contended_ up to date.
   void wake_first_locked();
   void wake_all_locked();
   void update_contended_locked();
