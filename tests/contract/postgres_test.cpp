@@ -773,8 +773,6 @@ TEST_F(PostgresTest, AsyncRotationsQueueBehindABusyPool) {
       << "the family has one live token";
 }
 
-// Rotations from one loop, all at once, for more families than the pool has connections.
-// Runs them and returns each answer in the order they were posted.
 // Asynchronous rotations submitted from event loops, in stages if a test wants, and awaited
 // together. A call the loop declines (no connection for it) fails with "declined".
 class AsyncRotations {
@@ -823,6 +821,8 @@ class AsyncRotations {
   std::latch finished_;
 };
 
+// Rotations from one loop, all at once, for more families than the pool has connections.
+// Runs them and returns each answer in the order they were posted.
 std::vector<store::StoreResult<auth::RotateResult>> rotate_all_at_once(
     testing::AttachedEventLoop& loop, store::Database& db, const std::vector<RotateRequest>& rs) {
   AsyncRotations rotations(loop, db, rs);
