@@ -120,6 +120,7 @@ TEST_P(RateLimiterContract, CostPeekAndOversizedCost) {
   const auth::Limit limit{1, 10};  // practically no refill during the test
   const std::string key = unique_name("cost-peek");
   auto p = limiter().peek(key, limit);
+  EXPECT_FALSE(p.degraded) << "answered by the fallback limiter, not the contract's store";
   EXPECT_TRUE(p.allowed);
   EXPECT_EQ(p.remaining, 9);
   auto d = limiter().check(key, limit, 7);
