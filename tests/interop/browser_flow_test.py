@@ -26,8 +26,8 @@ import oidc_harness as h  # noqa: E402
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as exc:  # pragma: no cover - environment dependent
     sys.exit(f"missing module: {exc} (install python3-selenium with scripts/deps test)")
@@ -152,7 +152,25 @@ def sign_in(driver, password):
     button.click()
     # click() does not wait for the navigation it starts: reading current_url at once raced
     # with it (the test failed now and then, more often under ASan). Wait for the next page.
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 30).until(left_behind(button))
+
+
+def left_behind(element):
+    """A wait condition: the page holding `element` is gone. Selenium's staleness_of() knows
+    one answer for that, StaleElementReferenceException; a chromedriver asked in the middle of
+    the navigation answers "Node with given id does not belong to the document" instead, which
+    staleness_of() raised and failed the test with (CI, under ASan)."""
+    def gone(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+    return gone
 
 
 def rp_text(driver):
