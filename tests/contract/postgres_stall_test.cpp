@@ -20,12 +20,14 @@
 #include <vector>
 
 #include "contract/fixture.h"
+#include "contract/rotate_from_loop.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/event_loop.h"
 #include "store/postgres/pool.h"
 #include "support/event_loop.h"
 #include "support/eventually.h"
 #include "support/postgres_server.h"
+#include "support/stopwatch.h"
 
 namespace authd::contract {
 namespace {
@@ -36,6 +38,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 using store::Errc;
+using testing::elapsed_ms;
 using testing::PostgresServer;
 namespace pg = store::postgres;
 
@@ -47,10 +50,6 @@ constexpr int kConnectTimeoutMs = 2000;
 // Generous: the claim is "bounded near the deadline", not "exactly at it" on a busy machine.
 constexpr int kSlackMs = 2000;
 constexpr const char* kApplicationName = "authd_stall_test";
-
-long long elapsed_ms(steady_clock::time_point since) {
-  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - since).count();
-}
 
 class PostgresStallTest : public ::testing::Test {
  protected:
@@ -244,25 +243,6 @@ TEST_F(PostgresStallTest, GivenUpConnectionIsDiscardedAndTheStoreRecovers) {
     return now.size() == 1 && !now.contains(*before.begin());
   })) << "the old backend is still there, or the store opened more than one";
   EXPECT_FALSE(now.contains(*before.begin()));
-}
-
-// Rotates as the daemon's /refresh does from its event loop: asynchronously when the store
-// takes the call, else blocking on a worker. `async` says which it was.
-store::StoreResult<auth::RotateResult> rotate_from_loop(testing::AttachedEventLoop& loop,
-                                                        store::Database& db, const RotateRequest& r,
-                                                        bool* async) {
-  auto answer = std::make_shared<std::promise<store::StoreResult<auth::RotateResult>>>();
-  auto done = [answer](store::StoreResult<auth::RotateResult> result) {
-    answer->set_value(std::move(result));
-  };
-  std::promise<bool> took;
-  loop.post([&, r, done] {
-    const bool started = db.sessions().rotate_async(r, done);
-    took.set_value(started);
-    if (!started) loop.offload()([&db, r, done] { done(db.sessions().rotate(r)); });
-  });
-  *async = took.get_future().get();
-  return answer->get_future().get();
 }
 
 // An event loop on its own thread with one lane of `pool`. On destruction, whatever the test

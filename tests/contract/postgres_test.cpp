@@ -23,10 +23,12 @@
 #include <vector>
 
 #include "contract/fixture.h"
+#include "contract/rotate_from_loop.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/stores.h"
 #include "support/event_loop.h"
 #include "support/eventually.h"
+#include "support/stopwatch.h"
 
 namespace authd::contract {
 namespace {
@@ -36,6 +38,7 @@ using auth::RotateRequest;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using store::Errc;
+using testing::elapsed_ms;
 
 // A loopback port that refuses connections: bound, never listened on, for the test's life.
 class ClosedPort {
@@ -64,10 +67,6 @@ class ClosedPort {
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? std::string() : std::string(v);
-}
-
-long long elapsed_ms(steady_clock::time_point since) {
-  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - since).count();
 }
 
 TEST(PostgresClassifyTest, SqlstatesMapToErrc) {
@@ -122,30 +121,6 @@ TEST(PostgresOpenTest, RefusedPortIsUnavailableQuickly) {
     EXPECT_NE(ping.error().message.find("connect"), std::string::npos) << ping.error();
     EXPECT_LT(elapsed_ms(start), 2000);
   }
-}
-
-// Rotates from `loop` as the service does there: asynchronously when the store takes the
-// call, else blocking on a worker. Waits for the answer; `async` says which it was.
-store::StoreResult<auth::RotateResult> rotate_from_loop(testing::AttachedEventLoop& loop,
-                                                        store::Database& db, const RotateRequest& r,
-                                                        bool* async,
-                                                        bool* answered_on_loop = nullptr) {
-  auto answer = std::make_shared<std::promise<store::StoreResult<auth::RotateResult>>>();
-  std::atomic<bool> on_loop{false};
-  auto done = [&loop, answer, &on_loop](store::StoreResult<auth::RotateResult> result) {
-    on_loop = loop.on_loop_thread();
-    answer->set_value(std::move(result));
-  };
-  std::promise<bool> took;
-  loop.post([&, r, done] {
-    const bool started = db.sessions().rotate_async(r, done);
-    took.set_value(started);
-    if (!started) loop.offload()([&db, r, done] { done(db.sessions().rotate(r)); });
-  });
-  *async = took.get_future().get();
-  auto result = answer->get_future().get();
-  if (answered_on_loop != nullptr) *answered_on_loop = on_loop;
-  return result;
 }
 
 class PostgresTest : public ::testing::Test {

@@ -43,6 +43,12 @@ class InlineExecutor {
 
 using Headers = std::map<std::string, std::string>;
 
+/// The header of a request with a form body (the OAuth endpoints' encoding).
+inline const Headers kForm{{"Content-Type", "application/x-www-form-urlencoded"}};
+
+/// The secret the suites give their confidential client `web`.
+inline constexpr const char* kWebSecret = "web-secret-0123456789abcdef";
+
 /// Requests through a Router's handlers, as the server would dispatch them.
 class InProcessHttp {
  public:

@@ -15,6 +15,7 @@
 #include "authd/cache/redis_rate_limiter.h"
 #include "authd/cache/redis_revocation_list.h"
 #include "support/redis_server.h"
+#include "support/stopwatch.h"
 
 namespace authd::cache {
 namespace {
@@ -22,12 +23,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing::connect_or_fail;
 using testing::eventually;
+using testing::ms_since;
 using testing::RedisServer;
 using Ms = std::chrono::milliseconds;
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 class RedisOutageTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/redis_server.h"
+#include "support/stopwatch.h"
 
 namespace authd::cache {
 namespace {
@@ -20,11 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::connect_or_fail;
 using testing::eventually;
+using testing::ms_since;
 using testing::RedisServer;
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 class RedisSentinelTest : public ::testing::Test {
  protected:

@@ -10,13 +10,8 @@
 namespace authd::crypto {
 namespace {
 
+using testing::counting_bytes;
 using testing::hex;
-
-std::string counting_bytes(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i);
-  return s;
-}
 
 KeyedHasher make_hasher(std::string_view key) {
   auto h = KeyedHasher::create(Secret(key));

@@ -18,15 +18,10 @@ namespace authd::crypto {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::counting_bytes;
 
 // 32 bytes 0x00..0x1f, as `base64` prints them.
 constexpr std::string_view kB64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-std::string counting_bytes(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i);
-  return s;
-}
 
 class SecretFileTest : public ::testing::Test {
  protected:

@@ -17,6 +17,13 @@ inline constexpr PasswordParams kFastParams{.ops_limit = 1, .mem_limit_bytes = 8
 /// Lowercase hex, for readable known-answer comparisons.
 inline std::string hex(std::string_view bytes) { return authd::testing::to_hex(bytes); }
 
+/// `n` bytes counting up from 0x00 (wrapping at 0xff): every byte of a key differs.
+inline std::string counting_bytes(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i);
+  return s;
+}
+
 }  // namespace authd::crypto::testing
 
 namespace authd::crypto {

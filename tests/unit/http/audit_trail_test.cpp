@@ -17,9 +17,8 @@ namespace {
 
 using nlohmann::json;
 using testing::InProcessAuthd;
+using testing::kWebSecret;
 using Headers = testing::Headers;
-
-constexpr const char* kWebSecret = "web-secret-0123456789abcdef";
 
 /// One step of a sequence: the request id authd answered with, and the audit events (their
 /// "event/outcome/reason") that request caused.

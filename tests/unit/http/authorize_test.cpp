@@ -23,12 +23,12 @@ using testing::basic;
 using testing::claims_of;
 using testing::Headers;
 using testing::InProcessAuthd;
+using testing::kForm;
 
 constexpr const char* kRedirect = "https://app.example/cb";
 constexpr const char* kLogoutRedirect = "https://app.example/bye";
 constexpr const char* kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-0123456789";
 constexpr const char* kSecret = "web-secret-0123456789";
-const Headers kForm{{"Content-Type", "application/x-www-form-urlencoded"}};
 
 std::map<std::string, std::string> query_of(const std::string& location) {
   auto q = location.find('?');

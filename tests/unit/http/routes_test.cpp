@@ -26,9 +26,10 @@ using testing::basic;
 using testing::claims_of;
 using testing::Headers;
 using testing::InProcessAuthd;
+using testing::kForm;
+using testing::kWebSecret;
 
 const std::string kDemoLogin = R"({"email":"demo@example.com","password":"demo-password"})";
-const Headers kForm{{"Content-Type", "application/x-www-form-urlencoded"}};
 constexpr const char* kAppOrigin = "https://app.example";
 constexpr const char* kBillingSecret = "billing-secret-0123456789";
 
@@ -784,7 +785,6 @@ TEST_F(RoutesTest, IntrospectionAndRevocation) {
 
 // ---- client authentication: route × client type × method ------------------------------------
 
-constexpr const char* kWebSecret = "web-secret-0123456789abcdef";
 constexpr const char* kRsSecret = "rs-secret-0123456789abcdef";
 
 class ClientMatrixTest : public RoutesTest {

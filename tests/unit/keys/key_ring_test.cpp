@@ -21,14 +21,13 @@ namespace {
 
 using testing::FakeClock;
 using testing::FakeKeyStore;
+using testing::kAhead;
+using testing::kPeriod;
+using testing::kRetention;
 using testing::kT0;
 using testing::other_kek;
 using testing::test_kek;
 using testing::test_settings;
-
-constexpr std::int64_t kAhead = 360;
-constexpr std::int64_t kRetention = 990;
-constexpr std::int64_t kPeriod = 86400;
 
 std::set<std::string> jwks_kids(const JwksDocument& doc) {
   std::set<std::string> kids;

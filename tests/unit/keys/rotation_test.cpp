@@ -13,13 +13,11 @@
 namespace authd::keys {
 namespace {
 
+using testing::kAhead;
+using testing::kPeriod;
+using testing::kRetention;
 using testing::kT0;
 using testing::test_settings;
-
-// With test_settings(): P = 300 + 60 = 360, retention after retire = 600 + 30 + 360 = 990.
-constexpr std::int64_t kAhead = 360;
-constexpr std::int64_t kRetention = 990;
-constexpr std::int64_t kPeriod = 86400;
 
 StoredKey row(std::string kid, std::int64_t activate_at, std::int64_t retire_at = kForever,
               std::int64_t remove_at = kForever) {

@@ -129,4 +129,11 @@ inline Settings test_settings() {
   return s;
 }
 
+// The figures of test_settings(): a key is published kAhead before it signs (P = JWKS max-age
+// 300 + stale-while-revalidate 60), kept kRetention after it retires (600 + 30 + 360), and
+// rotated every kPeriod.
+inline constexpr std::int64_t kAhead = 360;
+inline constexpr std::int64_t kRetention = 990;
+inline constexpr std::int64_t kPeriod = 86400;
+
 }  // namespace authd::keys::testing
