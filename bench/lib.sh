@@ -182,8 +182,7 @@ split_refresh_rounds() {  # refresh_rounds split: Postgres keeps CPU 0, authd, w
 node_argon2_ready() {
   local dir="$ROOT/bench/compare/node-argon2"
   command -v node >/dev/null && command -v npm >/dev/null || return 1
-  [ -d "$dir/node_modules/@node-rs/argon2" ] ||
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) || return 1
+  "$ROOT/scripts/npm-ready" "$dir" >/dev/null 2>&1 || return 1
 }
 node_argon2_rate() {  # node_argon2_rate THREADS: hashes/s, or "-" when the peer cannot run
   node_argon2_ready || { echo -; return; }
