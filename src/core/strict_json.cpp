@@ -7,24 +7,24 @@
 namespace authd {
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 // Builds the DOM from SAX events so that it can stop at the first duplicate member name.
 // nlohmann's own DOM builder cannot: its parser callback sees keys but cannot abort.
 class StrictDomBuilder {
  public:
-  StrictDomBuilder(json& root, std::size_t max_depth) : root_(root), max_depth_(max_depth) {}
+  StrictDomBuilder(Json& root, std::size_t max_depth) : root_(root), max_depth_(max_depth) {}
 
-  bool null() { return put(json(nullptr)); }
-  bool boolean(bool v) { return put(json(v)); }
-  bool number_integer(json::number_integer_t v) { return put(json(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
-  bool number_float(json::number_float_t v, const json::string_t& /*text*/) { return put(json(v)); }
-  bool string(json::string_t& v) { return put(json(std::move(v))); }
-  bool binary(json::binary_t& /*v*/) { return false; }  // JSON text has no binary values
+  bool null() { return put(Json(nullptr)); }
+  bool boolean(bool v) { return put(Json(v)); }
+  bool number_integer(Json::number_integer_t v) { return put(Json(v)); }
+  bool number_unsigned(Json::number_unsigned_t v) { return put(Json(v)); }
+  bool number_float(Json::number_float_t v, const Json::string_t& /*text*/) { return put(Json(v)); }
+  bool string(Json::string_t& v) { return put(Json(std::move(v))); }
+  bool binary(Json::binary_t& /*v*/) { return false; }  // JSON text has no binary values
 
-  bool start_object(std::size_t /*elements*/) { return open(json::object()); }
-  bool key(json::string_t& k) {
+  bool start_object(std::size_t /*elements*/) { return open(Json::object()); }
+  bool key(Json::string_t& k) {
     // One map operation both detects the duplicate and reserves the member's slot.
     auto [it, inserted] = stack_.back()->emplace(std::move(k), nullptr);
     if (!inserted) {
@@ -38,7 +38,7 @@ class StrictDomBuilder {
     stack_.pop_back();
     return true;
   }
-  bool start_array(std::size_t /*elements*/) { return open(json::array()); }
+  bool start_array(std::size_t /*elements*/) { return open(Json::array()); }
   bool end_array() {
     stack_.pop_back();
     return true;
@@ -52,12 +52,12 @@ class StrictDomBuilder {
 
  private:
   // Stores a value in the innermost open container (or as the root) and returns it.
-  json* insert(json&& v) {
+  Json* insert(Json&& v) {
     if (stack_.empty()) {
       root_ = std::move(v);
       return &root_;
     }
-    json& parent = *stack_.back();
+    Json& parent = *stack_.back();
     if (parent.is_object()) {
       *slot_ = std::move(v);  // std::map nodes never move, so slot_ is still valid
       return slot_;
@@ -65,11 +65,11 @@ class StrictDomBuilder {
     parent.push_back(std::move(v));
     return &parent.back();
   }
-  bool put(json&& v) {
+  bool put(Json&& v) {
     insert(std::move(v));
     return true;
   }
-  bool open(json&& container) {
+  bool open(Json&& container) {
     if (stack_.size() >= max_depth_) {
       error_ = StrictJsonError::kTooDeep;
       return false;
@@ -80,21 +80,21 @@ class StrictDomBuilder {
     return true;
   }
 
-  json& root_;
+  Json& root_;
   const std::size_t max_depth_;
   StrictJsonError error_ = StrictJsonError::kSyntax;
-  std::vector<json*> stack_;
-  json* slot_ = nullptr;  // member reserved by the last key() event
+  std::vector<Json*> stack_;
+  Json* slot_ = nullptr;  // member reserved by the last key() event
 };
 
 }  // namespace
 
-Result<json, StrictJsonError> parse_strict_json(std::string_view text, std::size_t max_depth) {
+Result<Json, StrictJsonError> parse_strict_json(std::string_view text, std::size_t max_depth) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") return unexpected(StrictJsonError::kSyntax);
-  json root;
+  Json root;
   StrictDomBuilder builder(root, max_depth);
   try {
-    if (!json::sax_parse(text.begin(), text.end(), &builder)) return unexpected(builder.error());
+    if (!Json::sax_parse(text.begin(), text.end(), &builder)) return unexpected(builder.error());
   } catch (const std::exception&) {
     // nlohmann reports syntax errors through parse_error(); only allocation failure is left.
     return unexpected(StrictJsonError::kNoMemory);

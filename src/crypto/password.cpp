@@ -108,7 +108,7 @@ std::string encode(const argon2::Params& p, std::span<const unsigned char> salt,
   return out;
 }
 
-std::span<const unsigned char> bytes(std::string_view s) {
+std::span<const unsigned char> byte_span(std::string_view s) {
   return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
 }
 
@@ -137,7 +137,7 @@ Result<std::string, Errc> hash_password(std::string_view password, const Passwor
   unsigned char salt[kSaltBytes];
   randombytes_buf(salt, sizeof salt);
   unsigned char tag[kTagBytes];
-  if (!argon2::hash(p, {.password = bytes(password), .salt = salt}, tag)) {
+  if (!argon2::hash(p, {.password = byte_span(password), .salt = salt}, tag)) {
     return unexpected(Errc::HashFailed);
   }
   std::string out = encode(p, salt, tag);
@@ -150,7 +150,7 @@ bool verify_password(std::string_view encoded_hash, std::string_view password) n
   if (auto e = parse(encoded_hash)) {
     unsigned char tag[kMaxTag];
     const bool computed =
-        argon2::hash(e->params, {.password = bytes(password), .salt = {e->salt, e->salt_len}},
+        argon2::hash(e->params, {.password = byte_span(password), .salt = {e->salt, e->salt_len}},
                      {tag, e->tag_len});
     // Constant time: how much of the tag matched says nothing.
     const bool ok = computed && sodium_memcmp(tag, e->tag, e->tag_len) == 0;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "authd/core/text.h"
 namespace authd::http {
 namespace {
 
@@ -26,17 +27,11 @@ std::optional<std::array<std::uint8_t, 16>> to_bytes(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "for=192.0.2.1", "for=\"[2001:db8::1]:4711\"" -> the address part.
 std::string_view forwarded_for(std::string_view element) {
   for (std::size_t pos = 0; pos < element.size();) {
     auto semi = element.find(';', pos);
-    auto pair = trim(
+    auto pair = trim_ows(
         element.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
     if (pair.size() > 4 && (pair.substr(0, 4) == "for=" || pair.substr(0, 4) == "For=" ||
                             pair.substr(0, 4) == "FOR=")) {
@@ -59,7 +54,7 @@ std::vector<std::string_view> split_commas(std::string_view s) {
   std::vector<std::string_view> out;
   for (std::size_t pos = 0; pos <= s.size();) {
     auto comma = s.find(',', pos);
-    out.push_back(trim(
+    out.push_back(trim_ows(
         s.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos)));
     if (comma == std::string_view::npos) break;
     pos = comma + 1;

@@ -2,17 +2,12 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include "authd/core/text.h"
 namespace authd::http {
 namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
 
 }  // namespace
 
@@ -22,7 +17,7 @@ std::optional<HeadRefusal> refuse_head(const bhttp::request_header<bhttp::fields
   const auto te = req.count(bhttp::field::transfer_encoding);
   if (te > 0) {
     const bool chunked_only =
-        te == 1 && beast::iequals(trim(req[bhttp::field::transfer_encoding]), "chunked");
+        te == 1 && beast::iequals(trim_ows(req[bhttp::field::transfer_encoding]), "chunked");
     if (!chunked_only || req.count(bhttp::field::content_length) > 0)
       return HeadRefusal{400, "invalid_request", "Unsupported Transfer-Encoding.",
                          "transfer_encoding"};
