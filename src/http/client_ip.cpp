@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "authd/core/text.h"
+
 namespace authd::http {
 namespace {
 

@@ -3,6 +3,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "authd/core/text.h"
+
 namespace authd::http {
 namespace {
 

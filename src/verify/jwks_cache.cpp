@@ -2,6 +2,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "authd/core/text.h"
 #include "verify/cache_impl.h"
 
 namespace authd::verify {
@@ -23,12 +24,6 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // A fetch's result can take this long at most to arrive for the threads that wait for it
 // (the default fetcher's own timeout is 5 s per request, discovery adds one).
 constexpr auto kMaxWaitForFetch = std::chrono::seconds(30);
@@ -39,13 +34,13 @@ std::optional<std::int64_t> cache_control_max_age(std::string_view value) {
   std::optional<std::int64_t> max_age;
   while (!value.empty()) {
     const auto comma = value.find(',');
-    std::string_view directive = trim(value.substr(0, comma));
+    std::string_view directive = trim_ows(value.substr(0, comma));
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     const auto eq = directive.find('=');
-    const std::string_view name = trim(directive.substr(0, eq));
+    const std::string_view name = trim_ows(directive.substr(0, eq));
     if (iequals(name, "no-store") || iequals(name, "no-cache")) return 0;
     if (!iequals(name, "max-age") || eq == std::string_view::npos) continue;
-    std::string_view v = trim(directive.substr(eq + 1));
+    std::string_view v = trim_ows(directive.substr(eq + 1));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     if (v.empty() || v.size() > 12) continue;
     std::int64_t n = 0;
