@@ -202,7 +202,10 @@ TEST_F(PostgresStallTest, ConnectToAStoppedServerIsBounded) {
     EXPECT_EQ(r.error().code, Errc::kUnavailable) << r.error();
     EXPECT_NE(r.error().message.find("connect"), std::string::npos) << r.error();
     EXPECT_NE(r.error().message.find("timeout expired"), std::string::npos) << r.error();
-    EXPECT_GE(took, kConnectTimeoutMs - 50);
+    // libpq 15 sets its connect deadline as time(NULL) + connect_timeout, in whole seconds
+    // of the wall clock, so the wait ends anywhere from one second short of the timeout to
+    // the timeout itself (CI measured 1,003 ms of 2,000). Only the upper bound is a promise.
+    EXPECT_GE(took, kConnectTimeoutMs - 1000 - 50);
     EXPECT_LT(took, kConnectTimeoutMs + kSlackMs);
     std::printf("[ stats    ] connect to a stopped server: %lld ms (connect_timeout %d ms)\n", took,
                 kConnectTimeoutMs);

@@ -23,7 +23,8 @@ struct PostgresOptions {
   std::string password;
   /// Maximum number of open connections. Calls beyond it wait for a free one.
   std::size_t pool_size = 10;
-  /// libpq connect_timeout, per host tried (libpq counts whole seconds; rounded up).
+  /// libpq connect_timeout, per host tried: rounded up to whole seconds, and libpq 15 ends
+  /// the wait at a wall-clock second tick, so an attempt may end up to a second early.
   int connect_timeout_ms = 5000;
   /// How long a call waits for a free pooled connection before failing with kUnavailable.
   int acquire_timeout_ms = 2000;
