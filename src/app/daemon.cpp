@@ -219,6 +219,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   auto admin_router = cfg.server.admin_listen ? std::make_shared<http::Router>() : public_router;
   auto pub = server.listen("public", cfg.server.listen, public_router, tls);
   if (!pub) return listen_failed("public", pub.error());
+  db.warm_up();
   const std::string base = std::string(tls ? "https://" : "http://") + pub->to_string();
 
   // 5. The auth service and its routes.

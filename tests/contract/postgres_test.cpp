@@ -69,6 +69,16 @@ std::string env(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+// A pool of one connection to a port that refuses, with short waits.
+store::PostgresOptions refused_options(const ClosedPort& closed) {
+  store::PostgresOptions o;
+  o.conninfo = "host=127.0.0.1 port=" + closed.port() + " dbname=authd user=authd";
+  o.pool_size = 1;
+  o.connect_timeout_ms = 2000;
+  o.acquire_timeout_ms = 100;
+  return o;
+}
+
 TEST(PostgresClassifyTest, SqlstatesMapToErrc) {
   using store::postgres::classify_sqlstate;
   for (const char* s : {"23505", "40001", "40P01"})
@@ -106,12 +116,7 @@ TEST(PostgresOpenTest, ZeroPoolSizeIsRejected) {
 // not leak a pool slot (every later call fails the same way, not with a pool timeout).
 TEST(PostgresOpenTest, RefusedPortIsUnavailableQuickly) {
   ClosedPort closed;
-  store::PostgresOptions o;
-  o.conninfo = "host=127.0.0.1 port=" + closed.port() + " dbname=authd user=authd";
-  o.pool_size = 1;
-  o.connect_timeout_ms = 2000;
-  o.acquire_timeout_ms = 100;
-  auto db = store::open_postgres(o);
+  auto db = store::open_postgres(refused_options(closed));
   ASSERT_TRUE(db) << db.error();
   for (int i = 0; i < 3; ++i) {
     const auto start = steady_clock::now();
@@ -121,6 +126,27 @@ TEST(PostgresOpenTest, RefusedPortIsUnavailableQuickly) {
     EXPECT_NE(ping.error().message.find("connect"), std::string::npos) << ping.error();
     EXPECT_LT(elapsed_ms(start), 2000);
   }
+}
+
+// A warm-up against a server that refuses: it stops at the first failed connect, gives the
+// slot it took back (the next call connects and fails for itself rather than waiting for a
+// free connection), and destroying the store does not wait for anything more.
+TEST(PostgresOpenTest, WarmUpStopsAtTheFirstFailedConnectAndLeaksNoSlot) {
+  ClosedPort closed;
+  auto db = store::open_postgres(refused_options(closed));
+  ASSERT_TRUE(db) << db.error();
+  (*db)->warm_up();
+  ASSERT_TRUE(testing::eventually([&] {
+    auto ping = (*db)->ping();
+    return !ping && ping.error().message.find("no free connection") == std::string::npos;
+  })) << "the warm-up kept the pool's only slot";
+  auto ping = (*db)->ping();
+  ASSERT_FALSE(ping);
+  EXPECT_EQ(ping.error().code, Errc::kUnavailable);
+  EXPECT_NE(ping.error().message.find("connect"), std::string::npos) << ping.error();
+  const auto start = steady_clock::now();
+  db->reset();
+  EXPECT_LT(elapsed_ms(start), 1000);
 }
 
 class PostgresTest : public ::testing::Test {
@@ -172,6 +198,15 @@ class PostgresTest : public ::testing::Test {
         application_name + "' AND pid <> pg_backend_pid()";
     PGresult* r = PQexec(su, sql.c_str());
     int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return n;
+  }
+
+  static int backends(PGconn* su, const std::string& application_name) {
+    const std::string sql =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application_name + "'";
+    PGresult* r = PQexec(su, sql.c_str());
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return n;
   }
@@ -463,6 +498,26 @@ TEST_F(PostgresTest, ExhaustedPoolTimesOut) {
   EXPECT_GE(took, 150) << "failed before acquire_timeout (200 ms)";
   auto after = db->ping();
   EXPECT_TRUE(after) << after.error();
+}
+
+// After a start, the pool opens all its connections in the background, while calls go on as
+// usual: the first burst of requests finds them open instead of waiting for handshakes.
+TEST_F(PostgresTest, WarmUpOpensTheWholePoolWhileCallsGoOn) {
+  store::PostgresOptions o = pg_->postgres_options();
+  o.pool_size = 4;
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  PgConnPtr su = superuser();
+  ASSERT_EQ(backends(su.get(), o.application_name), 1) << "migrate used one connection";
+  db->warm_up();
+  for (int i = 0; i < 20; ++i) {
+    auto ping = db->ping();
+    ASSERT_TRUE(ping) << ping.error();
+  }
+  EXPECT_TRUE(testing::eventually([&] { return backends(su.get(), o.application_name) == 4; }));
+  db->warm_up();  // a second call changes nothing
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(db->ping());
+  EXPECT_EQ(backends(su.get(), o.application_name), 4) << "the pool stays within pool_size";
 }
 
 // Every pooled connection killed by the server (restart, failover, pg_terminate_backend): the

@@ -45,6 +45,10 @@ class Database {
   virtual void attach_event_loops(const std::vector<boost::asio::io_context*>& /*loops*/,
                                   std::function<void(std::function<void()>)> /*offload*/) {}
   virtual void detach_event_loops() {}
+  /// Opens the connections a burst of requests would otherwise open as it arrives, in the
+  /// background (Postgres: the whole pool, one at a time, stopping at the first failure), so
+  /// the first requests after a start do not wait for handshakes. Returns at once.
+  virtual void warm_up() {}
 };
 
 }  // namespace authd::store

@@ -1,5 +1,6 @@
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "authd/store/postgres.h"
 #include "store/migration.h"
@@ -94,6 +95,14 @@ class PgDatabase final : public Database {
     loops_->abandon();
   }
 
+  void warm_up() override {
+    if (warmer_.joinable()) return;
+    // A thread of its own, not a worker: its connects block, and stopping asks it to finish
+    // after the one in progress (bounded by connect_timeout).
+    warmer_ = std::jthread(
+        [this](const std::stop_token& stop) { pool_.fill([&] { return stop.stop_requested(); }); });
+  }
+
   StoreResult<int> migrate() override {
     const auto migrations = postgres_migrations();
     const int latest = latest_version(migrations);
@@ -180,6 +189,7 @@ class PgDatabase final : public Database {
   PgKeyStore keys_;
   std::chrono::milliseconds acquire_timeout_;
   std::unique_ptr<EventLoops> loops_;  // after pool_: its slots hold leases
+  std::jthread warmer_;                // last: stopped and joined before the pool goes
 };
 
 struct ConninfoOptionsDeleter {

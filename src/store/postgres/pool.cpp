@@ -75,6 +75,32 @@ std::optional<Lease> Pool::try_acquire_idle() {
   return std::nullopt;
 }
 
+std::size_t Pool::fill(const std::function<bool()>& stopped) {
+  std::size_t opened = 0;
+  while (!stopped()) {
+    {
+      std::lock_guard lock(mutex_);
+      if (open_ >= size_) break;
+      ++open_;  // the slot is this connection's while it opens, as in acquire()
+    }
+    auto conn = Connection::open(settings_);
+    {
+      std::lock_guard lock(mutex_);
+      if (!conn) {
+        --open_;
+        wake_all_locked();
+      } else {
+        idle_.push_back(std::move(conn).value());
+        wake_first_locked();
+      }
+    }
+    freed_.notify_all();
+    if (!conn) break;
+    ++opened;
+  }
+  return opened;
+}
+
 void Pool::release(std::unique_ptr<Connection> conn) {
   std::vector<std::unique_ptr<Connection>> discard;
   {
