@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <utility>
 
@@ -37,7 +38,7 @@ class DeadlineSocket {
   /// Operations pending now or started later fail with beast::error::timeout once `timeout`
   /// has passed, unless the deadline is moved again first.
   void expires_after(Clock::duration timeout) {
-    deadline_ = Clock::now() + timeout;
+    deadline_ = coarse_now() + timeout;
     timed_out_ = false;
     if (!armed_ || deadline_ < armed_for_) arm();
   }
@@ -63,6 +64,16 @@ class DeadlineSocket {
   }
 
  private:
+  // The monotonic clock as of the last tick (CLOCK_MONOTONIC_COARSE, the same clock as
+  // steady_clock's, at most a tick behind): moving a deadline of seconds on every request
+  // needs no clock read. A deadline may fall a tick early, never late.
+  static Clock::time_point coarse_now() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return Clock::time_point(std::chrono::seconds(ts.tv_sec) +
+                             std::chrono::nanoseconds(ts.tv_nsec));
+  }
+
   // Counts the operation done and reports an operation cut off by the deadline as a timeout.
   template <class Handler>
   struct Completion {

@@ -72,14 +72,32 @@ Response& Response::set_header(std::string name, std::string value) {
   return *this;
 }
 
+TransportHeaders::TransportHeaders(const Response& r, std::string_view request_id, bool tls) {
+  // One pass over the handler's headers for the six names.
+  bool hsts = false, type = false, cache = false, server = false, nosniff = false, id = false;
+  for (const auto& h : r.headers) {
+    hsts = hsts || iequals(h.name, "Strict-Transport-Security");
+    type = type || iequals(h.name, "Content-Type");
+    cache = cache || iequals(h.name, "Cache-Control");
+    server = server || iequals(h.name, "Server");
+    nosniff = nosniff || iequals(h.name, "X-Content-Type-Options");
+    id = id || iequals(h.name, "X-Request-Id");
+  }
+  auto add = [this](std::string_view name, std::string_view value) {
+    items_[size_++] = TransportHeader{name, value};
+  };
+  if (tls && !hsts) add("Strict-Transport-Security", "max-age=31536000");
+  if (!r.body.empty() && !type) add("Content-Type", "application/octet-stream");
+  if (!cache) add("Cache-Control", "no-store");
+  if (!server) add("Server", "authd");
+  if (!nosniff) add("X-Content-Type-Options", "nosniff");
+  if (!id) add("X-Request-Id", request_id);
+}
+
 void add_transport_headers(Response& r, std::string_view request_id, bool tls) {
-  if (tls) r.set_header("Strict-Transport-Security", "max-age=31536000");
-  if (!r.body.empty() && r.header("Content-Type").empty())
-    r.set_header("Content-Type", "application/octet-stream");
-  if (r.header("Cache-Control").empty()) r.set_header("Cache-Control", "no-store");
-  r.set_header("Server", "authd");
-  r.set_header("X-Content-Type-Options", "nosniff");
-  r.set_header("X-Request-Id", std::string(request_id));
+  const TransportHeaders added(r, request_id, tls);
+  for (const auto& h : added)
+    r.headers.push_back(Header{std::string(h.name), std::string(h.value)});
 }
 
 std::string_view Response::header(std::string_view name) const {

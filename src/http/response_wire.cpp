@@ -6,10 +6,23 @@
 namespace authd::http {
 namespace {
 
+// A plain loop: string_view::find_first_of calls memchr on the set for every character.
 void append_without_line_breaks(std::string& out, std::string_view text) {
-  if (text.find_first_of("\r\n") == std::string_view::npos) return void(out += text);
-  for (char c : text)
-    if (c != '\r' && c != '\n') out.push_back(c);
+  const std::size_t start = out.size();
+  out += text;
+  std::size_t kept = start;
+  for (std::size_t i = start; i < out.size(); ++i) {
+    const char c = out[i];
+    if (c != '\r' && c != '\n') out[kept++] = c;
+  }
+  out.resize(kept);
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  append_without_line_breaks(out, name);
+  out += ": ";
+  append_without_line_breaks(out, value);
+  out += "\r\n";
 }
 
 void append_number(std::string& out, std::size_t n) {
@@ -21,7 +34,8 @@ bool may_have_body(int status) { return status >= 200 && status != 204 && status
 
 }  // namespace
 
-void write_response(std::string& out, const Response& response, unsigned version, bool keep_alive) {
+void write_response(std::string& out, const Response& response, unsigned version, bool keep_alive,
+                    const TransportHeaders& transport) {
   out.clear();
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   append_number(out, static_cast<std::size_t>(response.status));
@@ -29,12 +43,8 @@ void write_response(std::string& out, const Response& response, unsigned version
   out +=
       boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
   out += "\r\n";
-  for (const auto& h : response.headers) {
-    append_without_line_breaks(out, h.name);
-    out += ": ";
-    append_without_line_breaks(out, h.value);
-    out += "\r\n";
-  }
+  for (const auto& h : response.headers) append_header(out, h.name, h.value);
+  for (const auto& h : transport) append_header(out, h.name, h.value);
   const bool body = may_have_body(response.status);
   if (body) {
     out += "Content-Length: ";

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -92,6 +93,14 @@ std::string new_request_id() {
     id[31 - i] = kHex[(x >> (4 * i)) & 0xf];
   }
   return id;
+}
+
+// Unix seconds from the coarse clock (the time of the last tick, no clock read): a request's
+// arrival is kept in whole seconds.
+std::int64_t unix_seconds_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec);
 }
 
 std::string make_request_id(std::string_view given) {
@@ -464,42 +473,44 @@ class Session : public SessionBase {
     send(Response::error(status, code, description), std::move(ctx), 11);
   }
 
+  // The request and its context live on the stack for an inline route (most GETs): they are
+  // moved to the heap only for a route that answers later.
   void handle(bhttp::request<bhttp::string_body>&& req) {
-    auto ctx = std::make_shared<RequestContext>();
-    ctx->start = std::chrono::steady_clock::now();
+    RequestContext ctx;
+    ctx.start = std::chrono::steady_clock::now();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
-    auto r = std::make_shared<Request>(to_request(std::move(req)));
-    r->received_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-    r->peer_address = peer_;
-    r->client_address = client_address(peer_, r->header_list("X-Forwarded-For"),
-                                       r->header_list("Forwarded"), server_->trusted_proxies);
-    r->tls = Derived::kTls;
-    ctx->request_id = make_request_id(r->header("X-Request-Id"));
-    r->request_id = ctx->request_id;
-    method_ = r->method;
+    Request r = to_request(std::move(req));
+    r.received_unix = unix_seconds_now();
+    r.peer_address = peer_;
+    r.client_address = client_address(peer_, r.header_list("X-Forwarded-For"),
+                                      r.header_list("Forwarded"), server_->trusted_proxies);
+    r.tls = Derived::kTls;
+    ctx.request_id = make_request_id(r.header("X-Request-Id"));
+    r.request_id = ctx.request_id;
+    method_ = r.method;
 
-    auto m = router_->match(r->method, r->path);
+    auto m = router_->match(r.method, r.path);
     if (!m.route) {
-      ctx->route = "unmatched";
-      return send(unmatched_response(m), std::move(*ctx), version_);
+      ctx.route = "unmatched";
+      return send(unmatched_response(m), std::move(ctx), version_);
     }
-    ctx->route = m.route->pattern;
-    r->path_params = std::move(m.params);
-    server_->in_flight.add(1);
-    const bool head = r->method == "HEAD";
+    ctx.route = m.route->pattern;
+    r.path_params = std::move(m.params);
+    const bool head = r.method == "HEAD";
     if (m.route->dispatch == Dispatch::kInline) {
-      Response resp = invoke(*m.route, *r, *ctx);
-      server_->in_flight.add(-1);
+      // Not counted in flight: it is answered before anything could read the gauge.
+      Response resp = invoke(*m.route, r, ctx);
       if (head) resp.body.clear();
-      return send(std::move(resp), std::move(*ctx), version_);
+      return send(std::move(resp), std::move(ctx), version_);
     }
+    server_->in_flight.add(1);
+    auto shared_r = std::make_shared<const Request>(std::move(r));
+    auto shared_ctx = std::make_shared<RequestContext>(std::move(ctx));
     // Worker and async routes are the ones that use the store: while it is known to be away,
     // wait for it at once instead of tying up a thread to find that out again.
-    if (store_away()) return hold(m.route, std::move(r), std::move(ctx), head, {});
-    run_route(m.route, std::move(r), std::move(ctx), head);
+    if (store_away()) return hold(m.route, std::move(shared_r), std::move(shared_ctx), head, {});
+    run_route(m.route, std::move(shared_r), std::move(shared_ctx), head);
   }
 
   // The store gate is closed: a request that needs the store should wait, not try.
@@ -691,10 +702,10 @@ class Session : public SessionBase {
 
   void send(Response resp, RequestContext ctx, unsigned version) {
     // HSTS on the public listener when TLS is ours or the balancer's; never on plain admin.
-    add_transport_headers(resp, ctx.request_id,
-                          Derived::kTls || (cfg().behind_tls_proxy && listener_ != "admin"));
+    const TransportHeaders transport(
+        resp, ctx.request_id, Derived::kTls || (cfg().behind_tls_proxy && listener_ != "admin"));
     const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();
-    write_response(out_, resp, version, keep);
+    write_response(out_, resp, version, keep, transport);
     // Counted before the write so a client that has its answer also sees it in /metrics.
     metrics_.requests(*server_, listener_, ctx.route, method_, resp.status).inc();
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);

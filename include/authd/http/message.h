@@ -2,6 +2,7 @@
 // Transport-free request and response values: handlers see these, never Beast types, so they
 // can be unit-tested without sockets.
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -46,6 +47,9 @@ struct Request {
 };
 
 struct Response {
+  // Room for a handler's headers and the transport's (add_transport_headers) without growing.
+  Response() { headers.reserve(8); }
+
   int status = 200;
   std::vector<Header> headers;
   std::string body;
@@ -77,11 +81,31 @@ struct RequestContext {
 
 bool iequals(std::string_view a, std::string_view b);
 
-/// Adds what the transport puts on every answer: Server, X-Request-Id, nosniff, a Content-Type
-/// for an untyped body, and Cache-Control: no-store unless the handler chose its own caching
-/// (token responses must not be cached, RFC 6749 §5.1).
+struct TransportHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// The headers the transport puts on an answer that lacks them: Server, X-Request-Id, nosniff,
+/// a Content-Type for an untyped body, and Cache-Control: no-store unless the handler chose its
+/// own caching (token responses must not be cached, RFC 6749 §5.1).
 /// `tls`: the client reached authd over TLS (its own or a terminating balancer's), so the
 /// answer carries Strict-Transport-Security: a browser never tries plain HTTP again.
+/// The values view `request_id` and static text; nothing is allocated.
+class TransportHeaders {
+ public:
+  TransportHeaders() = default;
+  TransportHeaders(const Response& response, std::string_view request_id, bool tls = false);
+  const TransportHeader* begin() const { return items_.data(); }
+  const TransportHeader* end() const { return items_.data() + size_; }
+
+ private:
+  std::array<TransportHeader, 6> items_{};
+  std::size_t size_ = 0;
+};
+
+/// Appends the TransportHeaders to `response`'s own (where they are not written straight to
+/// the wire, as in tests that run handlers without a socket).
 void add_transport_headers(Response& response, std::string_view request_id, bool tls = false);
 
 }  // namespace authd::http

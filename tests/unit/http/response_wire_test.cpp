@@ -62,5 +62,55 @@ TEST(ResponseWireTest, TheBufferIsReusedAcrossAnswers) {
   EXPECT_EQ(out.substr(out.size() - 6), "\r\n\r\n{}");
 }
 
+// What the transport adds goes after the handler's headers, and only where the handler set
+// none of its own: its caching and its Content-Type are kept.
+TEST(ResponseWireTest, TransportHeadersFollowTheHandlersAndKeepItsChoices) {
+  Response r = Response::json(200, "{}");
+  r.set_header("Cache-Control", "public, max-age=300");
+  std::string out;
+  write_response(out, r, 11, true, TransportHeaders(r, "rid-1"));
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            "Cache-Control: public, max-age=300\r\nServer: authd\r\n"
+            "X-Content-Type-Options: nosniff\r\nX-Request-Id: rid-1\r\n"
+            "Content-Length: 2\r\n\r\n{}");
+}
+
+TEST(ResponseWireTest, AnUntypedBodyIsOctetStreamAndNotCachedAndTlsGetsHsts) {
+  Response r;
+  r.body = "x";
+  std::string out;
+  write_response(out, r, 11, true, TransportHeaders(r, "rid-2", /*tls=*/true));
+  EXPECT_NE(out.find("\r\nStrict-Transport-Security: max-age=31536000\r\n"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\r\nContent-Type: application/octet-stream\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\nCache-Control: no-store\r\n"), std::string::npos) << out;
+  Response empty;
+  empty.status = 204;
+  write_response(out, empty, 11, true, TransportHeaders(empty, "rid-3"));
+  EXPECT_EQ(out.find("Strict-Transport-Security"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\r\nContent-Type"), std::string::npos) << "no body, no type: " << out;
+}
+
+// In-process tests see the same headers on the Response as a client on the wire.
+TEST(ResponseWireTest, AddTransportHeadersAppendsWhatTheWireWouldCarry) {
+  Response r = Response::json(200, "{}");
+  add_transport_headers(r, "rid-4");
+  EXPECT_EQ(r.header("x-request-id"), "rid-4");
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(r.header("server"), "authd");
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.headers.size(), 5u);
+}
+
+TEST(ResponseWireTest, LineBreaksAreDroppedAnywhereInAHeader) {
+  Response r;
+  r.set_header("X-\rA", "\n1\r\n2\n");
+  std::string out;
+  write_response(out, r, 11, true);
+  EXPECT_NE(out.find("\r\nX-A: 12\r\n"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace authd::http
