@@ -32,7 +32,7 @@ void add_jwks_route(Router& router, JwksSource source) {
                }
                r.status = 200;
                r.set_header("Content-Type", "application/json");
-               r.body = *doc.body;
+               r.shared_body = std::move(doc.body);
                return r;
              });
 }

@@ -87,7 +87,7 @@ TransportHeaders::TransportHeaders(const Response& r, std::string_view request_i
     items_[size_++] = TransportHeader{name, value};
   };
   if (tls && !hsts) add("Strict-Transport-Security", "max-age=31536000");
-  if (!r.body.empty() && !type) add("Content-Type", "application/octet-stream");
+  if (!r.body_bytes().empty() && !type) add("Content-Type", "application/octet-stream");
   if (!cache) add("Cache-Control", "no-store");
   if (!server) add("Server", "authd");
   if (!nosniff) add("X-Content-Type-Options", "nosniff");

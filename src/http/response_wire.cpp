@@ -48,7 +48,7 @@ void write_response(std::string& out, const Response& response, unsigned version
   const bool body = may_have_body(response.status);
   if (body) {
     out += "Content-Length: ";
-    append_number(out, response.body.size());
+    append_number(out, response.body_bytes().size());
     out += "\r\n";
   }
   if (!keep_alive)
@@ -56,7 +56,7 @@ void write_response(std::string& out, const Response& response, unsigned version
   else if (version == 10)
     out += "Connection: keep-alive\r\n";
   out += "\r\n";
-  if (body) out += response.body;
+  if (body) out += response.body_bytes();
 }
 
 }  // namespace authd::http

@@ -501,7 +501,7 @@ class Session : public SessionBase {
     if (m.route->dispatch == Dispatch::kInline) {
       // Not counted in flight: it is answered before anything could read the gauge.
       Response resp = invoke(*m.route, r, ctx);
-      if (head) resp.body.clear();
+      if (head) resp.clear_body();
       return send(std::move(resp), std::move(ctx), version_);
     }
     server_->in_flight.add(1);
@@ -554,7 +554,7 @@ class Session : public SessionBase {
 
   void answer(RequestContext& ctx, bool head, Response resp) {
     server_->in_flight.add(-1);
-    if (head) resp.body.clear();
+    if (head) resp.clear_body();
     send(std::move(resp), std::move(ctx), version_);
   }
 

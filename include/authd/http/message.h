@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,12 +54,25 @@ struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  /// A body built once and shared by many answers (the JWKS document): sent instead of `body`
+  /// when set, so that no answer copies it.
+  std::shared_ptr<const std::string> shared_body;
   /// Why a 5xx happened (a store or key-ring message), for the operator: the transport logs
   /// it with the request id and never sends it.
   std::string log_cause;
   /// A 503 because the store had no writable primary: the transport may hold the request
   /// and run its handler again once the store answers (ServerOptions::store_gate).
   bool store_unavailable = false;
+
+  /// The bytes to send: `shared_body` when set, else `body`.
+  std::string_view body_bytes() const {
+    return shared_body ? std::string_view(*shared_body) : body;
+  }
+  /// Drops the body, shared or not (the answer to HEAD).
+  void clear_body() {
+    body.clear();
+    shared_body.reset();
+  }
 
   /// Replaces any header of the same name (case-insensitive).
   Response& set_header(std::string name, std::string value);

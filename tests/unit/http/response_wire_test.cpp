@@ -104,6 +104,18 @@ TEST(ResponseWireTest, AddTransportHeadersAppendsWhatTheWireWouldCarry) {
   EXPECT_EQ(r.headers.size(), 5u);
 }
 
+// A document shared by many answers (the JWKS) is sent as if it were the answer's own body.
+TEST(ResponseWireTest, ASharedBodyIsSentWithItsLengthAndClearedForHead) {
+  Response r = Response::json(200, "");
+  r.shared_body = std::make_shared<const std::string>(R"({"keys":[]})");
+  std::string out;
+  write_response(out, r, 11, true, TransportHeaders(r, "rid-5"));
+  EXPECT_NE(out.find("\r\nContent-Length: 11\r\n\r\n{\"keys\":[]}"), std::string::npos) << out;
+  r.clear_body();
+  write_response(out, r, 11, true);
+  EXPECT_NE(out.find("\r\nContent-Length: 0\r\n\r\n"), std::string::npos) << out;
+}
+
 TEST(ResponseWireTest, LineBreaksAreDroppedAnywhereInAHeader) {
   Response r;
   r.set_header("X-\rA", "\n1\r\n2\n");
