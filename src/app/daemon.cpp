@@ -219,7 +219,6 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   auto admin_router = cfg.server.admin_listen ? std::make_shared<http::Router>() : public_router;
   auto pub = server.listen("public", cfg.server.listen, public_router, tls);
   if (!pub) return listen_failed("public", pub.error());
-  db.warm_up();
   const std::string base = std::string(tls ? "https://" : "http://") + pub->to_string();
 
   // 5. The auth service and its routes.
@@ -303,6 +302,10 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
                               {"io_threads", cfg.server.threads},
                               {"worker_threads", cfg.server.worker_threads}});
   if (cfg.general.dev) print_dev_banner(cfg, base, admin_base);
+  // After a pause: the handshakes (and the server's forks) would otherwise slow the first
+  // readiness checks, while the first burst of traffic comes only after a balancer's checks
+  // have passed.
+  db.warm_up(std::chrono::milliseconds(500));
   server.run();
   // Work still queued for the workers uses the service and the stores: finish it while they
   // live; then nothing may touch the stopped loops.

@@ -135,7 +135,7 @@ TEST(PostgresOpenTest, WarmUpStopsAtTheFirstFailedConnectAndLeaksNoSlot) {
   ClosedPort closed;
   auto db = store::open_postgres(refused_options(closed));
   ASSERT_TRUE(db) << db.error();
-  (*db)->warm_up();
+  (*db)->warm_up(milliseconds(0));
   ASSERT_TRUE(testing::eventually([&] {
     auto ping = (*db)->ping();
     return !ping && ping.error().message.find("no free connection") == std::string::npos;
@@ -200,6 +200,12 @@ class PostgresTest : public ::testing::Test {
     int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
     return n;
+  }
+
+  store::PostgresOptions pool_of_four() {
+    store::PostgresOptions o = pg_->postgres_options();
+    o.pool_size = 4;
+    return o;
   }
 
   static int backends(PGconn* su, const std::string& application_name) {
@@ -503,21 +509,35 @@ TEST_F(PostgresTest, ExhaustedPoolTimesOut) {
 // After a start, the pool opens all its connections in the background, while calls go on as
 // usual: the first burst of requests finds them open instead of waiting for handshakes.
 TEST_F(PostgresTest, WarmUpOpensTheWholePoolWhileCallsGoOn) {
-  store::PostgresOptions o = pg_->postgres_options();
-  o.pool_size = 4;
+  const store::PostgresOptions o = pool_of_four();
   DatabasePtr db = open_migrated(o);
   ASSERT_TRUE(db);
   PgConnPtr su = superuser();
   ASSERT_EQ(backends(su.get(), o.application_name), 1) << "migrate used one connection";
-  db->warm_up();
+  db->warm_up(milliseconds(0));
   for (int i = 0; i < 20; ++i) {
     auto ping = db->ping();
     ASSERT_TRUE(ping) << ping.error();
   }
   EXPECT_TRUE(testing::eventually([&] { return backends(su.get(), o.application_name) == 4; }));
-  db->warm_up();  // a second call changes nothing
+  db->warm_up(milliseconds(0));  // a second call changes nothing
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(db->ping());
   EXPECT_EQ(backends(su.get(), o.application_name), 4) << "the pool stays within pool_size";
+}
+
+// The warm-up waits out its delay before opening anything, and a store destroyed meanwhile
+// stops it at once.
+TEST_F(PostgresTest, WarmUpWaitsForItsDelayAndStopsWithTheStore) {
+  const store::PostgresOptions o = pool_of_four();
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  PgConnPtr su = superuser();
+  db->warm_up(std::chrono::minutes(1));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(db->ping());
+  EXPECT_EQ(backends(su.get(), o.application_name), 1) << "opened before its delay";
+  const auto start = steady_clock::now();
+  db.reset();
+  EXPECT_LT(elapsed_ms(start), 1000);
 }
 
 // Every pooled connection killed by the server (restart, failover, pg_terminate_backend): the

@@ -2,6 +2,7 @@
 // A storage backend: owns its connections, applies migrations, and hands out one store per
 // aggregate. Implementations: store/postgres (production) and store/sqlite (dev mode).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -46,9 +47,10 @@ class Database {
                                   std::function<void(std::function<void()>)> /*offload*/) {}
   virtual void detach_event_loops() {}
   /// Opens the connections a burst of requests would otherwise open as it arrives, in the
-  /// background (Postgres: the whole pool, one at a time, stopping at the first failure), so
-  /// the first requests after a start do not wait for handshakes. Returns at once.
-  virtual void warm_up() {}
+  /// background once `delay` has passed (Postgres: the whole pool, one at a time, stopping at
+  /// the first failure), so the first requests after a start do not wait for handshakes.
+  /// Returns at once.
+  virtual void warm_up(std::chrono::milliseconds /*delay*/) {}
 };
 
 }  // namespace authd::store

@@ -1,4 +1,6 @@
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -95,12 +97,17 @@ class PgDatabase final : public Database {
     loops_->abandon();
   }
 
-  void warm_up() override {
+  void warm_up(std::chrono::milliseconds delay) override {
     if (warmer_.joinable()) return;
     // A thread of its own, not a worker: its connects block, and stopping asks it to finish
     // after the one in progress (bounded by connect_timeout).
-    warmer_ = std::jthread(
-        [this](const std::stop_token& stop) { pool_.fill([&] { return stop.stop_requested(); }); });
+    warmer_ = std::jthread([this, delay](const std::stop_token& stop) {
+      std::mutex mutex;
+      std::unique_lock lock(mutex);
+      if (std::condition_variable_any().wait_for(lock, stop, delay, [] { return false; })) return;
+      if (stop.stop_requested()) return;
+      pool_.fill([&] { return stop.stop_requested(); });
+    });
   }
 
   StoreResult<int> migrate() override {
