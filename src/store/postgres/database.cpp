@@ -104,8 +104,8 @@ class PgDatabase final : public Database {
     warmer_ = std::jthread([this, delay](const std::stop_token& stop) {
       std::mutex mutex;
       std::unique_lock lock(mutex);
-      if (std::condition_variable_any().wait_for(lock, stop, delay, [] { return false; })) return;
-      if (stop.stop_requested()) return;
+      // Nothing notifies: this waits out the delay, or until a stop is requested.
+      std::condition_variable_any().wait_for(lock, stop, delay, [] { return false; });
       pool_.fill([&] { return stop.stop_requested(); });
     });
   }

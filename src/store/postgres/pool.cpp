@@ -47,12 +47,7 @@ StoreResult<Lease> Pool::acquire(bool fresh) {
   discard.reset();
   auto conn = Connection::open(settings_);
   if (!conn) {
-    {
-      std::lock_guard lock(mutex_);
-      --open_;
-      wake_all_locked();
-    }
-    freed_.notify_one();
+    give_back_slot();
     return unexpected(std::move(conn).error());
   }
   return Lease(this, std::move(conn).value(), false);
@@ -84,21 +79,23 @@ std::size_t Pool::fill(const std::function<bool()>& stopped) {
       ++open_;  // the slot is this connection's while it opens, as in acquire()
     }
     auto conn = Connection::open(settings_);
-    {
-      std::lock_guard lock(mutex_);
-      if (!conn) {
-        --open_;
-        wake_all_locked();
-      } else {
-        idle_.push_back(std::move(conn).value());
-        wake_first_locked();
-      }
+    if (!conn) {
+      give_back_slot();
+      break;
     }
-    freed_.notify_all();
-    if (!conn) break;
+    release(std::move(conn).value());  // idle now, as a connection coming back
     ++opened;
   }
   return opened;
+}
+
+void Pool::give_back_slot() {
+  {
+    std::lock_guard lock(mutex_);
+    --open_;
+    wake_all_locked();
+  }
+  freed_.notify_one();
 }
 
 void Pool::release(std::unique_ptr<Connection> conn) {

@@ -78,6 +78,9 @@ class Pool {
     std::function<void()> wake;
   };
   void release(std::unique_ptr<Connection> conn);
+  // Frees the slot taken for a connection that failed to open: a blocked caller may open one
+  // in its place, and every waiting loop may try.
+  void give_back_slot();
   // Under the lock: wakes the first waiting loop, or all of them (a slot freed up: each may
   // now open a connection of its own); keeps contended_ up to date.
   void wake_first_locked();
