@@ -192,14 +192,19 @@ class PostgresTest : public ::testing::Test {
     return c;
   }
 
-  static int terminate(PGconn* su, const std::string& application_name) {
-    const std::string sql =
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
-        application_name + "' AND pid <> pg_backend_pid()";
+  // The count a `SELECT count(...)` answers; -1 when the query fails.
+  static int count(PGconn* su, const std::string& sql) {
     PGresult* r = PQexec(su, sql.c_str());
-    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : 0;
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return n;
+  }
+
+  static int terminate(PGconn* su, const std::string& application_name) {
+    return count(su,
+                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                 "application_name = '" +
+                     application_name + "' AND pid <> pg_backend_pid()");
   }
 
   store::PostgresOptions pool_of_four() {
@@ -209,12 +214,8 @@ class PostgresTest : public ::testing::Test {
   }
 
   static int backends(PGconn* su, const std::string& application_name) {
-    const std::string sql =
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application_name + "'";
-    PGresult* r = PQexec(su, sql.c_str());
-    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : -1;
-    PQclear(r);
-    return n;
+    return count(su, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
+                         application_name + "'");
   }
 
   std::string new_user(store::Database& db) {
