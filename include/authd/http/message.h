@@ -48,7 +48,8 @@ struct Request {
 };
 
 struct Response {
-  // Room for a handler's headers and the transport's (add_transport_headers) without growing.
+  // Room for a handler's headers, and the transport's where add_transport_headers appends
+  // them, without growing.
   Response() { headers.reserve(8); }
 
   int status = 200;
