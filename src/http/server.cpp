@@ -152,8 +152,11 @@ class SessionBase {
 // also runs the acceptors and the drain timer.
 struct Server::Loops {
   // An io_context that can destroy its queued handlers without being destroyed itself.
+  // UNSAFE_IO: no lock per socket in the reactor. Sound because every operation on a socket
+  // or descriptor of a loop starts on that loop's thread (sessions, the Postgres lanes), and
+  // other threads only post to it; the scheduler's lock, which posts need, stays.
   struct Loop : asio::io_context {
-    Loop() : asio::io_context(1) {}
+    Loop() : asio::io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
     void destroy_handlers() { shutdown(); }
   };
   Loop main;
@@ -684,7 +687,9 @@ class Session : public SessionBase {
     }
   }
 
-  static Response guarded(const RequestContext& ctx, const std::function<Response()>& fn) {
+  // A template, not std::function: an inline route's call then allocates nothing here.
+  template <class Handler>
+  static Response guarded(const RequestContext& ctx, const Handler& fn) {
     try {
       return fn();
     } catch (const std::exception& e) {
@@ -860,10 +865,14 @@ void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::ac
       });
       return;
     }
+    // Closed on the socket's own loop: loops run without per-socket locks (Loop).
     auto refuse = [&](const char* reason) {
       self->rejected.with({name, reason}).inc();
-      beast::error_code ignored;
-      socket.close(ignored);
+      auto loop = socket.get_executor();
+      asio::post(loop, [s = std::move(socket)]() mutable {
+        beast::error_code ignored;
+        s.close(ignored);
+      });
     };
     const bool admin = name == "admin";
     if (self->is_draining.load() && !admin) {
