@@ -713,13 +713,34 @@ class Session : public SessionBase {
     write_response(out_, resp, version, keep, transport);
     // Counted before the write so a client that has its answer also sees it in /metrics.
     metrics_.requests(*server_, listener_, ctx.route, method_, resp.status).inc();
+    std::size_t written = 0;
+    if constexpr (!Derived::kTls) {
+      if (write_directly_) {
+        // An answer usually fits the socket's send buffer: written here at once, it needs no
+        // write operation in the reactor. on_write still runs as a handler of its own, after
+        // what the loop has queued, which gives the client time to send its next request
+        // before this connection reads again. Whatever did not fit goes the usual way.
+        beast::error_code ec;
+        written = derived().stream().socket().write_some(asio::buffer(out_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        if (ec || written == out_.size()) {
+          asio::post(derived().stream().get_executor(),
+                     [self = derived().shared_from_this(), ctx = std::move(ctx), keep, ec, written,
+                      status = resp.status, cause = std::move(resp.log_cause)] {
+                       self->on_write(ec, written, ctx, status, cause, keep);
+                     });
+          return;
+        }
+      }
+    }
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
-    asio::async_write(
-        derived().stream(), asio::buffer(out_),
-        [self = derived().shared_from_this(), ctx = std::move(ctx), keep, status = resp.status,
-         cause = std::move(resp.log_cause)](beast::error_code ec, std::size_t bytes) {
-          self->on_write(ec, bytes, ctx, status, cause, keep);
-        });
+    asio::async_write(derived().stream(),
+                      asio::buffer(out_.data() + written, out_.size() - written),
+                      [self = derived().shared_from_this(), ctx = std::move(ctx), keep, written,
+                       status = resp.status,
+                       cause = std::move(resp.log_cause)](beast::error_code ec, std::size_t bytes) {
+                        self->on_write(ec, written + bytes, ctx, status, cause, keep);
+                      });
   }
 
   // One access line per answer. A 5xx with a known cause is logged (at error level, with its
@@ -755,6 +776,7 @@ class Session : public SessionBase {
   bool close_after_response_ = false;
   bool linger_ = false;  // close by draining the client's remaining bytes first
   bool keep_alive_ = false;
+  bool write_directly_ = false;  // a plain socket in non-blocking mode (send)
   unsigned version_ = 11;
   std::string method_;
 };
@@ -772,6 +794,10 @@ class PlainSession : public Session<PlainSession>,
   DeadlineSocket& stream() { return stream_; }
   void start() {
     stream_.set_owner(weak_from_this());
+    // send() writes directly, and must get would_block rather than wait on a full buffer.
+    beast::error_code ec;
+    stream_.socket().non_blocking(true, ec);
+    write_directly_ = !ec;
     after_start(server_->register_session(weak_from_this()));
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_request(); });
   }
