@@ -74,7 +74,8 @@ TEST_F(KeysServiceTest, ReloadsOnPoll) {
   ASSERT_TRUE(eventually([&] { return ring_.ready(); }));
   const std::string kid = other_replica_rotates();
   EXPECT_TRUE(eventually([&] { return ring_.find(kid) != nullptr; }));
-  EXPECT_GE(service.stats().reloads, 2u);
+  // The ring shows the key before the service thread counts the reload.
+  EXPECT_TRUE(eventually([&] { return service.stats().reloads >= 2; }));
 }
 
 TEST_F(KeysServiceTest, RotatesWhenDueOnCheck) {
@@ -139,7 +140,7 @@ TEST_F(KeysServiceTest, FailuresAreCountedReportedAndRetried) {
   EXPECT_FALSE(ring_.loaded());
   store_.set_unavailable(false);
   EXPECT_TRUE(eventually([&] { return ring_.loaded(); }));
-  EXPECT_GE(service.stats().reloads, 1u);
+  EXPECT_TRUE(eventually([&] { return service.stats().reloads >= 1; }));
 }
 
 TEST_F(KeysServiceTest, StopIsPromptDuringALongWait) {
