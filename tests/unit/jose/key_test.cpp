@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <initializer_list>
 #include <set>
 #include <string_view>
+#include <vector>
 
 #include "authd/jose/jwks.h"
 #include "authd/jose/jws.h"
@@ -219,6 +222,91 @@ TEST(JosePemTest, GarbageAndLegacyPemRejected) {
   BIO_free(bio);
   EVP_PKEY_free(pkey);
   ASSERT_TRUE(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+  const auto res = Key::from_private_pem(pem, Alg::RS256);
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error(), Errc::BadPem);
+}
+
+// A PKCS#8 PEM holding the public half of one key and the private half of another, built
+// with OpenSSL directly (which writes it without complaint). Tokens signed with it would not
+// verify under the kid it publishes, so it must never load.
+std::string mismatched_pem(const char* type, std::initializer_list<const char*> public_names,
+                           std::initializer_list<const char*> private_names, EVP_PKEY* a,
+                           EVP_PKEY* b) {
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  std::vector<BIGNUM*> bns;
+  std::vector<std::string> octets;
+  octets.reserve(4);
+  auto take = [&](EVP_PKEY* from, const char* name) {
+    BIGNUM* bn = nullptr;
+    if (EVP_PKEY_get_bn_param(from, name, &bn) == 1) {
+      bns.push_back(bn);
+      return OSSL_PARAM_BLD_push_BN(bld, name, bn) == 1;
+    }
+    std::size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(from, name, nullptr, 0, &len) != 1) return false;
+    std::string& bytes = octets.emplace_back(len, '\0');
+    if (EVP_PKEY_get_octet_string_param(from, name, reinterpret_cast<unsigned char*>(bytes.data()),
+                                        len, &len) != 1) {
+      return false;
+    }
+    return OSSL_PARAM_BLD_push_octet_string(bld, name, bytes.data(), len) == 1;
+  };
+  bool ok = true;
+  if (std::string_view(type) == "EC") {
+    ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1;
+  }
+  for (const char* name : public_names) ok = ok && take(a, name);
+  for (const char* name : private_names) ok = ok && take(b, name);
+  OSSL_PARAM* params = ok ? OSSL_PARAM_BLD_to_param(bld) : nullptr;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+  EVP_PKEY* mixed = nullptr;
+  if (params != nullptr && ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1) {
+    EVP_PKEY_fromdata(ctx, &mixed, EVP_PKEY_KEYPAIR, params);
+  }
+  std::string pem;
+  if (mixed != nullptr) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (PEM_write_bio_PKCS8PrivateKey(bio, mixed, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+      char* data = nullptr;
+      const long len = BIO_get_mem_data(bio, &data);
+      pem.assign(data, static_cast<std::size_t>(len));
+    }
+    BIO_free(bio);
+  }
+  EVP_PKEY_free(mixed);
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  for (BIGNUM* bn : bns) BN_clear_free(bn);
+  return pem;
+}
+
+TEST(JosePemTest, EcPemWithAnotherKeysPublicHalfRejected) {
+  EVP_PKEY* a = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1");
+  EVP_PKEY* b = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1");
+  const std::string pem =
+      mismatched_pem("EC", {OSSL_PKEY_PARAM_PUB_KEY}, {OSSL_PKEY_PARAM_PRIV_KEY}, a, b);
+  EVP_PKEY_free(a);
+  EVP_PKEY_free(b);
+  ASSERT_TRUE(pem.starts_with("-----BEGIN PRIVATE KEY-----")) << pem;
+  const auto res = Key::from_private_pem(pem, Alg::ES256);
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error(), Errc::BadPem);
+}
+
+TEST(JosePemTest, RsaPemWithAnotherKeysPrivateHalfRejected) {
+  EVP_PKEY* a = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
+  EVP_PKEY* b = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
+  const std::string pem =
+      mismatched_pem("RSA", {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E},
+                     {OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1,
+                      OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+                      OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+                     a, b);
+  EVP_PKEY_free(a);
+  EVP_PKEY_free(b);
+  ASSERT_TRUE(pem.starts_with("-----BEGIN PRIVATE KEY-----")) << pem;
   const auto res = Key::from_private_pem(pem, Alg::RS256);
   ASSERT_FALSE(res.has_value());
   EXPECT_EQ(res.error(), Errc::BadPem);
