@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "app/client_jwks.h"
 #include "app/components.h"
@@ -193,7 +194,9 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
 
   const auto params = password_params(cfg);
   if (cfg.auth.demo_user) ensure_demo_user(db.users(), params, clock, random);
-  (void)crypto::dummy_hash(params);  // the first unknown-email login must not pay for it
+  // So that the first unknown-email login does not pay for it; beside the rest of start-up
+  // rather than before it (a login that comes first waits for it inside dummy_hash()).
+  std::jthread dummy_hash_warm_up([params] { (void)crypto::dummy_hash(params); });
 
   // 4. The server and its public listener: the issuer defaults to the public URL, which needs
   // the bound port. Routes are added before run(), so no request sees a half-built router.
