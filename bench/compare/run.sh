@@ -148,7 +148,7 @@ met() {  # met VALUE OP LIMIT [VALUE OP LIMIT]: yes when every comparison holds
 # shellcheck disable=SC2154  # shared_* and split_* come from refresh_rounds (printf -v)
 {
   printf '## authd vs references, one run (%s)\n\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
-  printf '%s cores (%s), Postgres 15 on loopback with a synchronous standby (fsync off: the test services' throwaway cluster, for pgbench as for authd), ES256, authd pool %s, ' \
+  printf '%s cores (%s), Postgres 15 on loopback with a synchronous standby (fsync off, as scripts/services runs its throwaway cluster, for pgbench as for authd), ES256, authd pool %s, ' \
     "$NPROC" "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" "$POOL"
   printf 'I/O threads %s, no per-address connection cap; %s s per measurement, medians of %s alternating rounds.\n\n' \
     "$NPROC" "$DUR" "$ROUNDS"
