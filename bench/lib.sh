@@ -129,20 +129,27 @@ run_refresh() {  # wrk on POST /refresh, CONNS connections each rotating its own
   wrk_stats "$work/refresh.out"
 }
 
-run_pgbench() {  # run_pgbench ROUND: the same rotation function, POOL clients, fresh chains: "tps avg_ms failed"
-  local g=$(($1 * 1000000))  # token (client, g) is sha256('client:g')
+# run_pgbench ROUND [CLIENTS]: the same rotation function, CLIENTS (default POOL) clients, fresh
+# chains: "tps avg_ms failed p99_ms" (p99 from pgbench's per-transaction log)
+run_pgbench() {
+  local g=$(($1 * 1000000)) clients=${2:-$POOL}  # token (client, g) is sha256('client:g')
   psql "$AUTHD_TEST_PG_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
 INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at)
 SELECT gen_random_uuid(), (SELECT id FROM users LIMIT 1), 'authd', $g, 0, 4000000000, 4000000000
-FROM generate_series(0, $POOL - 1);
+FROM generate_series(0, $clients - 1);
 INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)
 SELECT sha256(convert_to(n || ':$g', 'UTF8')), id, 1, 0
 FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sessions WHERE created_at = $g) s;
 SQL
-  "${PIN[@]}" "$PGBENCH" -n -M prepared -c "$POOL" -j 2 -T "$DUR" -D g=$g \
+  rm -f "$work"/pgbench_log.*
+  "${PIN[@]}" "$PGBENCH" -n -M prepared -c "$clients" -j 2 -T "$DUR" -D g=$g \
+    -l --log-prefix="$work/pgbench_log" \
     -f bench/auth/pgbench_rotate.sql "$AUTHD_TEST_PG_URL" > "$work/pgbench.out" 2>&1
-  awk '/^tps/ {t=$3} /latency average/ {l=$4} /number of failed transactions/ {f=$5}
-       END {printf "%s %s %s\n", t, l, (f == "" ? 0 : f)}' "$work/pgbench.out"
+  local p99
+  p99=$(cat "$work"/pgbench_log.* | awk '{print $3 / 1000}' | sort -n |
+    awk '{v[NR] = $1} END {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f", v[i]}')
+  awk -v p99="$p99" '/^tps/ {t=$3} /latency average/ {l=$4} /number of failed transactions/ {f=$5}
+       END {printf "%s %s %s %s\n", t, l, (f == "" ? 0 : f), p99}' "$work/pgbench.out"
 }
 
 pin_postgres() {  # pin_postgres CPULIST: the postmasters and every process they have forked
@@ -154,18 +161,28 @@ pin_postgres() {  # pin_postgres CPULIST: the postmasters and every process they
   done
 }
 
-refresh_rounds() {  # refresh_rounds NAME: ROUNDS alternating rounds of /refresh and pgbench; sets NAME_* medians
-  local r rps="" p50="" p99="" err=0 tps="" lat="" fail=0 a b c d
+# refresh_rounds NAME: ROUNDS alternating rounds of /refresh, pgbench with POOL clients (authd's
+# store connections) and pgbench with CONNS clients (wrk's connections: the latency reference);
+# sets NAME_* medians
+refresh_rounds() {
+  local r rps="" p50="" p99="" err=0 tps="" lat="" fail=0 pgp99="" wtps="" wp99="" wfail=0 a b c d
   for r in $(seq 1 "$ROUNDS"); do
     read -r a b c d <<<"$(run_refresh)"; rps+="$a "; p50+="$b "; p99+="$c "; err=$((err + d))
     pgbench_round=$((${pgbench_round:-0} + 1))
-    read -r a b c <<<"$(run_pgbench "$pgbench_round")"; tps+="$a "; lat+="$b "; fail=$((fail + ${c%.*}))
-    echo "  $1 round $r: /refresh $(echo "$rps" | awk '{print $NF}') req/s, pgbench $a tps" >&2
+    read -r a b c d <<<"$(run_pgbench "$pgbench_round")"
+    tps+="$a "; lat+="$b "; fail=$((fail + ${c%.*})); pgp99+="$d "
+    pgbench_round=$((pgbench_round + 1))
+    read -r a b c d <<<"$(run_pgbench "$pgbench_round" "$CONNS")"
+    wtps+="$a "; wfail=$((wfail + ${c%.*})); wp99+="$d "
+    echo "  $1 round $r: /refresh $(echo "$rps" | awk '{print $NF}') req/s," \
+      "pgbench $(echo "$tps" | awk '{print $NF}') tps (-c$CONNS: $a tps, p99 $d ms)" >&2
   done
   printf -v "${1}_rps" %s "$(median <<<"$rps")"; printf -v "${1}_p50" %s "$(median <<<"$p50")"
   printf -v "${1}_p99" %s "$(median <<<"$p99")"; printf -v "${1}_err" %s "$err"
   printf -v "${1}_tps" %s "$(median <<<"$tps")"; printf -v "${1}_lat" %s "$(median <<<"$lat")"
-  printf -v "${1}_fail" %s "$fail"
+  printf -v "${1}_fail" %s "$fail"; printf -v "${1}_pgp99" %s "$(median <<<"$pgp99")"
+  printf -v "${1}_wide_tps" %s "$(median <<<"$wtps")"
+  printf -v "${1}_wide_p99" %s "$(median <<<"$wp99")"; printf -v "${1}_wide_fail" %s "$wfail"
 }
 
 split_refresh_rounds() {  # refresh_rounds split: Postgres keeps CPU 0, authd, wrk and pgbench CPU 1
