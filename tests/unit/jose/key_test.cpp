@@ -32,6 +32,20 @@ void expect_jwk_error(const json& jwk, Errc want) { expect_jwk_error(jwk.dump(),
 
 json private_jwk(Alg alg) { return *test_key(alg)->private_jwk(); }
 
+// What `write` puts into a memory BIO, as text: "" when it fails.
+template <typename Write>
+std::string written_pem(Write write) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  std::string pem;
+  if (bio != nullptr && write(bio) == 1) {
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    pem.assign(data, static_cast<std::size_t>(len));
+  }
+  BIO_free(bio);
+  return pem;
+}
+
 // Public members of a throwaway RSA key of `bits`, made with OpenSSL directly (our generate()
 // refuses weak sizes, which is the point).
 json raw_rsa_public_jwk(int bits) {
@@ -189,13 +203,9 @@ TEST_P(JoseJwkTest, PemOfOtherKeyTypeRejected) {
 TEST_P(JoseJwkTest, EncryptedPemRejectedWithoutPrompt) {
   // No passphrase callback exists; encrypted PKCS#8 is refused, never prompted for.
   EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1");
-  BIO* bio = BIO_new(BIO_s_mem());
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, pkey, EVP_aes_256_cbc(), "pw", 2, nullptr, nullptr),
-            1);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  const std::string pem(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
+  const std::string pem = written_pem([pkey](BIO* bio) {
+    return PEM_write_bio_PKCS8PrivateKey(bio, pkey, EVP_aes_256_cbc(), "pw", 2, nullptr, nullptr);
+  });
   EVP_PKEY_free(pkey);
   ASSERT_TRUE(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
   const auto res = Key::from_private_pem(pem, GetParam());
@@ -213,13 +223,9 @@ TEST(JosePemTest, GarbageAndLegacyPemRejected) {
   }
   // Traditional "RSA PRIVATE KEY" (PKCS#1) is not PKCS#8.
   EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
-  BIO* bio = BIO_new(BIO_s_mem());
-  ASSERT_EQ(PEM_write_bio_PrivateKey_traditional(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr),
-            1);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  const std::string pem(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
+  const std::string pem = written_pem([pkey](BIO* bio) {
+    return PEM_write_bio_PrivateKey_traditional(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  });
   EVP_PKEY_free(pkey);
   ASSERT_TRUE(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
   const auto res = Key::from_private_pem(pem, Alg::RS256);
@@ -229,7 +235,7 @@ TEST(JosePemTest, GarbageAndLegacyPemRejected) {
 
 // A PKCS#8 PEM holding the public half of one key and the private half of another, built
 // with OpenSSL directly (which writes it without complaint). Tokens signed with it would not
-// verify under the kid it publishes, so it must never load.
+// verify under the kid it publishes, so it must never load. Takes (and frees) keys a and b.
 std::string mismatched_pem(const char* type, std::initializer_list<const char*> public_names,
                            std::initializer_list<const char*> private_names, EVP_PKEY* a,
                            EVP_PKEY* b) {
@@ -264,17 +270,12 @@ std::string mismatched_pem(const char* type, std::initializer_list<const char*> 
   if (params != nullptr && ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1) {
     EVP_PKEY_fromdata(ctx, &mixed, EVP_PKEY_KEYPAIR, params);
   }
-  std::string pem;
-  if (mixed != nullptr) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (PEM_write_bio_PKCS8PrivateKey(bio, mixed, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
-      char* data = nullptr;
-      const long len = BIO_get_mem_data(bio, &data);
-      pem.assign(data, static_cast<std::size_t>(len));
-    }
-    BIO_free(bio);
-  }
+  const std::string pem = mixed == nullptr ? "" : written_pem([mixed](BIO* bio) {
+    return PEM_write_bio_PKCS8PrivateKey(bio, mixed, nullptr, nullptr, 0, nullptr, nullptr);
+  });
   EVP_PKEY_free(mixed);
+  EVP_PKEY_free(a);
+  EVP_PKEY_free(b);
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
   OSSL_PARAM_BLD_free(bld);
@@ -283,12 +284,10 @@ std::string mismatched_pem(const char* type, std::initializer_list<const char*> 
 }
 
 TEST(JosePemTest, EcPemWithAnotherKeysPublicHalfRejected) {
-  EVP_PKEY* a = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1");
-  EVP_PKEY* b = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1");
   const std::string pem =
-      mismatched_pem("EC", {OSSL_PKEY_PARAM_PUB_KEY}, {OSSL_PKEY_PARAM_PRIV_KEY}, a, b);
-  EVP_PKEY_free(a);
-  EVP_PKEY_free(b);
+      mismatched_pem("EC", {OSSL_PKEY_PARAM_PUB_KEY}, {OSSL_PKEY_PARAM_PRIV_KEY},
+                     EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1"),
+                     EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1"));
   ASSERT_TRUE(pem.starts_with("-----BEGIN PRIVATE KEY-----")) << pem;
   const auto res = Key::from_private_pem(pem, Alg::ES256);
   ASSERT_FALSE(res.has_value());
@@ -296,16 +295,13 @@ TEST(JosePemTest, EcPemWithAnotherKeysPublicHalfRejected) {
 }
 
 TEST(JosePemTest, RsaPemWithAnotherKeysPrivateHalfRejected) {
-  EVP_PKEY* a = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
-  EVP_PKEY* b = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
   const std::string pem =
       mismatched_pem("RSA", {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E},
                      {OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1,
                       OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
                       OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
-                     a, b);
-  EVP_PKEY_free(a);
-  EVP_PKEY_free(b);
+                     EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}),
+                     EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}));
   ASSERT_TRUE(pem.starts_with("-----BEGIN PRIVATE KEY-----")) << pem;
   const auto res = Key::from_private_pem(pem, Alg::RS256);
   ASSERT_FALSE(res.has_value());
@@ -314,13 +310,11 @@ TEST(JosePemTest, RsaPemWithAnotherKeysPrivateHalfRejected) {
 
 TEST(JosePemTest, OtherCurveRejected) {
   EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp384r1");
-  BIO* bio = BIO_new(BIO_s_mem());
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr), 1);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  const std::string pem(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
+  const std::string pem = written_pem([pkey](BIO* bio) {
+    return PEM_write_bio_PKCS8PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  });
   EVP_PKEY_free(pkey);
+  ASSERT_TRUE(pem.starts_with("-----BEGIN PRIVATE KEY-----")) << pem;
   const auto res = Key::from_private_pem(pem, Alg::ES256);
   ASSERT_FALSE(res.has_value());
   EXPECT_EQ(res.error(), Errc::UnsupportedKey);
