@@ -68,10 +68,10 @@ printf '| /login (wrk -c16) | %.0f req/s, p50 %.1f ms, p99 %.1f ms (p99/p50 %.2f
   "$THREADS" "$h_rate" "$o_rate" "$(div "$l_rps" "$h_rate")"
 for t in shared split; do
   rps=${t}_rps p50=${t}_p50 p99=${t}_p99 err=${t}_err tps=${t}_tps lat=${t}_lat fail=${t}_fail
-  pgp99=${t}_pgp99 wtps=${t}_wide_tps wp99=${t}_wide_p99
-  printf '| /refresh (wrk -c%s), %s | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | pgbench -M prepared -c%s, same function: %.0f tps, avg %s ms, p99 %s ms, failed %s; with -c%s: %.0f tps, p99 %s ms | %.2f |\n' \
+  pgp99=${t}_pgp99 wtps=${t}_wide_tps wp99=${t}_wide_p99 wfail=${t}_wide_fail
+  printf '| /refresh (wrk -c%s), %s | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | pgbench -M prepared -c%s, same function: %.0f tps, avg %s ms, p99 %s ms, failed %s; with -c%s: %.0f tps, p99 %s ms, failed %s | %.2f |\n' \
     "$CONNS" "$t" "${!rps}" "${!p50}" "${!p99}" "${!err}" "$POOL" "${!tps}" "${!lat}" "${!pgp99}" \
-    "${!fail}" "$CONNS" "${!wtps}" "${!wp99}" "$(div "${!rps}" "${!tps}")"
+    "${!fail}" "$CONNS" "${!wtps}" "${!wp99}" "${!wfail}" "$(div "${!rps}" "${!tps}")"
 done
 printf '| /login + Redis rate limits (2 checks + back-off peek) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %d errors | /login without limits (above) | %.2f |\n' \
   "$ll_rps" "$ll_p50" "$ll_p99" "$ll_err" "$(div "$ll_rps" "$l_rps")"

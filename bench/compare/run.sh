@@ -163,13 +163,13 @@ met() {  # met VALUE OP LIMIT [VALUE OP LIMIT]: yes when every comparison holds
     done
   done
   ratio=$(div "$shared_rps" "$shared_tps")
-  printf '| POST /refresh, wrk -c%s, shared placement | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %s errors | pgbench -M prepared -c%s, same function: %.0f tps, avg %s ms, p99 %s ms, %s failed; with -c%s as wrk: %.0f tps, p99 %s ms | %.2f | ≥ 0.9, p99 ≤ 25 ms | %s |\n' \
+  printf '| POST /refresh, wrk -c%s, shared placement | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %s errors | pgbench -M prepared -c%s, same function: %.0f tps, avg %s ms, p99 %s ms, %s failed; with -c%s as wrk: %.0f tps, p99 %s ms, %s failed | %.2f | ≥ 0.9, p99 ≤ 25 ms | %s |\n' \
     "$CONNS" "$shared_rps" "$shared_p50" "$shared_p99" "$shared_err" "$POOL" "$shared_tps" "$shared_lat" \
-    "$shared_pgp99" "$shared_fail" "$CONNS" "$shared_wide_tps" "$shared_wide_p99" "$ratio" \
+    "$shared_pgp99" "$shared_fail" "$CONNS" "$shared_wide_tps" "$shared_wide_p99" "$shared_wide_fail" "$ratio" \
     "$(met "$ratio" '>=' 0.9 "$shared_p99" '<=' 25)"
-  printf '| POST /refresh, wrk -c%s, split placement (Postgres on CPU 0, the rest on CPU 1) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %s errors | pgbench, same placement: %.0f tps, avg %s ms, p99 %s ms, %s failed; with -c%s: %.0f tps, p99 %s ms | %.2f | (informative) | |\n' \
+  printf '| POST /refresh, wrk -c%s, split placement (Postgres on CPU 0, the rest on CPU 1) | %.0f req/s, p50 %.1f ms, p99 %.1f ms, %s errors | pgbench, same placement: %.0f tps, avg %s ms, p99 %s ms, %s failed; with -c%s: %.0f tps, p99 %s ms, %s failed | %.2f | (informative) | |\n' \
     "$CONNS" "$split_rps" "$split_p50" "$split_p99" "$split_err" "$split_tps" "$split_lat" "$split_pgp99" \
-    "$split_fail" "$CONNS" "$split_wide_tps" "$split_wide_p99" "$(div "$split_rps" "$split_tps")"
+    "$split_fail" "$CONNS" "$split_wide_tps" "$split_wide_p99" "$split_wide_fail" "$(div "$split_rps" "$split_tps")"
   ratio=$(div "$login_rps" "$sodium_rate"); spread=$(div "$login_p99" "$login_p50")
   printf '| POST /login, wrk -c16, Argon2id m=19 MiB t=2 p=1 | %.0f req/s, p50 %.1f ms, p99 %.1f ms (p99/p50 %.2f), %s errors | libsodium Argon2id, %s threads: %.1f/s | %.2f | ≥ 2.0, p99 ≤ 2× p50 | %s |\n' \
     "$login_rps" "$login_p50" "$login_p99" "$spread" "$login_err" "$NPROC" "$sodium_rate" "$ratio" \
