@@ -333,6 +333,19 @@ TEST_F(RedisDaemonTest, RedisOutageKeepsServingAndRecoversWithoutRestart) {
   EXPECT_TRUE(a->running());
 }
 
+// A replica that never reached Redis logged nothing: only a lost connection counted as
+// "down". Found when FailClosedPolicyRefusesLoginsWhileRedisIsDown killed Redis before a
+// slow (sanitized) replica had connected, and waited for the log line in vain.
+TEST_F(RedisDaemonTest, RedisUnreachableFromTheStartIsLoggedDown) {
+  auto a =
+      replica({{"AUTHD_REDIS_URL", "redis://127.0.0.1:" + std::to_string(testing::free_port())}});
+  ASSERT_TRUE(a->wait_for_output("cache.redis_down", 5s)) << a->stdout_text();
+  auto metrics = testing::http_get(ports_[0], "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("authd_redis_up 0"), std::string::npos);
+  EXPECT_EQ(post(ports_[0], "/login", kDemoLogin)->status, 200) << "local fallback limits";
+}
+
 TEST_F(RedisDaemonTest, FailClosedPolicyRefusesLoginsWhileRedisIsDown) {
   auto a = replica({{"AUTHD_LIMITS_LOGIN_WHEN_REDIS_DOWN", "closed"}});
   redis_->kill9();

@@ -221,7 +221,8 @@ class RedisClient {
   RedisClientStats stats() const;
 
   /// `callback(up)` on every change of available() (I/O thread). The first connection
-  /// counts as a change to true.
+  /// counts as a change to true, a failed first attempt as a change to false. A callback
+  /// registered after that also gets the current state once.
   [[nodiscard]] CallbackHandle on_state_change(std::function<void(bool up)> callback);
 
   /// Delivers every message published on `channel` to `callback(message)` (I/O thread), on

@@ -25,6 +25,8 @@ class ClientCore {
   /// The command link came up / went down.
   virtual void command_link_up() = 0;
   virtual void command_link_down(const std::string& reason) = 0;
+  /// An attempt to bring the command link up failed (it was not up).
+  virtual void command_link_failed(const std::string& reason) = 0;
   /// The subscriber link has (re)subscribed to every channel.
   virtual void subscriber_ready() = 0;
   /// Channels the subscriber link must subscribe to.

@@ -55,7 +55,7 @@ void Link::down(const std::string& reason, bool forced) {
     if (was_up) {
       core_.command_link_down(reason);
     } else {
-      core_.note_error(reason);
+      core_.command_link_failed(reason);
     }
   }
   if (!running_) return;

@@ -205,13 +205,20 @@ class RedisClient::Impl final : public detail::ClientCore {
     }
   }
 
+  void command_link_failed(const std::string& reason) override {
+    note_error(reason);
+    set_available(false);  // news only for the first attempt: the state becomes known
+  }
+
   void set_available(bool up) {
     {
       std::lock_guard lock(avail_mutex_);
-      if (available_.exchange(up, std::memory_order_acq_rel) == up) return;
+      const bool was = available_.exchange(up, std::memory_order_acq_rel);
+      if (state_known_ && was == up) return;
+      state_known_ = true;
     }
     avail_cv_.notify_all();
-    state_callbacks_->invoke(up);
+    state_callbacks_->invoke_state(up);
   }
 
   void run() {
@@ -239,6 +246,7 @@ class RedisClient::Impl final : public detail::ClientCore {
   std::thread thread_;
 
   mutable std::mutex avail_mutex_;
+  bool state_known_ = false;  // a connection came up or an attempt failed (avail_mutex_)
   mutable std::condition_variable avail_cv_;
 
   mutable std::mutex info_mutex_;
@@ -349,7 +357,9 @@ std::string RedisClient::last_error() const {
 RedisClientStats RedisClient::stats() const { return impl_->counters_.snapshot(); }
 
 CallbackHandle RedisClient::on_state_change(std::function<void(bool up)> callback) {
-  return impl_->state_callbacks_->add(std::move(callback));
+  Impl* impl = impl_.get();
+  return impl->state_callbacks_->add_replaying(
+      std::move(callback), [impl](std::function<void()> fn) { impl->post(std::move(fn)); });
 }
 
 CallbackHandle RedisClient::subscribe(std::string channel,

@@ -212,6 +212,57 @@ TEST(RedisClientTest, AuthWithPasswordAndTheWrongPassword) {
   EXPECT_FALSE((*anon)->wait_until_available(300ms));  // PING → NOAUTH: never "up"
 }
 
+// A client whose first connection attempt failed never announced a state: available() was
+// false from the start, so nothing "changed", and authd never logged that Redis was down.
+TEST(RedisClientTest, FailedFirstAttemptIsAStateChangeToDown) {
+  RedisOptions options;
+  options.endpoint = {"127.0.0.1", testing::free_port()};  // nobody listens there
+  auto client = RedisClient::create(options);
+  ASSERT_TRUE(client);
+  std::mutex m;
+  std::vector<bool> early, late;
+  auto early_handle = (*client)->on_state_change([&](bool up) {
+    std::lock_guard lock(m);
+    early.push_back(up);
+  });
+  ASSERT_TRUE(eventually([&] { return !(*client)->last_error().empty(); }, 3s));
+  // Registered after the state became known: told it once.
+  auto late_handle = (*client)->on_state_change([&](bool up) {
+    std::lock_guard lock(m);
+    late.push_back(up);
+  });
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(m);
+        return !early.empty() && !late.empty();
+      },
+      3s));
+  std::this_thread::sleep_for(300ms);  // retries keep failing: no further news
+  std::lock_guard lock(m);
+  EXPECT_EQ(early, std::vector<bool>{false});
+  EXPECT_EQ(late, std::vector<bool>{false});
+}
+
+TEST(RedisClientTest, CallbackRegisteredWhileUpIsToldUpOnce) {
+  auto client = connect_or_fail(shared_redis_options());
+  ASSERT_TRUE(client);
+  std::mutex m;
+  std::vector<bool> seen;
+  auto handle = client->on_state_change([&](bool up) {
+    std::lock_guard lock(m);
+    seen.push_back(up);
+  });
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(m);
+        return !seen.empty();
+      },
+      3s));
+  std::this_thread::sleep_for(200ms);
+  std::lock_guard lock(m);
+  EXPECT_EQ(seen, std::vector<bool>{true});
+}
+
 TEST(RedisClientTest, SelectsTheDatabaseOfTheUrl) {
   RedisOptions o3 = shared_redis_options();
   o3.db = 3;
