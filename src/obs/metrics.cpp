@@ -109,7 +109,6 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::observe(double seconds) {
   const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), seconds);
   buckets_[static_cast<std::size_t>(it - bounds_.begin())].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
   sum_nanos_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9),
                        std::memory_order_relaxed);
 }

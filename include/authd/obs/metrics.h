@@ -49,7 +49,6 @@ class Histogram {
  private:
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // one per bound plus +Inf
-  std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> sum_nanos_{0};
 };
 
