@@ -10,7 +10,8 @@
 # Each comparison runs ROUNDS alternating rounds of both sides; the table shows medians.
 # Usage: bench/compare/run.sh [BUILD_DIR] [DURATION_S]
 #   env ROUNDS (default 3); HASH_S, seconds per hash-rate cell (default 2); LOGINS_PER_S and
-#   REFRESHES_PER_S, the load the replica estimate is for (default 1000 and 10000).
+#   REFRESHES_PER_S, the load the replica estimate is for (default 1000 and 10000); POOL_SIZES,
+#   the store.pool_size values of the /refresh pool section (default "4 16").
 # Progress goes to stderr, the table to stdout and to BUILD_DIR/bench-compare.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -97,6 +98,21 @@ rss_peak=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$authd_pid/status"
 
 say "POST /refresh vs pgbench, split placement"
 split_refresh_rounds
+
+# --- /refresh by store.pool_size, shared placement: Postgres connections beyond the cores it
+# has only queue in its scheduler; authd batches the rotations waiting for a connection ---
+POOL_SIZES=(${POOL_SIZES:-4 $POOL})
+say "POST /refresh with store.pool_size ${POOL_SIZES[*]}"
+declare -A by_pool=()
+for r in $(seq 1 "$ROUNDS"); do
+  for p in "${POOL_SIZES[@]}"; do
+    start_authd AUTHD_STORE_POOL_SIZE="$p"
+    read -r a b c d <<<"$(run_refresh)"
+    by_pool["$p rps"]+="$a "; by_pool["$p p50"]+="$b "; by_pool["$p p99"]+="$c "; by_pool["$p err"]=$((${by_pool["$p err"]:-0} + d))
+    say "  pool round $r, pool $p: /refresh $a req/s, p99 $c ms"
+  done
+done
+stop_authd
 
 # --- Ready time: exec of authd to the first 200 on /readyz, 5 starts ---
 say "ready time, 5 starts"
@@ -187,6 +203,14 @@ met() {  # met VALUE OP LIMIT [VALUE OP LIMIT]: yes when every comparison holds
     "$rss_idle" "$rss_refresh" "$rss_login" "$rss_get" "$rss_peak" "$(met "$rss_login" '<=' 64)"
   printf '| ready time: exec of authd (Postgres) to the first 200 on /readyz | %s ms (median of 5: %s) | | | ≤ 200 ms | %s |\n' \
     "$ready_ms" "$(echo "$ready_all" | xargs)" "$(met "$ready_ms" '<=' 200)"
+
+  printf '\n### POST /refresh by store.pool_size (wrk -c%s, shared placement, same rounds alternating)\n\n' "$CONNS"
+  printf '| store.pool_size | req/s | p50 ms | p99 ms | errors | rounds p99 ms | p99 ≤ 25 ms? |\n|---|---|---|---|---|---|---|\n'
+  for p in "${POOL_SIZES[@]}"; do
+    v=$(median <<<"${by_pool["$p p99"]}")
+    printf '| %s | %.0f | %.1f | %.1f | %s | %s| %s |\n' "$p" "$(median <<<"${by_pool["$p rps"]}")" \
+      "$(median <<<"${by_pool["$p p50"]}")" "$v" "${by_pool["$p err"]}" "${by_pool["$p p99"]}" "$(met "$v" '<=' 25)"
+  done
 
   printf '\n### Scaling: authd on k cores (taskset), k I/O threads; wrk and Postgres on every core\n\n'
   printf '| cores | GET /healthz (c64) | POST /refresh (c%s) | POST /login (c16) | per core: healthz / refresh / login |\n|---|---|---|---|---|\n' "$CONNS"
