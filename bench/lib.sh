@@ -210,9 +210,10 @@ node_argon2_rate() {  # node_argon2_rate THREADS: hashes/s, or "-" when the peer
 # login_rounds THREADS: ROUNDS alternating rounds of /login (wrk -c16) and the Argon2id hash-rate
 # probes (libsodium's and authd's, 1..THREADS threads, HASH_S seconds a cell, and the Node
 # peer's on THREADS); sets the medians login_rps login_p50 login_p99, login_err (a sum),
-# sodium_rate, authd_rate and peer_rate (THREADS threads) and authd_rate1 (one thread).
+# sodium_rate, authd_rate and peer_rate (THREADS threads) and authd_rate1 (one thread), and
+# authd_cpu and authd_cpu1, the process CPU time per authd hash (ms) on THREADS threads and on one.
 login_rounds() {
-  local t=$1 r a b c d h o o1 n rps="" p50="" p99="" hs="" os="" o1s="" ns=""
+  local t=$1 r a b c d h o o1 n rps="" p50="" p99="" hs="" os="" o1s="" ns="" cs="" c1s=""
   login_err=0
   wrk -t2 -c16 -d2s -s bench/auth/login.lua "$URL/login" >/dev/null 2>&1
   for r in $(seq 1 "$ROUNDS"); do
@@ -223,10 +224,13 @@ login_rounds() {
     h=$(awk -v t="$t" '$1=="libsodium" && $2==t {print $3; exit}' "$work/hash.out"); hs+="$h "
     o=$(awk -v t="$t" '$1=="authd" && $2==t {print $3; exit}' "$work/hash.out"); os+="$o "
     o1=$(awk '$1=="authd" && $2==1 {print $3; exit}' "$work/hash.out"); o1s+="$o1 "
+    cs+="$(awk -v t="$t" '$1=="authd" && $2==t {print $4; exit}' "$work/hash.out") "
+    c1s+="$(awk '$1=="authd" && $2==1 {print $4; exit}' "$work/hash.out") "
     n=$(node_argon2_rate "$t"); [ "$n" = - ] || ns+="$n "
     echo "  login round $r: /login $a req/s (p50 $b ms, p99 $c ms), Argon2id on $t threads: libsodium $h/s, authd $o/s, Node peer $n/s" >&2
   done
   login_rps=$(median <<<"$rps"); login_p50=$(median <<<"$p50"); login_p99=$(median <<<"$p99")
   sodium_rate=$(median <<<"$hs"); authd_rate=$(median <<<"$os"); authd_rate1=$(median <<<"$o1s")
+  authd_cpu=$(median <<<"$cs"); authd_cpu1=$(median <<<"$c1s")
   peer_rate=-; [ -z "$ns" ] || peer_rate=$(median <<<"$ns")
 }

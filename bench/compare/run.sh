@@ -196,8 +196,8 @@ met() {  # met VALUE OP LIMIT [VALUE OP LIMIT]: yes when every comparison holds
       "$(met "$(div "$login_rps" "$peer_rate")" '>=' 1.0)"
   fi
   ratio=$(div "$authd_rate" "$authd_rate1")
-  printf '| Argon2id, authd'"'"'s, %s threads / 1 thread | %.1f hashes/s | 1 thread: %.1f hashes/s | %.2f | ≥ %s | %s |\n' \
-    "$NPROC" "$authd_rate" "$authd_rate1" "$ratio" "$(div "$((NPROC * 95))" 100)" \
+  printf '| Argon2id, authd'"'"'s, %s threads / 1 thread | %.1f hashes/s, CPU %.2f ms a hash | 1 thread: %.1f hashes/s, CPU %.2f ms a hash | %.2f | ≥ %s | %s |\n' \
+    "$NPROC" "$authd_rate" "$authd_cpu" "$authd_rate1" "$authd_cpu1" "$ratio" "$(div "$((NPROC * 95))" 100)" \
     "$(met "$ratio" '>=' "$(div "$((NPROC * 95))" 100)")"
   printf '| RSS of authd (VmRSS): idle / after /refresh / after /login flood | %s / %s / %s MiB (then after the GET rows at c1024: %s MiB; peak VmHWM %s MiB) | | | ≤ 64 MiB after the login flood | %s |\n' \
     "$rss_idle" "$rss_refresh" "$rss_login" "$rss_get" "$rss_peak" "$(met "$rss_login" '<=' 64)"
