@@ -7,7 +7,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +74,26 @@ RedisOptions shared_redis_options();
 
 /// The receiver count of a publish, 0 on error.
 inline std::int64_t receivers(const CacheResult<std::int64_t>& r) { return r ? *r : 0; }
+
+/// What a RedisClient's on_state_change callbacks reported, in order; safe to read while the
+/// I/O thread records.
+class StateLog {
+ public:
+  std::function<void(bool)> recorder() {
+    return [this](bool up) {
+      std::lock_guard lock(mutex_);
+      seen_.push_back(up);
+    };
+  }
+  std::vector<bool> seen() const {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<bool> seen_;
+};
 
 /// A client that is connected (fails the test otherwise).
 std::unique_ptr<RedisClient> connect_or_fail(

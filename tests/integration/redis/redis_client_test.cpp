@@ -219,48 +219,25 @@ TEST(RedisClientTest, FailedFirstAttemptIsAStateChangeToDown) {
   options.endpoint = {"127.0.0.1", testing::free_port()};  // nobody listens there
   auto client = RedisClient::create(options);
   ASSERT_TRUE(client);
-  std::mutex m;
-  std::vector<bool> early, late;
-  auto early_handle = (*client)->on_state_change([&](bool up) {
-    std::lock_guard lock(m);
-    early.push_back(up);
-  });
+  testing::StateLog early, late;
+  auto early_handle = (*client)->on_state_change(early.recorder());
   ASSERT_TRUE(eventually([&] { return !(*client)->last_error().empty(); }, 3s));
   // Registered after the state became known: told it once.
-  auto late_handle = (*client)->on_state_change([&](bool up) {
-    std::lock_guard lock(m);
-    late.push_back(up);
-  });
-  ASSERT_TRUE(eventually(
-      [&] {
-        std::lock_guard lock(m);
-        return !early.empty() && !late.empty();
-      },
-      3s));
+  auto late_handle = (*client)->on_state_change(late.recorder());
+  ASSERT_TRUE(eventually([&] { return !early.seen().empty() && !late.seen().empty(); }, 3s));
   std::this_thread::sleep_for(300ms);  // retries keep failing: no further news
-  std::lock_guard lock(m);
-  EXPECT_EQ(early, std::vector<bool>{false});
-  EXPECT_EQ(late, std::vector<bool>{false});
+  EXPECT_EQ(early.seen(), std::vector<bool>{false});
+  EXPECT_EQ(late.seen(), std::vector<bool>{false});
 }
 
 TEST(RedisClientTest, CallbackRegisteredWhileUpIsToldUpOnce) {
   auto client = connect_or_fail(shared_redis_options());
   ASSERT_TRUE(client);
-  std::mutex m;
-  std::vector<bool> seen;
-  auto handle = client->on_state_change([&](bool up) {
-    std::lock_guard lock(m);
-    seen.push_back(up);
-  });
-  ASSERT_TRUE(eventually(
-      [&] {
-        std::lock_guard lock(m);
-        return !seen.empty();
-      },
-      3s));
+  testing::StateLog log;
+  auto handle = client->on_state_change(log.recorder());
+  ASSERT_TRUE(eventually([&] { return !log.seen().empty(); }, 3s));
   std::this_thread::sleep_for(200ms);
-  std::lock_guard lock(m);
-  EXPECT_EQ(seen, std::vector<bool>{true});
+  EXPECT_EQ(log.seen(), std::vector<bool>{true});
 }
 
 TEST(RedisClientTest, SelectsTheDatabaseOfTheUrl) {

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -47,12 +46,8 @@ class RedisOutageTest : public ::testing::Test {
 TEST_F(RedisOutageTest, KilledRedisDegradesAndRecoversByItself) {
   auto client = connect_or_fail(options());
   ASSERT_TRUE(client);
-  std::mutex m;
-  std::vector<bool> transitions;
-  auto state = client->on_state_change([&](bool up) {
-    std::lock_guard lock(m);
-    transitions.push_back(up);
-  });
+  testing::StateLog states;
+  auto state = client->on_state_change(states.recorder());
 
   LocalRateLimiter fallback(clock_);
   RedisRateLimiter limiter(*client, fallback, {.fallback_factor = 0.5});
@@ -121,8 +116,8 @@ TEST_F(RedisOutageTest, KilledRedisDegradesAndRecoversByItself) {
 
   stop = true;
   for (auto& t : load) t.join();
-  std::lock_guard lock(m);
-  // (A leading `true` is the first connection, when it raced with the registration.)
+  // (The leading `true` is the state at registration, which on_state_change reports.)
+  const auto transitions = states.seen();
   auto first_down = std::find(transitions.begin(), transitions.end(), false);
   ASSERT_NE(first_down, transitions.end());
   EXPECT_TRUE(transitions.back());
