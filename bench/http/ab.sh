@@ -47,18 +47,21 @@ ticks_of() {
     cpu_ticks "${pid[$1]}"
   fi
 }
+HZ=$(getconf CLK_TCK)
+us_per_request() {  # us_per_request TICKS REQUESTS: CPU µs per request
+  awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { print t / hz / n * 1e6 }'
+}
 declare -A got=()
 measure() {  # measure NAME ROUTE
-  local u0 s0 u1 s1 rps p50 p99 err
+  local u0 s0 u1 s1 rps p50 p99 err n
   read -r u0 s0 <<<"$(ticks_of "$1")"
   wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "http://127.0.0.1:${port[$1]}$2" >"$work/wrk.out" 2>&1
   read -r u1 s1 <<<"$(ticks_of "$1")"
   read -r rps p50 p99 err <<<"$(wrk_stats "$work/wrk.out")"
-  local n; n=$(awk -v r="$rps" -v d="$DUR" 'BEGIN { print r * d }')
-  local hz; hz=$(getconf CLK_TCK)
+  n=$(awk -v r="$rps" -v d="$DUR" 'BEGIN { print r * d }')
   got["$1 $2 rps"]+="$rps "
-  got["$1 $2 user"]+="$(awk -v t=$((u1 - u0)) -v n="$n" -v hz="$hz" 'BEGIN { print t / hz / n * 1e6 }') "
-  got["$1 $2 sys"]+="$(awk -v t=$((s1 - s0)) -v n="$n" -v hz="$hz" 'BEGIN { print t / hz / n * 1e6 }') "
+  got["$1 $2 user"]+="$(us_per_request $((u1 - u0)) "$n") "
+  got["$1 $2 sys"]+="$(us_per_request $((s1 - s0)) "$n") "
 }
 
 for route in "${ROUTES[@]}"; do
