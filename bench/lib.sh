@@ -213,7 +213,7 @@ node_argon2_rate() {  # node_argon2_rate THREADS: hashes/s, or "-" when the peer
 # sodium_rate, authd_rate and peer_rate (THREADS threads) and authd_rate1 (one thread), and
 # authd_cpu and authd_cpu1, the process CPU time per authd hash (ms) on THREADS threads and on one.
 login_rounds() {
-  local t=$1 r a b c d h o o1 n rps="" p50="" p99="" hs="" os="" o1s="" ns="" cs="" c1s=""
+  local t=$1 r a b c d h o o1 oc oc1 n rps="" p50="" p99="" hs="" os="" o1s="" ns="" cs="" c1s=""
   login_err=0
   wrk -t2 -c16 -d2s -s bench/auth/login.lua "$URL/login" >/dev/null 2>&1
   for r in $(seq 1 "$ROUNDS"); do
@@ -222,10 +222,10 @@ login_rounds() {
     rps+="$a "; p50+="$b "; p99+="$c "; login_err=$((login_err + d))
     "${HASHRATE:-$BUILD/bench/crypto/authd_hashrate_bench}" "${HASH_S:-3}" "$t" 2 19922944 1 > "$work/hash.out"
     h=$(awk -v t="$t" '$1=="libsodium" && $2==t {print $3; exit}' "$work/hash.out"); hs+="$h "
-    o=$(awk -v t="$t" '$1=="authd" && $2==t {print $3; exit}' "$work/hash.out"); os+="$o "
-    o1=$(awk '$1=="authd" && $2==1 {print $3; exit}' "$work/hash.out"); o1s+="$o1 "
-    cs+="$(awk -v t="$t" '$1=="authd" && $2==t {print $4; exit}' "$work/hash.out") "
-    c1s+="$(awk '$1=="authd" && $2==1 {print $4; exit}' "$work/hash.out") "
+    # authd's rows: hashes/s and CPU ms a hash, on t threads and on one
+    read -r o oc <<<"$(awk -v t="$t" '$1=="authd" && $2==t {print $3, $4; exit}' "$work/hash.out")"
+    read -r o1 oc1 <<<"$(awk '$1=="authd" && $2==1 {print $3, $4; exit}' "$work/hash.out")"
+    os+="$o "; cs+="$oc "; o1s+="$o1 "; c1s+="$oc1 "
     n=$(node_argon2_rate "$t"); [ "$n" = - ] || ns+="$n "
     echo "  login round $r: /login $a req/s (p50 $b ms, p99 $c ms), Argon2id on $t threads: libsodium $h/s, authd $o/s, Node peer $n/s" >&2
   done
