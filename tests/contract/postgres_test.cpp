@@ -39,6 +39,7 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using store::Errc;
 using testing::elapsed_ms;
+using testing::Rows;
 
 // A loopback port that refuses connections: bound, never listened on, for the test's life.
 class ClosedPort {
@@ -966,6 +967,125 @@ TEST_F(PostgresTest, RotationBatchLocksItsFamiliesByKeyNotByScanningSessions) {
   ASSERT_TRUE(sequential_before && index_before && sequential_after && index_after);
   EXPECT_GT(*index_after, *index_before) << "the batch ran and looked its families up";
   EXPECT_EQ(*sequential_after, *sequential_before) << "the batch read the whole sessions table";
+}
+
+// The batch rotates the calls that need no case analysis as sets (0012) and the rest one by one:
+// every call must get the answer, and leave the rows, that calling authd_rotate_refresh() for
+// each call in order gives. The batch mixes plain rotations with every other case: a token
+// presented twice (a grace replay, then with another successor a reuse), a used token before
+// its family's live one, and revoked, expired and unknown tokens.
+TEST_F(PostgresTest, RotationBatchAnswersAsItsCallsWouldOneByOne) {
+  DatabasePtr db = open_migrated(pg_->postgres_options());
+  ASSERT_TRUE(db);
+  const std::int64_t now = kT0 + 100;
+  std::vector<std::string> families;
+  const auto family = [&](const std::string& first) {
+    families.push_back(new_family(*db, first));
+    return families.back();
+  };
+  std::vector<RotateRequest> calls;
+  const auto call = [&](const std::string& presented, const std::string& successor) {
+    calls.push_back({presented, successor, now, 10, 3600});
+  };
+  for (int i = 0; i < 3; ++i) {  // plain
+    const std::string live = new_hash();
+    family(live);
+    call(live, new_hash());
+  }
+  const std::string twice = new_hash(), twice_next = new_hash();
+  family(twice);
+  call(twice, twice_next);
+  call(twice, twice_next);  // within grace, same successor: a replay
+  const std::string forked = new_hash();
+  family(forked);
+  call(forked, new_hash());
+  call(forked, new_hash());  // another successor: reuse, the family is revoked
+  const std::string old = new_hash(), live = new_hash();
+  family(old);
+  ASSERT_TRUE(db->sessions().rotate({old, live, kT0 + 1, 10, 3600}));
+  call(old, new_hash());  // reuse first: the live token after it finds the family revoked
+  call(live, new_hash());
+  const std::string revoked = new_hash();
+  const std::string revoked_family = family(revoked);
+  ASSERT_EQ(pg_->exec("UPDATE sessions SET revoked_at = " + std::to_string(kT0 + 2) +
+                      ", revoked_reason = 'logout' WHERE id = '" + revoked_family + "'"),
+            "");
+  call(revoked, new_hash());
+  const std::string expired = new_hash();
+  const std::string expired_family = family(expired);
+  ASSERT_EQ(pg_->exec("UPDATE sessions SET idle_expires_at = " + std::to_string(kT0 + 50) +
+                      " WHERE id = '" + expired_family + "'"),
+            "");
+  call(expired, new_hash());
+  call(new_hash(), new_hash());  // unknown
+  for (int i = 0; i < 2; ++i) {  // plain, after the others
+    const std::string token = new_hash();
+    family(token);
+    call(token, new_hash());
+  }
+
+  const auto bytea = [](const std::string& hash) { return "'\\x" + to_hex(hash) + "'::bytea"; };
+  const std::string answer_columns =
+      "o_outcome, o_generation, o_id, o_user_id, o_client_id, o_created_at, o_last_used_at,"
+      " o_absolute_expires_at, o_idle_expires_at, o_revoked_at, o_revoked_reason,"
+      " o_session_generation, o_user_disabled, o_user_roles, o_user_tenant";
+  std::string ids;
+  for (const auto& id : families) ids += (ids.empty() ? "'" : ", '") + id + "'";
+  const auto state = [&] {
+    Rows rows = pg_->rows(
+        "SELECT id, generation, last_used_at, idle_expires_at, revoked_at, revoked_reason"
+        " FROM sessions WHERE id IN (" +
+        ids + ") ORDER BY id");
+    Rows tokens = pg_->rows(
+        "SELECT encode(hash, 'hex'), session_id, generation, issued_at, used_at,"
+        " encode(successor_hash, 'hex') FROM refresh_tokens WHERE session_id IN (" +
+        ids + ") ORDER BY 1");
+    rows.insert(rows.end(), tokens.begin(), tokens.end());
+    return rows;
+  };
+
+  ASSERT_EQ(pg_->exec("BEGIN"), "");
+  Rows one_by_one;
+  for (const auto& c : calls) {
+    Rows answer = pg_->rows("SELECT " + answer_columns + " FROM authd_rotate_refresh(" +
+                            bytea(c.presented_hash) + ", " + bytea(c.successor_hash) + ", " +
+                            std::to_string(c.now) + ", 10, 3600)");
+    ASSERT_EQ(answer.size(), 1u);
+    one_by_one.push_back(answer[0]);
+  }
+  const Rows state_one_by_one = state();
+  ASSERT_EQ(pg_->exec("ROLLBACK"), "");
+
+  std::string hashes, successors, nows;
+  for (const auto& c : calls) {
+    hashes += (hashes.empty() ? "" : ", ") + bytea(c.presented_hash);
+    successors += (successors.empty() ? "" : ", ") + bytea(c.successor_hash);
+    nows += (nows.empty() ? "" : ", ") + std::to_string(c.now);
+  }
+  const std::string n = std::to_string(calls.size());
+  ASSERT_EQ(pg_->exec("BEGIN"), "");
+  const Rows batched = pg_->rows(
+      "SELECT " + answer_columns + " FROM authd_rotate_refresh_batch(ARRAY[" + hashes +
+      "], ARRAY[" + successors + "], ARRAY[" + nows + "]::bigint[], array_fill(10::bigint, ARRAY[" +
+      n + "]), array_fill(3600::bigint, ARRAY[" + n + "])) ORDER BY o_index");
+  const Rows state_batched = state();
+  ASSERT_EQ(pg_->exec("ROLLBACK"), "");
+
+  ASSERT_EQ(batched.size(), calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(batched[i], one_by_one[i]) << "call " << i + 1 << " (" << one_by_one[i][0] << ")";
+  }
+  EXPECT_EQ(state_batched, state_one_by_one);
+  const auto outcomes = [&](const Rows& answers) {
+    std::vector<std::string> out;
+    for (const auto& a : answers) out.push_back(a[0]);
+    return out;
+  };
+  EXPECT_EQ(outcomes(one_by_one),
+            (std::vector<std::string>{"rotated", "rotated", "rotated", "rotated", "grace_replay",
+                                      "rotated", "reuse_detected", "reuse_detected", "revoked",
+                                      "revoked", "expired", "unknown", "rotated", "rotated"}))
+      << "the batch covers every case";
 }
 
 TEST_F(PostgresTest, AFailedBatchRunsEachRotationAlone) {

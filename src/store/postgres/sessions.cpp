@@ -39,7 +39,8 @@ constexpr Statement kRotate{
     " FROM authd_rotate_refresh($1::bytea, $2::bytea, $3::bigint, $4::bigint, $5::bigint) r"
     " LEFT JOIN sessions s ON s.id = r.o_id"};
 // Rotations that queued behind a busy pool, sent as one statement and one commit (see
-// migrations/postgres/0011_rotate_batch.up.sql): kRotate's columns, then the call's position.
+// migrations/postgres/0011_rotate_batch.up.sql, and 0012 for the calls it rotates as sets):
+// kRotate's columns, then the call's position.
 constexpr Statement kRotateBatch{
     "authd_sessions_rotate_batch",
     "SELECT " AUTHD_ROTATION_COLUMNS ", r.o_index"
