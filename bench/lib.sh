@@ -129,18 +129,24 @@ run_refresh() {  # wrk on POST /refresh, CONNS connections each rotating its own
   wrk_stats "$work/refresh.out"
 }
 
+# seed_chains G N: N new families whose live tokens are sha256('n:G') for n in 0..N-1, each
+# rotated by pgbench to sha256('n:G+1'), and so on.
+seed_chains() {
+  psql "$AUTHD_TEST_PG_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at)
+SELECT gen_random_uuid(), (SELECT id FROM users LIMIT 1), 'authd', $1, 0, 4000000000, 4000000000
+FROM generate_series(0, $2 - 1);
+INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)
+SELECT sha256(convert_to(n || ':$1', 'UTF8')), id, 1, 0
+FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sessions WHERE created_at = $1) s;
+SQL
+}
+
 # run_pgbench ROUND [CLIENTS]: the same rotation function, CLIENTS (default POOL) clients, fresh
 # chains: "tps avg_ms failed p99_ms" (p99 from pgbench's per-transaction log)
 run_pgbench() {
   local g=$(($1 * 1000000)) clients=${2:-$POOL}  # token (client, g) is sha256('client:g')
-  psql "$AUTHD_TEST_PG_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
-INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, absolute_expires_at, idle_expires_at)
-SELECT gen_random_uuid(), (SELECT id FROM users LIMIT 1), 'authd', $g, 0, 4000000000, 4000000000
-FROM generate_series(0, $clients - 1);
-INSERT INTO refresh_tokens (hash, session_id, generation, issued_at)
-SELECT sha256(convert_to(n || ':$g', 'UTF8')), id, 1, 0
-FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sessions WHERE created_at = $g) s;
-SQL
+  seed_chains "$g" "$clients"
   rm -f "$work"/pgbench_log.*
   "${PIN[@]}" "$PGBENCH" -n -M prepared -c "$clients" -j 2 -T "$DUR" -D g=$g \
     -l --log-prefix="$work/pgbench_log" \
