@@ -542,6 +542,35 @@ TEST_F(PostgresTest, WarmUpWaitsForItsDelayAndStopsWithTheStore) {
   EXPECT_LT(elapsed_ms(start), 1000);
 }
 
+// The warm-up readies each connection it opens for rotations: a backend's first rotation would
+// otherwise prepare the statement and compile the rotation functions first (tens of ms under
+// load, which every refresh batched behind it waits for). On a primed connection the first
+// rotation is one round trip.
+TEST_F(PostgresTest, WarmUpPrimesEachConnectionForRotations) {
+  const store::PostgresOptions o = pool_of_four();
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  const std::string first = new_hash();
+  new_family(*db, first);
+  PgConnPtr su = superuser();
+  db->warm_up(milliseconds(0));
+  // The last statement each warm-up connection ran is the primer's batch call.
+  EXPECT_TRUE(testing::eventually([&] {
+    return count(su.get(),
+                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
+                     o.application_name +
+                     "' AND state = 'idle' AND query LIKE '%authd_rotate_refresh_batch%'") == 3;
+  })) << "migrate opened one connection, the warm-up the other three, each primed";
+  EXPECT_EQ(pg_->query_int("SELECT count(*) FROM refresh_tokens WHERE length(hash) = 0"), 0)
+      << "priming wrote nothing";
+  // The most recently idled connection is a primed one: its first rotation needs no prepare.
+  const std::uint64_t before = store::postgres::round_trips();
+  auto r = db->sessions().rotate({first, new_hash(), kT0 + 1, 10, 3600});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->outcome, RotateOutcome::kRotated);
+  EXPECT_EQ(store::postgres::round_trips() - before, 1u);
+}
+
 // Every pooled connection killed by the server (restart, failover, pg_terminate_backend): the
 // next calls reconnect by themselves instead of failing.
 TEST_F(PostgresTest, ReconnectsAfterConnectionsAreTerminated) {

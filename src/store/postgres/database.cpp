@@ -106,7 +106,10 @@ class PgDatabase final : public Database {
       std::unique_lock lock(mutex);
       // Nothing notifies: this waits out the delay, or until a stop is requested.
       std::condition_variable_any().wait_for(lock, stop, delay, [] { return false; });
-      pool_.fill([&] { return stop.stop_requested(); });
+      // Primed as they open: a backend's first rotation otherwise compiles the rotation
+      // functions and loads their tables' metadata first, tens of milliseconds under load that
+      // the refreshes batched behind it wait for.
+      pool_.fill([&] { return stop.stop_requested(); }, &PgSessionStore::prime);
     });
   }
 

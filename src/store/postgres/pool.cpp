@@ -70,7 +70,8 @@ std::optional<Lease> Pool::try_acquire_idle() {
   return std::nullopt;
 }
 
-std::size_t Pool::fill(const std::function<bool()>& stopped) {
+std::size_t Pool::fill(const std::function<bool()>& stopped,
+                       const std::function<void(Connection&)>& prime) {
   std::size_t opened = 0;
   while (!stopped()) {
     {
@@ -83,6 +84,7 @@ std::size_t Pool::fill(const std::function<bool()>& stopped) {
       give_back_slot();
       break;
     }
+    if (prime) prime(**conn);
     release(std::move(conn).value());  // idle now, as a connection coming back
     ++opened;
   }

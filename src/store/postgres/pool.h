@@ -57,8 +57,10 @@ class Pool {
   /// Borrows an idle connection if there is one; never opens or waits (for event loops).
   std::optional<Lease> try_acquire_idle();
   /// Opens connections one at a time, as idle ones, until the pool is full, one fails to open,
-  /// or `stopped()` says so; returns how many it opened. Callers meanwhile acquire as usual.
-  std::size_t fill(const std::function<bool()>& stopped);
+  /// or `stopped()` says so; returns how many it opened. Each new connection goes through
+  /// `prime` (if set) before it is idle. Callers meanwhile acquire as usual.
+  std::size_t fill(const std::function<bool()>& stopped,
+                   const std::function<void(Connection&)>& prime = {});
 
   /// For an event loop with calls queued and no connection: when the pool is full, queues
   /// `wake` to run once, in order of asking, when a connection comes back (or at once if one is

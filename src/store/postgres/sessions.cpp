@@ -305,6 +305,14 @@ StoreResult<auth::RotateResult> PgSessionStore::rotate_once(const auth::RotateRe
   return read_rotation(r->get());
 }
 
+void PgSessionStore::prime(Connection& conn) {
+  // An empty hash: authd stores 32-byte hashes only, so both calls answer `unknown`.
+  const auth::RotateRequest none{"", "", 0, 0, 0};
+  (void)conn.exec(kRotate, rotate_params(none));
+  const Params one = rotate_params(none);
+  (void)conn.exec(kRotateBatch, combine_rotations({&one}));
+}
+
 bool PgSessionStore::rotate_async(const auth::RotateRequest& request, auth::RotateCallback done) {
   Lane* lane = loops != nullptr ? loops->current() : nullptr;
   if (lane == nullptr) return false;

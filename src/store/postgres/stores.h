@@ -64,6 +64,12 @@ class PgSessionStore final : public auth::SessionStore {
       std::int64_t now, std::size_t limit) override;
   StoreResult<std::size_t> purge(std::int64_t cutoff, std::size_t limit) override;
 
+  /// Readies `conn` for rotations before it serves one: prepares the single and the batch
+  /// statement and runs each once for a token that cannot exist (nothing is written), so that
+  /// the backend has compiled the plpgsql functions and loaded what they read. Failures are
+  /// ignored: the first real call then does the same work.
+  static void prime(Connection& conn);
+
  private:
   StoreResult<auth::RotateResult> rotate_once(const auth::RotateRequest& request, bool fresh,
                                               bool& connection_failed);
