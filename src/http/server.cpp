@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -153,8 +154,9 @@ class SessionBase {
 struct Server::Loops {
   // An io_context that can destroy its queued handlers without being destroyed itself.
   // UNSAFE_IO: no lock per socket in the reactor. Sound because every operation on a socket
-  // or descriptor of a loop starts on that loop's thread (sessions, the Postgres lanes), and
-  // other threads only post to it; the scheduler's lock, which posts need, stays.
+  // or descriptor of a loop starts on that loop's thread (sessions, the Postgres lanes, an
+  // accepted connection handed over as a descriptor), and other threads only post to it; the
+  // scheduler's lock, which posts need, stays.
   struct Loop : asio::io_context {
     Loop() : asio::io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
     void destroy_handlers() { shutdown(); }
@@ -877,61 +879,95 @@ void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::ac
                                 std::shared_ptr<Slots> slots, std::shared_ptr<const Router> router,
                                 bool use_tls) {
   auto self = shared_from_this();
-  acc->async_accept(pick_loop(), [self, name, acc, slots, router, use_tls](beast::error_code ec,
-                                                                           tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acc->is_open()) return;
-    using AddressSlot = Server::Impl::AddressSlot;
-    auto accept_next = [&] { self->start_accept(name, acc, slots, router, use_tls); };
-    if (ec) {
-      // Typically EMFILE: back off briefly instead of spinning.
-      log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
-      auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
-      t->async_wait([self, name, acc, slots, router, use_tls, t](beast::error_code) {
-        self->start_accept(name, acc, slots, router, use_tls);
+  // Accepted on the acceptor's loop, into a socket of that loop: the loops run without
+  // per-socket locks (Loop), so registering the descriptor with another loop's reactor from
+  // here raced with that loop reusing the reactor's descriptor state (ThreadSanitizer,
+  // AcceptedConnectionsJoinTheirLoopOnItsOwnThread).
+  acc->async_accept(
+      [self, name, acc, slots, router, use_tls](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acc->is_open()) return;
+        using AddressSlot = Server::Impl::AddressSlot;
+        auto accept_next = [&] { self->start_accept(name, acc, slots, router, use_tls); };
+        if (ec) {
+          // Typically EMFILE: back off briefly instead of spinning.
+          log::warn("http.accept_failed", {{"listener", name}, {"reason", ec.message()}});
+          auto t = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
+          t->async_wait([self, name, acc, slots, router, use_tls, t](beast::error_code) {
+            self->start_accept(name, acc, slots, router, use_tls);
+          });
+          return;
+        }
+        auto refuse = [&](const char* reason) {
+          self->rejected.with({name, reason}).inc();
+          beast::error_code ignored;
+          socket.close(ignored);
+        };
+        const bool admin = name == "admin";
+        if (self->is_draining.load() && !admin) {
+          refuse("draining");
+          return accept_next();
+        }
+        if (slots->open.fetch_add(1) >= slots->cap) {
+          slots->open.fetch_sub(1);
+          refuse("listener_full");
+          return accept_next();
+        }
+        beast::error_code pec;
+        auto ep = socket.remote_endpoint(pec);
+        std::string peer = pec ? "" : ep.address().to_string();
+        // The admin listener is for probes and scrapes from inside the cluster: no address cap.
+        const auto address_slot = admin ? AddressSlot::kExempt : self->take_address_slot(peer);
+        if (address_slot == AddressSlot::kFull) {
+          slots->open.fetch_sub(1);
+          refuse("address_full");
+          return accept_next();
+        }
+        const bool address_counted = address_slot == AddressSlot::kTaken;
+        std::shared_ptr<ssl::context> tls = use_tls ? self->current_tls() : nullptr;
+        auto serve = [self, name, slots, router, peer, address_counted, use_tls,
+                      tls = std::move(tls)](tcp::socket&& s) mutable {
+          if (use_tls) {
+            std::make_shared<TlsSession>(std::move(s), std::move(tls), self, name, slots, router,
+                                         peer, address_counted)
+                ->start();
+          } else {
+            std::make_shared<PlainSession>(std::move(s), self, name, slots, router, peer,
+                                           address_counted)
+                ->start();
+          }
+        };
+        asio::io_context& loop = self->pick_loop();
+        if (&loop == &self->ioc) {
+          serve(std::move(socket));
+          return accept_next();
+        }
+        // To another loop: the descriptor leaves this loop's reactor here and joins the other's on
+        // that loop's thread.
+        beast::error_code lec;
+        const auto protocol = socket.local_endpoint(lec).protocol();
+        const int fd = lec ? -1 : socket.release(lec);
+        if (lec || fd < 0) {
+          slots->open.fetch_sub(1);
+          if (address_counted) self->release_address_slot(peer);
+          refuse("handoff_failed");
+          return accept_next();
+        }
+        asio::post(loop, [self, &loop, fd, protocol, slots, peer, address_counted, name,
+                          serve = std::move(serve)]() mutable {
+          tcp::socket s(loop);
+          beast::error_code aec;
+          s.assign(protocol, fd, aec);
+          if (aec) {
+            ::close(fd);
+            slots->open.fetch_sub(1);
+            if (address_counted) self->release_address_slot(peer);
+            self->rejected.with({name, "handoff_failed"}).inc();
+            return;
+          }
+          serve(std::move(s));
+        });
+        accept_next();
       });
-      return;
-    }
-    // Closed on the socket's own loop: loops run without per-socket locks (Loop).
-    auto refuse = [&](const char* reason) {
-      self->rejected.with({name, reason}).inc();
-      auto loop = socket.get_executor();
-      asio::post(loop, [s = std::move(socket)]() mutable {
-        beast::error_code ignored;
-        s.close(ignored);
-      });
-    };
-    const bool admin = name == "admin";
-    if (self->is_draining.load() && !admin) {
-      refuse("draining");
-      return accept_next();
-    }
-    if (slots->open.fetch_add(1) >= slots->cap) {
-      slots->open.fetch_sub(1);
-      refuse("listener_full");
-      return accept_next();
-    }
-    beast::error_code pec;
-    auto ep = socket.remote_endpoint(pec);
-    std::string peer = pec ? "" : ep.address().to_string();
-    // The admin listener is for probes and scrapes from inside the cluster: no address cap.
-    const auto address_slot = admin ? AddressSlot::kExempt : self->take_address_slot(peer);
-    if (address_slot == AddressSlot::kFull) {
-      slots->open.fetch_sub(1);
-      refuse("address_full");
-      return accept_next();
-    }
-    const bool address_counted = address_slot == AddressSlot::kTaken;
-    if (use_tls) {
-      std::make_shared<TlsSession>(std::move(socket), self->current_tls(), self, name, slots,
-                                   router, peer, address_counted)
-          ->start();
-    } else {
-      std::make_shared<PlainSession>(std::move(socket), self, name, slots, router, peer,
-                                     address_counted)
-          ->start();
-    }
-    accept_next();
-  });
 }
 
 void Server::Impl::begin_shutdown() {
