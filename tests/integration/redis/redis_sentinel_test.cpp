@@ -201,12 +201,18 @@ TEST_F(RedisSentinelTest, AuthdFollowsAFailoverThroughTheSentinel) {
       },
       15s));
   auto login = post("/login", R"({"email":"demo@example.com","password":"demo-password"})");
-  ASSERT_TRUE(login && login->status == 200);
+  ASSERT_TRUE(login && login->status == 200)
+      << (login ? std::to_string(login->status) : "no answer") << "\n"
+      << authd.stderr_text() << authd.stdout_text();
   const auto body = login->body;
   const auto at_start = body.find("\"access_token\":\"") + 16;
   const std::string at = body.substr(at_start, body.find('"', at_start) - at_start);
   auto logout = post("/logout", "", {{"Authorization", "Bearer " + at}});
-  ASSERT_TRUE(logout && logout->status == 200) << (logout ? logout->body : "");
+  // On failure, all there is to know: the answer, or that there was none, and authd's output
+  // (a sanitizer report included).
+  ASSERT_TRUE(logout && logout->status == 200)
+      << (logout ? std::to_string(logout->status) + " " + logout->body : "no answer") << "\n"
+      << authd.stderr_text() << authd.stdout_text();
   // The revocation reaches the new master: at once if authd already follows it, or when it
   // replays what it could not write during the switch.
   EXPECT_TRUE(eventually(
