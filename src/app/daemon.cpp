@@ -214,6 +214,17 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     };
   }
   http::Server server(server_options, metrics);
+  // Before any listener: from the moment authd is reachable, a SIGHUP (reload) or SIGTERM
+  // (drain) is handled, never the default action, which ends the process. Signals that come
+  // before run() wait for the loop.
+  SignalHandler signals(server, [&audit_sink, &cfg] {
+    if (cfg.audit.sink != config::AuditSink::kFile) return;
+    std::string error;
+    if (audit_sink->reopen(error))
+      log::info("audit.reopened", {});
+    else
+      log::error("audit.reopen_failed", {{"error", error}});
+  });
   const bool tls = !cfg.server.tls_cert_file.empty();
   // /refresh rotates from the I/O threads without blocking them where the store can.
   auto offload = [&server](std::function<void()> task) { server.offload(std::move(task)); };
@@ -282,15 +293,7 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
     admin_base = "http://" + admin->to_string();
   }
 
-  // 6. Background work: signals, session purge, reactions to Redis.
-  SignalHandler signals(server, [&audit_sink, &cfg] {
-    if (cfg.audit.sink != config::AuditSink::kFile) return;
-    std::string error;
-    if (audit_sink->reopen(error))
-      log::info("audit.reopened", {});
-    else
-      log::error("audit.reopen_failed", {{"error", error}});
-  });
+  // 6. Background work: session purge, reactions to Redis.
   Janitor janitor(db.sessions(), db.codes(), db.clients(), clock, cfg.store.purge_interval,
                   cfg.store.purge_retention);
   watch_redis(st, metrics, key_service, service, janitor, db.sessions(), clock,
