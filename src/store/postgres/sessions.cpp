@@ -307,10 +307,9 @@ StoreResult<auth::RotateResult> PgSessionStore::rotate_once(const auth::RotateRe
 
 void PgSessionStore::prime(Connection& conn) {
   // An empty hash: authd stores 32-byte hashes only, so both calls answer `unknown`.
-  const auth::RotateRequest none{"", "", 0, 0, 0};
-  (void)conn.exec(kRotate, rotate_params(none));
-  const Params one = rotate_params(none);
-  (void)conn.exec(kRotateBatch, combine_rotations({&one}));
+  const Params none = rotate_params({"", "", 0, 0, 0});
+  (void)conn.exec(kRotate, none);
+  (void)conn.exec(kRotateBatch, combine_rotations({&none}));
 }
 
 bool PgSessionStore::rotate_async(const auth::RotateRequest& request, auth::RotateCallback done) {
