@@ -923,6 +923,11 @@ void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::ac
           return accept_next();
         }
         const bool address_counted = address_slot == AddressSlot::kTaken;
+        // The slots the session would have given back, for a connection that never becomes one.
+        auto give_back_slots = [self, slots, peer, address_counted] {
+          slots->open.fetch_sub(1);
+          if (address_counted) self->release_address_slot(peer);
+        };
         std::shared_ptr<ssl::context> tls = use_tls ? self->current_tls() : nullptr;
         auto serve = [self, name, slots, router, peer, address_counted, use_tls,
                       tls = std::move(tls)](tcp::socket&& s) mutable {
@@ -947,20 +952,18 @@ void Server::Impl::start_accept(const std::string& name, std::shared_ptr<tcp::ac
         const auto protocol = socket.local_endpoint(lec).protocol();
         const int fd = lec ? -1 : socket.release(lec);
         if (lec || fd < 0) {
-          slots->open.fetch_sub(1);
-          if (address_counted) self->release_address_slot(peer);
+          give_back_slots();
           refuse("handoff_failed");
           return accept_next();
         }
-        asio::post(loop, [self, &loop, fd, protocol, slots, peer, address_counted, name,
+        asio::post(loop, [self, &loop, fd, protocol, name, give_back_slots,
                           serve = std::move(serve)]() mutable {
           tcp::socket s(loop);
           beast::error_code aec;
           s.assign(protocol, fd, aec);
           if (aec) {
             ::close(fd);
-            slots->open.fetch_sub(1);
-            if (address_counted) self->release_address_slot(peer);
+            give_back_slots();
             self->rejected.with({name, "handoff_failed"}).inc();
             return;
           }
