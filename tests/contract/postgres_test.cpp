@@ -559,8 +559,8 @@ TEST_F(PostgresTest, WarmUpPrimesEachConnectionForRotations) {
     return count(su.get(),
                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
                      o.application_name +
-                     "' AND state = 'idle' AND query LIKE '%authd_rotate_refresh_batch%'") == 3;
-  })) << "migrate opened one connection, the warm-up the other three, each primed";
+                     "' AND state = 'idle' AND query LIKE '%authd_rotate_refresh_batch%'") == 4;
+  })) << "the warm-up primes the migration's connection and opens the other three, primed";
   EXPECT_EQ(pg_->query_int("SELECT count(*) FROM refresh_tokens WHERE length(hash) = 0"), 0)
       << "priming wrote nothing";
   // The most recently idled connection is a primed one: its first rotation needs no prepare.
@@ -569,6 +569,35 @@ TEST_F(PostgresTest, WarmUpPrimesEachConnectionForRotations) {
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->outcome, RotateOutcome::kRotated);
   EXPECT_EQ(store::postgres::round_trips() - before, 1u);
+}
+
+// Once the warm-up has started, a connection is primed before its first use however it came
+// to be: the migration's, taken by a caller before the warm-up's delay has passed, and one a
+// caller opens on demand (after a failover, or when a burst finds none idle). An event loop,
+// which takes idle connections as they are, then never meets an unprimed one from them.
+TEST_F(PostgresTest, ConnectionsUsedBeforeTheWarmUpFillsArePrimedToo) {
+  const store::PostgresOptions o = pool_of_four();
+  DatabasePtr db = open_migrated(o);
+  ASSERT_TRUE(db);
+  const std::string first = new_hash();
+  new_family(*db, first);
+  db->warm_up(std::chrono::minutes(1));  // primes from now on, fills only after the delay
+  auto rotate_costs_one_round_trip = [&](const std::string& hash) {
+    const std::uint64_t before = store::postgres::round_trips();
+    auto r = db->sessions().rotate({hash, new_hash(), kT0 + 1, 10, 3600});
+    EXPECT_TRUE(r) << r.error();
+    return store::postgres::round_trips() - before == 1u;
+  };
+  // The migration's connection, opened before there was a primer: readied by this ping.
+  ASSERT_TRUE(db->ping());
+  EXPECT_TRUE(rotate_costs_one_round_trip(first)) << "the migration's connection is unprimed";
+  // A connection opened on demand, by the ping after its only predecessor was killed.
+  PgConnPtr su = superuser();
+  ASSERT_EQ(terminate(su.get(), o.application_name), 1);
+  ASSERT_TRUE(db->ping());
+  const std::string second = new_hash();
+  new_family(*db, second);
+  EXPECT_TRUE(rotate_costs_one_round_trip(second)) << "a connection opened on demand is unprimed";
 }
 
 // Every pooled connection killed by the server (restart, failover, pg_terminate_backend): the

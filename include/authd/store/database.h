@@ -49,7 +49,8 @@ class Database {
   /// Opens the connections a burst of requests would otherwise open as it arrives, in the
   /// background once `delay` has passed (Postgres: the whole pool, one at a time, stopping at
   /// the first failure), so the first requests after a start do not wait for handshakes.
-  /// Returns at once.
+  /// Call it once the schema is migrated: from then on Postgres readies each connection for
+  /// rotations before its first use, including those opened on demand. Returns at once.
   virtual void warm_up(std::chrono::milliseconds /*delay*/) {}
 };
 

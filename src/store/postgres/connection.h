@@ -158,6 +158,9 @@ class Connection {
   bool idle() const { return PQtransactionStatus(conn_.get()) == PQTRANS_IDLE; }
   /// Best-effort ROLLBACK; marks the connection broken when even that fails.
   void rollback() noexcept;
+  /// Whether the pool's primer has run on this connection (Pool::set_primer).
+  bool primed() const { return primed_; }
+  void mark_primed() { primed_ = true; }
 
   // --- Non-blocking use, by an event loop (see event_loop.h) ---
   // start() sends a statement without waiting; the loop then waits for the socket (writable
@@ -204,6 +207,7 @@ class Connection {
   std::unordered_set<std::string> prepared_;
   bool broken_ = false;
   bool stale_ = false;
+  bool primed_ = false;
   bool timed_out_ = false;
 
   // The statement in flight.

@@ -99,6 +99,11 @@ class PgDatabase final : public Database {
 
   void warm_up(std::chrono::milliseconds delay) override {
     if (warmer_.joinable()) return;
+    // Every connection is primed before its first use from now on (the schema is migrated by
+    // now): a backend's first rotation otherwise compiles the rotation functions and loads
+    // their tables' metadata first, tens of milliseconds under load that the refreshes batched
+    // behind it wait for.
+    pool_.set_primer(&PgSessionStore::prime);
     // A thread of its own, not a worker: its connects block, and stopping asks it to finish
     // after the one in progress (bounded by connect_timeout).
     warmer_ = std::jthread([this, delay](const std::stop_token& stop) {
@@ -106,10 +111,7 @@ class PgDatabase final : public Database {
       std::unique_lock lock(mutex);
       // Nothing notifies: this waits out the delay, or until a stop is requested.
       std::condition_variable_any().wait_for(lock, stop, delay, [] { return false; });
-      // Primed as they open: a backend's first rotation otherwise compiles the rotation
-      // functions and loads their tables' metadata first, tens of milliseconds under load that
-      // the refreshes batched behind it wait for.
-      pool_.fill([&] { return stop.stop_requested(); }, &PgSessionStore::prime);
+      pool_.fill([&] { return stop.stop_requested(); });
     });
   }
 

@@ -1,5 +1,6 @@
 #include "store/postgres/pool.h"
 
+#include <algorithm>
 #include <string>
 
 namespace authd::store::postgres {
@@ -16,6 +17,7 @@ Pool::~Pool() {
 
 StoreResult<Lease> Pool::acquire(bool fresh) {
   const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+  std::unique_ptr<Connection> reused;
   std::unique_ptr<Connection> discard;  // closed outside the lock: PQfinish does I/O
   {
     std::unique_lock lock(mutex_);
@@ -23,7 +25,10 @@ StoreResult<Lease> Pool::acquire(bool fresh) {
       if (!idle_.empty()) {
         std::unique_ptr<Connection> conn = std::move(idle_.back());
         idle_.pop_back();
-        if (!fresh && !conn->lost()) return Lease(this, std::move(conn), true);
+        if (!fresh && !conn->lost()) {
+          reused = std::move(conn);
+          break;
+        }
         // Give its slot to a new connection instead.
         discard = std::move(conn);
         break;
@@ -44,12 +49,17 @@ StoreResult<Lease> Pool::acquire(bool fresh) {
       }
     }
   }
+  if (reused) {
+    ready(*reused);
+    return Lease(this, std::move(reused), true);
+  }
   discard.reset();
   auto conn = Connection::open(settings_);
   if (!conn) {
     give_back_slot();
     return unexpected(std::move(conn).error());
   }
+  ready(**conn);
   return Lease(this, std::move(conn).value(), false);
 }
 
@@ -70,8 +80,15 @@ std::optional<Lease> Pool::try_acquire_idle() {
   return std::nullopt;
 }
 
-std::size_t Pool::fill(const std::function<bool()>& stopped,
-                       const std::function<void(Connection&)>& prime) {
+std::size_t Pool::fill(const std::function<bool()>& stopped) {
+  // The ones opened before the primer was set (the migration's) first: the loops take idle
+  // connections as they are.
+  while (!stopped()) {
+    std::unique_ptr<Connection> conn = take_unprimed_idle();
+    if (!conn) break;
+    ready(*conn);
+    release(std::move(conn));
+  }
   std::size_t opened = 0;
   while (!stopped()) {
     {
@@ -84,11 +101,35 @@ std::size_t Pool::fill(const std::function<bool()>& stopped,
       give_back_slot();
       break;
     }
-    if (prime) prime(**conn);
+    ready(**conn);
     release(std::move(conn).value());  // idle now, as a connection coming back
     ++opened;
   }
   return opened;
+}
+
+void Pool::set_primer(std::function<void(Connection&)> primer) {
+  std::call_once(primer_once_, [&] {
+    primer_ = std::move(primer);
+    primer_set_.store(true, std::memory_order_release);
+  });
+}
+
+void Pool::ready(Connection& conn) {
+  if (conn.primed() || !primer_set_.load(std::memory_order_acquire)) return;
+  // Once, whatever the outcome: a primer's failure only costs the first real call its
+  // preparation, and a connection it found broken is discarded on release anyway.
+  primer_(conn);
+  conn.mark_primed();
+}
+
+std::unique_ptr<Connection> Pool::take_unprimed_idle() {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(idle_.begin(), idle_.end(), [](const auto& c) { return !c->primed(); });
+  if (it == idle_.end()) return nullptr;
+  std::unique_ptr<Connection> conn = std::move(*it);
+  idle_.erase(it);
+  return conn;
 }
 
 void Pool::give_back_slot() {

@@ -56,11 +56,16 @@ class Pool {
   StoreResult<Lease> acquire(bool fresh = false);
   /// Borrows an idle connection if there is one; never opens or waits (for event loops).
   std::optional<Lease> try_acquire_idle();
-  /// Opens connections one at a time, as idle ones, until the pool is full, one fails to open,
-  /// or `stopped()` says so; returns how many it opened. Each new connection goes through
-  /// `prime` (if set) before it is idle. Callers meanwhile acquire as usual.
-  std::size_t fill(const std::function<bool()>& stopped,
-                   const std::function<void(Connection&)>& prime = {});
+  /// Readies idle connections that the primer has not seen, then opens connections one at a
+  /// time, as idle ones, until the pool is full, one fails to open, or `stopped()` says so;
+  /// returns how many it opened. Callers meanwhile acquire as usual.
+  std::size_t fill(const std::function<bool()>& stopped);
+
+  /// From now on, every connection goes through `primer` once before it is used: acquire()
+  /// runs it on a connection it hands out, fill() on the ones it opens or finds idle. Only
+  /// try_acquire_idle() (an event loop, which must not block) may get one that has not been
+  /// through it yet. The first call wins; later ones change nothing.
+  void set_primer(std::function<void(Connection&)> primer);
 
   /// For an event loop with calls queued and no connection: when the pool is full, queues
   /// `wake` to run once, in order of asking, when a connection comes back (or at once if one is
@@ -88,6 +93,10 @@ class Pool {
   void wake_first_locked();
   void wake_all_locked();
   void update_contended_locked();
+  // Runs the primer on `conn` unless it has run there already or none is set.
+  void ready(Connection& conn);
+  // An idle connection the primer has not seen, taken out as if leased; null when none.
+  std::unique_ptr<Connection> take_unprimed_idle();
 
   const ConnectSettings settings_;
   const std::size_t size_;
@@ -100,6 +109,9 @@ class Pool {
   std::size_t blocked_ = 0;                        // callers waiting in acquire()
   std::deque<Waiter> waiters_;                     // event loops, in order of asking
   std::atomic<bool> contended_{false};
+  std::function<void(Connection&)> primer_;  // written once, before primer_set_
+  std::atomic<bool> primer_set_{false};
+  std::once_flag primer_once_;
 };
 
 }  // namespace authd::store::postgres
