@@ -4,6 +4,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "authd/http/message.h"
@@ -67,7 +69,16 @@ class Router {
   Match match(std::string_view method, std::string_view path) const;
 
  private:
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<Route> routes_;
+  // Where to look, by index into routes_ (kept in order: the first route that matches wins):
+  // routes without placeholders by their exact path, and every route with one.
+  std::unordered_map<std::string, std::vector<std::size_t>, PathHash, std::equal_to<>> literal_;
+  std::vector<std::size_t> templated_;
+  void index(std::size_t route);
 };
 
 /// The answer when nothing matched: 405 with Allow when the path exists under other methods,
