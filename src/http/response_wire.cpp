@@ -6,8 +6,14 @@
 namespace authd::http {
 namespace {
 
-// A plain loop: string_view::find_first_of calls memchr on the set for every character.
+// Header text almost never holds a line break: two vectorised scans (memchr) find none, and the
+// text is appended whole. Otherwise a plain loop drops them (string_view::find_first_of would
+// call memchr on the set for every character).
 void append_without_line_breaks(std::string& out, std::string_view text) {
+  if (text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos) {
+    out += text;
+    return;
+  }
   const std::size_t start = out.size();
   out += text;
   std::size_t kept = start;
