@@ -415,7 +415,7 @@ class Session : public SessionBase {
       if (ec == bhttp::error::need_more) break;
       if (ec) return on_read(ec);
       if (!had_head && parser_->is_header_done()) {
-        if (refuse_head(parser_->get())) return;
+        if (refuse_head()) return;
         parser_->eager(true);
       }
       if (used == 0) break;
@@ -440,9 +440,9 @@ class Session : public SessionBase {
 
   // The head decides whether the body can be framed at all (request_head.h). A method Beast
   // does not know never becomes a metric label or a log field.
-  bool refuse_head(const bhttp::request<bhttp::string_body>& req) {
-    method_ = req.method() == bhttp::verb::unknown ? "OTHER" : std::string(req.method_string());
-    auto refusal = http::refuse_head(req);
+  bool refuse_head() {
+    method_ = parser_->method_label();
+    auto refusal = parser_->refusal();
     if (!refusal) return false;
     reject(refusal->status, refusal->code, refusal->description, refusal->reason);
     return true;
@@ -463,7 +463,9 @@ class Session : public SessionBase {
                                    .category())  // any other parse error
       return reject(400, "invalid_request", "Malformed HTTP request.", "malformed");
     if (ec) return derived().do_close();
-    handle(parser_->release());
+    keep_alive_ = parser_->keep_alive();
+    version_ = parser_->version();
+    handle(parser_->take());
   }
 
   // Answers a request that could not be read, then closes: the stream position is unknown.
@@ -480,12 +482,9 @@ class Session : public SessionBase {
 
   // The request and its context live on the stack for an inline route (most GETs): they are
   // moved to the heap only for a route that answers later.
-  void handle(bhttp::request<bhttp::string_body>&& req) {
+  void handle(Request r) {
     RequestContext ctx;
     ctx.start = std::chrono::steady_clock::now();
-    keep_alive_ = req.keep_alive();
-    version_ = req.version();
-    Request r = to_request(std::move(req));
     r.received_unix = unix_seconds_now();
     r.peer_address = peer_;
     r.client_address = client_address(peer_, r.header_list("X-Forwarded-For"),
@@ -493,7 +492,6 @@ class Session : public SessionBase {
     r.tls = Derived::kTls;
     ctx.request_id = make_request_id(r.header("X-Request-Id"));
     r.request_id = ctx.request_id;
-    method_ = r.method;
 
     auto m = router_->match(r.method, r.path);
     if (!m.route) {
@@ -770,7 +768,7 @@ class Session : public SessionBase {
   std::uint64_t id_ = 0;
   std::uint64_t requests_ = 0;  // read on this connection so far
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::string out_;  // the answer being written; its capacity is kept for the next one
   RouteMetrics metrics_;
   bool idle_ = false;

@@ -1,15 +1,21 @@
-// HTTP/1.1 requests as the transport reads them (server.cpp): Beast's parser with authd's
-// limits, the head checked before the body is read (refuse_head), then the Request a handler
-// sees and what handlers parse from it: forwarded addresses, Basic and Bearer credentials,
-// cookies, form and JSON bodies. Several requests may follow one another on a connection, so the
-// input is read as a pipeline until it is used up or a request is refused.
+// HTTP/1.1 requests as the transport reads them (server.cpp): authd's RequestParser (Beast's
+// parser writing into a Request) with authd's limits, the head checked before the body is read
+// (refusal), then the Request a handler sees (the same as Beast's own parser reads) and what
+// handlers parse from it: forwarded addresses, Basic and Bearer credentials, cookies, form and JSON
+// bodies. Several requests may follow one another on a connection, so the input is read as a
+// pipeline until it is used up or a request is refused.
+#include <algorithm>
 #include <boost/beast/core/buffers_prefix.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "authd/core/strict_json.h"
 #include "authd/http/client_ip.h"
@@ -32,8 +38,8 @@ const TrustedProxies& trusted() {
 
 // Feeds `in` to the parser until `done` holds; false on a parse error or when the input ends
 // first (the connection would wait, then time out).
-template <class Done>
-bool feed(bhttp::request_parser<bhttp::string_body>& parser, std::string_view& in, Done done) {
+template <class Parser, class Done>
+bool feed(Parser& parser, std::string_view& in, Done done) {
   while (!done()) {
     if (in.empty()) return false;
     boost::system::error_code ec;
@@ -60,19 +66,49 @@ void handle(Request& r) {
   if (type.substr(0, 16) == "application/json") (void)authd::parse_strict_json(r.body);
 }
 
+// Differential: Beast's own request parser, with its field container, reads the same bytes into
+// the same request (RequestParser only leaves the container out). The container keeps fields of
+// one name together, after the first of them; a Request keeps them in arrival order. So the
+// headers are compared name by name, each name's values in order.
+std::vector<std::pair<std::string, std::string>> by_name(
+    std::vector<std::pair<std::string, std::string>> fields) {
+  for (auto& [name, value] : fields)
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::stable_sort(fields.begin(), fields.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return fields;
+}
+
+void same_as_beast(std::string_view wire, const Request& r, bool keep_alive) {
+  bhttp::request_parser<bhttp::string_body> beast;
+  beast.header_limit(kHeaderLimit);
+  beast.body_limit(kBodyLimit);
+  beast.eager(true);
+  if (!feed(beast, wire, [&] { return beast.is_done(); })) std::abort();
+  const auto& m = beast.get();
+  if (m.method_string() != r.method || m.target() != r.target) std::abort();
+  if (m.keep_alive() != keep_alive || m.body() != r.body) std::abort();
+  std::vector<std::pair<std::string, std::string>> theirs, ours;
+  for (const auto& f : m) theirs.emplace_back(f.name_string(), f.value());
+  for (const auto& h : r.headers) ours.emplace_back(h.name, h.value);
+  if (by_name(std::move(theirs)) != by_name(std::move(ours))) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   for (int requests = 0; !in.empty() && requests < 16; ++requests) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    const std::string_view start = in;
+    RequestParser parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(kBodyLimit);
     if (!feed(parser, in, [&] { return parser.is_header_done(); })) return 0;
-    if (refuse_head(parser.get())) return 0;  // answered, connection closed
+    if (parser.refusal()) return 0;  // answered, connection closed
     if (!feed(parser, in, [&] { return parser.is_done(); })) return 0;
-    const bool keep_alive = parser.get().keep_alive();
-    Request r = to_request(parser.release());
+    const bool keep_alive = parser.keep_alive();
+    Request r = parser.take();
+    same_as_beast(start.substr(0, start.size() - in.size()), r, keep_alive);
     handle(r);
     if (!keep_alive) return 0;
   }
