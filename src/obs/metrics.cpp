@@ -102,46 +102,27 @@ void process_metrics(std::string& out) {
 
 }  // namespace
 
-std::size_t detail::assign_stripe() {
-  static std::atomic<std::size_t> next{0};
-  return next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-}
-
-std::uint64_t Counter::value() const {
-  std::uint64_t total = 0;
-  for (const auto& line : lines_) total += line.cells[0].load(std::memory_order_relaxed);
-  return total;
-}
-
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)),
-      lines_per_stripe_((bounds_.size() + 2 + detail::kCellsPerLine - 1) / detail::kCellsPerLine),
-      lines_(std::make_unique<detail::Line[]>(lines_per_stripe_ * detail::kStripes)) {}
+      buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {}
 
 void Histogram::observe(double seconds) {
   const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), seconds);
-  const std::size_t stripe = detail::stripe();
-  cell(stripe, static_cast<std::size_t>(it - bounds_.begin()))
-      .fetch_add(1, std::memory_order_relaxed);
-  cell(stripe, bounds_.size() + 1)
-      .fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9),
-                 std::memory_order_relaxed);
+  buckets_[static_cast<std::size_t>(it - bounds_.begin())].fetch_add(1, std::memory_order_relaxed);
+  sum_nanos_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9),
+                       std::memory_order_relaxed);
 }
 
 void Histogram::snapshot(std::vector<std::uint64_t>& cumulative, std::uint64_t& count,
                          double& sum) const {
   cumulative.assign(bounds_.size() + 1, 0);
   std::uint64_t acc = 0;
-  std::uint64_t sum_nanos = 0;
   for (std::size_t i = 0; i <= bounds_.size(); ++i) {
-    for (std::size_t s = 0; s < detail::kStripes; ++s)
-      acc += cell(s, i).load(std::memory_order_relaxed);
+    acc += buckets_[i].load(std::memory_order_relaxed);
     cumulative[i] = acc;
   }
-  for (std::size_t s = 0; s < detail::kStripes; ++s)
-    sum_nanos += cell(s, bounds_.size() + 1).load(std::memory_order_relaxed);
   count = acc;  // consistent with the buckets even while others observe
-  sum = static_cast<double>(sum_nanos) / 1e9;
+  sum = static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
 }
 
 Family<Counter>& Registry::counter(std::string name, std::string help,

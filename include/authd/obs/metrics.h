@@ -14,38 +14,13 @@
 
 namespace authd::obs {
 
-namespace detail {
-
-/// Counts are striped: each thread bumps cells of its own stripe, so event loops on different
-/// cores never write one cache line (a shared counter would move between the cores on every
-/// request, ~100 ns each time). Reading sums the stripes.
-inline constexpr std::size_t kStripes = 8;
-inline constexpr std::size_t kCellsPerLine = 8;  // 64-byte lines of 8-byte cells
-
-struct alignas(64) Line {
-  std::atomic<std::uint64_t> cells[kCellsPerLine];
-};
-
-/// The next stripe, round-robin: the first threads to count (the event loops) get their own.
-std::size_t assign_stripe();
-inline thread_local std::size_t this_thread_stripe = kStripes;  // kStripes: none yet
-inline std::size_t stripe() {
-  if (this_thread_stripe == kStripes) [[unlikely]]
-    this_thread_stripe = assign_stripe();
-  return this_thread_stripe;
-}
-
-}  // namespace detail
-
 class Counter {
  public:
-  void inc(std::uint64_t n = 1) {
-    lines_[detail::stripe()].cells[0].fetch_add(n, std::memory_order_relaxed);
-  }
-  std::uint64_t value() const;
+  void inc(std::uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const { return v_.load(std::memory_order_relaxed); }
 
  private:
-  std::array<detail::Line, detail::kStripes> lines_{};
+  std::atomic<std::uint64_t> v_{0};
 };
 
 class Gauge {
@@ -72,15 +47,9 @@ class Histogram {
   void snapshot(std::vector<std::uint64_t>& cumulative, std::uint64_t& count, double& sum) const;
 
  private:
-  // Cell i of a stripe: the buckets (one per bound plus +Inf), then the sum in nanoseconds.
-  std::atomic<std::uint64_t>& cell(std::size_t stripe, std::size_t i) const {
-    return lines_[stripe * lines_per_stripe_ + i / detail::kCellsPerLine]
-        .cells[i % detail::kCellsPerLine];
-  }
-
   std::vector<double> bounds_;
-  std::size_t lines_per_stripe_;
-  std::unique_ptr<detail::Line[]> lines_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // one per bound plus +Inf
+  std::atomic<std::uint64_t> sum_nanos_{0};
 };
 
 enum class Kind { kCounter, kGauge, kHistogram };
