@@ -3,6 +3,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -274,9 +275,24 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   auto route_options = auth_route_options(cfg, settings.issuer, base);
   if (!route_options) return 1;
   http::add_auth_routes(*public_router, service, std::move(*route_options));
-  http::add_jwks_route(*public_router, [&ring] {
-    auto doc = ring.jwks();
-    return http::JwksDocument{doc->body, doc->etag, doc->cache_control};
+  // Kept per I/O thread and rebuilt only when the ring publishes or the document's time is up:
+  // asking the ring on every request took its snapshot lock and bumped reference counts that
+  // every loop shares. Each thread's copy of the body has its own count, on its own core.
+  http::add_jwks_route(*public_router, [&ring, &clock] {
+    struct Kept {
+      std::uint64_t published = 0;
+      std::int64_t from = 0, until = std::numeric_limits<std::int64_t>::min();
+      http::JwksDocument doc;
+    };
+    thread_local Kept kept;
+    const std::int64_t now = clock.now_unix();
+    if (kept.published != ring.published() || now < kept.from || now >= kept.until) {
+      const keys::KeyRing::CurrentJwks current = ring.current_jwks(now);
+      kept = {current.published, current.from, current.until,
+              http::JwksDocument{std::make_shared<const std::string>(*current.doc->body),
+                                 current.doc->etag, current.doc->cache_control}};
+    }
+    return kept.doc;
   });
   auto failing = [](bool ok, const char* status) {
     return ok ? std::nullopt : std::optional<std::string>(status);

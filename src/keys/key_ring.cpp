@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -49,6 +50,12 @@ JwksDocumentPtr build_document(const std::vector<const Entry*>& keys, const Sett
                 ", stale-while-revalidate=" + std::to_string(s.jwks_stale_while_revalidate_s);
   doc->body = std::move(body);
   return doc;
+}
+
+// Process-wide, so that no two rings (tests hold several) ever publish the same number.
+std::uint64_t next_publication() {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 const JwksDocumentPtr& empty_document() {
@@ -155,6 +162,7 @@ Result<void, Error> KeyRing::load() {
 
   std::lock_guard lock(snapshot_mutex_);
   snapshot_ = std::move(next);
+  published_.store(next_publication(), std::memory_order_release);
   return {};
 }
 
@@ -298,14 +306,21 @@ jose::KeyLookup KeyRing::lookup() const {
   return [this](std::string_view kid) { return find(kid); };
 }
 
-JwksDocumentPtr KeyRing::jwks() const {
+JwksDocumentPtr KeyRing::jwks() const { return current_jwks(clock_.now_unix()).doc; }
+
+KeyRing::CurrentJwks KeyRing::current_jwks(std::int64_t now) const {
+  // Read before the snapshot: a snapshot published in between is newer than this number says,
+  // so the caller only asks once more.
+  const std::uint64_t published = published_.load(std::memory_order_acquire);
   const auto snap = snapshot();
-  if (!snap) return empty_document();
-  const std::int64_t now = clock_.now_unix();
-  for (const Epoch& e : snap->epochs) {
-    if (now < e.until) return e.doc;
+  std::int64_t from = std::numeric_limits<std::int64_t>::min();
+  if (snap) {
+    for (const Epoch& e : snap->epochs) {
+      if (now < e.until) return {e.doc, from, e.until, published};
+      from = e.until;
+    }
   }
-  return empty_document();
+  return {empty_document(), from, std::numeric_limits<std::int64_t>::max(), published};
 }
 
 std::vector<KeyInfo> KeyRing::describe() const {

@@ -4,6 +4,7 @@
 // so they never wait on the store, and replicas that loaded the same rows switch keys at the
 // same instant without talking to each other.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -146,6 +147,20 @@ class KeyRing {
   /// the first load it is the empty, "no-store" document.
   JwksDocumentPtr jwks() const;
 
+  /// jwks() at `now`, with how long that answer stays the answer: while from <= now < until,
+  /// and published() still equals `published`. For a caller that keeps the document (one copy
+  /// per I/O thread) rather than asking on every request.
+  struct CurrentJwks {
+    JwksDocumentPtr doc;
+    std::int64_t from;
+    std::int64_t until;
+    std::uint64_t published;
+  };
+  CurrentJwks current_jwks(std::int64_t now) const;
+  /// Changes whenever a load() publishes a snapshot; never the same for two rings of a
+  /// process, and never 0 (a caller's "nothing kept yet").
+  std::uint64_t published() const { return published_.load(std::memory_order_acquire); }
+
   /// Every key of the snapshot (removed ones included until deleted), ordered by activate_at.
   std::vector<KeyInfo> describe() const;
 
@@ -167,6 +182,7 @@ class KeyRing {
   std::mutex load_mutex_;              // serialises load(): an older read never wins
   mutable std::mutex snapshot_mutex_;  // guards snapshot_ (pointer copy only)
   std::shared_ptr<const Snapshot> snapshot_;
+  std::atomic<std::uint64_t> published_{0};
 };
 
 }  // namespace authd::keys

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <set>
 #include <string>
 #include <thread>
@@ -191,6 +192,39 @@ TEST_F(KeysRingTest, DescribeNamesStatesFromTheClock) {
   EXPECT_EQ(info[1].state, KeyState::kActive);
   EXPECT_TRUE(info[1].signing);
   EXPECT_EQ(info[1].alg, "ES256");
+}
+
+// What a caller that keeps the document (the JWKS route, one copy per I/O thread) relies on:
+// the answer is jwks()'s for every instant of [from, until), and any load() that publishes
+// changes published(), so nothing kept outlives a rotation or a key's removal.
+TEST_F(KeysRingTest, CurrentJwksSaysForHowLongItIsTheAnswer) {
+  const std::uint64_t before_load = ring_.published();
+  const std::string a = rotate();
+  EXPECT_NE(ring_.published(), before_load) << "a load publishes";
+  EXPECT_NE(ring_.published(), 0u);
+  clock_.set(kT0 + kPeriod - kAhead);
+  const std::string b = rotate();
+  const std::uint64_t published = ring_.published();
+  const std::int64_t remove_a = kT0 + kPeriod + kRetention;
+
+  const KeyRing::CurrentJwks both = ring_.current_jwks(clock_.now_unix());
+  EXPECT_EQ(jwks_kids(*both.doc), (std::set<std::string>{a, b}));
+  EXPECT_EQ(both.published, published);
+  EXPECT_LE(both.from, clock_.now_unix());
+  EXPECT_EQ(both.until, remove_a) << "a's removal ends this document";
+  for (const std::int64_t t :
+       {both.from == std::numeric_limits<std::int64_t>::min() ? clock_.now_unix() - 1000
+                                                              : both.from,
+        clock_.now_unix(), both.until - 1}) {
+    clock_.set(t);
+    EXPECT_EQ(ring_.jwks(), both.doc) << t;
+  }
+  const KeyRing::CurrentJwks after = ring_.current_jwks(remove_a);
+  EXPECT_EQ(after.from, remove_a);
+  EXPECT_EQ(jwks_kids(*after.doc), std::set<std::string>{b});
+
+  ASSERT_TRUE(ring_.load().has_value());
+  EXPECT_NE(ring_.published(), published) << "every load publishes anew";
 }
 
 TEST_F(KeysRingTest, JwksIsTheSameDocumentBetweenCalls) {
