@@ -87,7 +87,10 @@ void same_as_beast(std::string_view wire, const Request& r, bool keep_alive) {
   if (!feed(beast, wire, [&] { return beast.is_done(); })) std::abort();
   const auto& m = beast.get();
   if (m.method_string() != r.method || m.target() != r.target) std::abort();
-  if (m.keep_alive() != keep_alive || m.body() != r.body) std::abort();
+  // The parser's keep_alive(), not the message's: the message reads only the first Connection
+  // header, so a later "Connection: close" went unheard (RequestParserTest
+  // .ASecondConnectionHeaderSayingCloseIsHeard).
+  if (beast.keep_alive() != keep_alive || m.body() != r.body) std::abort();
   std::vector<std::pair<std::string, std::string>> theirs, ours;
   for (const auto& f : m) theirs.emplace_back(f.name_string(), f.value());
   for (const auto& h : r.headers) ours.emplace_back(h.name, h.value);

@@ -74,6 +74,15 @@ TEST(RequestParserTest, TheConnectionStaysOpenAsTheVersionAndConnectionHeaderSay
   EXPECT_FALSE(old_kept.refusal()) << "HTTP/1.0 needs no Host";
 }
 
+// A defect of the Beast message the transport used to read keep-alive from: its keep_alive()
+// reads the first Connection header only, so a second one saying "close" was ignored and the
+// connection kept open against the client's wish. The parser reads every Connection header.
+TEST(RequestParserTest, ASecondConnectionHeaderSayingCloseIsHeard) {
+  RequestParser parser =
+      parsed("GET / HTTP/1.1\r\nHost: a\r\nConnection: x-custom\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(parser.keep_alive());
+}
+
 // Request smuggling: a body whose length two parties could read differently is never read.
 // Beast's grammar rejects some heads itself (answered 400 as malformed); the rest are refused.
 TEST(RequestParserTest, HeadsWhoseBodyLengthIsUncertainAreRefused) {
