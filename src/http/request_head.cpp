@@ -73,9 +73,9 @@ std::size_t RequestParser::on_body_impl(string_view body, error_code&) {
   return body.size();
 }
 
-std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
-  request_.body.append(body.data(), body.size());
-  return body.size();
+// A chunk's bytes join the body as unchunked bytes do: the parser has already taken the framing.
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) {
+  return on_body_impl(body, ec);
 }
 
 }  // namespace authd::http
