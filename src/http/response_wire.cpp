@@ -1,5 +1,6 @@
 #include "http/response_wire.h"
 
+#include <array>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 
@@ -38,19 +39,46 @@ void append_number(std::string& out, std::size_t n) {
 
 bool may_have_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
+void append_status_line(std::string& out, int status, unsigned version) {
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  append_number(out, static_cast<std::size_t>(status));
+  out += ' ';
+  out += boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  out += "\r\n";
+}
+
+// Every status line from 100 to 599 in both versions, written once: an answer copies its line
+// whole instead of formatting it.
+constexpr int kFirstStatus = 100, kLastStatus = 599;
+std::string_view status_line(int status, unsigned version) {
+  using Lines = std::array<std::string, kLastStatus - kFirstStatus + 1>;
+  static const std::array<Lines, 2> lines = [] {
+    std::array<Lines, 2> all;
+    for (int s = kFirstStatus; s <= kLastStatus; ++s) {
+      append_status_line(all[0][s - kFirstStatus], s, 10);
+      append_status_line(all[1][s - kFirstStatus], s, 11);
+    }
+    return all;
+  }();
+  return lines[version == 10 ? 0 : 1][status - kFirstStatus];
+}
+
 }  // namespace
 
 void write_response(std::string& out, const Response& response, unsigned version, bool keep_alive,
                     const TransportHeaders& transport) {
   out.clear();
-  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  append_number(out, static_cast<std::size_t>(response.status));
-  out += ' ';
-  out +=
-      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
-  out += "\r\n";
+  if (response.status >= kFirstStatus && response.status <= kLastStatus)
+    out += status_line(response.status, version);
+  else
+    append_status_line(out, response.status, version);
   for (const auto& h : response.headers) append_header(out, h.name, h.value);
-  for (const auto& h : transport) append_header(out, h.name, h.value);
+  for (const auto& h : transport) {  // clean by construction (TransportHeaders)
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
   const bool body = may_have_body(response.status);
   if (body) {
     out += "Content-Length: ";

@@ -12,7 +12,8 @@ namespace authd::http {
 /// whether the connection stays open, written as the version needs it. A 1xx, 204 or 304
 /// answer gets neither Content-Length nor body (RFC 9110 §8.6, §15.3.5, §15.4.5). CR and LF in
 /// a header name or value are dropped: a value built from request data cannot split the head.
-/// `transport`: headers written after the response's own (see TransportHeaders).
+/// `transport`: headers written after the response's own (see TransportHeaders), as they are:
+/// they hold no line break.
 void write_response(std::string& out, const Response& response, unsigned version, bool keep_alive,
                     const TransportHeaders& transport = {});
 

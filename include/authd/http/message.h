@@ -106,7 +106,8 @@ struct TransportHeader {
 /// own caching (token responses must not be cached, RFC 6749 §5.1).
 /// `tls`: the client reached authd over TLS (its own or a terminating balancer's), so the
 /// answer carries Strict-Transport-Security: a browser never tries plain HTTP again.
-/// The values view `request_id` and static text; nothing is allocated.
+/// The values view `request_id` and static text; nothing is allocated. No name or value holds
+/// CR or LF (a `request_id` that does is left out), so they go to the wire as they are.
 class TransportHeaders {
  public:
   TransportHeaders() = default;

@@ -124,5 +124,33 @@ TEST(ResponseWireTest, LineBreaksAreDroppedAnywhereInAHeader) {
   EXPECT_NE(out.find("\r\nX-A: 12\r\n"), std::string::npos) << out;
 }
 
+// The transport's headers go to the wire unchecked, so the one value that comes from outside
+// (the request id) must be clean or absent: a line break in it would split the head.
+TEST(ResponseWireTest, ARequestIdWithALineBreakIsLeftOutOfTheTransportHeaders) {
+  const Response r = Response::json(200, "{}");
+  for (const char* id : {"rid\r\nSet-Cookie: a=b", "rid\nX: y", "rid\rX: y"}) {
+    std::string out;
+    write_response(out, r, 11, true, TransportHeaders(r, id));
+    EXPECT_EQ(out.find("X-Request-Id"), std::string::npos) << out;
+    EXPECT_EQ(out.find("\r\n\r\n"), out.size() - 6) << "the head ends once, before the body";
+    EXPECT_NE(out.find("\r\nServer: authd\r\n"), std::string::npos) << "the others stay";
+  }
+}
+
+// Status lines come from a table built once (100 to 599); others are still written.
+TEST(ResponseWireTest, EveryStatusGetsItsLineInEitherVersion) {
+  std::string out;
+  write_response(out, Response::json(201, "{}"), 10, true);
+  EXPECT_EQ(out.rfind("HTTP/1.0 201 Created\r\n", 0), 0u) << out;
+  write_response(out, Response::json(429, "{}"), 11, true);
+  EXPECT_EQ(out.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0), 0u) << out;
+  write_response(out, Response::json(100, ""), 11, true);
+  EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << out;
+  write_response(out, Response::json(599, "{}"), 11, true);
+  EXPECT_EQ(out.rfind("HTTP/1.1 599 ", 0), 0u) << out;
+  write_response(out, Response::json(600, "{}"), 11, true);
+  EXPECT_EQ(out.rfind("HTTP/1.1 600 ", 0), 0u) << out;
+}
+
 }  // namespace
 }  // namespace authd::http
