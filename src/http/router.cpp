@@ -51,32 +51,40 @@ Router& Router::add_async(std::string method, std::string pattern, AsyncHandler 
   return *this;
 }
 
+// A path that some route names exactly gets, at configuration time, the list of every route
+// that can match it (those naming it and the placeholder routes that fit it), in the order they
+// were added; any other path can only match a placeholder route. A request then looks at
+// the routes that may answer it, not at every placeholder route added before its own.
 void Router::index(std::size_t route) {
   const std::string& pattern = routes_[route].pattern;
   if (pattern.empty() || pattern[0] != '/') return;  // matches no path
-  if (pattern.find('{') == std::string::npos)
-    literal_[pattern].push_back(route);
-  else
-    templated_.push_back(route);
+  std::map<std::string, std::string> ignored;
+  if (pattern.find('{') == std::string::npos) {
+    auto [entry, added] = literal_.try_emplace(pattern);
+    if (added)
+      for (std::size_t earlier : templated_)
+        if (match_pattern(routes_[earlier].pattern, pattern, ignored))
+          entry->second.push_back(earlier);
+    entry->second.push_back(route);
+    return;
+  }
+  templated_.push_back(route);
+  for (auto& [path, candidates] : literal_)
+    if (match_pattern(pattern, path, ignored)) candidates.push_back(route);
 }
 
-// The routes whose pattern may match, in the order they were added: those with exactly this
-// path merged with those with placeholders. A lookup rather than a walk over every route.
 Router::Match Router::match(std::string_view method, std::string_view path) const {
-  static const std::vector<std::size_t> kNone;
   const auto found = literal_.find(path);
-  const std::vector<std::size_t>& literal = found == literal_.end() ? kNone : found->second;
+  const std::vector<std::size_t>& candidates = found == literal_.end() ? templated_ : found->second;
   Match m;
   std::map<std::string, std::string> params;
-  std::size_t a = 0, b = 0;
-  while (a < literal.size() || b < templated_.size()) {
-    const bool is_literal =
-        b == templated_.size() || (a < literal.size() && literal[a] < templated_[b]);
-    const Route& r = routes_[is_literal ? literal[a++] : templated_[b++]];
-    if (!is_literal && !match_pattern(r.pattern, path, params)) continue;
+  for (std::size_t i : candidates) {
+    const Route& r = routes_[i];
+    const bool templated = r.pattern.find('{') != std::string::npos;
+    if (templated && !match_pattern(r.pattern, path, params)) continue;
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.route = &r;
-      if (!is_literal) m.params = std::move(params);
+      if (templated) m.params = std::move(params);
       return m;
     }
     m.path_known = true;

@@ -75,7 +75,8 @@ class Router {
   };
   std::vector<Route> routes_;
   // Where to look, by index into routes_ (kept in order: the first route that matches wins):
-  // routes without placeholders by their exact path, and every route with one.
+  // for each path a route names exactly, every route that matches it; and every route with a
+  // placeholder, for the other paths.
   std::unordered_map<std::string, std::vector<std::size_t>, PathHash, std::equal_to<>> literal_;
   std::vector<std::size_t> templated_;
   void index(std::size_t route);

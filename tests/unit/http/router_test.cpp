@@ -84,6 +84,22 @@ TEST(RouterTest, HeadIsServedByGetAndOtherMethodsAreListedInOrder) {
   EXPECT_EQ(unmatched_response(m).status, 404);
 }
 
+// A path named exactly keeps the list of every route that can match it: a placeholder route
+// added after the literal one joins that list, in its place in the order.
+TEST(RouterTest, APlaceholderRouteAddedLaterStillAnswersALiteralPath) {
+  Router router;
+  router.add("GET", "/things/7", says("seven"));
+  router.add("DELETE", "/things/{id}", says("delete"));
+  router.add("GET", "/things/{id}", says("thing"));
+  EXPECT_EQ(which(router, "GET", "/things/7"), "seven");
+  auto m = router.match("DELETE", "/things/7");
+  ASSERT_TRUE(m.route);
+  EXPECT_EQ(m.params, (std::map<std::string, std::string>{{"id", "7"}}));
+  m = router.match("PUT", "/things/7");
+  EXPECT_EQ(m.allow, "GET, DELETE, GET");
+  EXPECT_EQ(which(router, "GET", "/things/8"), "thing");
+}
+
 TEST(RouterTest, ALaterMatchFillsNoParamsOfAnEarlierMiss) {
   Router router;
   router.add("POST", "/sessions/{id}", says("post"));
