@@ -74,12 +74,16 @@ Result<std::shared_ptr<ssl::context>, std::string> make_tls_context(const std::s
 // bijective mix, so ids are unique without drawing random bytes per request. A request id
 // correlates log lines; it is not a secret and need not be unpredictable.
 std::string new_request_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
   struct State {
-    std::uint64_t prefix = 0, key = 0, counter = 0;
+    std::uint64_t key = 0, counter = 0;
+    std::array<char, 32> text{};  // the prefix's 16 digits stay; the counter's change
     State() {
       SystemRandom random;
+      std::uint64_t prefix = 0;
       random.fill(&prefix, sizeof prefix);
       random.fill(&key, sizeof key);
+      for (int i = 0; i < 16; ++i) text[15 - i] = kHex[(prefix >> (4 * i)) & 0xf];
     }
   };
   static thread_local State state;
@@ -87,13 +91,8 @@ std::string new_request_id() {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer: a bijection
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   x ^= x >> 31;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    id[15 - i] = kHex[(state.prefix >> (4 * i)) & 0xf];
-    id[31 - i] = kHex[(x >> (4 * i)) & 0xf];
-  }
-  return id;
+  for (int i = 0; i < 16; ++i) state.text[31 - i] = kHex[(x >> (4 * i)) & 0xf];
+  return std::string(state.text.data(), state.text.size());
 }
 
 // Unix seconds from the coarse clock (the time of the last tick, no clock read): a request's
@@ -108,8 +107,10 @@ std::string make_request_id(std::string_view given) {
   // Accept a caller's id only if it is short and plain, so it cannot forge log lines.
   if (!given.empty() && given.size() <= 128) {
     bool ok = true;
-    for (unsigned char c : given)
-      if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) ok = false;
+    for (char c : given)  // ASCII, whatever the locale
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            c == '-' || c == '_' || c == '.'))
+        ok = false;
     if (ok) return std::string(given);
   }
   return new_request_id();

@@ -124,7 +124,13 @@ TEST_F(ServerTest, RequestIdIsEchoedOrGenerated) {
   // An id that could forge log lines is replaced.
   r = c.request("GET", "/healthz", "", {{"X-Request-Id", "a b\"c"}});
   ASSERT_TRUE(r);
+  const std::string generated(r->header("x-request-id"));
+  EXPECT_EQ(generated.size(), 32u);
+  EXPECT_EQ(generated.find_first_not_of("0123456789abcdef"), std::string::npos) << generated;
+  r = c.request("GET", "/healthz");
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->header("x-request-id").size(), 32u);
+  EXPECT_NE(r->header("x-request-id"), generated) << "each request gets its own";
   EXPECT_TRUE(proc_->wait_for_output("\"request_id\":\"abc-123\"", 2s));
 }
 
