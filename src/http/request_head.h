@@ -35,8 +35,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   /// 10 or 11, once the request line is read.
   unsigned version() const { return version_; }
   /// The request: method, target split at '?', headers in order, body. Once is_done(). The
-  /// transport adds the addresses, `tls` and the arrival time.
-  Request take() { return std::move(request_); }
+  /// transport adds the addresses, `tls` and the arrival time, and may move it away.
+  Request& request() { return request_; }
 
  private:
   using string_view = boost::beast::string_view;

@@ -335,10 +335,20 @@ class RouteMetrics {
   std::string histogram_route_;
 };
 
+// Per I/O thread: a plain connection writes its answer from here and keeps only what the
+// socket does not take at once, so an idle connection holds no answer's worth of memory, and
+// a loop with a thousand connections writes from one warm buffer, not a thousand cold ones.
+std::string& loop_answer_buffer() {
+  static thread_local std::string buffer;
+  return buffer;
+}
+
 template <class Derived>
 class Session : public SessionBase {
  public:
-  static constexpr std::size_t kReadSize = 4096;
+  // A read's room, as nginx's client_header_buffer_size: most requests fit whole, and an idle
+  // connection holds this much; a larger request grows the buffer as it arrives.
+  static constexpr std::size_t kReadSize = 1024;
   // The connection's slots (listener and address) are taken at accept and given back here.
   Session(ImplPtr server, std::string listener, std::shared_ptr<Server::Impl::Slots> slots,
           std::shared_ptr<const Router> router, std::string peer, bool address_counted)
@@ -466,7 +476,7 @@ class Session : public SessionBase {
     if (ec) return derived().do_close();
     keep_alive_ = parser_->keep_alive();
     version_ = parser_->version();
-    handle(parser_->take());
+    handle(parser_->request());
   }
 
   // Answers a request that could not be read, then closes: the stream position is unknown.
@@ -481,9 +491,9 @@ class Session : public SessionBase {
     send(Response::error(status, code, description), std::move(ctx), 11);
   }
 
-  // The request and its context live on the stack for an inline route (most GETs): they are
-  // moved to the heap only for a route that answers later.
-  void handle(Request r) {
+  // For an inline route (most GETs) the request stays in the parser and its context on the
+  // stack: they are moved to the heap only for a route that answers later.
+  void handle(Request& r) {
     RequestContext ctx;
     ctx.start = std::chrono::steady_clock::now();
     r.received_unix = unix_seconds_now();
@@ -711,7 +721,13 @@ class Session : public SessionBase {
     const TransportHeaders transport(
         resp, ctx.request_id, Derived::kTls || (cfg().behind_tls_proxy && listener_ != "admin"));
     const bool keep = keep_alive_ && !close_after_response_ && !server_->is_draining.load();
-    write_response(out_, resp, version, keep, transport);
+    // A plain answer is written from the loop's buffer; only what the socket does not take at
+    // once moves to the connection's own.
+    std::string& out = Derived::kTls || !write_directly_ ? out_ : loop_answer_buffer();
+    write_response(out, resp, version, keep, transport);
+    // The request is answered: its memory goes back now, not when the connection's next
+    // request starts, so that an idle connection holds none.
+    parser_.reset();
     // Counted before the write so a client that has its answer also sees it in /metrics.
     metrics_.requests(*server_, listener_, ctx.route, method_, resp.status).inc();
     std::size_t written = 0;
@@ -722,9 +738,9 @@ class Session : public SessionBase {
         // what the loop has queued, which gives the client time to send its next request
         // before this connection reads again. Whatever did not fit goes the usual way.
         beast::error_code ec;
-        written = derived().stream().socket().write_some(asio::buffer(out_), ec);
+        written = derived().stream().socket().write_some(asio::buffer(out), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-        if (ec || written == out_.size()) {
+        if (ec || written == out.size()) {
           asio::post(derived().stream().get_executor(),
                      [self = derived().shared_from_this(), ctx = std::move(ctx), keep, ec, written,
                       status = resp.status, cause = std::move(resp.log_cause)] {
@@ -732,11 +748,11 @@ class Session : public SessionBase {
                      });
           return;
         }
+        out_.assign(out, written);  // the rest
       }
     }
     beast::get_lowest_layer(derived().stream()).expires_after(cfg().read_timeout);
-    asio::async_write(derived().stream(),
-                      asio::buffer(out_.data() + written, out_.size() - written),
+    asio::async_write(derived().stream(), asio::buffer(out_),
                       [self = derived().shared_from_this(), ctx = std::move(ctx), keep, written,
                        status = resp.status,
                        cause = std::move(resp.log_cause)](beast::error_code ec, std::size_t bytes) {
@@ -770,7 +786,9 @@ class Session : public SessionBase {
   std::uint64_t requests_ = 0;  // read on this connection so far
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
-  std::string out_;  // the answer being written; its capacity is kept for the next one
+  // What is left to write of the answer: over TLS all of it (its capacity is kept for the
+  // next one), over plain TCP what the socket did not take at once.
+  std::string out_;
   RouteMetrics metrics_;
   bool idle_ = false;
   bool watching_ = false;  // a held request's client is being watched (watch_client)
@@ -810,25 +828,29 @@ class PlainSession : public Session<PlainSession>,
     // before the client reads it: read until the client closes, for a bounded time and size.
     linger_ = false;
     stream_.expires_after(std::chrono::seconds(2));
+    linger_buffer_ = std::make_unique<std::array<char, 4096>>();
     discard(0);
   }
 
  private:
   void discard(std::size_t so_far) {
     static constexpr std::size_t kMaxLingerBytes = 1 << 20;
-    stream_.async_read_some(asio::buffer(linger_buffer_), [self = shared_from_this(), so_far](
-                                                              beast::error_code ec, std::size_t n) {
-      if (ec || so_far + n > kMaxLingerBytes) {
-        beast::error_code ignored;
-        self->stream_.socket().close(ignored);
-        return;
-      }
-      self->discard(so_far + n);
-    });
+    stream_.async_read_some(
+        asio::buffer(*linger_buffer_),
+        [self = shared_from_this(), so_far](beast::error_code ec, std::size_t n) {
+          if (ec || so_far + n > kMaxLingerBytes) {
+            beast::error_code ignored;
+            self->stream_.socket().close(ignored);
+            return;
+          }
+          self->discard(so_far + n);
+        });
   }
 
   DeadlineSocket stream_;
-  std::array<char, 4096> linger_buffer_{};
+  // Only while lingering: every connection carrying 4 KiB for a rare close would be most of
+  // what an idle one costs.
+  std::unique_ptr<std::array<char, 4096>> linger_buffer_;
 };
 
 class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {

@@ -40,7 +40,7 @@ TEST(RequestParserTest, AHandlerGetsTheTargetSplitAndTheHeadersInOrder) {
   EXPECT_TRUE(parser.keep_alive());
   EXPECT_EQ(parser.version(), 11u);
   EXPECT_EQ(parser.method_label(), "GET");
-  const Request r = parser.take();
+  const Request& r = parser.request();
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.target, "/authorize?client_id=app&x=1");
   EXPECT_EQ(r.path, "/authorize");
@@ -57,12 +57,12 @@ TEST(RequestParserTest, BodiesAreFramedByLengthOrByChunks) {
   RequestParser by_length =
       parsed("POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 13\r\n\r\n{\"email\":\"x\"}");
   EXPECT_FALSE(by_length.refusal());
-  EXPECT_EQ(by_length.take().body, "{\"email\":\"x\"}");
+  EXPECT_EQ(by_length.request().body, "{\"email\":\"x\"}");
   RequestParser chunked = parsed(
       "POST /token HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\ngrant\r\n6;ext=1\r\n_type=\r\n0\r\n\r\n");
   EXPECT_FALSE(chunked.refusal());
-  EXPECT_EQ(chunked.take().body, "grant_type=");
+  EXPECT_EQ(chunked.request().body, "grant_type=");
 }
 
 TEST(RequestParserTest, TheConnectionStaysOpenAsTheVersionAndConnectionHeaderSay) {
