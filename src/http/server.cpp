@@ -357,6 +357,7 @@ class Session : public SessionBase {
         slots_(std::move(slots)),
         router_(std::move(router)),
         peer_(std::move(peer)),
+        peer_is_proxy_(server_->trusted_proxies.contains(peer_)),
         address_counted_(address_counted) {
     server_->open.fetch_add(1);
     server_->connections.add(1);
@@ -498,8 +499,11 @@ class Session : public SessionBase {
     ctx.start = std::chrono::steady_clock::now();
     r.received_unix = unix_seconds_now();
     r.peer_address = peer_;
-    r.client_address = client_address(peer_, r.header_list("X-Forwarded-For"),
-                                      r.header_list("Forwarded"), server_->trusted_proxies);
+    // The forwarding headers count only from a trusted proxy: nobody else's are even read.
+    r.client_address = peer_is_proxy_
+                           ? client_address(peer_, r.header_list("X-Forwarded-For"),
+                                            r.header_list("Forwarded"), server_->trusted_proxies)
+                           : peer_;
     r.tls = Derived::kTls;
     ctx.request_id = make_request_id(r.header("X-Request-Id"));
     r.request_id = ctx.request_id;
@@ -781,6 +785,7 @@ class Session : public SessionBase {
   std::shared_ptr<Server::Impl::Slots> slots_;
   std::shared_ptr<const Router> router_;
   std::string peer_;
+  bool peer_is_proxy_;  // the peer is a trusted proxy: its forwarding headers name the client
   bool address_counted_;
   std::uint64_t id_ = 0;
   std::uint64_t requests_ = 0;  // read on this connection so far
