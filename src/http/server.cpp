@@ -308,10 +308,11 @@ using ImplPtr = std::shared_ptr<Server::Impl>;
 // live as long as their family, which never drops one.
 class RouteMetrics {
  public:
-  obs::Counter& requests(Server::Impl& server, const std::string& listener,
-                         const std::string& route, const std::string& method, int status) {
+  obs::Counter& requests(Server::Impl& server, const std::string& listener, std::string_view route,
+                         const std::string& method, int status) {
     if (!counter_ || status != status_ || route != counter_route_ || method != method_) {
-      counter_ = &server.requests.with({listener, route, method, std::to_string(status)});
+      counter_ =
+          &server.requests.with({listener, std::string(route), method, std::to_string(status)});
       status_ = status;
       counter_route_ = route;
       method_ = method;
@@ -319,9 +320,9 @@ class RouteMetrics {
     return *counter_;
   }
   obs::Histogram& latency(Server::Impl& server, const std::string& listener,
-                          const std::string& route) {
+                          std::string_view route) {
     if (!histogram_ || route != histogram_route_) {
-      histogram_ = &server.latency.with({listener, route});
+      histogram_ = &server.latency.with({listener, std::string(route)});
       histogram_route_ = route;
     }
     return *histogram_;
@@ -329,10 +330,11 @@ class RouteMetrics {
 
  private:
   obs::Counter* counter_ = nullptr;
-  std::string counter_route_, method_;
+  std::string_view counter_route_;  // routes are views of the router's text (RequestContext)
+  std::string method_;
   int status_ = 0;
   obs::Histogram* histogram_ = nullptr;
-  std::string histogram_route_;
+  std::string_view histogram_route_;
 };
 
 // Per I/O thread: a plain connection writes its answer from here and keeps only what the

@@ -90,7 +90,9 @@ struct Response {
 /// Per-request facts the transport shares with handlers and the access log.
 struct RequestContext {
   std::string request_id;
-  std::string route;  ///< the matched pattern ("/sessions/{id}"), or "unmatched"
+  /// The matched pattern ("/sessions/{id}"), or "unmatched": a view of the router's own text,
+  /// which lives as long as the server that answers.
+  std::string_view route;
   std::chrono::steady_clock::time_point start;
 };
 
