@@ -17,21 +17,42 @@ bool etag_matches(std::string_view header, std::string_view etag) {
   return false;
 }
 
+namespace {
+
+// The headers of a document's answers, built when the document changes rather than for every
+// answer: per I/O thread, so that no lock or shared count is touched per request.
+struct JwksHeaders {
+  std::string etag, cache_control;  // of the document they were built for
+  std::shared_ptr<const std::vector<Header>> full, not_modified;
+
+  void refresh(const JwksDocument& doc) {
+    if (full && doc.etag == etag && doc.cache_control == cache_control) return;
+    etag = doc.etag;
+    cache_control = doc.cache_control;
+    std::vector<Header> common{
+        {"ETag", etag}, {"Cache-Control", cache_control}, {"Access-Control-Allow-Origin", "*"}};
+    not_modified = share_headers(common);
+    common.push_back({"Content-Type", "application/json"});
+    full = share_headers(std::move(common));
+  }
+};
+
+}  // namespace
+
 void add_jwks_route(Router& router, JwksSource source) {
   router.add("GET", "/.well-known/jwks.json",
              [source = std::move(source)](const Request& req, RequestContext&) {
+               static thread_local JwksHeaders headers;
                JwksDocument doc = source();
-               const bool not_modified = etag_matches(req.header("If-None-Match"), doc.etag);
+               headers.refresh(doc);
                Response r;
-               r.set_header("ETag", std::move(doc.etag));
-               r.set_header("Cache-Control", std::move(doc.cache_control));
-               r.set_header("Access-Control-Allow-Origin", "*");
-               if (not_modified) {
+               if (etag_matches(req.header("If-None-Match"), doc.etag)) {
                  r.status = 304;
+                 r.shared_headers = headers.not_modified;
                  return r;
                }
                r.status = 200;
-               r.set_header("Content-Type", "application/json");
+               r.shared_headers = headers.full;
                r.shared_body = std::move(doc.body);
                return r;
              });

@@ -63,6 +63,14 @@ std::optional<std::string> Request::bearer_token() const {
 }
 
 Response& Response::set_header(std::string name, std::string value) {
+  if (shared_headers) {
+    for (const auto& h : *shared_headers) {
+      if (!iequals(h.name, name)) continue;
+      headers = all_headers();  // the shared list cannot change: this answer takes a copy
+      shared_headers.reset();
+      break;
+    }
+  }
   for (auto& h : headers)
     if (iequals(h.name, name)) {
       h.value = std::move(value);
@@ -76,7 +84,7 @@ TransportHeaders::TransportHeaders(const Response& r, std::string_view request_i
   // One pass over the handler's headers for the six names; a name of another length is passed
   // over without a call.
   bool hsts = false, type = false, cache = false, server = false, nosniff = false, id = false;
-  for (const auto& h : r.headers) {
+  auto look = [&](const Header& h) {
     auto is = [&h](std::string_view name) {
       return h.name.size() == name.size() && iequals(h.name, name);
     };
@@ -86,7 +94,10 @@ TransportHeaders::TransportHeaders(const Response& r, std::string_view request_i
     server = server || is("Server");
     nosniff = nosniff || is("X-Content-Type-Options");
     id = id || is("X-Request-Id");
-  }
+  };
+  if (r.shared_headers)
+    for (const auto& h : *r.shared_headers) look(h);
+  for (const auto& h : r.headers) look(h);
   auto add = [this](std::string_view name, std::string_view value) {
     items_[size_++] = TransportHeader{name, value};
   };
@@ -109,9 +120,30 @@ void add_transport_headers(Response& r, std::string_view request_id, bool tls) {
 }
 
 std::string_view Response::header(std::string_view name) const {
+  if (shared_headers)
+    for (const auto& h : *shared_headers)
+      if (iequals(h.name, name)) return h.value;
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;
   return {};
+}
+
+std::vector<Header> Response::all_headers() const {
+  std::vector<Header> all;
+  if (shared_headers) all = *shared_headers;
+  all.insert(all.end(), headers.begin(), headers.end());
+  return all;
+}
+
+std::shared_ptr<const std::vector<Header>> share_headers(std::vector<Header> headers) {
+  auto drop_line_breaks = [](std::string& text) {
+    std::erase_if(text, [](char c) { return c == '\r' || c == '\n'; });
+  };
+  for (auto& h : headers) {
+    drop_line_breaks(h.name);
+    drop_line_breaks(h.value);
+  }
+  return std::make_shared<const std::vector<Header>>(std::move(headers));
 }
 
 Response Response::json(int status, std::string body) {

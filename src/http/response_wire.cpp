@@ -32,6 +32,14 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out += "\r\n";
 }
 
+// A header known to hold no line break (share_headers, TransportHeaders made it so).
+void append_clean_header(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
 void append_number(std::string& out, std::size_t n) {
   char digits[24];
   out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
@@ -72,13 +80,10 @@ void write_response(std::string& out, const Response& response, unsigned version
     out += status_line(response.status, version);
   else
     append_status_line(out, response.status, version);
+  if (response.shared_headers)
+    for (const auto& h : *response.shared_headers) append_clean_header(out, h.name, h.value);
   for (const auto& h : response.headers) append_header(out, h.name, h.value);
-  for (const auto& h : transport) {  // clean by construction (TransportHeaders)
-    out += h.name;
-    out += ": ";
-    out += h.value;
-    out += "\r\n";
-  }
+  for (const auto& h : transport) append_clean_header(out, h.name, h.value);
   const bool body = may_have_body(response.status);
   if (body) {
     out += "Content-Length: ";

@@ -76,8 +76,12 @@ http::Response InProcessHttp::request(const std::string& method, const std::stri
     none.status = 0;
     return none;
   }
-  // Tests read `body`: a shared one is copied there, as the wire would carry it.
+  // Tests read `body` and `headers`: shared ones are copied there, as the wire would carry them.
   if (answer->shared_body) answer->body = *std::exchange(answer->shared_body, nullptr);
+  if (answer->shared_headers) {
+    answer->headers = answer->all_headers();
+    answer->shared_headers.reset();
+  }
   if (method == "HEAD") answer->clear_body();
   http::add_transport_headers(*answer, ctx.request_id);
   return std::move(*answer);

@@ -58,6 +58,9 @@ struct Response {
   /// A body built once and shared by many answers (the JWKS document): sent instead of `body`
   /// when set, so that no answer copies it.
   std::shared_ptr<const std::string> shared_body;
+  /// Headers built once and shared by many answers (the JWKS document's validators and
+  /// caching), by share_headers: sent before `headers`, so that no answer builds them.
+  std::shared_ptr<const std::vector<Header>> shared_headers;
   /// Why a 5xx happened (a store or key-ring message), for the operator: the transport logs
   /// it with the request id and never sends it.
   std::string log_cause;
@@ -75,9 +78,13 @@ struct Response {
     shared_body.reset();
   }
 
-  /// Replaces any header of the same name (case-insensitive).
+  /// Replaces any header of the same name (case-insensitive), a shared one too (the shared
+  /// list then becomes this answer's own).
   Response& set_header(std::string name, std::string value);
+  /// The first header with this name (case-insensitive), shared or own, or "" when absent.
   std::string_view header(std::string_view name) const;
+  /// Every header in the order they are sent: the shared ones, then the answer's own.
+  std::vector<Header> all_headers() const;
 
   /// A JSON body with Content-Type application/json.
   static Response json(int status, std::string body);
@@ -86,6 +93,10 @@ struct Response {
   static Response text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");
 };
+
+/// A header list for Response::shared_headers, with CR and LF dropped from every name and
+/// value once, here, so that the answers that share it go to the wire as they are.
+std::shared_ptr<const std::vector<Header>> share_headers(std::vector<Header> headers);
 
 /// Per-request facts the transport shares with handlers and the access log.
 struct RequestContext {

@@ -25,6 +25,23 @@ TEST(ResponseTest, ErrorBodyStaysValidJsonForInvalidUtf8) {
   EXPECT_EQ(body["error_description"], "bad \xEF\xBF\xBD\xEF\xBF\xBD byte\n");
 }
 
+// Shared headers are read like the answer's own; setting one of them gives the answer its own
+// copy of the list and leaves the shared one, which other answers are sending, unchanged.
+TEST(ResponseTest, SettingASharedHeaderChangesThisAnswerOnly) {
+  const auto shared = share_headers({{"ETag", "\"a\""}, {"Cache-Control", "public"}});
+  Response r;
+  r.shared_headers = shared;
+  r.set_header("X-Extra", "1");
+  EXPECT_EQ(r.header("etag"), "\"a\"");
+  EXPECT_TRUE(r.shared_headers) << "a new name keeps the list shared";
+  r.set_header("cache-control", "no-store");
+  EXPECT_FALSE(r.shared_headers);
+  EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  EXPECT_EQ(r.header("ETag"), "\"a\"");
+  EXPECT_EQ(r.headers.size(), 3u);
+  EXPECT_EQ((*shared)[1].value, "public");
+}
+
 // A cookie is found by its whole name: "authd_refresh" must not read "x_authd_refresh" or a
 // name without a value; the first of two wins.
 TEST(RequestTest, CookieIsFoundByItsWholeName) {

@@ -152,5 +152,24 @@ TEST(ResponseWireTest, EveryStatusGetsItsLineInEitherVersion) {
   EXPECT_EQ(out.rfind("HTTP/1.1 600 ", 0), 0u) << out;
 }
 
+// Headers shared by many answers (the JWKS route's) go first, are cleaned once when shared,
+// and count for the transport's choices as the answer's own do.
+TEST(ResponseWireTest, SharedHeadersGoFirstCleanedOnceAndCountForTheTransport) {
+  Response r;
+  r.status = 200;
+  r.shared_headers = share_headers({{"ETag", "\"v1\"\r\nSet-Cookie: x=y"},
+                                    {"Cache-Control", "public, max-age=300"},
+                                    {"Content-Type", "application/json"}});
+  r.set_header("X-Own", "1");
+  r.body = "{}";
+  std::string out;
+  write_response(out, r, 11, true, TransportHeaders(r, "rid-6"));
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nETag: \"v1\"Set-Cookie: x=y\r\n"
+            "Cache-Control: public, max-age=300\r\nContent-Type: application/json\r\n"
+            "X-Own: 1\r\nServer: authd\r\nX-Content-Type-Options: nosniff\r\n"
+            "X-Request-Id: rid-6\r\nContent-Length: 2\r\n\r\n{}");
+}
+
 }  // namespace
 }  // namespace authd::http

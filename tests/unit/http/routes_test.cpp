@@ -1032,6 +1032,30 @@ TEST_F(RoutesTest, JwksHasETagCacheControlAnd304) {
   EXPECT_EQ(other.body, r.body);
 }
 
+// The route keeps each document's headers for the next answers: a new document (a key
+// published or retired) is answered with its own validators and caching, not the kept ones.
+TEST(JwksRouteTest, ANewDocumentIsAnsweredWithItsOwnValidators) {
+  JwksDocument current{std::make_shared<const std::string>(R"({"keys":[]})"), "\"1\"",
+                       "public, max-age=300"};
+  Router router;
+  add_jwks_route(router, [&current] { return current; });
+  auto answer = [&router](std::vector<Header> headers = {}) {
+    Request req;
+    req.headers = std::move(headers);
+    RequestContext ctx;
+    return router.match("GET", "/.well-known/jwks.json").route->handler(req, ctx);
+  };
+  EXPECT_EQ(answer().header("ETag"), "\"1\"");
+  current.etag = "\"2\"";
+  current.cache_control = "public, max-age=60";
+  const Response changed = answer();
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(changed.header("ETag"), "\"2\"");
+  EXPECT_EQ(changed.header("Cache-Control"), "public, max-age=60");
+  EXPECT_EQ(answer({{"If-None-Match", "\"1\""}}).status, 200) << "the old ETag is stale";
+  EXPECT_EQ(answer({{"If-None-Match", "\"2\""}}).status, 304);
+}
+
 TEST(JwksRouteTest, EtagMatchingFollowsRfc9110) {
   EXPECT_TRUE(etag_matches("\"a\"", "\"a\""));
   EXPECT_TRUE(etag_matches("W/\"a\"", "\"a\""));
