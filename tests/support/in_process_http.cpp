@@ -76,12 +76,9 @@ http::Response InProcessHttp::request(const std::string& method, const std::stri
     none.status = 0;
     return none;
   }
-  // Tests read `body` and `headers`: shared ones are copied there, as the wire would carry them.
+  // Tests read `body` and `headers`: shared ones are copied there (add_transport_headers does
+  // it for the headers), as the wire would carry them.
   if (answer->shared_body) answer->body = *std::exchange(answer->shared_body, nullptr);
-  if (answer->shared_headers) {
-    answer->headers = answer->all_headers();
-    answer->shared_headers.reset();
-  }
   if (method == "HEAD") answer->clear_body();
   http::add_transport_headers(*answer, ctx.request_id);
   return std::move(*answer);

@@ -48,10 +48,6 @@ struct Request {
 };
 
 struct Response {
-  // Room for a handler's headers, and the transport's where add_transport_headers appends
-  // them, without growing.
-  Response() { headers.reserve(8); }
-
   int status = 200;
   std::vector<Header> headers;
   std::string body;
@@ -86,7 +82,7 @@ struct Response {
   /// Every header in the order they are sent: the shared ones, then the answer's own.
   std::vector<Header> all_headers() const;
 
-  /// A JSON body with Content-Type application/json.
+  /// A JSON body with Content-Type application/json (a shared header: nothing allocated).
   static Response json(int status, std::string body);
   /// RFC 6749 §5.2 style error body: {"error": code, "error_description": description}.
   static Response error(int status, std::string_view code, std::string_view description);
@@ -133,8 +129,9 @@ class TransportHeaders {
   std::size_t size_ = 0;
 };
 
-/// Appends the TransportHeaders to `response`'s own (where they are not written straight to
-/// the wire, as in tests that run handlers without a socket).
+/// Appends the TransportHeaders to `response`'s own, after its shared ones, which it makes its
+/// own too: `headers` then holds what the wire would carry (for tests that run handlers
+/// without a socket).
 void add_transport_headers(Response& response, std::string_view request_id, bool tls = false);
 
 }  // namespace authd::http
