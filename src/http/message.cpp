@@ -1,6 +1,7 @@
 #include "authd/http/message.h"
 
 #include "authd/core/json_writer.h"
+#include "http/response_wire.h"
 
 namespace authd::http {
 
@@ -66,8 +67,7 @@ Response& Response::set_header(std::string name, std::string value) {
   if (shared_headers) {
     for (const auto& h : *shared_headers) {
       if (!iequals(h.name, name)) continue;
-      headers = all_headers();  // the shared list cannot change: this answer takes a copy
-      shared_headers.reset();
+      unshare_headers();
       break;
     }
   }
@@ -108,17 +108,12 @@ TransportHeaders::TransportHeaders(const Response& r, std::string_view request_i
   if (!nosniff) add("X-Content-Type-Options", "nosniff");
   // The one value not written here: an id with a line break is left out rather than mended,
   // so that every header of this list is clean as it stands (write_response relies on it).
-  const bool id_clean = request_id.find('\r') == std::string_view::npos &&
-                        request_id.find('\n') == std::string_view::npos;
-  if (!id && id_clean) add("X-Request-Id", request_id);
+  if (!id && !has_line_break(request_id)) add("X-Request-Id", request_id);
 }
 
 void add_transport_headers(Response& r, std::string_view request_id, bool tls) {
   const TransportHeaders added(r, request_id, tls);
-  if (r.shared_headers) {  // all on the answer's own list, in the order of the wire
-    r.headers = r.all_headers();
-    r.shared_headers.reset();
-  }
+  r.unshare_headers();  // all on the answer's own list, in the order of the wire
   for (const auto& h : added)
     r.headers.push_back(Header{std::string(h.name), std::string(h.value)});
 }
@@ -132,16 +127,15 @@ std::string_view Response::header(std::string_view name) const {
   return {};
 }
 
-std::vector<Header> Response::all_headers() const {
-  std::vector<Header> all;
-  if (shared_headers) all = *shared_headers;
-  all.insert(all.end(), headers.begin(), headers.end());
-  return all;
+void Response::unshare_headers() {
+  if (!shared_headers) return;
+  headers.insert(headers.begin(), shared_headers->begin(), shared_headers->end());
+  shared_headers.reset();
 }
 
 std::shared_ptr<const std::vector<Header>> share_headers(std::vector<Header> headers) {
   auto drop_line_breaks = [](std::string& text) {
-    std::erase_if(text, [](char c) { return c == '\r' || c == '\n'; });
+    if (has_line_break(text)) std::erase_if(text, [](char c) { return c == '\r' || c == '\n'; });
   };
   for (auto& h : headers) {
     drop_line_breaks(h.name);

@@ -7,11 +7,10 @@
 namespace authd::http {
 namespace {
 
-// Header text almost never holds a line break: two vectorised scans (memchr) find none, and the
-// text is appended whole. Otherwise a plain loop drops them (string_view::find_first_of would
-// call memchr on the set for every character).
+// Header text almost never holds a line break, and is then appended whole. Otherwise a plain
+// loop drops them.
 void append_without_line_breaks(std::string& out, std::string_view text) {
-  if (text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos) {
+  if (!has_line_break(text)) {
     out += text;
     return;
   }

@@ -79,8 +79,9 @@ struct Response {
   Response& set_header(std::string name, std::string value);
   /// The first header with this name (case-insensitive), shared or own, or "" when absent.
   std::string_view header(std::string_view name) const;
-  /// Every header in the order they are sent: the shared ones, then the answer's own.
-  std::vector<Header> all_headers() const;
+  /// Makes the shared headers the answer's own, first, in the order they are sent: the shared
+  /// list cannot change, so an answer that changes one of them takes its own copy.
+  void unshare_headers();
 
   /// A JSON body with Content-Type application/json (a shared header: nothing allocated).
   static Response json(int status, std::string body);
