@@ -277,20 +277,22 @@ int run_daemon(const config::Config& cfg, const std::string& command) {
   http::add_auth_routes(*public_router, service, std::move(*route_options));
   // Kept per I/O thread and rebuilt only when the ring publishes or the document's time is up:
   // asking the ring on every request took its snapshot lock and bumped reference counts that
-  // every loop shares. Each thread's copy of the body has its own count, on its own core.
+  // every loop shares. Each thread's document and copy of the body have their own counts, on
+  // their own core; the route builds its headers once per kept document.
   http::add_jwks_route(*public_router, [&ring, &clock] {
     struct Kept {
       std::uint64_t published = 0;
       std::int64_t from = 0, until = std::numeric_limits<std::int64_t>::min();
-      http::JwksDocument doc;
+      std::shared_ptr<const http::JwksDocument> doc;
     };
     thread_local Kept kept;
     const std::int64_t now = clock.now_unix();
     if (kept.published != ring.published() || now < kept.from || now >= kept.until) {
       const keys::KeyRing::CurrentJwks current = ring.current_jwks(now);
       kept = {current.published, current.from, current.until,
-              http::JwksDocument{std::make_shared<const std::string>(*current.doc->body),
-                                 current.doc->etag, current.doc->cache_control}};
+              std::make_shared<const http::JwksDocument>(
+                  http::JwksDocument{std::make_shared<const std::string>(*current.doc->body),
+                                     current.doc->etag, current.doc->cache_control})};
     }
     return kept.doc;
   });

@@ -19,18 +19,20 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 
 namespace {
 
-// The headers of a document's answers, built when the document changes rather than for every
-// answer: per I/O thread, so that no lock or shared count is touched per request.
+// The headers of a document's answers, built when the source hands over another document
+// rather than for every answer: per I/O thread, so that no lock or shared count is touched
+// per request.
 struct JwksHeaders {
-  std::string etag, cache_control;  // of the document they were built for
+  // The document they were built for, held so that its address cannot come back as another's.
+  std::shared_ptr<const JwksDocument> doc;
   std::shared_ptr<const std::vector<Header>> full, not_modified;
 
-  void refresh(const JwksDocument& doc) {
-    if (full && doc.etag == etag && doc.cache_control == cache_control) return;
-    etag = doc.etag;
-    cache_control = doc.cache_control;
-    std::vector<Header> common{
-        {"ETag", etag}, {"Cache-Control", cache_control}, {"Access-Control-Allow-Origin", "*"}};
+  void refresh(std::shared_ptr<const JwksDocument> current) {
+    if (current == doc) return;
+    doc = std::move(current);
+    std::vector<Header> common{{"ETag", doc->etag},
+                               {"Cache-Control", doc->cache_control},
+                               {"Access-Control-Allow-Origin", "*"}};
     not_modified = share_headers(common);
     common.push_back({"Content-Type", "application/json"});
     full = share_headers(std::move(common));
@@ -42,18 +44,17 @@ struct JwksHeaders {
 void add_jwks_route(Router& router, JwksSource source) {
   router.add("GET", "/.well-known/jwks.json",
              [source = std::move(source)](const Request& req, RequestContext&) {
-               static thread_local JwksHeaders headers;
-               JwksDocument doc = source();
-               headers.refresh(doc);
+               static thread_local JwksHeaders kept;
+               kept.refresh(source());
                Response r;
-               if (etag_matches(req.header("If-None-Match"), doc.etag)) {
+               if (etag_matches(req.header("If-None-Match"), kept.doc->etag)) {
                  r.status = 304;
-                 r.shared_headers = headers.not_modified;
+                 r.shared_headers = kept.not_modified;
                  return r;
                }
                r.status = 200;
-               r.shared_headers = headers.full;
-               r.shared_body = std::move(doc.body);
+               r.shared_headers = kept.full;
+               r.shared_body = kept.doc->body;
                return r;
              });
 }

@@ -164,7 +164,8 @@ InProcessAuthd::InProcessAuthd(Options options) : settings_(std::move(options.se
   http::add_auth_routes(router_, *service_, std::move(options.routes));
   http::add_jwks_route(router_, [this] {
     auto doc = ring_->jwks();
-    return http::JwksDocument{doc->body, doc->etag, doc->cache_control};
+    return std::make_shared<const http::JwksDocument>(
+        http::JwksDocument{doc->body, doc->etag, doc->cache_control});
   });
   std::vector<http::ReadinessProbe> probes;
   if (options.readiness) {

@@ -20,7 +20,9 @@ struct JwksDocument {
 };
 
 /// The current document; called on the I/O thread for every request, so it must not block.
-using JwksSource = std::function<JwksDocument()>;
+/// The route builds an answer's headers once per document object: return the same object
+/// while the document is unchanged.
+using JwksSource = std::function<std::shared_ptr<const JwksDocument>()>;
 
 /// Adds GET /.well-known/jwks.json (inline: an in-memory lookup).
 void add_jwks_route(Router& router, JwksSource source);

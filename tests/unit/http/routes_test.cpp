@@ -1035,8 +1035,11 @@ TEST_F(RoutesTest, JwksHasETagCacheControlAnd304) {
 // The route keeps each document's headers for the next answers: a new document (a key
 // published or retired) is answered with its own validators and caching, not the kept ones.
 TEST(JwksRouteTest, ANewDocumentIsAnsweredWithItsOwnValidators) {
-  JwksDocument current{std::make_shared<const std::string>(R"({"keys":[]})"), "\"1\"",
-                       "public, max-age=300"};
+  auto document = [](std::string etag, std::string cache_control) {
+    return std::make_shared<const JwksDocument>(
+        JwksDocument{std::make_shared<const std::string>(R"({"keys":[]})"), etag, cache_control});
+  };
+  std::shared_ptr<const JwksDocument> current = document("\"1\"", "public, max-age=300");
   Router router;
   add_jwks_route(router, [&current] { return current; });
   auto answer = [&router](std::vector<Header> headers = {}) {
@@ -1046,8 +1049,7 @@ TEST(JwksRouteTest, ANewDocumentIsAnsweredWithItsOwnValidators) {
     return router.match("GET", "/.well-known/jwks.json").route->handler(req, ctx);
   };
   EXPECT_EQ(answer().header("ETag"), "\"1\"");
-  current.etag = "\"2\"";
-  current.cache_control = "public, max-age=60";
+  current = document("\"2\"", "public, max-age=60");
   const Response changed = answer();
   EXPECT_EQ(changed.status, 200);
   EXPECT_EQ(changed.header("ETag"), "\"2\"");
